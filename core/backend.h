@@ -1,0 +1,44 @@
+// The one interface every backend implements: run a TdImage, report Events.
+// Backends know TdImage, Event and the ucall decoder; nothing knows a backend but the CLI.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "event.h"
+#include "td_image.h"
+
+namespace tdsim {
+
+// Every run is bounded: guest instructions (summed over vCPUs where the backend can
+// count them) and wall-clock time.
+struct RunLimits {
+  uint64_t max_insns = 100'000'000;
+  std::chrono::milliseconds timeout{10'000};
+};
+
+using EventSink = std::function<void(const Event&)>;
+
+// Thrown when a backend cannot set up or drive the VM at all (engine or ioctl error).
+// The message names the call and its error.
+class BackendError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  // Runs until every vCPU has stopped (a terminal event) or a budget runs out.
+  // Events reach `sink` in the order they happen (per vCPU; vCPUs interleave).
+  virtual void run(const TdImage& image, const RunLimits& limits, const EventSink& sink) = 0;
+};
+
+// Convenience for tests and tools: collect the stream.
+std::vector<Event> run_collect(Backend& backend, const TdImage& image, const RunLimits& limits);
+
+}  // namespace tdsim

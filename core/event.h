@@ -1,0 +1,94 @@
+// The closed set of things a backend reports while a TD runs. Every backend emits the
+// same types, so hosts, the CLI and `tdsim diff` never look at backend details.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "tdsim/abi/ucall.h"
+
+namespace tdsim {
+
+struct AssertInfo {
+  std::string expr;
+  std::string file;
+  uint64_t line = 0;
+};
+
+// A ucall the host decoded from the guest's MMIO write at the agreed GPA.
+struct UcallEvent {
+  uint32_t vcpu = 0;
+  abi::UcallCmd cmd = abi::kUcallNone;
+  std::array<uint64_t, abi::kUcallMaxArgs> args{};
+  std::string text;                   // PRINTF text or ABORT message (buffer, NUL-terminated)
+  std::optional<AssertInfo> assertion;  // ABORT only
+  uint64_t slot_gpa = 0;              // where the ucall struct was read from
+};
+
+// An MMIO access that is not a ucall (another GPA, another size, or a read).
+struct MmioEvent {
+  uint32_t vcpu = 0;
+  uint64_t gpa = 0;  // untagged
+  uint32_t len = 0;
+  bool is_write = false;
+  uint64_t data = 0;
+};
+
+// A TDCALL the TDX module (or KVM behind it) refused without a VM exit; the guest
+// resumes with the status in RAX (TDCALL) or R10 (TDG.VP.VMCALL).
+struct TdcallRejectedEvent {
+  uint32_t vcpu = 0;
+  uint64_t rip = 0;
+  uint64_t leaf = 0;
+  uint64_t subfn = 0;   // R11 for TDG.VP.VMCALL
+  uint64_t status = 0;
+  std::string reason;
+};
+
+// The guest handed the host a pointer it cannot follow (ucall slot, PRINTF buffer,
+// assert strings). The ucall is dropped; the vCPU stops.
+struct GuestMemoryErrorEvent {
+  uint32_t vcpu = 0;
+  uint64_t gpa = 0;
+  uint64_t size = 0;
+  std::string what;
+};
+
+// An exception the guest could not handle, a triple fault or an engine error.
+struct FaultEvent {
+  uint32_t vcpu = 0;
+  uint64_t rip = 0;
+  int vector = -1;          // -1 when the backend cannot tell
+  uint64_t error_code = 0;
+  bool triple_fault = false;
+  std::string detail;
+};
+
+struct HaltEvent {
+  uint32_t vcpu = 0;
+  uint64_t rip = 0;
+};
+
+struct BudgetExceededEvent {
+  enum class Kind { kInstructions, kWallClock } kind = Kind::kInstructions;
+  uint64_t limit = 0;  // instructions, or milliseconds
+};
+
+using Event = std::variant<UcallEvent, MmioEvent, TdcallRejectedEvent, GuestMemoryErrorEvent,
+                           FaultEvent, HaltEvent, BudgetExceededEvent>;
+
+// Does this event end its vCPU's run? (DONE, ABORT, faults, halts, bad guest memory.)
+bool is_terminal(const Event& e);
+
+// The vCPU an event belongs to, if any (budget events belong to the whole run).
+std::optional<uint32_t> vcpu_of(const Event& e);
+
+// One line, human readable, stable: used by the CLI, logs and `tdsim diff`.
+std::string describe(const Event& e);
+
+const char* ucall_cmd_name(uint64_t cmd);
+
+}  // namespace tdsim

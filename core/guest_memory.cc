@@ -1,0 +1,100 @@
+#include "guest_memory.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+namespace tdsim {
+
+GuestMemory::GuestMemory(const TdImage& image) {
+  blocks_.reserve(image.regions.size());
+  for (const Region& r : image.regions) {
+    void* p = mmap(nullptr, r.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      for (const Block& b : blocks_) munmap(b.host, b.size);
+      throw std::bad_alloc();
+    }
+    blocks_.push_back(Block{&r, r.gpa, r.size, static_cast<uint8_t*>(p)});
+    std::memcpy(p, r.bytes.data(), std::min<uint64_t>(r.bytes.size(), r.size));
+  }
+}
+
+GuestMemory::~GuestMemory() {
+  for (const Block& b : blocks_) munmap(b.host, b.size);
+  blocks_.clear();
+}
+
+void GuestMemory::reset(const TdImage& image) {
+  // MADV_DONTNEED on a private anonymous mapping gives back zero pages: cheap for
+  // large, mostly untouched regions, and the mapping (and its address) stays.
+  for (size_t i = 0; i < blocks_.size() && i < image.regions.size(); ++i) {
+    const Region& r = image.regions[i];
+    madvise(blocks_[i].host, blocks_[i].size, MADV_DONTNEED);
+    std::memcpy(blocks_[i].host, r.bytes.data(), std::min<uint64_t>(r.bytes.size(), r.size));
+  }
+}
+
+const GuestMemory::Block* GuestMemory::block_at(uint64_t gpa) const {
+  for (const Block& b : blocks_)
+    if (gpa >= b.gpa && gpa - b.gpa < b.size) return &b;
+  return nullptr;
+}
+
+uint8_t* GuestMemory::host_ptr(uint64_t gpa, uint64_t len) const {
+  const Block* b = block_at(gpa);
+  if (!b || len > b->size - (gpa - b->gpa)) return nullptr;
+  return b->host + (gpa - b->gpa);
+}
+
+// Calls fn(host, offset_in_range, n) for each piece of [gpa, gpa+len) in block order;
+// false, with fn never called, unless the whole range is guest memory.
+template <class Fn>
+bool GuestMemory::for_each_piece(uint64_t gpa, uint64_t len, Fn fn) const {
+  if (len && gpa + len - 1 < gpa) return false;  // wraps past the top of the address space
+  for (int pass = 0; pass < 2; ++pass) {
+    for (uint64_t a = gpa, done = 0; done < len;) {
+      const Block* b = block_at(a);
+      if (!b) return false;
+      uint64_t n = std::min(len - done, b->size - (a - b->gpa));
+      if (pass == 1) fn(b->host + (a - b->gpa), done, n);
+      a += n;
+      done += n;
+    }
+  }
+  return true;
+}
+
+bool GuestMemory::read(uint64_t gpa, void* dst, uint64_t len) const {
+  auto* out = static_cast<uint8_t*>(dst);
+  return for_each_piece(gpa, len, [&](uint8_t* h, uint64_t off, uint64_t n) {
+    std::memcpy(out + off, h, n);
+  });
+}
+
+bool GuestMemory::write(uint64_t gpa, const void* src, uint64_t len) {
+  const auto* in = static_cast<const uint8_t*>(src);
+  return for_each_piece(gpa, len, [&](uint8_t* h, uint64_t off, uint64_t n) {
+    std::memcpy(h, in + off, n);
+  });
+}
+
+GuestMemory::StringStatus GuestMemory::read_string(uint64_t gpa, uint64_t max_len,
+                                                   std::string& out) const {
+  out.clear();
+  for (uint64_t i = 0; i <= max_len; ++i) {
+    const Block* b = gpa + i < gpa ? nullptr : block_at(gpa + i);
+    if (!b) {
+      out.clear();
+      return StringStatus::kOutOfRange;
+    }
+    char c = static_cast<char>(b->host[gpa + i - b->gpa]);
+    if (c == '\0') return StringStatus::kOk;
+    if (i < max_len) out.push_back(c);
+  }
+  out.clear();
+  return StringStatus::kNoTerminator;
+}
+
+}  // namespace tdsim

@@ -1,0 +1,28 @@
+// What a finished run amounts to, derived from its event stream alone, and the CLI's
+// exit code for it (documented in README and docs/architecture.md).
+#pragma once
+#include <vector>
+
+#include "event.h"
+
+namespace tdsim {
+
+enum class Outcome {
+  kDone,          // every vCPU reached UCALL_DONE
+  kGuestAssert,   // a vCPU reported UCALL_ABORT (GUEST_ASSERT) or UNHANDLED
+  kFault,         // exception, triple fault, halt, bad guest memory, or a vCPU stopped short
+  kBudget,        // instruction or wall-clock budget ran out
+};
+
+inline constexpr int kExitDone = 0;
+inline constexpr int kExitGuestAssert = 1;
+inline constexpr int kExitFault = 2;
+inline constexpr int kExitBudget = 3;
+inline constexpr int kExitUsage = 64;     // bad options or input files (EX_USAGE)
+inline constexpr int kExitBackend = 70;   // the backend could not run at all (EX_SOFTWARE)
+
+Outcome classify(const std::vector<Event>& events, uint32_t nr_vcpus);
+int exit_code(Outcome o);
+const char* to_string(Outcome o);
+
+}  // namespace tdsim

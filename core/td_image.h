@@ -1,0 +1,72 @@
+// TdImage: everything a backend needs to start a TD, as a plain value. Built by the
+// layout module (bootstub/host), consumed by backends; it knows neither side.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tdsim/abi/td_boot.h"
+
+namespace tdsim {
+
+enum class RegionKind {
+  kRam,         // zero-filled or ELF-loaded private memory
+  kPageTables,  // 4-level page tables; CR3 points at the first page
+  kDescriptors, // GDT and IDT
+  kGuestElf,    // the guest program's PT_LOAD segments
+  kStack,       // per-vCPU stacks
+  kUcallPool,   // shared: ucall slots
+  kBootParams,  // 0xffff0000: struct TdBootParams + per-vCPU entries
+  kBootStub,    // page holding the stub and the reset vector, ends at 4 GiB
+};
+
+const char* to_string(RegionKind kind);
+
+struct Region {
+  std::string name;
+  RegionKind kind = RegionKind::kRam;
+  uint64_t gpa = 0;            // untagged; 4 KiB aligned
+  uint64_t size = 0;           // multiple of 4 KiB
+  std::vector<uint8_t> bytes;  // initial contents from gpa on; at most size, rest zero
+  // Private regions are added to the TD at launch (TDH.MEM.PAGE.ADD); shared ones are
+  // host memory the guest reaches through gpa | shared_bit and are never measured.
+  bool shared = false;
+  bool measured = false;       // private and extended into MRTD (TDH.MR.EXTEND)
+
+  uint64_t end() const { return gpa + size; }
+  bool contains(uint64_t a) const { return a >= gpa && a - gpa < size; }
+};
+
+struct Symbol {
+  std::string name;
+  uint64_t addr = 0;
+  uint64_t size = 0;
+};
+
+struct TdImage {
+  uint32_t gpaw = 48;          // guest physical address width: 48 or 52
+  uint64_t shared_bit = 0;     // 1 << (gpaw - 1)
+  uint32_t nr_vcpus = 1;
+  uint64_t init_rcx = 0;       // KVM_TDX_INIT_VCPU data: initial RCX and R8
+
+  std::vector<Region> regions;  // sorted by gpa, non-overlapping
+
+  // A copy of what the params region holds, for checks and reports.
+  abi::TdBootParams boot{};
+  std::vector<abi::TdPerVcpuParams> per_vcpu;
+
+  uint64_t ucall_mmio_gpa = 0;  // untagged: what the host sees in an MMIO exit
+  uint64_t ucall_pool_gpa = 0;  // untagged; identity mapped (GVA == GPA)
+  uint64_t stub_gpa = 0;        // first byte of the stub; it ends at kResetVector
+  uint32_t stub_size = 0;
+  uint64_t guest_entry = 0;     // the ELF entry point every vCPU jumps to
+
+  std::vector<Symbol> symbols;  // stub labels and guest ELF symbols, for reports
+
+  const Region* region_at(uint64_t gpa) const;
+  const Region* find(RegionKind kind) const;
+  // The symbol containing addr (or the nearest one below it), or nullptr.
+  const Symbol* symbol_for(uint64_t addr) const;
+};
+
+}  // namespace tdsim

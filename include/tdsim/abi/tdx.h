@@ -1,0 +1,96 @@
+// TDX guest-host ABI: TDCALL leaves, TDG.VP.VMCALL sub-functions, status codes and the
+// architectural initial vCPU state (Intel TDX module ABI, GHCI; see docs/ and
+// tdx-facts). Freestanding: shared by the guest runtime, the simulator and the KVM backend.
+#pragma once
+#include <stdint.h>
+
+namespace tdsim::abi {
+
+// TDCALL is 66 0F 01 CC; RAX = leaf in, completion status out.
+inline constexpr uint8_t kTdcallBytes[4] = {0x66, 0x0f, 0x01, 0xcc};
+
+enum TdcallLeaf : uint64_t {
+  kTdgVpVmcall = 0,
+  kTdgVpInfo = 1,
+  kTdgMrRtmrExtend = 2,
+  kTdgVpVeinfoGet = 3,
+  kTdgMrReport = 4,
+  kTdgMemPageAccept = 6,
+  kTdgVmRd = 7,
+  kTdgVmWr = 8,
+};
+
+// TDCALL completion status (RAX). Errors have bit 63 set; class in bits 63:32.
+inline constexpr uint64_t kTdxSuccess = 0;
+inline constexpr uint64_t kTdxOperandInvalid = 0xC000010000000000ull;  // | operand id
+inline constexpr uint64_t kTdxOperandBusy = 0x8000020000000000ull;
+inline constexpr uint64_t kTdxNoVeInfo = 0xC000070000000000ull;
+inline constexpr uint64_t kTdxStatusClassMask = 0xFFFFFFFF00000000ull;
+// Operand ids used with kTdxOperandInvalid.
+inline constexpr uint64_t kTdxOperandIdRcx = 1;
+
+// TDG.VP.VMCALL: RCX is the GPR expose mask (bit n = GPR n, RAX=0 ... R15=15).
+inline constexpr uint64_t kVmcallExposeR10toR15 = 0xFC00;
+// Bits the module refuses: RAX, RCX, RSP, and RBP because KVM creates TDs with NO_RBP_MOD.
+inline constexpr uint64_t kVmcallForbiddenExposeBits = (1u << 0) | (1u << 1) | (1u << 4) | (1u << 5);
+inline constexpr uint64_t kVmcallReservedExposeBits = 0xFFFFFFFF00000000ull;
+
+// R10 = 0 selects a GHCI standard call; R11 = sub-function.
+inline constexpr uint64_t kVmcallStandard = 0;
+enum VmcallSubfn : uint64_t {
+  kVmcallCpuid = 10,
+  kVmcallHlt = 12,
+  kVmcallIo = 30,
+  kVmcallRdmsr = 31,
+  kVmcallWrmsr = 32,
+  kVmcallRequestMmio = 48,
+  kVmcallGetTdVmCallInfo = 0x10000,
+  kVmcallMapGpa = 0x10001,
+  kVmcallGetQuote = 0x10002,
+  kVmcallReportFatalError = 0x10003,
+  kVmcallSetupEventNotifyInterrupt = 0x10004,
+};
+
+// TDG.VP.VMCALL status, returned in R10.
+inline constexpr uint64_t kVmcallSuccess = 0;
+inline constexpr uint64_t kVmcallRetry = 1;
+inline constexpr uint64_t kVmcallInvalidOperand = 0x8000000000000000ull;
+inline constexpr uint64_t kVmcallAlignError = 0x8000000000000002ull;
+inline constexpr uint64_t kVmcallSubfnUnsupported = 0x8000000000000003ull;
+
+inline constexpr uint64_t kMmioRead = 0;
+inline constexpr uint64_t kMmioWrite = 1;
+
+// Architectural initial state of every TD vCPU (TDH.VP.INIT + TD VMCS init).
+inline constexpr uint64_t kTdInitRip = 0xfffffff0;
+inline constexpr uint64_t kTdInitRflags = 0x2;
+inline constexpr uint64_t kTdInitCr0 = 0x21;     // PE | NE, paging off
+inline constexpr uint64_t kTdInitCr4 = 0x40;     // MCE as the guest reads it (VMXE hidden)
+inline constexpr uint64_t kTdInitEfer = 0x901;   // SCE | LME | NXE, LMA clear
+inline constexpr uint16_t kTdInitCodeAr = 0xC09B;  // flat 32-bit code, accessed
+inline constexpr uint16_t kTdInitDataAr = 0xC093;  // flat data, accessed
+inline constexpr uint64_t kTdInitGdtrLimit = 0xFFFF;
+inline constexpr uint64_t kTdInitDr7 = 0x400;
+
+// Control-register bits the boot checks care about.
+inline constexpr uint64_t kCr0Pe = 1u << 0;
+inline constexpr uint64_t kCr0Et = 1u << 4;
+inline constexpr uint64_t kCr0Ne = 1u << 5;
+inline constexpr uint64_t kCr0Pg = 1u << 31;
+inline constexpr uint64_t kCr4Pae = 1u << 5;
+inline constexpr uint64_t kCr4Mce = 1u << 6;
+inline constexpr uint64_t kCr4Osfxsr = 1u << 9;
+inline constexpr uint64_t kCr4La57 = 1u << 12;
+inline constexpr uint64_t kCr4Vmxe = 1u << 13;
+inline constexpr uint64_t kCr4Smxe = 1u << 14;
+inline constexpr uint64_t kCr4Osxsave = 1u << 18;
+inline constexpr uint64_t kEferLme = 1u << 8;
+inline constexpr uint64_t kEferLma = 1u << 10;
+
+// CR4 bits TDX fixes: MCE must read 1, VMXE and SMXE must be 0.
+inline constexpr uint64_t kTdxCr4Fixed1 = kCr4Mce;
+inline constexpr uint64_t kTdxCr4Fixed0 = kCr4Vmxe | kCr4Smxe;
+
+inline constexpr uint64_t shared_bit_for_gpaw(uint32_t gpaw) { return 1ull << (gpaw - 1); }
+
+}  // namespace tdsim::abi

@@ -1,0 +1,83 @@
+#include "core/guest_memory.h"
+
+#include <gtest/gtest.h>
+
+namespace tdsim {
+namespace {
+
+TdImage two_adjacent_regions() {
+  TdImage img;
+  Region a{"a", RegionKind::kRam, 0x1000, 0x1000, {'x', 'y'}};
+  Region b{"b", RegionKind::kRam, 0x2000, 0x1000, {}};
+  Region far{"far", RegionKind::kRam, 0x10000, 0x1000, {'h', 'i', 0}};
+  img.regions = {a, b, far};
+  return img;
+}
+
+TEST(GuestMemory, CopiesInitialBytesAndZeroFillsTheRest) {
+  TdImage img = two_adjacent_regions();
+  GuestMemory mem(img);
+  char buf[3] = {1, 1, 1};
+  ASSERT_TRUE(mem.read(0x1000, buf, 3));
+  EXPECT_EQ(buf[0], 'x');
+  EXPECT_EQ(buf[1], 'y');
+  EXPECT_EQ(buf[2], 0);
+}
+
+TEST(GuestMemory, ReadCrossesContiguousBlocksButNotGaps) {
+  TdImage img = two_adjacent_regions();
+  GuestMemory mem(img);
+  uint8_t buf[16];
+  EXPECT_TRUE(mem.read(0x1ff8, buf, 16));
+  EXPECT_FALSE(mem.read(0x2ff8, buf, 16));  // runs into the hole at 0x3000
+  EXPECT_FALSE(mem.read(0x0, buf, 1));
+  EXPECT_FALSE(mem.read(~0ull - 3, buf, 16));  // wraps
+}
+
+TEST(GuestMemory, FailedReadCopiesNothing) {
+  TdImage img = two_adjacent_regions();
+  GuestMemory mem(img);
+  uint8_t buf[8] = {0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa};
+  EXPECT_FALSE(mem.read(0x2ffc, buf, 8));
+  EXPECT_EQ(buf[0], 0xaa);
+}
+
+TEST(GuestMemory, WriteThenResetRestoresImage) {
+  TdImage img = two_adjacent_regions();
+  GuestMemory mem(img);
+  const char z[2] = {'Q', 'R'};
+  ASSERT_TRUE(mem.write(0x1000, z, 2));
+  ASSERT_TRUE(mem.write(0x2800, z, 2));
+  char buf[2];
+  mem.read(0x1000, buf, 2);
+  EXPECT_EQ(buf[0], 'Q');
+  mem.reset(img);
+  mem.read(0x1000, buf, 2);
+  EXPECT_EQ(buf[0], 'x');
+  mem.read(0x2800, buf, 2);
+  EXPECT_EQ(buf[0], 0);
+}
+
+TEST(GuestMemory, StringsNeedTerminatorInsideMemoryAndLimit) {
+  TdImage img = two_adjacent_regions();
+  GuestMemory mem(img);
+  std::string s;
+  EXPECT_EQ(mem.read_string(0x10000, 16, s), GuestMemory::StringStatus::kOk);
+  EXPECT_EQ(s, "hi");
+  EXPECT_EQ(mem.read_string(0x10000, 1, s), GuestMemory::StringStatus::kNoTerminator);
+  EXPECT_EQ(mem.read_string(0x5000, 16, s), GuestMemory::StringStatus::kOutOfRange);
+  std::vector<uint8_t> full(0x1000, 'A');
+  mem.write(0x10000, full.data(), full.size());
+  EXPECT_EQ(mem.read_string(0x10000, 0x10000, s), GuestMemory::StringStatus::kOutOfRange);
+  EXPECT_TRUE(s.empty());
+}
+
+TEST(GuestMemory, HostPtrOnlyWithinOneBlock) {
+  TdImage img = two_adjacent_regions();
+  GuestMemory mem(img);
+  EXPECT_NE(mem.host_ptr(0x1000, 0x1000), nullptr);
+  EXPECT_EQ(mem.host_ptr(0x1800, 0x1000), nullptr);
+}
+
+}  // namespace
+}  // namespace tdsim

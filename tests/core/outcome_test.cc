@@ -1,0 +1,54 @@
+#include "core/outcome.h"
+
+#include <gtest/gtest.h>
+
+namespace tdsim {
+namespace {
+
+UcallEvent uc(uint32_t vcpu, abi::UcallCmd cmd) {
+  UcallEvent u;
+  u.vcpu = vcpu;
+  u.cmd = cmd;
+  return u;
+}
+
+TEST(Outcome, AllVcpusDoneIsDone) {
+  std::vector<Event> ev{uc(0, abi::kUcallPrintf), uc(1, abi::kUcallDone), uc(0, abi::kUcallDone)};
+  EXPECT_EQ(classify(ev, 2), Outcome::kDone);
+  EXPECT_EQ(exit_code(Outcome::kDone), 0);
+}
+
+TEST(Outcome, MissingDoneIsFault) {
+  std::vector<Event> ev{uc(0, abi::kUcallDone)};
+  EXPECT_EQ(classify(ev, 2), Outcome::kFault);
+}
+
+TEST(Outcome, AssertWinsOverFaultOnAnotherVcpu) {
+  std::vector<Event> ev{uc(0, abi::kUcallAbort), FaultEvent{1, 0x10, 14, 0, false, "pf"}};
+  EXPECT_EQ(classify(ev, 2), Outcome::kGuestAssert);
+}
+
+TEST(Outcome, BudgetIsBudget) {
+  std::vector<Event> ev{uc(0, abi::kUcallSync), BudgetExceededEvent{}};
+  EXPECT_EQ(classify(ev, 1), Outcome::kBudget);
+  EXPECT_NE(exit_code(Outcome::kBudget), exit_code(Outcome::kFault));
+}
+
+TEST(Outcome, TerminalEvents) {
+  EXPECT_TRUE(is_terminal(uc(0, abi::kUcallDone)));
+  EXPECT_FALSE(is_terminal(uc(0, abi::kUcallSync)));
+  EXPECT_FALSE(is_terminal(MmioEvent{}));
+  EXPECT_TRUE(is_terminal(HaltEvent{}));
+  EXPECT_FALSE(vcpu_of(BudgetExceededEvent{}).has_value());
+  EXPECT_EQ(*vcpu_of(HaltEvent{3, 0}), 3u);
+}
+
+TEST(Outcome, DescribeNamesTheAssertLocation) {
+  UcallEvent u = uc(0, abi::kUcallAbort);
+  u.text = "boom";
+  u.assertion = AssertInfo{"x == 1", "guest.cc", 42};
+  EXPECT_EQ(describe(u), "vcpu 0: ucall ABORT: guest.cc:42: x == 1: boom");
+}
+
+}  // namespace
+}  // namespace tdsim
