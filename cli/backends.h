@@ -1,0 +1,17 @@
+// The only place that knows every backend: maps a --backend name to an instance.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/backend.h"
+
+namespace tdsim::cli {
+
+std::vector<std::string> backend_names();  // "unicorn", "kvm", "kvm-tdx", "auto"
+
+// "auto" picks kvm-tdx where the host runs TDs, else unicorn. Throws UsageError for an
+// unknown name.
+std::unique_ptr<Backend> make_backend(const std::string& name);
+
+}  // namespace tdsim::cli

@@ -1,0 +1,11 @@
+// One function per subcommand (cmd_<name>.cc); main.cc dispatches and maps errors to
+// exit codes. Each returns the process exit code.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace tdsim::cli {
+
+int cmd_run(const std::vector<std::string>& args);
+
+}  // namespace tdsim::cli

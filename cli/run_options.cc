@@ -1,0 +1,104 @@
+#include "run_options.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+
+extern const unsigned char tdsim_builtin_hello_elf[];
+extern const unsigned long tdsim_builtin_hello_elf_size;
+
+namespace tdsim::cli {
+
+namespace po = boost::program_options;
+
+po::options_description run_options_description(RunOptions& o) {
+  po::options_description d("Image and run options");
+  d.add_options()
+      ("guest", po::value(&o.guest), "guest program (x86-64 ELF executable); default: built-in hello")
+      ("stub", po::value(&o.stub), "boot stub blob (flat binary) placed to end at 0xfffffff0; default: built-in")
+      ("vcpus", po::value(&o.vcpus)->default_value(o.vcpus), "number of vCPUs (1..64)")
+      ("gpaw", po::value(&o.gpaw)->default_value(o.gpaw), "guest physical address width: 48 or 52")
+      ("mem", po::value(&o.mem)->default_value(o.mem), "low RAM size (e.g. 32M, 1G, 0x2000000)")
+      ("max-insns", po::value(&o.max_insns)->default_value(o.max_insns),
+       "instruction budget over all vCPUs (backends that can count)")
+      ("timeout", po::value(&o.timeout_s)->default_value(o.timeout_s), "wall-clock budget in seconds");
+  return d;
+}
+
+namespace {
+
+std::vector<uint8_t> read_file(const std::string& path, const char* option) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw UsageError(fmt::format("{}: '{}' is a directory, not a file", option, path));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(fmt::format("{}: cannot read '{}': {}", option, path, std::strerror(errno)));
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw UsageError(fmt::format("{}: error reading '{}'", option, path));
+  if (bytes.empty()) throw UsageError(fmt::format("{}: '{}' is empty", option, path));
+  return bytes;
+}
+
+}  // namespace
+
+uint64_t parse_size(const std::string& text, const char* option) {
+  if (text.empty()) throw UsageError(fmt::format("--{}: empty size", option));
+  // strtoull would quietly wrap "-5" around to a huge number.
+  if (!std::isdigit(static_cast<unsigned char>(text[0])))
+    throw UsageError(fmt::format("--{}: '{}' is not a size", option, text));
+  size_t pos = 0;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(text, &pos, 0);
+  } catch (const std::exception&) {
+    throw UsageError(fmt::format("--{}: '{}' is not a size", option, text));
+  }
+  uint64_t mult = 1;
+  std::string suffix = text.substr(pos);
+  if (suffix == "K" || suffix == "k") mult = 1ull << 10;
+  else if (suffix == "M" || suffix == "m") mult = 1ull << 20;
+  else if (suffix == "G" || suffix == "g") mult = 1ull << 30;
+  else if (!suffix.empty())
+    throw UsageError(fmt::format("--{}: '{}' has an unknown suffix '{}' (use K, M or G)", option, text, suffix));
+  if (v > std::numeric_limits<uint64_t>::max() / mult)
+    throw UsageError(fmt::format("--{}: '{}' is too large", option, text));
+  return v * mult;
+}
+
+LayoutSpec to_layout_spec(const RunOptions& o) {
+  LayoutSpec spec;
+  if (o.guest.empty()) {
+    spec.guest_elf.assign(tdsim_builtin_hello_elf, tdsim_builtin_hello_elf + tdsim_builtin_hello_elf_size);
+    spec.guest_elf_name = "built-in hello";
+  } else {
+    spec.guest_elf = read_file(o.guest, "--guest");
+    spec.guest_elf_name = o.guest;
+  }
+  if (!o.stub.empty()) {
+    spec.stub = read_file(o.stub, "--stub");
+    spec.stub_name = o.stub;
+  }
+  spec.nr_vcpus = o.vcpus;
+  spec.gpaw = o.gpaw;
+  spec.mem_size = parse_size(o.mem, "mem");
+  return spec;
+}
+
+RunLimits to_run_limits(const RunOptions& o) {
+  if (!(o.timeout_s > 0) || !std::isfinite(o.timeout_s) || o.timeout_s > 86400)
+    throw UsageError(fmt::format("--timeout: {} is not in (0, 86400] seconds", o.timeout_s));
+  if (o.max_insns == 0) throw UsageError("--max-insns: must be at least 1");
+  RunLimits l;
+  l.max_insns = o.max_insns;
+  l.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::ceil(o.timeout_s * 1000)));
+  return l;
+}
+
+}  // namespace tdsim::cli

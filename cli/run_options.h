@@ -1,0 +1,39 @@
+// Options shared by every subcommand that builds and runs an image (run, diff, ...):
+// their Boost.Program_options description, and turning them into a LayoutSpec.
+#pragma once
+#include <boost/program_options.hpp>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "bootstub/host/layout_spec.h"
+#include "core/backend.h"
+
+namespace tdsim::cli {
+
+// Bad user input (a file, an option value). The CLI prints it and exits kExitUsage.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunOptions {
+  std::string guest;  // empty = built-in hello
+  std::string stub;   // empty = built-in stub
+  uint32_t vcpus = 1;
+  uint32_t gpaw = 48;
+  std::string mem = "32M";
+  uint64_t max_insns = 100'000'000;
+  double timeout_s = 10.0;
+};
+
+boost::program_options::options_description run_options_description(RunOptions& o);
+
+// Reads the files and checks ranges; throws UsageError naming the option.
+LayoutSpec to_layout_spec(const RunOptions& o);
+RunLimits to_run_limits(const RunOptions& o);
+
+// "64M", "1G", "0x2000000", "33554432" -> bytes; throws UsageError naming `option`.
+uint64_t parse_size(const std::string& text, const char* option);
+
+}  // namespace tdsim::cli

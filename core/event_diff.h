@@ -1,0 +1,23 @@
+// Compares two runs of one image on different backends. vCPUs interleave differently
+// on each backend, so streams are compared per vCPU: the ucalls (command, arguments,
+// text, assert location) in order, then the run's outcome. Slot addresses and engine
+// details (fault wording, timing) are not compared.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "event.h"
+
+namespace tdsim {
+
+struct Divergence {
+  std::optional<uint32_t> vcpu;  // empty: the outcome differs
+  size_t index = 0;              // position in that vCPU's ucall sequence
+  std::string left, right;       // what each side had there ("(nothing)" if it ended)
+};
+
+std::optional<Divergence> first_divergence(const std::vector<Event>& left,
+                                           const std::vector<Event>& right, uint32_t nr_vcpus);
+
+}  // namespace tdsim

@@ -1,0 +1,50 @@
+// `tdsim run` end to end: what a user sees and the documented exit codes.
+#include <gtest/gtest.h>
+
+#include "run_command.h"
+
+namespace {
+
+TEST(CliRun, DefaultRunBootsHelloAndEndsDone) {
+  CommandResult r = run_command(tdsim("run"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("vcpu 0: ucall PRINTF: hello from vCPU 0"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("vcpu 0: ucall SYNC"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("vcpu 0: ucall DONE"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("tdsim: DONE on unicorn"), std::string::npos) << r.output;
+}
+
+TEST(CliRun, FourVcpusAllReachDone) {
+  CommandResult r = run_command(tdsim("run --vcpus 4"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (int v = 0; v < 4; ++v)
+    EXPECT_NE(r.output.find("vcpu " + std::to_string(v) + ": ucall DONE"), std::string::npos) << r.output;
+}
+
+TEST(CliRun, GuestAssertExitsOneAndNamesFileAndLine) {
+  CommandResult r = run_command(tdsim(std::string("run --guest ") + TDSIM_GUEST_ASSERT_ELF));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("ucall ABORT"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("assert.cc:"), std::string::npos) << r.output;
+}
+
+TEST(CliRun, EndlessLoopExitsThreeOnInstructionBudget) {
+  CommandResult r = run_command(tdsim(std::string("run --max-insns 200000 --guest ") + TDSIM_GUEST_LOOP_FOREVER_ELF));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("budget exceeded: 200000 instructions"), std::string::npos) << r.output;
+}
+
+TEST(CliRun, EndlessLoopExitsThreeOnWallClock) {
+  CommandResult r = run_command(tdsim(std::string("run --max-insns 100000000000 --timeout 0.3 --guest ") +
+                                      TDSIM_GUEST_LOOP_FOREVER_ELF));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("ms wall clock"), std::string::npos) << r.output;
+}
+
+TEST(CliRun, BrokenStubExitsTwoWithFault) {
+  CommandResult r = run_command(tdsim(std::string("run --stub ") + TDSIM_STUB_NO_PAE_BIN));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("tdsim: FAULT"), std::string::npos) << r.output;
+}
+
+}  // namespace

@@ -1,0 +1,48 @@
+#include "cli/run_options.h"
+
+#include <gtest/gtest.h>
+
+namespace tdsim::cli {
+namespace {
+
+TEST(RunOptions, ParseSizeAcceptsSuffixesAndHex) {
+  EXPECT_EQ(parse_size("32M", "mem"), 32ull << 20);
+  EXPECT_EQ(parse_size("1G", "mem"), 1ull << 30);
+  EXPECT_EQ(parse_size("4k", "mem"), 4096u);
+  EXPECT_EQ(parse_size("0x2000000", "mem"), 0x2000000u);
+  EXPECT_EQ(parse_size("4096", "mem"), 4096u);
+}
+
+TEST(RunOptions, ParseSizeRejectsJunkNamingTheOption) {
+  for (const char* bad : {"", "M", "12MB", "-", "-5", " 5", "99999999999999999999G", "1.5G"}) {
+    try {
+      parse_size(bad, "mem");
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("--mem"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(RunOptions, DefaultSpecUsesBuiltInHello) {
+  RunOptions o;
+  LayoutSpec spec = to_layout_spec(o);
+  ASSERT_GT(spec.guest_elf.size(), 4u);
+  EXPECT_EQ(spec.guest_elf[0], 0x7f);
+  EXPECT_EQ(spec.guest_elf[1], 'E');
+  EXPECT_TRUE(spec.stub.empty());
+}
+
+TEST(RunOptions, LimitsComeFromOptions) {
+  RunOptions o;
+  o.max_insns = 1234;
+  o.timeout_s = 0.25;
+  RunLimits l = to_run_limits(o);
+  EXPECT_EQ(l.max_insns, 1234u);
+  EXPECT_EQ(l.timeout.count(), 250);
+  o.timeout_s = 0;
+  EXPECT_THROW(to_run_limits(o), UsageError);
+}
+
+}  // namespace
+}  // namespace tdsim::cli
