@@ -7,5 +7,6 @@
 namespace tdsim::cli {
 
 int cmd_run(const std::vector<std::string>& args);
+int cmd_diff(const std::vector<std::string>& args);
 
 }  // namespace tdsim::cli

@@ -23,6 +23,7 @@ using Command = int (*)(const std::vector<std::string>&);
 const std::map<std::string, std::pair<Command, const char*>>& commands() {
   static const std::map<std::string, std::pair<Command, const char*>> table = {
       {"run", {cli::cmd_run, "boot an image on a backend and print its events"}},
+      {"diff", {cli::cmd_diff, "run one image on two backends and compare the event streams"}},
   };
   return table;
 }
