@@ -1,0 +1,50 @@
+// One-instruction x86 disassembly for traces and fault reports. Capstone 4 does not know
+// the TDX opcodes (TDCALL, SEAMRET/SEAMOPS/SEAMCALL) and stops or desynchronises at them,
+// so those are matched first from a table. Depends on Capstone only; no engine, no image.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tdsim::diag {
+
+enum class CpuMode { k32, k64 };
+
+struct Insn {
+  uint64_t addr = 0;
+  uint32_t size = 0;  // bytes consumed; 1 for "(bad)" so a linear sweep can resync
+  std::string mnemonic;
+  std::string operands;
+  std::vector<uint8_t> bytes;  // exactly `size` bytes
+
+  bool bad() const { return mnemonic == "(bad)"; }
+};
+
+// Owns one Capstone handle per mode. Not thread-safe; give each thread its own.
+class Disassembler {
+ public:
+  Disassembler();
+  ~Disassembler();
+  Disassembler(const Disassembler&) = delete;
+  Disassembler& operator=(const Disassembler&) = delete;
+
+  Insn decode(std::span<const uint8_t> bytes, uint64_t addr, CpuMode mode) const;
+
+ private:
+  struct Handles;
+  std::unique_ptr<Handles> h_;
+};
+
+// decode() with a thread-local Disassembler.
+Insn disassemble_one(std::span<const uint8_t> bytes, uint64_t addr, CpuMode mode);
+
+// Decodes [bytes) from addr on, one instruction at a time, at most max_insns.
+std::vector<Insn> disassemble_range(std::span<const uint8_t> bytes, uint64_t addr, CpuMode mode,
+                                    size_t max_insns = SIZE_MAX);
+
+// "0xffffffba: fa                      cli"
+std::string format_insn(const Insn& insn);
+
+}  // namespace tdsim::diag
