@@ -1,0 +1,90 @@
+#include "td_initial_state.h"
+
+#include <cpuid.h>
+
+#include <cstring>
+
+#include "kvm_sys.h"
+#include "tdsim/abi/tdx.h"
+
+namespace tdsim::kvm {
+
+namespace {
+
+// The TDX module loads selector 0 with a valid cached descriptor (AR 0xC09B / 0xC093);
+// VMX and SVM accept that for a protected-mode guest, so we reproduce it exactly rather
+// than inventing a GDT selector the guest never loaded.
+constexpr uint16_t kTdInitSelector = 0;
+
+kvm_segment flat_segment(uint8_t type) {
+  kvm_segment s{};
+  s.base = 0;
+  s.limit = 0xffffffff;
+  s.selector = kTdInitSelector;
+  s.type = type;
+  s.present = 1;
+  s.dpl = 0;
+  s.db = 1;
+  s.s = 1;
+  s.l = 0;
+  s.g = 1;
+  return s;
+}
+
+}  // namespace
+
+uint32_t host_cpuid1_eax() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  __cpuid(1, a, b, c, d);
+  return a;
+}
+
+void td_initial_regs(const TdImage& image, uint32_t index, kvm_regs& regs) {
+  std::memset(&regs, 0, sizeof regs);
+  regs.rax = 0;
+  regs.rbx = image.gpaw;
+  regs.rcx = image.init_rcx;
+  regs.r8 = image.init_rcx;
+  regs.rdx = host_cpuid1_eax();
+  regs.rsi = index;
+  regs.rip = abi::kTdInitRip;
+  regs.rflags = abi::kTdInitRflags;
+}
+
+void td_initial_sregs(kvm_sregs& s) {
+  s.cs = flat_segment(0xb);  // execute/read, accessed
+  s.ds = s.es = s.fs = s.gs = s.ss = flat_segment(0x3);  // read/write, accessed
+  s.tr = kvm_segment{};
+  s.tr.limit = 0xffff;
+  s.tr.type = 0xb;  // busy 32-bit TSS (AR 0x8B)
+  s.tr.present = 1;
+  s.ldt = kvm_segment{};
+  s.ldt.limit = 0xffff;
+  s.ldt.type = 0x2;
+  s.ldt.present = 0;
+  s.ldt.unusable = 1;
+  s.gdt.base = 0;
+  s.gdt.limit = abi::kTdInitGdtrLimit;
+  s.idt.base = 0;
+  s.idt.limit = 0;
+  s.cr0 = abi::kTdInitCr0;
+  s.cr2 = 0;
+  s.cr3 = 0;
+  s.cr4 = abi::kTdInitCr4;
+  // EFER.LME preset (0x901): the TD starts this way, so a stub written for the TD never
+  // writes EFER — and here it could not, since the guest has no CPUID.LM (engine-notes §5).
+  s.efer = abi::kTdInitEfer;
+  std::memset(s.interrupt_bitmap, 0, sizeof s.interrupt_bitmap);
+}
+
+void load_td_initial_state(int vcpu_fd, const TdImage& image, uint32_t index) {
+  kvm_sregs sregs{};
+  checked_ioctl(vcpu_fd, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+  td_initial_sregs(sregs);
+  checked_ioctl(vcpu_fd, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
+  kvm_regs regs{};
+  td_initial_regs(image, index, regs);
+  checked_ioctl(vcpu_fd, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+}
+
+}  // namespace tdsim::kvm

@@ -1,0 +1,20 @@
+// The "kvm-tdx" backend: a real TD through the KVM TDX uAPI (Linux 6.16+ on a TDX host).
+// Executes plan_tdx_launch() and runs the vCPUs; the TDX module sets the initial state,
+// KVM strips the shared bit from MMIO exits. No register access: TDs have none.
+// Depends on core/, ucall/host and the kvm/ helpers; never on another backend.
+#pragma once
+#include <string>
+
+#include "core/backend.h"
+
+namespace tdsim {
+
+class TdxBackend : public Backend {
+ public:
+  std::string name() const override { return "kvm-tdx"; }
+  // Throws BackendError naming what the host lacks (e.g. the VM-types mask without
+  // bit 5) or the first ioctl that failed, with errno and the SEAMCALL hw_error.
+  void run(const TdImage& image, const RunLimits& limits, const EventSink& sink) override;
+};
+
+}  // namespace tdsim

@@ -1,0 +1,173 @@
+// Our own copy of the KVM TDX / guest_memfd / memory-attributes uAPI (Linux 6.16+,
+// tdx-facts §5): Debian's linux-libc-dev may predate it. Every size, offset and ioctl
+// number is pinned with static_assert against the values the kernel uses.
+// Depends only on <linux/kvm.h> (for struct kvm_run and the _IO* macros).
+#pragma once
+#include <linux/ioctl.h>
+#include <linux/kvm.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace tdsim::kvm::tdx {
+
+// VM types (KVM_CREATE_VM argument; KVM_CAP_VM_TYPES bit n = type n supported).
+inline constexpr unsigned long kX86DefaultVm = 0;
+inline constexpr unsigned long kX86TdxVm = 5;
+
+// Capabilities.
+inline constexpr long kCapSplitIrqchip = 121;
+inline constexpr long kCapUserMemory2 = 231;
+inline constexpr long kCapMemoryFaultInfo = 232;
+inline constexpr long kCapMemoryAttributes = 233;
+inline constexpr long kCapGuestMemfd = 234;
+inline constexpr long kCapVmTypes = 235;
+
+// Exits.
+inline constexpr uint32_t kExitSystemEvent = 24;
+inline constexpr uint32_t kExitMemoryFault = 39;
+inline constexpr uint32_t kExitTdx = 40;
+inline constexpr uint32_t kSystemEventTdxFatal = 7;
+// KVM_EXIT_SYSTEM_EVENT/TDX_FATAL: data[] holds the 16 GPRs in VCPU_REGS order.
+inline constexpr uint32_t kTdxFatalErrorCodeIndex = 12;  // R12
+inline constexpr uint32_t kTdxFatalGpaIndex = 13;        // R13
+inline constexpr uint64_t kMemoryExitFlagPrivate = 1ull << 3;
+
+// KVM_MEMORY_ENCRYPT_OP sub-commands (enum kvm_tdx_cmd_id).
+enum TdxCmdId : uint32_t {
+  kTdxCapabilities = 0,    // VM
+  kTdxInitVm = 1,          // VM
+  kTdxInitVcpu = 2,        // vCPU
+  kTdxInitMemRegion = 3,   // vCPU
+  kTdxFinalizeVm = 4,      // VM
+  kTdxGetCpuid = 5,        // vCPU
+};
+inline constexpr uint32_t kTdxMeasureMemoryRegion = 1u << 0;
+
+// Memslot flags and memory attributes.
+inline constexpr uint32_t kMemGuestMemfd = 1u << 2;
+inline constexpr uint64_t kMemoryAttributePrivate = 1ull << 3;
+inline constexpr uint64_t kGuestMemfdFlagMmap = 1ull << 0;
+inline constexpr uint64_t kGuestMemfdFlagInitShared = 1ull << 1;
+
+struct TdxCmd {
+  uint32_t id;
+  uint32_t flags;
+  uint64_t data;      // immediate or user pointer
+  uint64_t hw_error;  // out: SEAMCALL status; must be 0 on input
+};
+static_assert(sizeof(TdxCmd) == 24);
+static_assert(offsetof(TdxCmd, data) == 8 && offsetof(TdxCmd, hw_error) == 16);
+
+struct CpuidEntry2 {
+  uint32_t function, index, flags, eax, ebx, ecx, edx, padding[3];
+};
+static_assert(sizeof(CpuidEntry2) == 40);
+static_assert(sizeof(CpuidEntry2) == sizeof(kvm_cpuid_entry2));
+
+struct Cpuid2Header {
+  uint32_t nent;
+  uint32_t padding;  // must be 0
+};
+static_assert(sizeof(Cpuid2Header) == 8);
+
+struct TdxCapabilitiesHeader {
+  uint64_t supported_attrs;
+  uint64_t supported_xfam;
+  uint64_t kernel_tdvmcallinfo_1_r11;
+  uint64_t user_tdvmcallinfo_1_r11;
+  uint64_t kernel_tdvmcallinfo_1_r12;
+  uint64_t user_tdvmcallinfo_1_r12;
+  uint64_t reserved[250];
+  Cpuid2Header cpuid;  // entries follow
+};
+static_assert(offsetof(TdxCapabilitiesHeader, kernel_tdvmcallinfo_1_r11) == 16);
+static_assert(offsetof(TdxCapabilitiesHeader, user_tdvmcallinfo_1_r12) == 40);
+static_assert(offsetof(TdxCapabilitiesHeader, reserved) == 48);
+static_assert(offsetof(TdxCapabilitiesHeader, cpuid) == 2048);
+static_assert(sizeof(TdxCapabilitiesHeader) == 2056);
+
+struct TdxInitVmHeader {
+  uint64_t attributes;
+  uint64_t xfam;
+  uint64_t mrconfigid[6];
+  uint64_t mrowner[6];
+  uint64_t mrownerconfig[6];
+  uint64_t reserved[12];  // must be 0
+  Cpuid2Header cpuid;     // entries follow
+};
+static_assert(offsetof(TdxInitVmHeader, mrconfigid) == 16);
+static_assert(offsetof(TdxInitVmHeader, mrowner) == 64);
+static_assert(offsetof(TdxInitVmHeader, mrownerconfig) == 112);
+static_assert(offsetof(TdxInitVmHeader, reserved) == 160);
+static_assert(offsetof(TdxInitVmHeader, cpuid) == 256);
+static_assert(sizeof(TdxInitVmHeader) == 264);
+
+struct TdxInitMemRegion {
+  uint64_t source_addr;
+  uint64_t gpa;
+  uint64_t nr_pages;
+};
+static_assert(sizeof(TdxInitMemRegion) == 24);
+
+struct CreateGuestMemfd {
+  uint64_t size;
+  uint64_t flags;
+  uint64_t reserved[6];
+};
+static_assert(sizeof(CreateGuestMemfd) == 64);
+
+struct UserspaceMemoryRegion2 {
+  uint32_t slot;
+  uint32_t flags;
+  uint64_t guest_phys_addr;
+  uint64_t memory_size;
+  uint64_t userspace_addr;
+  uint64_t guest_memfd_offset;
+  uint32_t guest_memfd;
+  uint32_t pad1;
+  uint64_t pad2[14];
+};
+static_assert(offsetof(UserspaceMemoryRegion2, guest_phys_addr) == 8);
+static_assert(offsetof(UserspaceMemoryRegion2, userspace_addr) == 24);
+static_assert(offsetof(UserspaceMemoryRegion2, guest_memfd_offset) == 32);
+static_assert(offsetof(UserspaceMemoryRegion2, guest_memfd) == 40);
+static_assert(offsetof(UserspaceMemoryRegion2, pad2) == 48);
+static_assert(sizeof(UserspaceMemoryRegion2) == 160);
+
+struct MemoryAttributes {
+  uint64_t address;
+  uint64_t size;
+  uint64_t attributes;
+  uint64_t flags;  // must be 0
+};
+static_assert(sizeof(MemoryAttributes) == 32);
+
+// run->memory_fault (KVM_EXIT_MEMORY_FAULT), an overlay of kvm_run's exit union.
+struct MemoryFault {
+  uint64_t flags;
+  uint64_t gpa;
+  uint64_t size;
+};
+static_assert(offsetof(kvm_run, mmio) == 32, "kvm_run exit union must start at 32");
+inline MemoryFault memory_fault(const kvm_run& run) {
+  MemoryFault mf;
+  std::memcpy(&mf, &run.mmio, sizeof mf);  // &run.mmio is the start of the union
+  return mf;
+}
+
+// ioctl numbers.
+inline constexpr unsigned long kKvmMemoryEncryptOp = _IOWR(KVMIO, 0xba, unsigned long);
+inline constexpr unsigned long kKvmCreateGuestMemfd = _IOWR(KVMIO, 0xd4, CreateGuestMemfd);
+inline constexpr unsigned long kKvmSetUserMemoryRegion2 = _IOW(KVMIO, 0x49, UserspaceMemoryRegion2);
+inline constexpr unsigned long kKvmSetMemoryAttributes = _IOW(KVMIO, 0xd2, MemoryAttributes);
+static_assert(kKvmMemoryEncryptOp == 0xC008AEBAul);
+static_assert(kKvmCreateGuestMemfd == 0xC040AED4ul);
+static_assert(kKvmSetUserMemoryRegion2 == 0x40A0AE49ul);
+static_assert(kKvmSetMemoryAttributes == 0x4020AED2ul);
+
+// CPUID leaf whose EAX[23:16] selects the TD's GPA width (48 or 52) in KVM_TDX_INIT_VM.
+inline constexpr uint32_t kCpuidLeafAddressSizes = 0x80000008;
+
+}  // namespace tdsim::kvm::tdx

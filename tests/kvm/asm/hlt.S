@@ -1,0 +1,6 @@
+#include "layout.inc"
+	.text
+	.code32
+start:
+	hlt
+#include "reset_vector.inc"

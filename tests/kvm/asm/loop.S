@@ -1,0 +1,6 @@
+#include "layout.inc"
+	.text
+	.code32
+start:
+	jmp start
+#include "reset_vector.inc"
