@@ -1,0 +1,31 @@
+// GUEST_SYNC_ARGS layouts of the small test guests (assert, smp, private_gpa_ucall,
+// unhandled_ud), shared by the freestanding guests and the host tests. args[0] is
+// always one of these keys. Must not depend on anything but <stdint.h>.
+#pragma once
+#include <stdint.h>
+
+namespace tdsim::test::reports {
+
+// assert.cc: (kAssertLine, line of the failing GUEST_ASSERT_EQ), then the ABORT.
+inline constexpr uint64_t kAssertLine = 0xa55e7000;
+inline constexpr char kAssertExpression[] = "answer == 42";
+// vCPU 0: answer = 41 + vcpu.
+inline constexpr char kAssertMessageVcpu0[] = "0x29 != 0x2a (answer != 42)";
+
+// smp.cc: (kSmpArrived, vcpu), then after the barrier (kSmpReleased, vcpu, counter).
+inline constexpr uint64_t kSmpArrived = 0x5e0a0001;
+inline constexpr uint64_t kSmpReleased = 0x5e0a0002;
+// Spin iterations before the barrier gives up with GUEST_FAIL.
+inline constexpr uint64_t kSmpSpinLimit = 50'000'000;
+
+// private_gpa_ucall.cc: (kPrivateGpaResult, TDG.VP.VMCALL status R10, TDCALL RAX,
+// the private GPA used).
+inline constexpr uint64_t kPrivateGpaResult = 0x9a1e0001;
+
+// bad_ucall_address.cc sends this as the ucall datum: not guest memory.
+inline constexpr uint64_t kBadUcallAddress = 0x7f0000000000ull;
+
+// unhandled_ud.cc: (kUdSite, address of the UD2) before executing it.
+inline constexpr uint64_t kUdSite = 0x0d2e0001;
+
+}  // namespace tdsim::test::reports
