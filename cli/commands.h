@@ -8,5 +8,8 @@ namespace tdsim::cli {
 
 int cmd_run(const std::vector<std::string>& args);
 int cmd_diff(const std::vector<std::string>& args);
+int cmd_probe(const std::vector<std::string>& args);
+int cmd_measure(const std::vector<std::string>& args);
+int cmd_lint(const std::vector<std::string>& args);
 
 }  // namespace tdsim::cli

@@ -24,6 +24,9 @@ const std::map<std::string, std::pair<Command, const char*>>& commands() {
   static const std::map<std::string, std::pair<Command, const char*>> table = {
       {"run", {cli::cmd_run, "boot an image on a backend and print its events"}},
       {"diff", {cli::cmd_diff, "run one image on two backends and compare the event streams"}},
+      {"probe", {cli::cmd_probe, "what this host can run (KVM, TDX) and why not"}},
+      {"measure", {cli::cmd_measure, "predict the TD measurement (MRTD) of an image"}},
+      {"lint", {cli::cmd_lint, "check an image against the TDX boot ABI without running it"}},
   };
   return table;
 }
