@@ -27,6 +27,10 @@ struct VmcallMmioDecision {
   std::string reason;     // kRejected: which rule, with the offending value
 };
 
+// The registers as the VMM (KVM) sees them for a TDG.VP.VMCALL: every GPR whose bit is
+// clear in the RCX expose mask (bits 15:0) reads 0; RCX itself is always passed.
+TdcallRegs vmm_view(const TdcallRegs& regs);
+
 // Checks in the module's then KVM's order: RCX expose mask (bits 0,1,4,5 and 63:32 ->
 // TDX_OPERAND_INVALID in RAX), R10 == 0 (standard call), R11 == 48, the registers the
 // call needs exposed, size 1/2/4/8, direction 0/1, shared GPA at both ends of the access

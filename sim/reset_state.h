@@ -1,0 +1,42 @@
+// Puts a UC_MODE_64 Unicorn engine into the architectural initial state of a TD vCPU
+// (TDH.VP.INIT + TD VMCS init; tdx-facts §3): flat 32-bit protected mode, paging off,
+// RIP 0xfffffff0, EFER 0x901. Unicorn-only; knows TdImage, not the rest of the simulator.
+#pragma once
+#include <unicorn/unicorn.h>
+
+#include <cstdint>
+
+#include "core/td_image.h"
+#include "tdsim/abi/tdx.h"
+
+namespace tdsim::sim {
+
+// RDX at reset is CPUID(1).EAX of the platform. Ours is Unicorn's default x86-64 CPU
+// model (qemu64: family 6, model 6, stepping 3), so RDX agrees with what the guest's own
+// CPUID(1) returns; a unit test pins the two together.
+inline constexpr uint64_t kUnicornCpuid1Eax = 0x663;
+
+// EFER as the guest reads it at reset. A TD reads 0x901 (SCE | LME | NXE). Unicorn 2.0.1
+// reports neither SYSCALL nor NX in CPUID 0x80000001 on any CPU model (EDX 0xa8000000,
+// measured), and WRMSR masks EFER bits of absent features, so only LME sticks. LME is
+// the bit that matters: a stub written for the TD state never writes EFER and still
+// enters long mode (EFER then reads LME | LMA = 0x500). Consequence: PTEs with the NX
+// bit fault as reserved-bit violations here, and SYSCALL is #UD.
+inline constexpr uint64_t kUnicornResetEfer = abi::kEferLme;
+
+// Loads the TD reset state of vCPU `index` into `uc` (a fresh or used UC_MODE_64 engine).
+//
+// Why not UC_MODE_32: Unicorn's 32-bit mode masks CPUID.LM, so EFER.LME can never be set
+// and the stub cannot reach long mode. Why not MODE_64 as-is: it starts in 64-bit mode.
+// So a throwaway UC_MODE_32 engine loads flat 32-bit segment caches from a scratch GDT,
+// and its saved CPU context (which carries hflags, segments, CRs, EFER but not the CPUID
+// feature words) is restored into `uc` (engine-notes §1, "context transplant").
+//
+// Engine differences, documented rather than hidden:
+//  - CR0 reads back 0x31: Unicorn forces CR0.ET (bit 4).
+//  - EFER reads kUnicornResetEfer, not 0x901 (see above).
+//  - Segment selectors read 0 like a TD's, but the descriptor caches came from the
+//    scratch GDT; LDTR/TR are not emulated and DR7 is Unicorn's reset value.
+void load_td_reset_state(uc_engine* uc, const TdImage& image, uint32_t index);
+
+}  // namespace tdsim::sim

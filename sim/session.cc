@@ -1,0 +1,63 @@
+#include "session.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/shared_bit_fold.h"
+#include "scheduler.h"
+#include "uc_error.h"
+
+namespace tdsim::sim {
+
+namespace {
+constexpr uint64_t kPage = 4096;
+}
+
+Session::Session(const TdImage& image, uint64_t slice_insns)
+    : image_(image), slice_(slice_insns), mem_(image), tdx_(image, mem_) {
+  if (image.nr_vcpus == 0) throw BackendError("unicorn: image has nr_vcpus 0");
+  if (slice_ == 0) throw BackendError("unicorn: scheduling slice of 0 instructions");
+  // Unicorn's TCG faults on a PTE with bit 47 (even 39) set; see core/shared_bit_fold.h.
+  fold_shared_bit_in_page_tables(image_, mem_);
+  vcpus_.reserve(image.nr_vcpus);
+  for (uint32_t i = 0; i < image.nr_vcpus; ++i)
+    vcpus_.push_back(std::make_unique<Vcpu>(i, image_, mem_, tdx_));
+}
+
+Session::~Session() = default;
+
+void Session::drop_changed_code() {
+  for (const GuestMemory::Block& b : mem_.blocks()) {
+    if (b.region->kind != RegionKind::kBootStub && b.region->kind != RegionKind::kGuestElf) continue;
+    const std::vector<uint8_t>& orig = b.region->bytes;
+    for (uint64_t off = 0; off < b.size; off += kPage) {
+      const uint64_t have = orig.size() > off ? std::min<uint64_t>(kPage, orig.size() - off) : 0;
+      bool same = std::memcmp(b.host + off, orig.data() + off, have) == 0;
+      for (uint64_t i = have; same && i < kPage; ++i) same = b.host[off + i] == 0;
+      if (same) continue;
+      for (const auto& v : vcpus_) {
+        const uc_err err = uc_ctl_remove_cache(v->engine(), b.gpa + off, b.gpa + off + kPage);
+        const std::string call = fmt::format("uc_ctl_remove_cache({:#x})", b.gpa + off);
+        uc_check(err, call.c_str());
+      }
+    }
+  }
+}
+
+void Session::reset() {
+  drop_changed_code();
+  mem_.reset(image_);
+  fold_shared_bit_in_page_tables(image_, mem_);
+  for (const auto& v : vcpus_) v->reset();
+  dirty_ = false;
+}
+
+void Session::run(const RunLimits& limits, const EventSink& sink) {
+  if (dirty_) reset();
+  dirty_ = true;
+  run_round_robin(vcpus_, limits, slice_, watchdog_, sink);
+}
+
+}  // namespace tdsim::sim

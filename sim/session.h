@@ -1,0 +1,55 @@
+// A prepared simulator for one TdImage: guest memory, one Unicorn engine per vCPU in the
+// TD reset state, and the TDX-module stand-in. run() can be called again and again; each
+// run starts from the initial state without paying uc_open again (restore a snapshot:
+// GuestMemory::reset + the saved initial CPU contexts). Unicorn-only; no CLI knowledge.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/backend.h"
+#include "core/guest_memory.h"
+#include "core/td_image.h"
+#include "tdx_module.h"
+#include "vcpu.h"
+#include "watchdog.h"
+
+namespace tdsim::sim {
+
+class Session {
+ public:
+  // Instructions per vCPU turn: large enough that scheduling costs nothing, small enough
+  // that spinning vCPUs hand over quickly.
+  static constexpr uint64_t kDefaultSlice = 20'000;
+
+  // `image` must outlive the session and stay unchanged. Throws BackendError.
+  explicit Session(const TdImage& image, uint64_t slice_insns = kDefaultSlice);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Runs from the TD's initial state (resetting first if an earlier run used it).
+  void run(const RunLimits& limits, const EventSink& sink);
+  // Back to the initial state: memory to the image's contents (shared bit folded out of
+  // the page tables again), every vCPU to its saved reset context. Translated code is
+  // kept (that is the speed-up) except for boot-stub and guest-ELF pages whose bytes the
+  // last run changed; code the guest wrote into other regions is not tracked.
+  void reset();
+
+  uint32_t nr_vcpus() const { return static_cast<uint32_t>(vcpus_.size()); }
+  const GuestMemory& memory() const { return mem_; }
+  Vcpu& vcpu(uint32_t i) { return *vcpus_.at(i); }
+
+ private:
+  void drop_changed_code();
+
+  const TdImage& image_;
+  uint64_t slice_;
+  GuestMemory mem_;
+  TdxModule tdx_;
+  std::vector<std::unique_ptr<Vcpu>> vcpus_;
+  Watchdog watchdog_;
+  bool dirty_ = false;
+};
+
+}  // namespace tdsim::sim

@@ -1,0 +1,25 @@
+// The Unicorn backend: runs a TdImage on Unicorn 2 engines, one per vCPU, round-robin on
+// one thread. What differs from a real TD is documented where it happens (reset_state.h,
+// vcpu.cc, tdx_module.h); the main one: exceptions are not delivered through the guest's
+// IDT — the vCPU stops with a FaultEvent (the KVM backend delivers them).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/backend.h"
+
+namespace tdsim {
+
+class UnicornBackend : public Backend {
+ public:
+  // slice_insns: instructions per vCPU turn (sim::Session::kDefaultSlice when 0).
+  explicit UnicornBackend(uint64_t slice_insns = 0) : slice_(slice_insns) {}
+  std::string name() const override { return "unicorn"; }
+  // One sim::Session, used once. For repeated runs of one image use sim::Session.
+  void run(const TdImage& image, const RunLimits& limits, const EventSink& sink) override;
+
+ private:
+  uint64_t slice_;
+};
+
+}  // namespace tdsim

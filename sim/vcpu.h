@@ -1,0 +1,83 @@
+// One TD vCPU on its own Unicorn engine: guest memory mapped, the TD reset state, and
+// the hooks that turn engine stops into Events (TDCALL, CPUID leaf 0x21, exceptions,
+// HLT, unmapped memory). Runs one bounded slice at a time for the scheduler.
+// Knows TdxModule and the Event types; not the scheduler or the backend.
+#pragma once
+#include <unicorn/unicorn.h>
+
+#include <atomic>
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "core/backend.h"
+#include "core/guest_memory.h"
+#include "core/td_image.h"
+#include "tdx_module.h"
+
+namespace tdsim::sim {
+
+class Vcpu {
+ public:
+  // Maps every block of `mem` at its untagged GPA and loads the TD reset state.
+  // `image`, `mem` and `tdx` must outlive the vCPU. Throws BackendError.
+  Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, const TdxModule& tdx);
+  ~Vcpu();
+  Vcpu(const Vcpu&) = delete;
+  Vcpu& operator=(const Vcpu&) = delete;
+
+  // Back to the TD reset state (saved context; TLB flushed); TDCALL sites stay hooked.
+  void reset();
+
+  enum class SliceEnd {
+    kExhausted,  // ran `max_insns` instructions; resume later
+    kStopped,    // a terminal event was reported; never resume
+    kCancelled,  // `cancel` was set (wall clock) and the engine stopped early
+  };
+  // Runs at most `max_insns` guest instructions, reporting events to `sink`.
+  SliceEnd run_slice(uint64_t max_insns, const EventSink& sink, const std::atomic<bool>& cancel);
+
+  uint32_t index() const { return index_; }
+  bool stopped() const { return stopped_; }
+  uint64_t executed() const { return executed_total_; }  // since the last reset
+  uc_engine* engine() const { return uc_; }
+  size_t tdcall_sites() const { return tdcall_sites_.size(); }
+  // TDCALLs the site hook missed and the slice loop emulated (engine anomaly counter).
+  uint64_t host_emulated_tdcalls() const { return host_emulated_tdcalls_; }
+
+  // Unicorn callbacks (public only so the C trampolines in vcpu.cc can reach them).
+  void on_code(uint64_t addr);
+  bool on_insn_invalid();
+  void on_interrupt(uint32_t intno);
+  void on_tdcall(uint64_t addr);
+  bool on_cpuid();
+  void on_mem_invalid(uc_mem_type type, uint64_t addr, int size);
+
+ private:
+  void emit(const Event& e);
+  void stop_with(const Event& e);
+  void add_tdcall_site(uint64_t addr);
+  void handle_stop_at_tdcall(uint64_t addr);
+  void report_engine_error(uc_err err, uint64_t rip);
+  uint64_t rip() const;
+
+  uint32_t index_;
+  const TdxModule& tdx_;
+  uc_engine* uc_ = nullptr;
+  uc_context* initial_ = nullptr;
+  std::set<uint64_t> tdcall_sites_;
+  uint64_t host_emulated_tdcalls_ = 0;
+
+  // Per-slice state, touched by the callbacks.
+  const EventSink* sink_ = nullptr;
+  uint64_t slice_limit_ = 0, slice_executed_ = 0, executed_total_ = 0;
+  uint64_t last_addr_ = ~0ull;
+  bool exhausted_ = false, stopped_ = false;
+  uint64_t pending_tdcall_site_ = 0;
+  bool has_pending_tdcall_site_ = false;
+  // Filled by the INSN_INVALID / MEM hooks for the error uc_emu_start returns next.
+  std::string insn_invalid_detail_;
+  std::string mem_fault_detail_;
+};
+
+}  // namespace tdsim::sim

@@ -1,0 +1,47 @@
+#include "watchdog.h"
+
+namespace tdsim::sim {
+
+Watchdog::~Watchdog() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    quit_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Watchdog::arm(Clock::time_point deadline) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    deadline_ = deadline;
+    armed_ = true;
+    fired_.store(false, std::memory_order_release);
+    if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+  }
+  cv_.notify_all();
+}
+
+void Watchdog::disarm() {
+  std::lock_guard<std::mutex> lock(mu_);
+  armed_ = false;
+  running_.store(nullptr, std::memory_order_release);
+}
+
+void Watchdog::loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!quit_) {
+    if (!armed_) {
+      cv_.wait(lock);
+      continue;
+    }
+    if (cv_.wait_until(lock, deadline_) != std::cv_status::timeout) continue;
+    if (!armed_ || Clock::now() < deadline_) continue;
+    fired_.store(true, std::memory_order_release);
+    armed_ = false;
+    // uc_emu_stop is what Unicorn's own timeout thread calls on a running engine.
+    if (uc_engine* uc = running_.load(std::memory_order_acquire)) uc_emu_stop(uc);
+  }
+}
+
+}  // namespace tdsim::sim

@@ -1,0 +1,43 @@
+// Wall-clock bound inside a scheduling slice: one long-lived thread per Session that
+// calls uc_emu_stop on the engine currently running once the run's deadline passes.
+// Unicorn's own uc_emu_start timeout starts (and joins) a polling thread on every call,
+// far too slow for one call per slice. Unicorn-only; knows nothing of TDX.
+#pragma once
+#include <unicorn/unicorn.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace tdsim::sim {
+
+class Watchdog {
+ public:
+  using Clock = std::chrono::steady_clock;
+  Watchdog() = default;
+  ~Watchdog();
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  void arm(Clock::time_point deadline);
+  void disarm();
+  // The engine the scheduler is about to run (nullptr between slices). A stop that races
+  // with a slice boundary is caught by the scheduler's own clock check after the slice.
+  void set_running(uc_engine* uc) { running_.store(uc, std::memory_order_release); }
+  bool fired() const { return fired_.load(std::memory_order_acquire); }
+  const std::atomic<bool>& fired_flag() const { return fired_; }
+
+ private:
+  void loop();
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread thread_;
+  bool armed_ = false, quit_ = false;
+  Clock::time_point deadline_{};
+  std::atomic<uc_engine*> running_{nullptr};
+  std::atomic<bool> fired_{false};
+};
+
+}  // namespace tdsim::sim
