@@ -17,7 +17,8 @@ GuestMemory::GuestMemory(const TdImage& image) {
       throw std::bad_alloc();
     }
     blocks_.push_back(Block{&r, r.gpa, r.size, static_cast<uint8_t*>(p)});
-    std::memcpy(p, r.bytes.data(), std::min<uint64_t>(r.bytes.size(), r.size));
+    // An empty vector's data() may be null, and memcpy from null is UB even for 0 bytes.
+    if (!r.bytes.empty()) std::memcpy(p, r.bytes.data(), std::min<uint64_t>(r.bytes.size(), r.size));
   }
 }
 
@@ -32,7 +33,8 @@ void GuestMemory::reset(const TdImage& image) {
   for (size_t i = 0; i < blocks_.size() && i < image.regions.size(); ++i) {
     const Region& r = image.regions[i];
     madvise(blocks_[i].host, blocks_[i].size, MADV_DONTNEED);
-    std::memcpy(blocks_[i].host, r.bytes.data(), std::min<uint64_t>(r.bytes.size(), r.size));
+    if (!r.bytes.empty())
+      std::memcpy(blocks_[i].host, r.bytes.data(), std::min<uint64_t>(r.bytes.size(), r.size));
   }
 }
 

@@ -50,8 +50,12 @@ ElfSegment read_segment(const GElf_Phdr& ph, size_t i, std::span<const uint8_t> 
   if (ph.p_paddr != ph.p_vaddr)
     fail(name, fmt::format("{}: p_paddr {:#x} != p_vaddr {:#x}; segments must be identity-loaded",
                            seg, ph.p_paddr, ph.p_vaddr));
-  if (ph.p_vaddr + ph.p_memsz < ph.p_vaddr)
-    fail(name, fmt::format("{}: p_vaddr + p_memsz wraps around", seg));
+  // Checked with the end rounded up to a page, as the layout places it: a segment ending
+  // in the top page would otherwise round to an empty [vaddr, 0) (found by fuzz_guest_elf).
+  constexpr uint64_t kPageMask = 4095;
+  if (ph.p_memsz > UINT64_MAX - kPageMask || ph.p_vaddr > UINT64_MAX - kPageMask - ph.p_memsz)
+    fail(name, fmt::format("{}: p_vaddr + p_memsz ({:#x} + {:#x}) wraps around the address space", seg,
+                           ph.p_vaddr, ph.p_memsz));
   ElfSegment s;
   s.index = i;
   s.vaddr = ph.p_vaddr;
@@ -113,6 +117,14 @@ LoadedElf load_guest_elf(std::span<const uint8_t> file, const std::string& name)
 
   GElf_Ehdr eh;
   check_header(elf.get(), name, eh);
+  // libelf silently yields no sections when the section header table is cut off: the
+  // guest would load without its symbols (tdsim_guest_config unpatched) and misbehave.
+  if (eh.e_shoff != 0) {
+    const uint64_t table = uint64_t{eh.e_shnum ? eh.e_shnum : 1u} * eh.e_shentsize;
+    if (eh.e_shoff > file.size() || table > file.size() - eh.e_shoff)
+      fail(name, fmt::format("section header table [{:#x}, +{:#x}) lies past the end of the file ({:#x} bytes)",
+                             eh.e_shoff, table, file.size()));
+  }
 
   size_t nph = 0;
   if (elf_getphdrnum(elf.get(), &nph) != 0)
