@@ -4,11 +4,11 @@
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
-#include <iostream>
 
 #include "backends.h"
 #include "bootstub/host/image_builder.h"
 #include "commands.h"
+#include "parse_args.h"
 #include "core/event_diff.h"
 #include "core/outcome.h"
 #include "run_options.h"
@@ -33,16 +33,10 @@ int cmd_diff(const std::vector<std::string>& args) {
   RunOptions ro;
   std::string backends = "unicorn,kvm";
   po::options_description desc("tdsim diff [options]");
-  desc.add_options()("help,h", "this help")
+  desc.add_options()
       ("backends", po::value(&backends)->default_value(backends), "two backends to compare, e.g. unicorn,kvm");
   desc.add(run_options_description(ro));
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return kExitDone;
-  }
-  po::notify(vm);
+  if (!parse_args(desc, args)) return 0;
 
   auto [left_name, right_name] = split_pair(backends);
   auto left = make_backend(left_name), right = make_backend(right_name);

@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
-#include <iostream>
 
 #include "bootstub/host/image_builder.h"
 #include "commands.h"
+#include "parse_args.h"
 #include "diag/lint.h"
 #include "run_options.h"
 
@@ -17,15 +17,8 @@ namespace po = boost::program_options;
 int cmd_lint(const std::vector<std::string>& args) {
   RunOptions ro;
   po::options_description desc("tdsim lint [options]");
-  desc.add_options()("help,h", "this help");
   desc.add(run_options_description(ro));
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_args(desc, args)) return 0;
   const TdImage image = build_image(to_layout_spec(ro));
   const auto findings = diag::lint_image(image);
   for (const auto& f : findings) fmt::print("{}\n", diag::format_finding(f));

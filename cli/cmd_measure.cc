@@ -3,13 +3,13 @@
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
-#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "bootstub/host/image_builder.h"
 #include "bootstub/measure/mrtd.h"
 #include "bootstub/measure/mrtd_json.h"
 #include "commands.h"
+#include "parse_args.h"
 #include "run_options.h"
 
 namespace tdsim::cli {
@@ -20,18 +20,12 @@ int cmd_measure(const std::vector<std::string>& args) {
   RunOptions ro;
   std::string format = "hex", order = "kvm-per-page";
   po::options_description desc("tdsim measure [options]");
-  desc.add_options()("help,h", "this help")
+  desc.add_options()
       ("format", po::value(&format)->default_value(format), "hex | json")
       ("order", po::value(&order)->default_value(order),
        "kvm-per-page (KVM: PAGE.ADD then its extends, page by page) | two-pass (old QEMU)");
   desc.add(run_options_description(ro));
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_args(desc, args)) return 0;
   if (format != "hex" && format != "json")
     throw UsageError(fmt::format("--format: '{}' is not hex or json", format));
   measure::MeasureOrder mo;

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
-#include <iostream>
 
 #include "commands.h"
+#include "parse_args.h"
 #include "kvm/probe.h"
 
 namespace tdsim::cli {
@@ -14,14 +14,7 @@ namespace po = boost::program_options;
 
 int cmd_probe(const std::vector<std::string>& args) {
   po::options_description desc("tdsim probe");
-  desc.add_options()("help,h", "this help");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_args(desc, args)) return 0;
   fmt::print("{}", kvm::describe(kvm::probe_host()));
   fmt::print("unicorn: can run (emulator, no host requirements)\n");
   return 0;

@@ -1,46 +1,98 @@
-// `tdsim run`: build the image, run it on one backend, print events as they arrive.
+// `tdsim run`: build the image, lint it (findings to stderr, never a refusal), run it on
+// one backend, print events as they arrive (text or JSON lines) with fault reports under
+// them; optional traces (their own sink) and boot-stub coverage.
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
-#include <iostream>
 
 #include "backends.h"
 #include "bootstub/host/image_builder.h"
 #include "commands.h"
+#include "parse_args.h"
+#include "diag/lint.h"
 #include "event_printer.h"
 #include "run_options.h"
+#include "run_trace.h"
+#include "sim/trace.h"
+#include "sim/unicorn_backend.h"
 
 namespace tdsim::cli {
 
 namespace po = boost::program_options;
 
+namespace {
+
+// Lint before booting: the run still happens, so the run shows what the finding means.
+std::pair<size_t, size_t> lint_to_stderr(const TdImage& image) {
+  const auto findings = diag::lint_image(image);
+  for (const auto& f : findings) fmt::print(stderr, "tdsim lint: {}\n", diag::format_finding(f));
+  const size_t errors = diag::count_errors(findings);
+  if (!findings.empty())
+    fmt::print(stderr, "tdsim lint: {} error(s), {} warning(s); running anyway\n", errors,
+               findings.size() - errors);
+  std::fflush(stderr);
+  return {errors, findings.size() - errors};
+}
+
+}  // namespace
+
 int cmd_run(const std::vector<std::string>& args) {
   RunOptions ro;
-  std::string backend_name = "unicorn";
+  std::string backend_name = "unicorn", format_name = "text", trace_list, trace_file;
   po::options_description desc("tdsim run [options]");
-  desc.add_options()("help,h", "this help")
-      ("backend", po::value(&backend_name)->default_value(backend_name), "unicorn | kvm | kvm-tdx | auto");
+  desc.add_options()
+      ("backend", po::value(&backend_name)->default_value(backend_name), "unicorn | kvm | kvm-tdx | auto")
+      ("format", po::value(&format_name)->default_value(format_name), "event output on stdout: text | json")
+      ("trace", po::value(&trace_list),
+       "comma list of insn, boot, tdcall, ucall (or all); insn/boot/tdcall need --backend unicorn")
+      ("trace-file", po::value(&trace_file), "write trace lines (and --coverage) here instead of stderr")
+      ("coverage", "after the run, list the boot-stub instructions and mark those that never ran (unicorn)")
+      ("no-lint", "do not lint the image before running");
   desc.add(run_options_description(ro));
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return kExitDone;
-  }
-  po::notify(vm);
+  if (!parse_args(desc, args, &vm)) return 0;
 
-  const TdImage image = build_image(to_layout_spec(ro));
+  const OutputFormat format = parse_format(format_name);
+  const TraceRequest trace = vm.count("trace") ? parse_trace(trace_list) : TraceRequest{};
+  const bool coverage = vm.count("coverage") != 0;
+  TdImage image = build_image(to_layout_spec(ro));
+  if (!ro.stub.empty()) add_stub_symbols(image, ro.stub);
   const RunLimits limits = to_run_limits(ro);
   auto backend = make_backend(backend_name);
 
+  RunSummary summary;
+  summary.backend = backend->name();
+  if (!vm.count("no-lint")) std::tie(summary.lint_errors, summary.lint_warnings) = lint_to_stderr(image);
+
+  TraceOutput trace_out(trace_file);
+  sim::StubCoverage stub_coverage;
+  sim::TraceOptions topts;
+  topts.insn = trace.insn, topts.boot = trace.boot, topts.tdcall = trace.tdcall;
+  topts.sink = [&](const std::string& l) { trace_out.line(l); };
+  if (coverage) topts.coverage = &stub_coverage;
+  auto* unicorn = dynamic_cast<UnicornBackend*>(backend.get());
+  if (unicorn) {
+    if (trace.any_engine() || coverage) unicorn->set_trace(&topts);
+  } else if (trace.any_engine() || coverage) {
+    fmt::print(stderr, "tdsim run: --trace insn/boot/tdcall and --coverage need --backend unicorn "
+                       "({} can only trace ucalls); ignored\n", backend->name());
+  }
+
+  auto printer = make_printer(format, stdout, format == OutputFormat::kText && want_colour(stdout));
   std::vector<Event> events;
   backend->run(image, limits, [&](const Event& e) {
     events.push_back(e);
-    print_event(stdout, e);
+    if (trace.ucall)
+      if (std::string l = ucall_trace_line(e); !l.empty()) trace_out.line(l);
+    printer->event(e);
   });
-  const Outcome outcome = classify(events, image.nr_vcpus);
-  print_summary(stdout, backend->name(), outcome, events.size());
-  return exit_code(outcome);
+  if (coverage && unicorn)
+    for (const std::string& l : sim::format_stub_coverage(stub_coverage, image)) trace_out.line(l);
+  std::fflush(trace_out.file());
+  summary.outcome = classify(events, image.nr_vcpus);
+  summary.nr_events = events.size();
+  printer->summary(summary);
+  return exit_code(summary.outcome);
 }
 
 }  // namespace tdsim::cli

@@ -1,15 +1,43 @@
-// How `tdsim run` shows a run: one line per event as it arrives, then a summary line.
+// How `tdsim run` shows a run on stdout: one record per event as it arrives, then a
+// summary. Text (default; colour only on a terminal and never with NO_COLOR set) or
+// JSON lines (docs/output-formats.md). Fault reports and budget positions are printed
+// under their event. Knows events and outcomes, not backends.
 #pragma once
 #include <cstdio>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "core/event.h"
 #include "core/outcome.h"
 
 namespace tdsim::cli {
 
-void print_event(std::FILE* out, const Event& e);
-void print_summary(std::FILE* out, const std::string& backend, Outcome outcome, size_t nr_events);
+enum class OutputFormat { kText, kJson };
+
+// "text" | "json"; throws UsageError naming --format.
+OutputFormat parse_format(const std::string& name);
+
+// Colour for `out`: a terminal, and NO_COLOR unset or empty (https://no-color.org).
+bool want_colour(std::FILE* out);
+
+struct RunSummary {
+  std::string backend;
+  Outcome outcome = Outcome::kDone;
+  size_t nr_events = 0;
+  size_t lint_errors = 0, lint_warnings = 0;
+};
+
+class EventPrinter {
+ public:
+  virtual ~EventPrinter() = default;
+  virtual void event(const Event& e) = 0;
+  virtual void summary(const RunSummary& s) = 0;
+};
+
+std::unique_ptr<EventPrinter> make_printer(OutputFormat format, std::FILE* out, bool colour);
+
+// The text form's lines for one event (no colour): describe() and, indented below it,
+// a fault's explanation or a budget event's vCPU positions.
+std::vector<std::string> event_lines(const Event& e);
 
 }  // namespace tdsim::cli

@@ -27,6 +27,7 @@ const std::map<std::string, std::pair<Command, const char*>>& commands() {
       {"probe", {cli::cmd_probe, "what this host can run (KVM, TDX) and why not"}},
       {"measure", {cli::cmd_measure, "predict the TD measurement (MRTD) of an image"}},
       {"lint", {cli::cmd_lint, "check an image against the TDX boot ABI without running it"}},
+      {"conformance", {cli::cmd_conformance, "run the TDX conformance guest; KTAP out, exit = failures"}},
   };
   return table;
 }

@@ -48,6 +48,24 @@ std::vector<uint8_t> read_file(const std::string& path, const char* option) {
 
 }  // namespace
 
+uint64_t parse_number(const std::string& text, const char* option, uint64_t min, uint64_t max) {
+  size_t pos = 0;
+  unsigned long long v = 0;
+  bool ok = !text.empty() && std::isdigit(static_cast<unsigned char>(text[0]));
+  if (ok) {
+    try {
+      v = std::stoull(text, &pos, 0);
+    } catch (const std::exception&) {
+      ok = false;
+    }
+  }
+  if (!ok || pos != text.size())
+    throw UsageError(fmt::format("--{}: '{}' is not a whole number", option, text));
+  if (v < min || v > max)
+    throw UsageError(fmt::format("--{}: {} is out of range [{}, {}]", option, text, min, max));
+  return v;
+}
+
 uint64_t parse_size(const std::string& text, const char* option) {
   if (text.empty()) throw UsageError(fmt::format("--{}: empty size", option));
   // strtoull would quietly wrap "-5" around to a huge number.
@@ -85,8 +103,9 @@ LayoutSpec to_layout_spec(const RunOptions& o) {
     spec.stub = read_file(o.stub, "--stub");
     spec.stub_name = o.stub;
   }
-  spec.nr_vcpus = o.vcpus;
-  spec.gpaw = o.gpaw;
+  // Range checks beyond "a number that fits" are the layout's (it names the field).
+  spec.nr_vcpus = static_cast<uint32_t>(parse_number(o.vcpus, "vcpus", 0, UINT32_MAX));
+  spec.gpaw = static_cast<uint32_t>(parse_number(o.gpaw, "gpaw", 0, UINT32_MAX));
   spec.mem_size = parse_size(o.mem, "mem");
   return spec;
 }
@@ -94,9 +113,8 @@ LayoutSpec to_layout_spec(const RunOptions& o) {
 RunLimits to_run_limits(const RunOptions& o) {
   if (!(o.timeout_s > 0) || !std::isfinite(o.timeout_s) || o.timeout_s > 86400)
     throw UsageError(fmt::format("--timeout: {} is not in (0, 86400] seconds", o.timeout_s));
-  if (o.max_insns == 0) throw UsageError("--max-insns: must be at least 1");
   RunLimits l;
-  l.max_insns = o.max_insns;
+  l.max_insns = parse_number(o.max_insns, "max-insns", 1, UINT64_MAX);
   l.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::ceil(o.timeout_s * 1000)));
   return l;
 }

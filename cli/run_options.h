@@ -17,13 +17,15 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Numbers are kept as text until to_layout_spec()/to_run_limits(): Boost would quietly
+// wrap "-5" into a huge unsigned value.
 struct RunOptions {
   std::string guest;  // empty = built-in hello
   std::string stub;   // empty = built-in stub
-  uint32_t vcpus = 1;
-  uint32_t gpaw = 48;
+  std::string vcpus = "1";
+  std::string gpaw = "48";
   std::string mem = "32M";
-  uint64_t max_insns = 100'000'000;
+  std::string max_insns = "100000000";
   double timeout_s = 10.0;
 };
 
@@ -35,5 +37,9 @@ RunLimits to_run_limits(const RunOptions& o);
 
 // "64M", "1G", "0x2000000", "33554432" -> bytes; throws UsageError naming `option`.
 uint64_t parse_size(const std::string& text, const char* option);
+
+// A whole number in [min, max] (decimal or 0x hex, no sign, no suffix); throws
+// UsageError naming `option` otherwise.
+uint64_t parse_number(const std::string& text, const char* option, uint64_t min, uint64_t max);
 
 }  // namespace tdsim::cli

@@ -34,6 +34,7 @@ bool is_terminal(const Event& e) {
           },
           [](const MmioEvent&) { return false; },
           [](const TdcallRejectedEvent&) { return false; },
+          [](const VmcallExitEvent&) { return false; },
           [](const auto&) { return true; },
       },
       e);
@@ -92,6 +93,11 @@ std::string describe(const Event& e) {
                                                : std::string("fault");
             return fmt::format("vcpu {}: {} at rip {:#x} error code {:#x}: {}", f.vcpu, what,
                                f.rip, f.error_code, f.detail);
+          },
+          [](const VmcallExitEvent& x) {
+            return fmt::format("vcpu {}: tdvmcall exit at rip {:#x}: subfn {:#x} gpa {:#x} size "
+                               "{:#x} arg {:#x} status {:#x}",
+                               x.vcpu, x.rip, x.subfn, x.gpa, x.size, x.arg, x.status);
           },
           [](const HaltEvent& h) { return fmt::format("vcpu {}: halted at rip {:#x}", h.vcpu, h.rip); },
           [](const BudgetExceededEvent& b) {

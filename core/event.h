@@ -65,20 +65,39 @@ struct FaultEvent {
   uint64_t error_code = 0;
   bool triple_fault = false;
   std::string detail;
+  // diag::explain_fault() report from the state the backend could read (empty when it
+  // could read none, e.g. a real TD). Diagnostics only: `tdsim diff` ignores it.
+  std::vector<std::string> explanation;
+};
+
+// A TDG.VP.VMCALL KVM hands to userspace and the simulated VMM completed (KVM_EXIT_TDX:
+// GetQuote, SetupEventNotifyInterrupt, GetTdVmCallInfo leaf 1; KVM_EXIT_HYPERCALL:
+// MapGPA). The guest resumed with `status` in R10. Arguments as the VMM saw them.
+struct VmcallExitEvent {
+  uint32_t vcpu = 0;
+  uint64_t rip = 0;
+  uint64_t subfn = 0;        // R11
+  uint64_t gpa = 0;          // MapGPA start / GetQuote buffer, shared bit kept
+  uint64_t size = 0;         // MapGPA / GetQuote size
+  uint64_t arg = 0;          // SetupEventNotifyInterrupt vector, GetTdVmCallInfo leaf
+  uint64_t status = 0;       // R10 the guest got
 };
 
 struct HaltEvent {
   uint32_t vcpu = 0;
-  uint64_t rip = 0;
+  uint64_t rip = 0;  // the halting instruction itself (HLT, or the TDCALL<HLT>), on every backend
 };
 
 struct BudgetExceededEvent {
   enum class Kind { kInstructions, kWallClock } kind = Kind::kInstructions;
   uint64_t limit = 0;  // instructions, or milliseconds
+  // Where each still-running vCPU was (RIP, symbol, instruction), when the backend knows.
+  // Diagnostics only: `tdsim diff` ignores it.
+  std::vector<std::string> explanation;
 };
 
 using Event = std::variant<UcallEvent, MmioEvent, TdcallRejectedEvent, GuestMemoryErrorEvent,
-                           FaultEvent, HaltEvent, BudgetExceededEvent>;
+                           FaultEvent, HaltEvent, BudgetExceededEvent, VmcallExitEvent>;
 
 // Does this event end its vCPU's run? (DONE, ABORT, faults, halts, bad guest memory.)
 bool is_terminal(const Event& e);

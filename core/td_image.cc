@@ -29,12 +29,24 @@ const Region* TdImage::find(RegionKind kind) const {
 }
 
 const Symbol* TdImage::symbol_for(uint64_t addr) const {
+  // A sized symbol (ELF function/object) names only its own bytes; an unsized one (a
+  // stub label) names what follows it up to the next symbol, within the same region,
+  // so an address past the last function is not reported as "<last+0x3fbfbfc0>".
+  const Region* region = region_at(addr);
   const Symbol* best = nullptr;
   for (const Symbol& s : symbols) {
     if (s.addr > addr) continue;
-    if (s.size && addr < s.addr + s.size) return &s;
+    if (s.size) {
+      if (addr - s.addr < s.size) return &s;
+      continue;
+    }
+    if (region_at(s.addr) != region) continue;
     if (!best || s.addr > best->addr) best = &s;
   }
+  if (!best) return nullptr;
+  // A sized symbol between the label and addr ends the label's reach.
+  for (const Symbol& s : symbols)
+    if (s.size && s.addr > best->addr && s.addr <= addr) return nullptr;
   return best;
 }
 

@@ -7,6 +7,7 @@
 #include "core/guest_memory.h"
 #include "core/shared_bit_fold.h"
 #include "exit_events.h"
+#include "fault_capture.h"
 #include "kvm_sys.h"
 #include "kvm_vm.h"
 #include "tdcall_emulation.h"
@@ -79,7 +80,15 @@ void KvmBackend::run(const TdImage& image, const RunLimits& limits, const EventS
   }
   kvm::run_vcpus(vcpus, limits, sink,
                  [&](kvm::KvmVcpu& v, uint32_t index, const kvm::Emit& emit) {
-                   return handle_exit(v, index, emit, image, mem);
+                   // A plain VM's registers can be read: every fault carries its report.
+                   const kvm::Emit explained = [&](const Event& e) {
+                     const auto* f = std::get_if<FaultEvent>(&e);
+                     if (!f) return emit(e);
+                     FaultEvent copy = *f;
+                     kvm::explain_into(copy, v.fd(), image, mem);
+                     return emit(copy);
+                   };
+                   return handle_exit(v, index, explained, image, mem);
                  });
 }
 

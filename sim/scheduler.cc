@@ -21,9 +21,16 @@ void run_round_robin(const std::vector<std::unique_ptr<Vcpu>>& vcpus, const RunL
   watchdog.arm(deadline);
   Armed armed{watchdog};
 
+  // Where every vCPU still running was: an endless loop is found from here.
+  const auto budget = [&](BudgetExceededEvent::Kind kind, uint64_t limit) {
+    BudgetExceededEvent b{kind, limit, {}};
+    for (const auto& v : vcpus)
+      if (!v->stopped())
+        for (std::string& l : v->describe_position()) b.explanation.push_back(std::move(l));
+    sink(b);
+  };
   const auto wall_clock = [&] {
-    sink(BudgetExceededEvent{BudgetExceededEvent::Kind::kWallClock,
-                             static_cast<uint64_t>(limits.timeout.count())});
+    budget(BudgetExceededEvent::Kind::kWallClock, static_cast<uint64_t>(limits.timeout.count()));
   };
   uint64_t used = 0;
   for (;;) {
@@ -32,7 +39,7 @@ void run_round_robin(const std::vector<std::unique_ptr<Vcpu>>& vcpus, const RunL
       if (v->stopped()) continue;
       any_running = true;
       if (used >= limits.max_insns) {
-        sink(BudgetExceededEvent{BudgetExceededEvent::Kind::kInstructions, limits.max_insns});
+        budget(BudgetExceededEvent::Kind::kInstructions, limits.max_insns);
         return;
       }
       if (watchdog.fired() || Clock::now() >= deadline) return wall_clock();

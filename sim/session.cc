@@ -16,14 +16,24 @@ constexpr uint64_t kPage = 4096;
 }
 
 Session::Session(const TdImage& image, uint64_t slice_insns)
-    : image_(image), slice_(slice_insns), mem_(image), tdx_(image, mem_) {
+    : Session(image, TdxConfig{}, slice_insns) {}
+
+Session::Session(const TdImage& image, TdxConfig config, uint64_t slice_insns)
+    : image_(image), slice_(slice_insns), mem_(image), tdx_(image, mem_, std::move(config)) {
   if (image.nr_vcpus == 0) throw BackendError("unicorn: image has nr_vcpus 0");
   if (slice_ == 0) throw BackendError("unicorn: scheduling slice of 0 instructions");
   // Unicorn's TCG faults on a PTE with bit 47 (even 39) set; see core/shared_bit_fold.h.
   fold_shared_bit_in_page_tables(image_, mem_);
-  vcpus_.reserve(image.nr_vcpus);
-  for (uint32_t i = 0; i < image.nr_vcpus; ++i)
+  make_vcpus();
+}
+
+void Session::make_vcpus() {
+  vcpus_.clear();
+  vcpus_.reserve(image_.nr_vcpus);
+  for (uint32_t i = 0; i < image_.nr_vcpus; ++i) {
     vcpus_.push_back(std::make_unique<Vcpu>(i, image_, mem_, tdx_));
+    vcpus_.back()->set_trace(trace_);
+  }
 }
 
 Session::~Session() = default;
@@ -47,17 +57,28 @@ void Session::drop_changed_code() {
 }
 
 void Session::reset() {
-  drop_changed_code();
+  // A fault leaves exception bookkeeping inside QEMU's CPU state that uc_context_restore
+  // does not cover (a rerun then reports #PF where a fresh engine reports #DF), so
+  // after a faulted run the engines are rebuilt; otherwise restoring them is enough.
+  if (!faulted_) drop_changed_code();
   mem_.reset(image_);
   fold_shared_bit_in_page_tables(image_, mem_);
-  for (const auto& v : vcpus_) v->reset();
+  if (faulted_)
+    make_vcpus();
+  else
+    for (const auto& v : vcpus_) v->reset();
+  tdx_.reset();
   dirty_ = false;
+  faulted_ = false;
 }
 
 void Session::run(const RunLimits& limits, const EventSink& sink) {
   if (dirty_) reset();
   dirty_ = true;
-  run_round_robin(vcpus_, limits, slice_, watchdog_, sink);
+  run_round_robin(vcpus_, limits, slice_, watchdog_, [&](const Event& e) {
+    if (std::holds_alternative<FaultEvent>(e)) faulted_ = true;
+    sink(e);
+  });
 }
 
 }  // namespace tdsim::sim

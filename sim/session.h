@@ -24,6 +24,8 @@ class Session {
 
   // `image` must outlive the session and stay unchanged. Throws BackendError.
   explicit Session(const TdImage& image, uint64_t slice_insns = kDefaultSlice);
+  // With a TD configuration and host hooks for the TDX-module stand-in.
+  Session(const TdImage& image, TdxConfig config, uint64_t slice_insns = kDefaultSlice);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -39,9 +41,17 @@ class Session {
   uint32_t nr_vcpus() const { return static_cast<uint32_t>(vcpus_.size()); }
   const GuestMemory& memory() const { return mem_; }
   Vcpu& vcpu(uint32_t i) { return *vcpus_.at(i); }
+  // Trace lines and stub coverage for the following runs (nullptr: off); `t` must
+  // outlive them. Events are unaffected.
+  void set_trace(const TraceOptions* t) {
+    trace_ = t;
+    for (const auto& v : vcpus_) v->set_trace(t);
+  }
+  TdxModule& tdx() { return tdx_; }
 
  private:
   void drop_changed_code();
+  void make_vcpus();
 
   const TdImage& image_;
   uint64_t slice_;
@@ -50,6 +60,8 @@ class Session {
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   Watchdog watchdog_;
   bool dirty_ = false;
+  bool faulted_ = false;  // the last run ended a vCPU with a FaultEvent
+  const TraceOptions* trace_ = nullptr;
 };
 
 }  // namespace tdsim::sim

@@ -1,9 +1,12 @@
+// TDCALL dispatch and the TDG.VP.VMCALL frame: the TDX module's own checks (expose
+// mask), the R10 != 0 KVM-hypercall path, host-hook overrides, and copying the VMM's
+// outputs back into the exposed registers only. Leaves: tdx_leaves.cc; KVM's
+// sub-function handling: vmcall_subfns.cc.
 #include "tdx_module.h"
 
 #include <fmt/format.h>
 
 #include "tdsim/abi/tdx.h"
-#include "ucall/host/ucall_decoder.h"
 
 namespace tdsim::sim {
 
@@ -11,78 +14,113 @@ namespace {
 
 using ucall::TdcallRegs;
 
-// The TDX module hands the VMM's R10/R11 back to the guest only for exposed registers.
-void set_vmcall_outputs(TdcallRegs& regs, uint64_t r10, std::optional<uint64_t> r11) {
-  if ((regs.rcx >> 10) & 1) regs.r10 = r10;
-  if (r11 && ((regs.rcx >> 11) & 1)) regs.r11 = *r11;
-}
+bool exposed(uint64_t rcx, int gpr) { return (rcx >> gpr) & 1; }
 
-TdcallRejectedEvent rejection(uint32_t vcpu, uint64_t rip, uint64_t leaf, uint64_t subfn,
-                              uint64_t status, std::string reason) {
-  return TdcallRejectedEvent{vcpu, rip, leaf, subfn, status, std::move(reason)};
+// The TDX module hands the VMM's R10..R15 back to the guest only for exposed registers.
+void apply_vmcall_reply(TdcallRegs& regs, const VmcallReply& r) {
+  const uint64_t m = regs.rcx;
+  if (exposed(m, 10)) regs.r10 = r.r10;
+  const std::optional<uint64_t> outs[] = {r.r11, r.r12, r.r13, r.r14, r.r15};
+  uint64_t* dst[] = {&regs.r11, &regs.r12, &regs.r13, &regs.r14, &regs.r15};
+  for (int i = 0; i < 5; ++i)
+    if (outs[i] && exposed(m, 11 + i)) *dst[i] = *outs[i];
 }
 
 }  // namespace
 
-TdcallResult TdxModule::tdcall(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) const {
+TdxModule::TdxModule(const TdImage& image, GuestMemory& mem, TdxConfig config)
+    : image_(image),
+      mem_(mem),
+      cfg_(std::move(config)),
+      cpuid_(cfg_.cpuid ? *cfg_.cpuid : CpuidModel::default_for(image.gpaw)) {}
+
+void TdxModule::reset() {
+  rtmr_ = {};
+  msr_writes_.clear();
+}
+
+const measure::Mrtd& TdxModule::mrtd() {
+  if (!mrtd_) mrtd_ = measure::predict_mrtd(image_);
+  return *mrtd_;
+}
+
+std::optional<CpuidValue> TdxModule::instruction_cpuid(uint32_t leaf, uint32_t subleaf) const {
+  // Leaf 0x21 subleaf 0 is how a TD learns it is one; the module answers it without the
+  // VMM, so a hostile host cannot change it (only the VMCALL<CPUID> answers).
+  if (leaf == 0x21 && subleaf == 0) return kTdxSignatureLeaf;
+  return std::nullopt;
+}
+
+TdcallResult TdxModule::tdcall(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) {
+  switch (in.rax) {
+    case abi::kTdgVpVmcall: return vmcall(vcpu, rip, in);
+    case abi::kTdgVpInfo: return vp_info(vcpu, in);
+    case abi::kTdgMrRtmrExtend: return rtmr_extend(vcpu, rip, in);
+    case abi::kTdgVpVeinfoGet: return veinfo_get(vcpu, rip, in);
+    case abi::kTdgMrReport: return mr_report(vcpu, rip, in);
+    case abi::kTdgMemPageAccept: return page_accept(vcpu, rip, in);
+    default: break;
+  }
+  TdcallResult out;
+  out.regs = in;
+  out.regs.rax = abi::kTdxOperandInvalid | abi::kTdxOperandIdRax;
+  out.event = TdcallRejectedEvent{
+      vcpu, rip, in.rax, 0, out.regs.rax,
+      fmt::format("TDCALL leaf {:#x} (RAX) is not emulated by the simulator's TDX module "
+                  "(VMCALL 0, VP.INFO 1, RTMR.EXTEND 2, VEINFO.GET 3, MR.REPORT 4, "
+                  "PAGE.ACCEPT 6 are)",
+                  in.rax)};
+  return out;
+}
+
+TdcallResult TdxModule::vmcall(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) {
   TdcallResult out;
   out.regs = in;
 
-  if (in.rax != abi::kTdgVpVmcall) {
-    out.regs.rax = abi::kTdxOperandInvalid | 0;  // operand id 0: RAX (the leaf)
-    out.event = rejection(vcpu, rip, in.rax, 0, out.regs.rax,
-                          fmt::format("TDCALL leaf {} is not implemented by the simulator's "
-                                      "TDX module (only TDG.VP.VMCALL, leaf 0)",
-                                      in.rax));
+  // The module checks the expose mask before the VMM ever runs: no exit, status in RAX,
+  // every other register (R10 included) untouched.
+  const uint64_t bad = in.rcx & (abi::kVmcallForbiddenExposeBits | abi::kVmcallReservedExposeBits);
+  if (bad) {
+    out.regs.rax = abi::kTdxOperandInvalid | abi::kTdxOperandIdRcx;
+    out.event = TdcallRejectedEvent{
+        vcpu, rip, 0, in.r11, out.regs.rax,
+        fmt::format("TDG.VP.VMCALL expose mask RCX {:#x} sets forbidden or reserved bits {:#x} "
+                    "(RAX, RCX, RSP, RBP with NO_RBP_MOD, or 63:32)",
+                    in.rcx, bad)};
     return out;
   }
-
-  const ucall::VmcallMmioDecision d = ucall::check_vmcall_mmio(in, image_.shared_bit, vcpu);
-  const TdcallRegs view = ucall::vmm_view(in);
-  switch (d.kind) {
-    case ucall::VmcallMmioDecision::Kind::kRejected:
-      out.regs.rax = d.rax;
-      if (d.rax == abi::kTdxSuccess) set_vmcall_outputs(out.regs, d.r10, std::nullopt);
-      out.event = rejection(vcpu, rip, 0, view.r11, d.rax ? d.rax : d.r10, d.reason);
-      return out;
-    case ucall::VmcallMmioDecision::Kind::kExit:
-      out.regs.rax = abi::kTdxSuccess;
-      if (d.mmio.is_write) {
-        set_vmcall_outputs(out.regs, abi::kVmcallSuccess, std::nullopt);
-        out.event = ucall::decode_mmio(mem_, d.mmio, image_.ucall_mmio_gpa, image_.shared_bit);
-      } else {
-        set_vmcall_outputs(out.regs, abi::kVmcallSuccess, 0);
-        out.event = d.mmio;
-      }
-      out.stop = is_terminal(*out.event);
-      return out;
-    case ucall::VmcallMmioDecision::Kind::kNotMmio:
-      break;
-  }
-
   out.regs.rax = abi::kTdxSuccess;
-  if (view.r10 != abi::kVmcallStandard) {
-    // KVM hypercall ABI through TDX: nr = R10, args R11..R14; result in R10.
-    if (view.r10 == kKvmHcVapicPollIrq) {
-      set_vmcall_outputs(out.regs, 0, std::nullopt);
-      return out;
-    }
-    set_vmcall_outputs(out.regs, kKvmEnosys, std::nullopt);
-    out.event = rejection(vcpu, rip, 0, view.r11, kKvmEnosys,
-                          fmt::format("KVM hypercall {} (R10) unknown: -KVM_ENOSYS", view.r10));
+
+  // From here on this is KVM's view: registers the guest did not expose read as 0.
+  const VmcallRequest req{vcpu, rip, ucall::vmm_view(in)};
+  const TdcallRegs& v = req.regs;
+  if (v.r10 != abi::kVmcallStandard) {
+    // KVM hypercall ABI through TDX (tdx_emulate_vmcall): nr = R10, args R11..R14;
+    // result in R10.
+    const uint64_t result = v.r10 == kKvmHcVapicPollIrq ? 0 : kKvmEnosys;
+    apply_vmcall_reply(out.regs, VmcallReply{result, {}, {}, {}, {}, {}});
+    if (result != 0)
+      out.event = TdcallRejectedEvent{
+          vcpu, rip, 0, v.r11, kKvmEnosys,
+          fmt::format("KVM hypercall {} (R10) unknown: -KVM_ENOSYS", v.r10)};
     return out;
   }
-  if (view.r11 == abi::kVmcallHlt) {
-    set_vmcall_outputs(out.regs, abi::kVmcallSuccess, std::nullopt);
-    out.event = HaltEvent{vcpu, rip + 4};
-    out.stop = true;
-    return out;
+
+  std::string reason;
+  VmcallReply reply;
+  std::optional<VmcallReply> hooked;
+  if (cfg_.hooks.vmcall) hooked = cfg_.hooks.vmcall(req);
+  if (hooked) {
+    reply = *hooked;
+    reason = fmt::format("host hook answered TDG.VP.VMCALL sub-function {:#x} with status {:#x}",
+                         v.r11, reply.r10);
+  } else {
+    reply = kvm_subfn(req, out.event, out.stop, reason);
   }
-  set_vmcall_outputs(out.regs, abi::kVmcallSubfnUnsupported, std::nullopt);
-  out.event = rejection(vcpu, rip, 0, view.r11, abi::kVmcallSubfnUnsupported,
-                        fmt::format("TDG.VP.VMCALL sub-function {:#x} (R11) not supported by "
-                                    "the simulator",
-                                    view.r11));
+  if (out.stop) return out;  // the vCPU never resumes: registers no longer matter
+  apply_vmcall_reply(out.regs, reply);
+  if (reply.r10 != abi::kVmcallSuccess && !out.event)
+    out.event = TdcallRejectedEvent{vcpu, rip, 0, v.r11, reply.r10, reason};
   return out;
 }
 

@@ -1,13 +1,19 @@
 // The simulator's stand-in for the TDX module and the KVM code behind TDG.VP.VMCALL:
 // given the registers of one trapped TDCALL, decides the guest-visible result and the
 // event it produces. Engine-free (no Unicorn): the vCPU reads and writes the registers.
+// What each leaf and sub-function is compared to: docs/tdx-module-standin.md.
 #pragma once
+#include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 
+#include "bootstub/measure/mrtd.h"
 #include "core/event.h"
 #include "core/guest_memory.h"
 #include "core/td_image.h"
+#include "host_hooks.h"
+#include "tdreport.h"
 #include "ucall/host/tdvmcall.h"
 
 namespace tdsim::sim {
@@ -26,25 +32,48 @@ struct TdcallResult {
 class TdxModule {
  public:
   // `image` and `mem` must outlive this object.
-  TdxModule(const TdImage& image, const GuestMemory& mem) : image_(image), mem_(mem) {}
+  TdxModule(const TdImage& image, GuestMemory& mem, TdxConfig config = {});
 
   // Emulates the TDCALL at `rip` (RIP is then advanced by the caller, the call being
-  // trap-like). Handled:
-  //  - TDG.VP.VMCALL<#VE.RequestMMIO> via ucall::check_vmcall_mmio. Writes become an
-  //    MMIO exit decoded by ucall::decode_mmio (a UcallEvent at the ucall GPA, else the
-  //    MmioEvent). Reads complete with 0 in R11 and report an MmioEvent: there are no
-  //    device models yet (issue 4 adds device callbacks).
-  //  - TDG.VP.VMCALL<HLT> (R11 = 12): KVM halts the vCPU; with no interrupt sources
-  //    in the simulator it never wakes, so this is a HaltEvent and the vCPU stops.
-  //  - R10 != 0: a KVM hypercall (kvm_emulate_hypercall): R10 = result.
-  //  - Other sub-functions: R10 = SUBFUNC_UNSUPPORTED. Other leaves (TDG.VP.INFO, ...):
-  //    RAX = TDX_OPERAND_INVALID with operand id 0 (RAX) — not implemented yet.
-  // Rejections produce a TdcallRejectedEvent and never stop the vCPU.
-  TdcallResult tdcall(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in) const;
+  // trap-like). Leaves: TDG.VP.VMCALL (0), TDG.VP.INFO (1), TDG.MR.RTMR.EXTEND (2),
+  // TDG.VP.VEINFO.GET (3), TDG.MR.REPORT (4), TDG.MEM.PAGE.ACCEPT (6); anything else
+  // is TDX_OPERAND_INVALID on RAX. Rejections produce a TdcallRejectedEvent and never
+  // stop the vCPU; HLT and ReportFatalError do.
+  TdcallResult tdcall(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
+
+  // The CPUID instruction: leaves the TDX module virtualises itself (0x21), else
+  // nullopt (the engine answers).
+  std::optional<CpuidValue> instruction_cpuid(uint32_t leaf, uint32_t subleaf) const;
+
+  // Back to the TD's initial state: RTMRs zero, MSRs written by the guest forgotten.
+  void reset();
+
+  // MRTD as TDG.MR.REPORT reports it: measure::predict_mrtd(image), computed on first use.
+  const measure::Mrtd& mrtd();
+  const std::array<Digest48, 4>& rtmrs() const { return rtmr_; }
+  const TdxConfig& config() const { return cfg_; }
 
  private:
+  TdcallResult vp_info(uint32_t vcpu, const ucall::TdcallRegs& in) const;
+  TdcallResult mr_report(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
+  TdcallResult rtmr_extend(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
+  TdcallResult veinfo_get(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in) const;
+  TdcallResult page_accept(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in) const;
+  TdcallResult vmcall(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
+  // One KVM-handled sub-function (sim/vmcall_subfns.cc); `view` is the VMM's view.
+  VmcallReply kvm_subfn(const VmcallRequest& req, std::optional<Event>& event, bool& stop,
+                        std::string& reject_reason);
+  // A private GPA operand of a module leaf: nullopt if fine, else the status to return.
+  std::optional<uint64_t> check_private_gpa(uint64_t gpa, uint64_t size, uint64_t align,
+                                            uint64_t operand_id, std::string& why) const;
+
   const TdImage& image_;
-  const GuestMemory& mem_;
+  GuestMemory& mem_;
+  TdxConfig cfg_;
+  CpuidModel cpuid_;
+  std::optional<measure::Mrtd> mrtd_;
+  std::array<Digest48, 4> rtmr_{};
+  std::map<std::pair<uint32_t, uint64_t>, uint64_t> msr_writes_;  // (vcpu, msr) -> value
 };
 
 }  // namespace tdsim::sim

@@ -5,7 +5,8 @@
 namespace tdsim {
 
 void UnicornBackend::run(const TdImage& image, const RunLimits& limits, const EventSink& sink) {
-  sim::Session session(image, slice_ ? slice_ : sim::Session::kDefaultSlice);
+  sim::Session session(image, config_, slice_ ? slice_ : sim::Session::kDefaultSlice);
+  session.set_trace(trace_);
   session.run(limits, sink);
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "core/backend.h"
+#include "host_hooks.h"
+#include "trace.h"
 
 namespace tdsim {
 
@@ -14,12 +16,19 @@ class UnicornBackend : public Backend {
  public:
   // slice_insns: instructions per vCPU turn (sim::Session::kDefaultSlice when 0).
   explicit UnicornBackend(uint64_t slice_insns = 0) : slice_(slice_insns) {}
+  // With a TD configuration (attributes, CPUID model) and host hooks for the TDX module.
+  explicit UnicornBackend(sim::TdxConfig config, uint64_t slice_insns = 0)
+      : slice_(slice_insns), config_(std::move(config)) {}
   std::string name() const override { return "unicorn"; }
   // One sim::Session, used once. For repeated runs of one image use sim::Session.
   void run(const TdImage& image, const RunLimits& limits, const EventSink& sink) override;
+  // Trace lines and stub coverage for later runs (nullptr: off); `t` must outlive them.
+  void set_trace(const sim::TraceOptions* t) { trace_ = t; }
 
  private:
   uint64_t slice_;
+  sim::TdxConfig config_;
+  const sim::TraceOptions* trace_ = nullptr;
 };
 
 }  // namespace tdsim

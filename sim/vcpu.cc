@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "fault_capture.h"
 #include "reset_state.h"
 #include "tdsim/abi/tdx.h"
 #include "uc_error.h"
@@ -22,6 +23,9 @@ void code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
 // The `size` Unicorn passes at a TDCALL is garbage (engine-notes §6): never used.
 void tdcall_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
   static_cast<Vcpu*>(self)->on_tdcall(addr);
+}
+void stub_code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
+  static_cast<Vcpu*>(self)->on_stub_code(addr);
 }
 bool insn_invalid_cb(uc_engine*, void* self) { return static_cast<Vcpu*>(self)->on_insn_invalid(); }
 void intr_cb(uc_engine*, uint32_t intno, void* self) { static_cast<Vcpu*>(self)->on_interrupt(intno); }
@@ -58,8 +62,8 @@ constexpr int kTdcallRegIds[] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX,
 
 }  // namespace
 
-Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, const TdxModule& tdx)
-    : index_(index), tdx_(tdx) {
+Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, TdxModule& tdx)
+    : index_(index), tdx_(tdx), image_(image), mem_(mem) {
   uc_check(uc_open(UC_ARCH_X86, UC_MODE_64, &uc_), "uc_open(UC_ARCH_X86, UC_MODE_64)");
   try {
     // Shared regions too, at their untagged GPA: the page tables' S-bit was folded out.
@@ -83,6 +87,12 @@ Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, const TdxModu
     uc_check(uc_hook_add(uc_, &h, UC_HOOK_INSN, reinterpret_cast<void*>(cpuid_cb), this, 1, 0,
                          UC_X86_INS_CPUID),
              "uc_hook_add(UC_HOOK_INSN, UC_X86_INS_CPUID)");
+    // The stub's CR writes get the checks Unicorn skips (stub_cr_checks.h). Ranged over
+    // the stub page only: the stub runs once per boot, code elsewhere pays nothing.
+    stub_ = std::make_unique<StubMonitor>(uc_, index, image, mem);
+    uc_check(uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(stub_code_cb), this,
+                         stub_->begin(), stub_->end()),
+             "uc_hook_add(UC_HOOK_CODE, boot stub range)");
     load_td_reset_state(uc_, image, index);
     uc_check(uc_context_alloc(uc_, &initial_), "uc_context_alloc(initial vCPU state)");
     uc_check(uc_context_save(uc_, initial_), "uc_context_save(initial vCPU state)");
@@ -107,6 +117,7 @@ void Vcpu::reset() {
   stopped_ = exhausted_ = has_pending_tdcall_site_ = false;
   executed_total_ = 0;
   last_addr_ = ~0ull;
+  stub_->reset();
 }
 
 uint64_t Vcpu::rip() const {
@@ -120,7 +131,13 @@ void Vcpu::emit(const Event& e) {
 }
 
 void Vcpu::stop_with(const Event& e) {
-  emit(e);
+  if (const auto* f = std::get_if<FaultEvent>(&e)) {
+    FaultEvent explained = *f;
+    explain_into(explained, uc_, image_, mem_);
+    emit(explained);
+  } else {
+    emit(e);
+  }
   stopped_ = true;
   uc_emu_stop(uc_);
 }
@@ -142,6 +159,7 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
   while (!stopped_) {
     insn_invalid_detail_.clear();
     mem_fault_detail_.clear();
+    has_mem_fault_ = false;
     const uc_err err = uc_emu_start(uc_, rip(), kNoUntil, 0, 0);
     if (stopped_) break;
     if (err != UC_ERR_OK) {
@@ -168,7 +186,7 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     // one-byte F4 just before RIP.
     uint8_t op = 0;
     if (last_addr_ + 1 == r && uc_mem_read(uc_, last_addr_, &op, 1) == UC_ERR_OK && op == kHltOpcode) {
-      stop_with(HaltEvent{index_, r});
+      stop_with(HaltEvent{index_, last_addr_});
       break;
     }
     stop_with(FaultEvent{index_, r, -1, 0, false,
@@ -226,6 +244,8 @@ void Vcpu::report_engine_error(uc_err err, uint64_t r) {
       f.detail = fmt::format("{}: {} at rip {:#x}", uc_err_name(err), uc_strerror(err), r);
       break;
   }
+  if (has_mem_fault_) refine_unmapped_access(f, uc_, image_, mem_, mem_fault_type_, mem_fault_addr_);
+  apply_idt_delivery(f, uc_, image_, mem_);
   stop_with(f);
 }
 
@@ -241,6 +261,7 @@ void Vcpu::on_code(uint64_t addr) {
   ++slice_executed_;
   ++executed_total_;
   last_addr_ = addr;
+  if (trace_insn_) trace_insn(addr);
 }
 
 bool Vcpu::on_insn_invalid() {
@@ -273,11 +294,17 @@ void Vcpu::on_interrupt(uint32_t intno) {
     uc_reg_read(uc_, UC_X86_REG_CR2, &cr2);
     detail += fmt::format("; CR2 {:#x}; the error code is not available from Unicorn", cr2);
   }
-  stop_with(FaultEvent{index_, r, static_cast<int>(intno), 0, false, std::move(detail)});
+  FaultEvent f{index_, r, static_cast<int>(intno), 0, false, std::move(detail)};
+  infer_pf_error_code(f, uc_, image_, mem_);
+  apply_idt_delivery(f, uc_, image_, mem_);
+  stop_with(f);
 }
 
 void Vcpu::on_mem_invalid(uc_mem_type type, uint64_t addr, int size) {
   mem_fault_detail_ = fmt::format("{} {:#x}, {} bytes", mem_access_name(type), addr, size);
+  mem_fault_type_ = type;
+  mem_fault_addr_ = addr;
+  has_mem_fault_ = true;
 }
 
 void Vcpu::on_tdcall(uint64_t addr) {
@@ -290,16 +317,20 @@ void Vcpu::on_tdcall(uint64_t addr) {
                     static_cast<int>(std::size(kTdcallRegIds)));
 
   const TdcallResult res = tdx_.tdcall(index_, addr, in);
+  if (trace_ && trace_->tdcall && trace_->sink) trace_->sink(format_tdcall(index_, addr, in, res.regs, res.event));
   if (res.stop) {
     // Not writing RIP: a PC write makes Unicorn continue internally and would swallow
     // the stop request. The vCPU never resumes, so its RIP no longer matters.
     stop_with(*res.event);
     return;
   }
-  int ids[] = {UC_X86_REG_RAX, UC_X86_REG_R10, UC_X86_REG_R11};
-  uint64_t out[] = {res.regs.rax, res.regs.r10, res.regs.r11};
-  void* vals[] = {&out[0], &out[1], &out[2]};
-  uc_reg_write_batch(uc_, ids, vals, 3);
+  // Every TDCALL output register (TDG.VP.INFO sets RCX..R11, VMCALL<CPUID> R12..R15);
+  // the module returns unchanged values for the rest.
+  ucall::TdcallRegs o = res.regs;
+  uint64_t* outs[] = {&o.rax, &o.rcx, &o.rdx, &o.rbx, &o.rsi, &o.rdi, &o.r8,
+                      &o.r9,  &o.r10, &o.r11, &o.r12, &o.r13, &o.r14, &o.r15};
+  uc_reg_write_batch(uc_, const_cast<int*>(kTdcallRegIds), reinterpret_cast<void**>(outs),
+                     static_cast<int>(std::size(kTdcallRegIds)));
   if (res.event) emit(*res.event);
   // TDCALL is trap-like: the guest resumes after it. Unicorn leaves the current block on
   // a PC write from a hook and carries on without returning from uc_emu_start.
@@ -313,9 +344,10 @@ bool Vcpu::on_cpuid() {
   uc_reg_read(uc_, UC_X86_REG_RCX, &subleaf);
   // Leaf 0x21 subleaf 0 is how a TD learns it is one ("IntelTDX    "); the guest runtime
   // picks the TDCALL ucall transport from it. Every other leaf is Unicorn's.
-  if (static_cast<uint32_t>(leaf) != 0x21 || static_cast<uint32_t>(subleaf) != 0) return false;
+  const auto v = tdx_.instruction_cpuid(static_cast<uint32_t>(leaf), static_cast<uint32_t>(subleaf));
+  if (!v) return false;
   int ids[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX};
-  uint64_t out[] = {0, 0x65746e49 /* "Inte" */, 0x20202020 /* "    " */, 0x5844546c /* "lTDX" */};
+  uint64_t out[] = {v->eax, v->ebx, v->ecx, v->edx};
   void* vals[] = {&out[0], &out[1], &out[2], &out[3]};
   uc_reg_write_batch(uc_, ids, vals, 4);
   return true;

@@ -6,14 +6,18 @@
 #include <unicorn/unicorn.h>
 
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/backend.h"
 #include "core/guest_memory.h"
 #include "core/td_image.h"
+#include "stub_monitor.h"
 #include "tdx_module.h"
+#include "trace.h"
 
 namespace tdsim::sim {
 
@@ -21,7 +25,7 @@ class Vcpu {
  public:
   // Maps every block of `mem` at its untagged GPA and loads the TD reset state.
   // `image`, `mem` and `tdx` must outlive the vCPU. Throws BackendError.
-  Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, const TdxModule& tdx);
+  Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, TdxModule& tdx);
   ~Vcpu();
   Vcpu(const Vcpu&) = delete;
   Vcpu& operator=(const Vcpu&) = delete;
@@ -45,6 +49,12 @@ class Vcpu {
   // TDCALLs the site hook missed and the slice loop emulated (engine anomaly counter).
   uint64_t host_emulated_tdcalls() const { return host_emulated_tdcalls_; }
 
+  // Trace lines and stub coverage for the next runs (nullptr: off). With `insn` off the
+  // per-instruction cost is one branch in the budget hook. `t` must outlive the runs.
+  void set_trace(const TraceOptions* t);
+  // Where this vCPU is now (for budget events): RIP, symbol, instruction.
+  std::vector<std::string> describe_position() const;
+
   // Unicorn callbacks (public only so the C trampolines in vcpu.cc can reach them).
   void on_code(uint64_t addr);
   bool on_insn_invalid();
@@ -52,6 +62,8 @@ class Vcpu {
   void on_tdcall(uint64_t addr);
   bool on_cpuid();
   void on_mem_invalid(uc_mem_type type, uint64_t addr, int size);
+  void on_stub_code(uint64_t addr);
+  void on_guest_entry(uint64_t addr);
 
  private:
   void emit(const Event& e);
@@ -62,7 +74,14 @@ class Vcpu {
   uint64_t rip() const;
 
   uint32_t index_;
-  const TdxModule& tdx_;
+  TdxModule& tdx_;
+  const TdImage& image_;
+  const GuestMemory& mem_;
+  std::unique_ptr<StubMonitor> stub_;  // CR checks, boot trace, coverage over the stub page
+  const TraceOptions* trace_ = nullptr;
+  bool trace_insn_ = false;
+  bool entry_hooked_ = false;
+  void trace_insn(uint64_t addr);
   uc_engine* uc_ = nullptr;
   uc_context* initial_ = nullptr;
   std::set<uint64_t> tdcall_sites_;
@@ -78,6 +97,9 @@ class Vcpu {
   // Filled by the INSN_INVALID / MEM hooks for the error uc_emu_start returns next.
   std::string insn_invalid_detail_;
   std::string mem_fault_detail_;
+  uc_mem_type mem_fault_type_ = UC_MEM_READ_UNMAPPED;
+  uint64_t mem_fault_addr_ = 0;
+  bool has_mem_fault_ = false;
 };
 
 }  // namespace tdsim::sim

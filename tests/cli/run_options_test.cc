@@ -33,9 +33,22 @@ TEST(RunOptions, DefaultSpecUsesBuiltInHello) {
   EXPECT_TRUE(spec.stub.empty());
 }
 
+TEST(RunOptions, NumbersRejectSignsJunkAndRange) {
+  EXPECT_EQ(parse_number("0x10", "vcpus", 1, 64), 16u);
+  for (const char* bad : {"-5", "", "+3", "3x", " 3", "99999999999999999999"})
+    EXPECT_THROW(parse_number(bad, "max-insns", 1, UINT64_MAX), UsageError) << bad;
+  EXPECT_THROW(parse_number("0", "max-insns", 1, 10), UsageError);
+  RunOptions o;
+  o.max_insns = "-5";
+  EXPECT_THROW(to_run_limits(o), UsageError);
+  o = RunOptions{};
+  o.vcpus = "-1";
+  EXPECT_THROW(to_layout_spec(o), UsageError);
+}
+
 TEST(RunOptions, LimitsComeFromOptions) {
   RunOptions o;
-  o.max_insns = 1234;
+  o.max_insns = "1234";
   o.timeout_s = 0.25;
   RunLimits l = to_run_limits(o);
   EXPECT_EQ(l.max_insns, 1234u);

@@ -81,3 +81,24 @@ TEST(GuestMemory, HostPtrOnlyWithinOneBlock) {
 
 }  // namespace
 }  // namespace tdsim
+
+namespace tdsim {
+namespace {
+
+TEST(TdImageSymbols, SizedSymbolsOnlyNameTheirOwnBytes) {
+  TdImage img;
+  img.regions = {Region{"elf", RegionKind::kGuestElf, 0x400000, 0x10000, {}},
+                 Region{"stub", RegionKind::kBootStub, 0xfffff000, 0x1000, {}}};
+  img.symbols = {{"func", 0x400000, 0x20}, {"data", 0x401000, 0x8}, {"td_boot_start", 0xffffffba, 0},
+                 {"td_boot_long64", 0xffffffed, 0}};
+  ASSERT_NE(img.symbol_for(0x400010), nullptr);
+  EXPECT_EQ(img.symbol_for(0x400010)->name, "func");
+  EXPECT_EQ(img.symbol_for(0x400020), nullptr);
+  EXPECT_EQ(img.symbol_for(0x405000), nullptr);
+  EXPECT_EQ(img.symbol_for(0xffffffc0)->name, "td_boot_start");
+  EXPECT_EQ(img.symbol_for(0xffffffee)->name, "td_boot_long64");
+  EXPECT_EQ(img.symbol_for(0xfffff000), nullptr);
+}
+
+}  // namespace
+}  // namespace tdsim

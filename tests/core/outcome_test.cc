@@ -43,6 +43,15 @@ TEST(Outcome, TerminalEvents) {
   EXPECT_EQ(*vcpu_of(HaltEvent{3, 0}), 3u);
 }
 
+TEST(Outcome, VmcallExitEventIsNotTerminalAndNamesItsVcpu) {
+  const VmcallExitEvent x{2, 0x401000, 0x10002, 0x800000000000, 0x1000, 0, 0};
+  EXPECT_FALSE(is_terminal(x));
+  EXPECT_EQ(*vcpu_of(x), 2u);
+  EXPECT_EQ(describe(x),
+            "vcpu 2: tdvmcall exit at rip 0x401000: subfn 0x10002 gpa 0x800000000000 size 0x1000 "
+            "arg 0x0 status 0x0");
+}
+
 TEST(Outcome, DescribeNamesTheAssertLocation) {
   UcallEvent u = uc(0, abi::kUcallAbort);
   u.text = "boom";

@@ -76,7 +76,7 @@ TEST(UnicornHalt, RawHltIsHaltEvent) {
   auto ev = run_image(make_boot_image(hlt64()));
   ASSERT_EQ(ev.size(), 1u);
   const auto& h = as<HaltEvent>(ev[0]);
-  EXPECT_EQ(h.rip, kCode + 2);
+  EXPECT_EQ(h.rip, kCode + 1);  // the HLT itself, as the KVM backend reports it
 }
 
 }  // namespace

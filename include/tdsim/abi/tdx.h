@@ -28,6 +28,35 @@ inline constexpr uint64_t kTdxNoVeInfo = 0xC000070000000000ull;
 inline constexpr uint64_t kTdxStatusClassMask = 0xFFFFFFFF00000000ull;
 // Operand ids used with kTdxOperandInvalid.
 inline constexpr uint64_t kTdxOperandIdRcx = 1;
+// More operand ids: the module numbers operands by GPR index (RAX 0 ... R15 15).
+inline constexpr uint64_t kTdxOperandIdRax = 0;
+inline constexpr uint64_t kTdxOperandIdRdx = 2;
+inline constexpr uint64_t kTdxOperandIdR8 = 8;
+// GPA operand outside the TD's memory (tdx-module errors.h; see docs/tdx-module-standin.md).
+inline constexpr uint64_t kTdxOperandAddrRangeError = 0xC000010100000000ull;  // | operand id
+// TDG.MEM.PAGE.ACCEPT: a warning (bit 63 clear) for a page that is already accepted,
+// and an error for an accept level larger than the page's mapping (Linux, TDVF).
+inline constexpr uint64_t kTdxPageAlreadyAccepted = 0x00000B0A00000000ull;
+inline constexpr uint64_t kTdxPageSizeMismatch = 0xC0000B0B00000000ull;
+
+// TDG.VP.INFO / TDG.MR.REPORT sizes and constants.
+inline constexpr uint64_t kTdReportSize = 1024;
+inline constexpr uint64_t kTdReportAlign = 1024;
+inline constexpr uint64_t kReportDataSize = 64;
+inline constexpr uint64_t kReportDataAlign = 64;
+inline constexpr uint8_t kTdReportTypeTdx = 0x81;
+inline constexpr uint64_t kTdReportReportDataOffset = 128;
+inline constexpr uint64_t kTdReportMacOffset = 224;
+inline constexpr uint64_t kTdReportTdInfoOffset = 512;
+inline constexpr uint64_t kTdReportAttributesOffset = 512;
+inline constexpr uint64_t kTdReportXfamOffset = 520;
+inline constexpr uint64_t kTdReportMrtdOffset = 528;
+inline constexpr uint64_t kTdReportRtmrOffset = 720;  // RTMR0; RTMR i at 720 + 48 * i
+inline constexpr uint64_t kRtmrSize = 48;
+inline constexpr uint64_t kNumRtmrs = 4;
+inline constexpr uint64_t kRtmrExtendAlign = 64;
+// TDG.MEM.PAGE.ACCEPT: RCX = GPA | level (bits 2:0: 0 4K, 1 2M, 2 1G).
+inline constexpr uint64_t kAcceptLevelMask = 0x7;
 
 // TDG.VP.VMCALL: RCX is the GPR expose mask (bit n = GPR n, RAX=0 ... R15=15).
 inline constexpr uint64_t kVmcallExposeR10toR15 = 0xFC00;
@@ -57,6 +86,11 @@ inline constexpr uint64_t kVmcallRetry = 1;
 inline constexpr uint64_t kVmcallInvalidOperand = 0x8000000000000000ull;
 inline constexpr uint64_t kVmcallAlignError = 0x8000000000000002ull;
 inline constexpr uint64_t kVmcallSubfnUnsupported = 0x8000000000000003ull;
+
+// Instruction.IO direction (R13) uses the same encoding: 0 in/read, 1 out/write.
+// GetTdVmCallInfo leaves (R12).
+inline constexpr uint64_t kGetTdVmCallInfoLeaf0 = 0;
+inline constexpr uint64_t kGetTdVmCallInfoLeaf1 = 1;
 
 inline constexpr uint64_t kMmioRead = 0;
 inline constexpr uint64_t kMmioWrite = 1;

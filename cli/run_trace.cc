@@ -1,0 +1,87 @@
+#include "run_trace.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "run_options.h"
+
+namespace tdsim::cli {
+
+TraceRequest parse_trace(const std::string& list) {
+  TraceRequest r;
+  std::stringstream ss(list);
+  std::string item;
+  bool any = false;
+  while (std::getline(ss, item, ',')) {
+    if (item == "insn") r.insn = true;
+    else if (item == "boot") r.boot = true;
+    else if (item == "tdcall") r.tdcall = true;
+    else if (item == "ucall") r.ucall = true;
+    else if (item == "all") r.insn = r.boot = r.tdcall = r.ucall = true;
+    else
+      throw UsageError(fmt::format("--trace: unknown kind '{}' (choose from insn, boot, tdcall, ucall, all)", item));
+    any = true;
+  }
+  if (!any) throw UsageError("--trace: empty list (choose from insn, boot, tdcall, ucall, all)");
+  return r;
+}
+
+std::string ucall_trace_line(const Event& e) {
+  const auto* u = std::get_if<UcallEvent>(&e);
+  if (!u) return {};
+  std::string s = fmt::format("vcpu {} ucall {} slot {:#x}: args", u->vcpu, ucall_cmd_name(u->cmd), u->slot_gpa);
+  for (uint64_t a : u->args) s += fmt::format(" {:#x}", a);
+  if (!u->text.empty()) s += fmt::format(" text \"{}\"", u->text);
+  if (u->assertion) s += fmt::format(" assert \"{}\" at {}:{}", u->assertion->expr, u->assertion->file, u->assertion->line);
+  return s;
+}
+
+TraceOutput::TraceOutput(const std::string& path) {
+  if (path.empty()) return;
+  f_ = std::fopen(path.c_str(), "w");
+  if (!f_) throw UsageError(fmt::format("--trace-file: cannot write '{}': {}", path, std::strerror(errno)));
+  owned_ = true;
+}
+
+TraceOutput::~TraceOutput() {
+  if (owned_) std::fclose(f_);
+}
+
+void TraceOutput::line(const std::string& s) { fmt::print(f_, "{}\n", s); }
+
+void add_stub_symbols(TdImage& image, const std::string& stub_path) {
+  const std::string suffix = ".bin";
+  if (stub_path.size() <= suffix.size() || stub_path.compare(stub_path.size() - suffix.size(), suffix.size(), suffix))
+    return;
+  std::ifstream in(stub_path.substr(0, stub_path.size() - suffix.size()) + "_symbols.inc");
+  if (!in) return;
+  // Lines as make_stub_blob.cmake writes them: {"label", 0xoffset},
+  static const std::regex line_re(R"re(^\{"([A-Za-z_.$][A-Za-z0-9_.$]*)", (0x[0-9a-fA-F]+)\},$)re");
+  std::string line;
+  std::smatch m;
+  std::vector<Symbol> labels;
+  while (std::getline(in, line)) {
+    if (!std::regex_match(line, m, line_re)) continue;
+    const uint64_t off = std::stoull(m[2].str(), nullptr, 16);
+    if (off >= image.stub_size) continue;  // the end label names no instruction
+    labels.push_back({m[1].str(), image.stub_gpa + off, 0});
+  }
+  if (labels.empty()) return;
+  // Each label covers up to the next: TdImage::symbol_for() prefers a sized symbol, so
+  // the whole-stub symbol the layout added would otherwise hide them.
+  std::sort(labels.begin(), labels.end(), [](const Symbol& a, const Symbol& b) { return a.addr < b.addr; });
+  for (size_t i = 0; i < labels.size(); ++i)
+    labels[i].size = (i + 1 < labels.size() ? labels[i + 1].addr : image.stub_gpa + image.stub_size) - labels[i].addr;
+  std::erase_if(image.symbols, [&](const Symbol& s) { return s.addr == image.stub_gpa && s.size == image.stub_size; });
+  image.symbols.insert(image.symbols.end(), labels.begin(), labels.end());
+  std::stable_sort(image.symbols.begin(), image.symbols.end(),
+                   [](const Symbol& a, const Symbol& b) { return a.addr < b.addr; });
+}
+
+}  // namespace tdsim::cli

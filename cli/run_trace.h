@@ -1,0 +1,44 @@
+// `tdsim run --trace ... --trace-file ... --coverage`: which trace kinds were asked for,
+// where the lines go (stderr or a file, never stdout with the events), and the ucall
+// trace, which is built from the event stream so every backend has it.
+#pragma once
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "core/event.h"
+#include "core/td_image.h"
+#include "sim/trace.h"
+
+namespace tdsim::cli {
+
+struct TraceRequest {
+  bool insn = false, boot = false, tdcall = false, ucall = false;
+  bool any_engine() const { return insn || boot || tdcall; }
+};
+
+// "insn,boot,tdcall,ucall" (any subset, or "all"); throws UsageError naming --trace.
+TraceRequest parse_trace(const std::string& list);
+
+// "vcpu 0 ucall PRINTF slot 0x1f000: args 0x0 ... text \"hello\"", or "" for other events.
+std::string ucall_trace_line(const Event& e);
+
+// Owns the trace destination: stderr, or the file named by --trace-file.
+class TraceOutput {
+ public:
+  explicit TraceOutput(const std::string& path);  // "" = stderr; throws UsageError
+  ~TraceOutput();
+  void line(const std::string& s);
+  std::FILE* file() const { return f_; }
+
+ private:
+  std::FILE* f_ = stderr;
+  bool owned_ = false;
+};
+
+// Adds the labels of a user stub built by tdsim_add_stub to the image's symbols, from
+// the "<stub>_symbols.inc" file next to "<stub>.bin", so traces and fault reports name
+// them (td_boot_enable_paging rather than stub+0x2c). Missing file: nothing changes.
+void add_stub_symbols(TdImage& image, const std::string& stub_path);
+
+}  // namespace tdsim::cli

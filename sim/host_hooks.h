@@ -1,0 +1,59 @@
+// What the host (VMM) side of the simulated TD answers: device reads and hostile-host
+// overrides of TDG.VP.VMCALL results, plus the TD's configuration the TDX module
+// reports (attributes, XFAM, CPUID model). Plain values and std::function members:
+// engine-independent, so a test can hand the same hooks to any Unicorn session.
+// The host can only influence what a real VMM could: TDG.VP.VMCALL results. Leaves the
+// TDX module answers itself (TDG.VP.INFO, TDG.MR.REPORT, ...) are not overridable.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "cpuid_model.h"
+#include "ucall/host/tdvmcall.h"
+
+namespace tdsim::sim {
+
+// A TDG.VP.VMCALL as KVM sees it: registers not exposed in RCX read 0 (ucall::vmm_view).
+struct VmcallRequest {
+  uint32_t vcpu = 0;
+  uint64_t rip = 0;
+  ucall::TdcallRegs regs;  // VMM view
+};
+
+// The VMM's answer: R10 status and the output registers it sets. Unset outputs keep the
+// guest's values; the TDX module copies a value back only into exposed registers.
+struct VmcallReply {
+  uint64_t r10 = 0;
+  std::optional<uint64_t> r11, r12, r13, r14, r15;
+};
+
+struct HostHooks {
+  // Consulted first for every standard TDG.VP.VMCALL (R10 == 0) that passed the TDX
+  // module's own checks; a reply replaces KVM's handling entirely (no event but a
+  // TdcallRejectedEvent when its status is not SUCCESS). nullopt = KVM handles it.
+  std::function<std::optional<VmcallReply>(const VmcallRequest&)> vmcall;
+  // Device model: the value of an MMIO read (len 1/2/4/8 at an untagged GPA) or a port
+  // read (size 1/2/4). nullopt or unset = the defaults in TdxConfig.
+  std::function<std::optional<uint64_t>(uint32_t vcpu, uint64_t gpa, uint32_t len)> mmio_read;
+  std::function<std::optional<uint64_t>(uint32_t vcpu, uint16_t port, uint32_t size)> io_read;
+  // Port writes (KVM_EXIT_IO out): observed only.
+  std::function<void(uint32_t vcpu, uint16_t port, uint32_t size, uint64_t value)> io_write;
+};
+
+struct TdxConfig {
+  uint64_t attributes = 0;  // TD ATTRIBUTES (TDG.VP.INFO RDX, TDREPORT): 0 = production TD
+  uint64_t xfam = 0x3;      // x87 | SSE, the minimum XFAM
+  uint32_t max_vcpus = 0;   // TDG.VP.INFO R8[63:32]; 0 = the image's nr_vcpus
+  // VMCALL<CPUID> answers; nullopt = CpuidModel::default_for(image.gpaw).
+  std::optional<CpuidModel> cpuid;
+  // Reads nobody answers: an absent port reads all-ones (what a PC bus returns); MMIO
+  // reads 0, like the KVM backend (kvm/exit_events.cc), so `tdsim diff` agrees.
+  bool io_read_all_ones = true;
+  // KVM answers MapGPA only when userspace enabled KVM_HC_MAP_GPA_RANGE exits (QEMU does);
+  // false = SUBFUNC_UNSUPPORTED, as with a VMM that did not.
+  bool map_gpa_enabled = true;
+  HostHooks hooks;
+};
+
+}  // namespace tdsim::sim

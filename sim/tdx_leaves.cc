@@ -1,0 +1,140 @@
+// The TDCALL leaves the TDX module answers itself (no VMM involved): TDG.VP.INFO,
+// TDG.MR.REPORT, TDG.MR.RTMR.EXTEND, TDG.VP.VEINFO.GET, TDG.MEM.PAGE.ACCEPT.
+// Statuses with bit 63 set also produce a TdcallRejectedEvent; warnings do not.
+#include <fmt/format.h>
+
+#include "tdsim/abi/tdx.h"
+#include "tdx_module.h"
+
+namespace tdsim::sim {
+
+namespace {
+
+using ucall::TdcallRegs;
+
+TdcallResult status_only(const TdcallRegs& in, uint32_t vcpu, uint64_t rip, uint64_t status,
+                         std::string reason) {
+  TdcallResult out;
+  out.regs = in;
+  out.regs.rax = status;
+  if (status >> 63) out.event = TdcallRejectedEvent{vcpu, rip, in.rax, 0, status, std::move(reason)};
+  return out;
+}
+
+const char* leaf_name(uint64_t leaf) {
+  switch (leaf) {
+    case abi::kTdgMrReport: return "TDG.MR.REPORT";
+    case abi::kTdgMrRtmrExtend: return "TDG.MR.RTMR.EXTEND";
+    case abi::kTdgMemPageAccept: return "TDG.MEM.PAGE.ACCEPT";
+    default: return "TDCALL";
+  }
+}
+
+}  // namespace
+
+std::optional<uint64_t> TdxModule::check_private_gpa(uint64_t gpa, uint64_t size, uint64_t align,
+                                                     uint64_t operand_id, std::string& why) const {
+  const uint64_t invalid = abi::kTdxOperandInvalid | operand_id;
+  if (gpa % align) {
+    why = fmt::format("GPA {:#x} is not {}-byte aligned", gpa, align);
+    return invalid;
+  }
+  if (gpa & image_.shared_bit) {
+    why = fmt::format("GPA {:#x} has the shared bit {:#x} set; a private GPA is required", gpa,
+                      image_.shared_bit);
+    return invalid;
+  }
+  if (image_.gpaw < 64 && (gpa + size - 1) >> image_.gpaw) {
+    why = fmt::format("GPA {:#x} (+{:#x}) exceeds GPAW {}", gpa, size, image_.gpaw);
+    return invalid;
+  }
+  const Region* r = image_.region_at(gpa);
+  if (!mem_.host_ptr(gpa, size) || !r || r->shared) {
+    why = fmt::format("GPA {:#x} (+{:#x}) is not private TD memory{}", gpa, size,
+                      r && r->shared ? fmt::format(" (region '{}' is shared)", r->name) : "");
+    return abi::kTdxOperandAddrRangeError | operand_id;
+  }
+  return std::nullopt;
+}
+
+TdcallResult TdxModule::vp_info(uint32_t vcpu, const TdcallRegs& in) const {
+  TdcallResult out;
+  out.regs = in;
+  const uint64_t max_vcpus = cfg_.max_vcpus ? cfg_.max_vcpus : image_.nr_vcpus;
+  out.regs.rax = abi::kTdxSuccess;
+  out.regs.rcx = image_.gpaw & 0x3f;
+  out.regs.rdx = cfg_.attributes;
+  out.regs.r8 = uint64_t{image_.nr_vcpus} | (max_vcpus << 32);
+  out.regs.r9 = vcpu;
+  out.regs.r10 = 0;  // TDX 1.0: no TDG.SYS.RD
+  out.regs.r11 = 0;
+  return out;
+}
+
+TdcallResult TdxModule::mr_report(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) {
+  std::string why;
+  if (auto s = check_private_gpa(in.rcx, abi::kTdReportSize, abi::kTdReportAlign,
+                                 abi::kTdxOperandIdRcx, why))
+    return status_only(in, vcpu, rip, *s, fmt::format("TDG.MR.REPORT TDREPORT (RCX): {}", why));
+  if (auto s = check_private_gpa(in.rdx, abi::kReportDataSize, abi::kReportDataAlign,
+                                 abi::kTdxOperandIdRdx, why))
+    return status_only(in, vcpu, rip, *s, fmt::format("TDG.MR.REPORT REPORTDATA (RDX): {}", why));
+  if (in.r8 != 0)
+    return status_only(in, vcpu, rip, abi::kTdxOperandInvalid | abi::kTdxOperandIdR8,
+                       fmt::format("TDG.MR.REPORT report subtype R8 = {:#x} (must be 0)", in.r8));
+  TdReportInputs ri;
+  ri.attributes = cfg_.attributes;
+  ri.xfam = cfg_.xfam;
+  ri.mrtd = mrtd().digest;
+  ri.rtmr = rtmr_;
+  mem_.read(in.rdx, ri.report_data.data(), ri.report_data.size());
+  const TdReport rep = build_tdreport(ri);
+  mem_.write(in.rcx, rep.data(), rep.size());
+  return status_only(in, vcpu, rip, abi::kTdxSuccess, {});
+}
+
+TdcallResult TdxModule::rtmr_extend(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) {
+  std::string why;
+  if (auto s = check_private_gpa(in.rcx, abi::kRtmrSize, abi::kRtmrExtendAlign,
+                                 abi::kTdxOperandIdRcx, why))
+    return status_only(in, vcpu, rip, *s, fmt::format("TDG.MR.RTMR.EXTEND data (RCX): {}", why));
+  if (in.rdx >= abi::kNumRtmrs)
+    return status_only(in, vcpu, rip, abi::kTdxOperandInvalid | abi::kTdxOperandIdRdx,
+                       fmt::format("TDG.MR.RTMR.EXTEND index RDX = {} (must be 0..3)", in.rdx));
+  Digest48 data{};
+  mem_.read(in.rcx, data.data(), data.size());
+  rtmr_[in.rdx] = sim::rtmr_extend(rtmr_[in.rdx], data);
+  return status_only(in, vcpu, rip, abi::kTdxSuccess, {});
+}
+
+TdcallResult TdxModule::veinfo_get(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) const {
+  // The simulator never raises #VE (exceptions stop the vCPU), so none is ever pending.
+  return status_only(in, vcpu, rip, abi::kTdxNoVeInfo,
+                     "TDG.VP.VEINFO.GET: no #VE is pending (the simulator never raises #VE)");
+}
+
+TdcallResult TdxModule::page_accept(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) const {
+  const uint64_t level = in.rcx & abi::kAcceptLevelMask;
+  const uint64_t invalid = abi::kTdxOperandInvalid | abi::kTdxOperandIdRcx;
+  if (in.rcx & 0xff8)
+    return status_only(in, vcpu, rip, invalid,
+                       fmt::format("{}: RCX {:#x} sets reserved bits 11:3", leaf_name(in.rax), in.rcx));
+  if (level > 2)
+    return status_only(in, vcpu, rip, invalid,
+                       fmt::format("{}: level {} in RCX[2:0] (0 4K, 1 2M, 2 1G)", leaf_name(in.rax), level));
+  const uint64_t size = 4096ull << (9 * level);
+  const uint64_t gpa = in.rcx & ~uint64_t{0xfff};
+  std::string why;
+  // Alignment to the level size; memory behind the first 4 KiB (the mapping decides the rest).
+  if (auto s = check_private_gpa(gpa, 4096, size, abi::kTdxOperandIdRcx, why))
+    return status_only(in, vcpu, rip, *s, fmt::format("{} (RCX): {}", leaf_name(in.rax), why));
+  // Every private page of the image was added (TDH.MEM.PAGE.ADD) at 4 KiB, which
+  // leaves it accepted; a larger level does not match that mapping.
+  if (level != 0)
+    return status_only(in, vcpu, rip, abi::kTdxPageSizeMismatch,
+                       fmt::format("{}: GPA {:#x} is mapped with 4 KiB pages, level {} asked",
+                                   leaf_name(in.rax), gpa, level));
+  return status_only(in, vcpu, rip, abi::kTdxPageAlreadyAccepted, {});
+}
+
+}  // namespace tdsim::sim

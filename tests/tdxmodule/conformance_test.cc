@@ -1,0 +1,176 @@
+// The conformance suite end to end: all checks pass on Unicorn, TDX-only ones SKIP on
+// plain KVM (never pass), hostile hosts make the matching checks fail, and the CLI
+// prints KTAP with exit code = failures.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "core/backend.h"
+#include "tdsim/abi/tdx.h"
+#include "conformance/runner.h"
+
+namespace tdsim::tdxtest {
+namespace {
+
+using conformance::CheckResult;
+using Status = CheckResult::Status;
+
+const CheckResult* find(const conformance::SuiteResult& r, const std::string& name) {
+  for (const auto& c : r.checks)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::string failures(const conformance::SuiteResult& r) {
+  std::string s;
+  for (const auto& c : r.checks)
+    if (c.status == Status::kFail) s += c.name + ": " + c.detail + "\n";
+  return s;
+}
+
+TEST(Conformance, AllChecksPassOnUnicorn) {
+  const auto r = conformance::run_suite({});
+  EXPECT_EQ(r.failures(), 0) << failures(r);
+  EXPECT_GT(r.count(Status::kPass), 80);
+  for (const char* n : {"mr_report.mrtd_matches_host_prediction", "vp_info.vcpu_index[vcpu1]",
+                        "map_gpa.unaligned", "vmcall.unexposed_inputs_read_zero", "run.vcpu1_completed"}) {
+    const CheckResult* c = find(r, n);
+    ASSERT_NE(c, nullptr) << n;
+    EXPECT_EQ(c->status, Status::kPass) << n;
+  }
+}
+
+TEST(Conformance, Gpaw52AndFourVcpusOnUnicorn) {
+  conformance::SuiteOptions o;
+  o.gpaw = 52;
+  o.nr_vcpus = 4;
+  const auto r = conformance::run_suite(o);
+  EXPECT_EQ(r.failures(), 0) << failures(r);
+  ASSERT_NE(find(r, "vp_info.vcpu_index[vcpu3]"), nullptr);
+}
+
+TEST(Conformance, TdxOnlyChecksSkipOnPlainKvm) {
+  conformance::SuiteOptions o;
+  o.backend = "kvm";
+  conformance::SuiteResult r;
+  try {
+    r = conformance::run_suite(o);
+  } catch (const BackendError& e) {
+    GTEST_SKIP() << "plain KVM unusable here: " << e.what();
+  }
+  EXPECT_EQ(r.failures(), 0) << failures(r);
+  for (const auto& c : r.checks) {
+    const bool tdx_only = c.name.rfind("vp_info", 0) == 0 || c.name.rfind("mr_report", 0) == 0 ||
+                          c.name.rfind("vmcall", 0) == 0 || c.name.rfind("cpuid", 0) == 0;
+    EXPECT_FALSE(tdx_only && c.status == Status::kPass) << c.name << " passed outside a TD";
+  }
+  const CheckResult* s = find(r, "tdx_leaves");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->status, Status::kSkip);
+  EXPECT_NE(s->detail.find("CPUID 0x21"), std::string::npos);
+}
+
+TEST(Conformance, HostileHostMakesTheMatchingChecksFail) {
+  conformance::SuiteOptions o;
+  o.nr_vcpus = 1;
+  o.configure_unicorn = [](sim::TdxConfig& c) {
+    c.hooks.vmcall = [](const sim::VmcallRequest& q) -> std::optional<sim::VmcallReply> {
+      if (q.regs.r11 == abi::kVmcallCpuid && q.regs.r12 == 0x80000008)
+        return sim::VmcallReply{0, {}, 0x00200000 /* GPAW 32 */, 0, 0, 0};
+      if (q.regs.r11 == abi::kVmcallSetupEventNotifyInterrupt)
+        return sim::VmcallReply{abi::kVmcallInvalidOperand};
+      return std::nullopt;
+    };
+  };
+  const auto r = conformance::run_suite(o);
+  EXPECT_EQ(find(r, "cpuid.80000008_gpaw")->status, Status::kFail);
+  EXPECT_EQ(find(r, "setup_event_notify.vector_64")->status, Status::kFail);
+  EXPECT_EQ(r.failures(), 2) << failures(r);
+}
+
+TEST(Conformance, MapGpaRetryIsFollowedByTheGuest) {
+  conformance::SuiteOptions o;
+  o.nr_vcpus = 1;
+  int retries = 0;
+  std::optional<uint64_t> first;
+  o.configure_unicorn = [&](sim::TdxConfig& c) {
+    c.hooks.vmcall = [&](const sim::VmcallRequest& q) -> std::optional<sim::VmcallReply> {
+      // The first conversion of the guest's page: RETRY with nothing done (R11 = start).
+      if (q.regs.r11 != abi::kVmcallMapGpa) return std::nullopt;
+      if (!first) first = q.regs.r12;
+      if (q.regs.r12 == *first && retries++ == 0) return sim::VmcallReply{abi::kVmcallRetry, q.regs.r12};
+      return std::nullopt;
+    };
+  };
+  const auto r = conformance::run_suite(o);
+  EXPECT_EQ(retries, 2) << "the guest re-issued the call from R11";
+  EXPECT_EQ(find(r, "map_gpa.to_shared")->status, Status::kPass);
+  EXPECT_EQ(r.failures(), 0) << failures(r);
+}
+
+TEST(Conformance, MrtdMismatchIsDetectedByTheGuest) {
+  conformance::SuiteOptions o;
+  o.nr_vcpus = 1;
+  o.configure_unicorn = [](sim::TdxConfig& c) {
+    auto honest = c.hooks.mmio_read;
+    c.hooks.mmio_read = [honest](uint32_t v, uint64_t g, uint32_t l) -> std::optional<uint64_t> {
+      auto x = honest(v, g, l);
+      if (x && (g & 0xfff) == 0x208) return *x ^ 1;  // flip one MRTD bit
+      return x;
+    };
+  };
+  const auto r = conformance::run_suite(o);
+  EXPECT_EQ(find(r, "mr_report.mrtd_matches_host_prediction")->status, Status::kFail);
+  EXPECT_EQ(r.failures(), 1) << failures(r);
+}
+
+TEST(Conformance, KtapFormatAndExitCode) {
+  conformance::SuiteResult r;
+  r.backend = "x";
+  r.checks = {{Status::kPass, "a", ""}, {Status::kFail, "b", "why"}, {Status::kSkip, "c", "reason"}};
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  conformance::print_ktap(f, r);
+  std::fclose(f);
+  const std::string out(buf, len);
+  free(buf);
+  EXPECT_EQ(out.rfind("KTAP version 1\n", 0), 0u) << out;
+  EXPECT_NE(out.find("\n1..3\n"), std::string::npos);
+  EXPECT_NE(out.find("\nok 1 a\n"), std::string::npos);
+  EXPECT_NE(out.find("\nnot ok 2 b # why\n"), std::string::npos);
+  EXPECT_NE(out.find("\nok 3 c # SKIP reason\n"), std::string::npos);
+  EXPECT_EQ(conformance::exit_code(r), 1);
+  r.checks.assign(200, {Status::kFail, "f", ""});
+  EXPECT_EQ(conformance::exit_code(r), 125);
+}
+
+TEST(Conformance, ParseCheckLine) {
+  CheckResult c;
+  EXPECT_TRUE(conformance::parse_check_line("conformance: not ok x.y # got 1, want 2", c));
+  EXPECT_EQ(c.status, Status::kFail);
+  EXPECT_EQ(c.name, "x.y");
+  EXPECT_EQ(c.detail, "got 1, want 2");
+  EXPECT_FALSE(conformance::parse_check_line("hello", c));
+}
+
+TEST(Conformance, CliPrintsKtapAndExitsWithFailureCount) {
+  const std::string cmd = std::string(TDSIM_CLI_BINARY) + " conformance --backend unicorn 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int st = pclose(p);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0) << out;
+  EXPECT_EQ(out.rfind("KTAP version 1\n", 0), 0u) << out;
+  EXPECT_NE(out.find("ok 1 boot.guest_config"), std::string::npos) << out;
+  EXPECT_EQ(out.find("not ok"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace tdsim::tdxtest
