@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config clang binutils
   libunicorn-dev libcapstone-dev libelf-dev libssl-dev libfmt-dev nlohmann-json3-dev
   libboost-program-options-dev libgtest-dev libbenchmark-dev gdb
+  libclang-rt-14-dev valgrind
 )
 
 missing=()
