@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
+#include <optional>
 
 #include "backends.h"
 #include "bootstub/host/image_builder.h"
@@ -11,8 +12,10 @@
 #include "parse_args.h"
 #include "diag/lint.h"
 #include "event_printer.h"
+#include "gdbstub/gdb_server.h"
 #include "run_options.h"
 #include "run_trace.h"
+#include "sim/session.h"
 #include "sim/trace.h"
 #include "sim/unicorn_backend.h"
 
@@ -38,7 +41,7 @@ std::pair<size_t, size_t> lint_to_stderr(const TdImage& image) {
 
 int cmd_run(const std::vector<std::string>& args) {
   RunOptions ro;
-  std::string backend_name = "unicorn", format_name = "text", trace_list, trace_file;
+  std::string backend_name = "unicorn", format_name = "text", trace_list, trace_file, gdb_endpoint;
   po::options_description desc("tdsim run [options]");
   desc.add_options()
       ("backend", po::value(&backend_name)->default_value(backend_name), "unicorn | kvm | kvm-tdx | auto")
@@ -47,7 +50,9 @@ int cmd_run(const std::vector<std::string>& args) {
        "comma list of insn, boot, tdcall, ucall (or all); insn/boot/tdcall need --backend unicorn")
       ("trace-file", po::value(&trace_file), "write trace lines (and --coverage) here instead of stderr")
       ("coverage", "after the run, list the boot-stub instructions and mark those that never ran (unicorn)")
-      ("no-lint", "do not lint the image before running");
+      ("no-lint", "do not lint the image before running")
+      ("gdb", po::value(&gdb_endpoint),
+       "127.0.0.1:PORT: wait for gdb there (0 = a free port) and let it drive the TD (unicorn)");
   desc.add(run_options_description(ro));
   po::variables_map vm;
   if (!parse_args(desc, args, &vm)) return 0;
@@ -59,6 +64,15 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!ro.stub.empty()) add_stub_symbols(image, ro.stub);
   const RunLimits limits = to_run_limits(ro);
   auto backend = make_backend(backend_name);
+  std::optional<gdbstub::GdbServer> gdb;
+  if (vm.count("gdb")) {
+    std::string why;
+    const auto port = gdbstub::parse_loopback_endpoint(gdb_endpoint, &why);
+    if (!port) throw UsageError("--gdb: " + why);
+    if (backend->name() != "unicorn")
+      throw UsageError(fmt::format("--gdb: needs --backend unicorn (not {})", backend->name()));
+    gdb.emplace(*port);
+  }
 
   RunSummary summary;
   summary.backend = backend->name();
@@ -80,12 +94,21 @@ int cmd_run(const std::vector<std::string>& args) {
 
   auto printer = make_printer(format, stdout, format == OutputFormat::kText && want_colour(stdout));
   std::vector<Event> events;
-  backend->run(image, limits, [&](const Event& e) {
+  const EventSink on_event = [&](const Event& e) {
     events.push_back(e);
     if (trace.ucall)
       if (std::string l = ucall_trace_line(e); !l.empty()) trace_out.line(l);
     printer->event(e);
-  });
+  };
+  if (gdb) {
+    sim::Session session(image);
+    if (trace.any_engine() || coverage) session.set_trace(&topts);
+    fmt::print(stderr, "tdsim: waiting for gdb on 127.0.0.1:{}\n", gdb->port());
+    std::fflush(stderr);
+    gdb->serve(session, limits, on_event);
+  } else {
+    backend->run(image, limits, on_event);
+  }
   if (coverage && unicorn)
     for (const std::string& l : sim::format_stub_coverage(stub_coverage, image)) trace_out.line(l);
   std::fflush(trace_out.file());

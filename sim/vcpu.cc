@@ -155,7 +155,7 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
   sink_ = &sink;
   slice_limit_ = max_insns;
   slice_executed_ = 0;
-  exhausted_ = false;
+  exhausted_ = at_breakpoint_ = false;
   while (!stopped_) {
     insn_invalid_detail_.clear();
     mem_fault_detail_.clear();
@@ -173,7 +173,7 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
       if (slice_executed_ >= slice_limit_) return SliceEnd::kExhausted;
       continue;
     }
-    if (exhausted_) return SliceEnd::kExhausted;
+    if (exhausted_) return at_breakpoint_ ? SliceEnd::kBreakpoint : SliceEnd::kExhausted;
     if (cancel.load(std::memory_order_acquire)) return SliceEnd::kCancelled;
     const uint64_t r = rip();
     uint8_t insn[4] = {};
@@ -250,10 +250,13 @@ void Vcpu::report_engine_error(uc_err err, uint64_t r) {
 }
 
 void Vcpu::on_code(uint64_t addr) {
-  if (slice_executed_ >= slice_limit_) {
+  const bool breakpoint = breakpoints_ && breakpoints_->count(addr);
+  if (slice_executed_ >= slice_limit_ || breakpoint) {
     // Stopping here keeps the instruction at `addr` unexecuted: it is the next slice's.
+    // Hooks after this one (TDCALL sites, stub monitor) see exhausted_ and do nothing.
     if (!exhausted_) {
       exhausted_ = true;
+      at_breakpoint_ = breakpoint;
       uc_emu_stop(uc_);
     }
     return;

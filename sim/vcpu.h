@@ -37,9 +37,15 @@ class Vcpu {
     kExhausted,  // ran `max_insns` instructions; resume later
     kStopped,    // a terminal event was reported; never resume
     kCancelled,  // `cancel` was set (wall clock) and the engine stopped early
+    kBreakpoint,  // reached an address of set_breakpoints(); that instruction has not run
   };
   // Runs at most `max_insns` guest instructions, reporting events to `sink`.
   SliceEnd run_slice(uint64_t max_insns, const EventSink& sink, const std::atomic<bool>& cancel);
+
+  // Debugger breakpoints (gdbstub/): run_slice stops before an instruction at any of
+  // these addresses, even one a TDCALL site hook handles. nullptr: none (the default; the
+  // scheduler never sets any). `bps` must outlive the slices run with it.
+  void set_breakpoints(const std::set<uint64_t>* bps) { breakpoints_ = bps; }
 
   uint32_t index() const { return index_; }
   bool stopped() const { return stopped_; }
@@ -92,6 +98,8 @@ class Vcpu {
   uint64_t slice_limit_ = 0, slice_executed_ = 0, executed_total_ = 0;
   uint64_t last_addr_ = ~0ull;
   bool exhausted_ = false, stopped_ = false;
+  const std::set<uint64_t>* breakpoints_ = nullptr;
+  bool at_breakpoint_ = false;  // exhausted_ was set by a breakpoint, not the budget
   uint64_t pending_tdcall_site_ = 0;
   bool has_pending_tdcall_site_ = false;
   // Filled by the INSN_INVALID / MEM hooks for the error uc_emu_start returns next.

@@ -1,0 +1,36 @@
+// `tdsim run --gdb 127.0.0.1:PORT`: a GDB remote-serial-protocol server for one
+// sim::Session: registers, memory, Z0 breakpoints, step and continue from the reset
+// vector on, events still to the caller's sink. gdb threads are vCPUs (id = index + 1);
+// a step runs the selected vCPU, a continue all of them. Knows TdDriver and the socket.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/backend.h"
+#include "rsp_socket.h"
+#include "sim/session.h"
+
+namespace tdsim::gdbstub {
+
+// "127.0.0.1:PORT" or "localhost:PORT" (PORT 0..65535, 0 = pick a free port) -> PORT.
+// Anything else (another host, no port, a bad number) -> nullopt and `why` says what.
+std::optional<uint16_t> parse_loopback_endpoint(std::string_view text, std::string* why);
+
+class GdbServer {
+ public:
+  // Listens on 127.0.0.1:port now, so port() is known before serve() blocks.
+  explicit GdbServer(uint16_t port) : socket_(port) {}
+  uint16_t port() const { return socket_.port(); }
+
+  // Waits for gdb, then serves it until the TD ended (gdb gets W<exit code>) or a budget
+  // ran out (also W, with the budget exit code). gdb detaching or disconnecting lets the
+  // TD run on to its end without breakpoints; 'k' ends the run where it is.
+  void serve(sim::Session& session, const RunLimits& limits, const EventSink& sink);
+
+ private:
+  RspSocket socket_;
+};
+
+}  // namespace tdsim::gdbstub
