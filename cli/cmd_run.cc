@@ -45,7 +45,7 @@ int cmd_run(const std::vector<std::string>& args) {
   po::options_description desc("tdsim run [options]");
   desc.add_options()
       ("backend", po::value(&backend_name)->default_value(backend_name), "unicorn | kvm | kvm-tdx | auto")
-      ("format", po::value(&format_name)->default_value(format_name), "event output on stdout: text | json")
+      ("format", po::value(&format_name)->default_value(format_name), "event output on stdout: text | json | ktap")
       ("trace", po::value(&trace_list),
        "comma list of insn, boot, tdcall, ucall (or all); insn/boot/tdcall need --backend unicorn")
       ("trace-file", po::value(&trace_file), "write trace lines (and --coverage) here instead of stderr")
@@ -92,7 +92,8 @@ int cmd_run(const std::vector<std::string>& args) {
                        "({} can only trace ucalls); ignored\n", backend->name());
   }
 
-  auto printer = make_printer(format, stdout, format == OutputFormat::kText && want_colour(stdout));
+  auto printer = make_printer(format, stdout, format == OutputFormat::kText && want_colour(stdout),
+                              image.nr_vcpus);
   std::vector<Event> events;
   const EventSink on_event = [&](const Event& e) {
     events.push_back(e);

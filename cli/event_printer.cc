@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "json_events.h"
+#include "ktap_events.h"
 #include "run_options.h"
 
 namespace tdsim::cli {
@@ -13,7 +14,8 @@ namespace tdsim::cli {
 OutputFormat parse_format(const std::string& name) {
   if (name == "text") return OutputFormat::kText;
   if (name == "json") return OutputFormat::kJson;
-  throw UsageError(fmt::format("--format: unknown format '{}' (choose text or json)", name));
+  if (name == "ktap") return OutputFormat::kKtap;
+  throw UsageError(fmt::format("--format: unknown format '{}' (choose text, json or ktap)", name));
 }
 
 bool want_colour(std::FILE* out) {
@@ -97,8 +99,10 @@ class JsonPrinter : public EventPrinter {
 
 }  // namespace
 
-std::unique_ptr<EventPrinter> make_printer(OutputFormat format, std::FILE* out, bool colour) {
+std::unique_ptr<EventPrinter> make_printer(OutputFormat format, std::FILE* out, bool colour,
+                                           uint32_t nr_vcpus) {
   if (format == OutputFormat::kJson) return std::make_unique<JsonPrinter>(out);
+  if (format == OutputFormat::kKtap) return std::make_unique<KtapPrinter>(out, nr_vcpus);
   return std::make_unique<TextPrinter>(out, colour);
 }
 

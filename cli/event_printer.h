@@ -3,6 +3,7 @@
 // JSON lines (docs/output-formats.md). Fault reports and budget positions are printed
 // under their event. Knows events and outcomes, not backends.
 #pragma once
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -12,9 +13,9 @@
 
 namespace tdsim::cli {
 
-enum class OutputFormat { kText, kJson };
+enum class OutputFormat { kText, kJson, kKtap };
 
-// "text" | "json"; throws UsageError naming --format.
+// "text" | "json" | "ktap"; throws UsageError naming --format.
 OutputFormat parse_format(const std::string& name);
 
 // Colour for `out`: a terminal, and NO_COLOR unset or empty (https://no-color.org).
@@ -34,7 +35,9 @@ class EventPrinter {
   virtual void summary(const RunSummary& s) = 0;
 };
 
-std::unique_ptr<EventPrinter> make_printer(OutputFormat format, std::FILE* out, bool colour);
+// nr_vcpus: the KTAP plan (one test case per vCPU).
+std::unique_ptr<EventPrinter> make_printer(OutputFormat format, std::FILE* out, bool colour,
+                                           uint32_t nr_vcpus);
 
 // The text form's lines for one event (no colour): describe() and, indented below it,
 // a fault's explanation or a budget event's vCPU positions.

@@ -73,6 +73,7 @@ TEST(OutputText, NoColorDisablesColour) {
 
 TEST(OutputOptions, FormatAndTraceParsing) {
   EXPECT_EQ(parse_format("json"), OutputFormat::kJson);
+  EXPECT_EQ(parse_format("ktap"), OutputFormat::kKtap);
   EXPECT_THROW(parse_format("xml"), UsageError);
   const TraceRequest t = parse_trace("boot,ucall");
   EXPECT_TRUE(t.boot && t.ucall && !t.insn && !t.tdcall);
