@@ -11,14 +11,17 @@ cd "$(dirname "$0")/.."
 
 passed=0
 failed=0
+skipped=0
 # run_suite DIR [ctest args...]: runs ctest in DIR and adds its counts to the totals.
 run_suite() {
   local dir=$1 log rc=0
   shift
   log=$(mktemp)
   (cd "$dir" && ctest --output-on-failure -j"$(nproc)" --timeout 900 "$@") 2>&1 | tee "$log" || rc=$?
-  local line total bad
+  local line total bad skip
   line=$(grep -E '[0-9]+ tests failed out of [0-9]+' "$log" | tail -1 || true)
+  # ctest counts a skipped test as not failed; a skip is never reported as a pass.
+  skip=$(grep -cE '^[[:space:]]*[0-9]+ - .*\(Skipped\)' "$log" || true)
   rm -f "$log"
   if [ -z "$line" ]; then
     echo "test.sh: ctest in $dir printed no summary"
@@ -27,14 +30,19 @@ run_suite() {
   fi
   bad=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
   total=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
-  passed=$((passed + total - bad))
+  if [ "$skip" -gt 0 ] && [ -f "$dir/Testing/Temporary/LastTest.log" ]; then
+    echo "test.sh: $skip test(s) skipped in $dir, each with its reason:"
+    grep -A1 ': Skipped$' "$dir/Testing/Temporary/LastTest.log" | grep -v -- '^--$' | sed 's/^/  /' || true
+  fi
+  passed=$((passed + total - bad - skip))
   failed=$((failed + bad))
+  skipped=$((skipped + skip))
   [ "$rc" -eq 0 ] || [ "$bad" -gt 0 ] || failed=$((failed + 1))
 }
 
 finish() {
-  echo "test.sh: all passes: $passed passed, $failed failed"
-  echo "$passed passed, $failed failed"
+  echo "test.sh: all passes: $passed passed, $failed failed, $skipped skipped (each skip says why above)"
+  echo "$passed passed, $failed failed, $skipped skipped"
   [ "$failed" -eq 0 ]
 }
 
