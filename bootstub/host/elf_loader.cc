@@ -5,6 +5,7 @@
 #include <libelf.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 
 #include "bootstub/host/layout_spec.h"
@@ -106,8 +107,10 @@ const ElfSegment* LoadedElf::segment_holding(uint64_t addr, uint64_t len) const 
 LoadedElf load_guest_elf(std::span<const uint8_t> file, const std::string& name) {
   if (file.empty()) fail(name, "empty file; a guest ELF is required");
   if (elf_version(EV_CURRENT) == EV_NONE) fail(name, "libelf initialisation failed: " + libelf_error());
-  // libelf wants a mutable buffer; keep our own copy alive for the Elf's lifetime.
-  std::vector<char> buf(file.begin(), file.end());
+  // libelf wants a mutable buffer; keep our own copy alive for the Elf's lifetime. One
+  // memcpy, not an element-wise copy: under the fuzzer that loop was a fifth of the time.
+  std::vector<char> buf(file.size());
+  std::memcpy(buf.data(), file.data(), file.size());
   std::unique_ptr<Elf, ElfCloser> elf(elf_memory(buf.data(), buf.size()));
   if (!elf) {
     const bool magic = file.size() >= SELFMAG && std::equal(file.begin(), file.begin() + SELFMAG, ELFMAG);
