@@ -7,9 +7,7 @@
 
 #include "bootstub/host/image_builder.h"
 #include "bootstub/measure/mrtd.h"
-#include "cli/backends.h"
 #include "conformance/conformance_abi.h"
-#include "sim/unicorn_backend.h"
 
 extern const unsigned char tdsim_conformance_guest_elf[];
 extern const unsigned long tdsim_conformance_guest_elf_size;
@@ -20,8 +18,8 @@ namespace {
 
 using Status = CheckResult::Status;
 
-// The device the guest reads the predicted MRTD from (conformance_abi.h).
-std::optional<uint64_t> mrtd_device(const measure::Mrtd& mrtd, uint64_t base, uint64_t gpa, uint32_t len) {
+// One 8-byte register of the MRTD device: the magic, then the digest (conformance_abi.h).
+std::optional<uint64_t> mrtd_register(const measure::Mrtd& mrtd, uint64_t base, uint64_t gpa, uint32_t len) {
   if (len != 8 || gpa < base || gpa >= base + 56 || (gpa - base) % 8) return std::nullopt;
   if (gpa == base) return kMrtdMagic;
   uint64_t v = 0;
@@ -67,29 +65,25 @@ TdImage build_suite_image(const SuiteOptions& opts) {
   return build_image(spec);
 }
 
-SuiteResult run_suite(const SuiteOptions& opts) {
+MmioReadHandler mrtd_device(const TdImage& image) {
+  // Predicted the way a real VMM would (bootstub/measure); on a TD the guest's TDREPORT
+  // holds what the TDX module measured, so the check compares two independent results.
+  const measure::Mrtd predicted = measure::predict_mrtd(image);
+  const uint64_t base = image.ucall_mmio_gpa + kMrtdDeviceOffset;
+  return [predicted, base](uint32_t, uint64_t gpa, uint32_t len) { return mrtd_register(predicted, base, gpa, len); };
+}
+
+SuiteResult run_suite(Backend& backend, const SuiteOptions& opts) {
   const TdImage image = build_suite_image(opts);
+  backend.set_mmio_read(mrtd_device(image));
+  return run_suite(backend, image, opts.limits);
+}
 
-  std::unique_ptr<Backend> backend;
-  if (opts.backend == "unicorn") {
-    // The host predicts the MRTD the same way a real VMM would (bootstub/measure) and
-    // offers it to the guest; the guest compares it with its TDREPORT.
-    const measure::Mrtd predicted = measure::predict_mrtd(image);
-    const uint64_t base = image.ucall_mmio_gpa + kMrtdDeviceOffset;
-    sim::TdxConfig cfg;
-    cfg.hooks.mmio_read = [predicted, base](uint32_t, uint64_t gpa, uint32_t len) {
-      return mrtd_device(predicted, base, gpa, len);
-    };
-    if (opts.configure_unicorn) opts.configure_unicorn(cfg);
-    backend = std::make_unique<UnicornBackend>(std::move(cfg));
-  } else {
-    backend = cli::make_backend(opts.backend);
-  }
-
+SuiteResult run_suite(Backend& backend, const TdImage& image, const RunLimits& limits) {
   SuiteResult res;
-  res.backend = backend->name();
+  res.backend = backend.name();
   std::vector<Event> events;
-  backend->run(image, opts.limits, [&](const Event& e) { events.push_back(e); });
+  backend.run(image, limits, [&](const Event& e) { events.push_back(e); });
 
   std::vector<bool> done(image.nr_vcpus, false);
   std::vector<std::string> trouble(image.nr_vcpus);

@@ -1,7 +1,7 @@
 // Host side of the conformance suite: builds the conformance guest's image, runs it on
-// a backend (on Unicorn with the MRTD device the guest compares TDREPORT.MRTD with),
-// collects the guest's per-check lines and prints them as KTAP. Knows every backend
-// through cli::make_backend; used by `tdsim conformance` and the tests.
+// any backend with the MRTD device (the host's prediction the guest compares
+// TDREPORT.MRTD with), collects the guest's per-check lines and prints them as KTAP.
+// Knows no particular backend; used by `tdsim conformance` and the tests.
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "core/backend.h"
-#include "sim/host_hooks.h"
 
 namespace tdsim::conformance {
 
@@ -20,17 +19,17 @@ struct CheckResult {
 };
 
 struct SuiteOptions {
-  std::string backend = "unicorn";  // unicorn | kvm | kvm-tdx | auto
   uint32_t nr_vcpus = 2;
   uint32_t gpaw = 48;
   RunLimits limits{50'000'000, std::chrono::milliseconds(30'000)};
-  // Unicorn only: adjust the TD configuration / host hooks after the runner installed
-  // its MRTD device (hostile-host tests).
-  std::function<void(sim::TdxConfig&)> configure_unicorn;
 };
 
 // The conformance guest's image for these options (what run_suite runs).
 TdImage build_suite_image(const SuiteOptions& opts);
+
+// The MMIO device at image.ucall_mmio_gpa + kMrtdDeviceOffset (conformance_abi.h) that
+// offers the MRTD the host predicts for `image` (bootstub/measure).
+MmioReadHandler mrtd_device(const TdImage& image);
 
 struct SuiteResult {
   std::string backend;  // the backend's name()
@@ -39,8 +38,13 @@ struct SuiteResult {
   int count(CheckResult::Status s) const;
 };
 
-// Throws BackendError/LayoutError/UsageError like `tdsim run` would.
-SuiteResult run_suite(const SuiteOptions& opts);
+// Builds the suite image, installs mrtd_device() on `backend` and runs it there.
+// Throws BackendError/LayoutError like `tdsim run` would.
+SuiteResult run_suite(Backend& backend, const SuiteOptions& opts);
+
+// Runs an already built suite image on `backend` as it is configured (a test may have
+// installed a wrapped or hostile MRTD device; without one that check skips).
+SuiteResult run_suite(Backend& backend, const TdImage& image, const RunLimits& limits);
 
 // "KTAP version 1", "1..N", "ok N name" / "not ok N name # why" / "ok N name # SKIP why".
 void print_ktap(std::FILE* out, const SuiteResult& r);

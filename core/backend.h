@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -22,6 +23,11 @@ struct RunLimits {
 
 using EventSink = std::function<void(const Event&)>;
 
+// A device behind guest MMIO reads: the value a read of `len` (1, 2, 4 or 8) bytes at the
+// untagged `gpa` returns, or nullopt where no device answers (the read then returns 0).
+// Called from the backend's run thread(s); vCPUs may call it concurrently on KVM.
+using MmioReadHandler = std::function<std::optional<uint64_t>(uint32_t vcpu, uint64_t gpa, uint32_t len)>;
+
 // Thrown when a backend cannot set up or drive the VM at all (engine or ioctl error).
 // The message names the call and its error.
 class BackendError : public std::runtime_error {
@@ -36,6 +42,9 @@ class Backend {
   // Runs until every vCPU has stopped (a terminal event) or a budget runs out.
   // Events reach `sink` in the order they happen (per vCPU; vCPUs interleave).
   virtual void run(const TdImage& image, const RunLimits& limits, const EventSink& sink) = 0;
+  // Answers the guest's MMIO reads in later runs, the same way on every backend (empty:
+  // reads return 0). Writes are events; only reads need an answer.
+  virtual void set_mmio_read(MmioReadHandler handler) = 0;
 };
 
 // Convenience for tests and tools: collect the stream.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/backend.h"
 #include "core/event.h"
 #include "core/guest_memory.h"
 #include "core/td_image.h"
@@ -16,10 +17,14 @@ namespace tdsim::kvm {
 // KVM_EXIT_MMIO as an MmioEvent (len <= 8 bytes of data, little-endian).
 MmioEvent mmio_event_from_run(const kvm_run& run, uint32_t vcpu);
 
+// What a guest MMIO read returns: the device's answer masked to `len` bytes, else 0.
+uint64_t mmio_read_value(const MmioReadHandler& read, uint32_t vcpu, uint64_t gpa, uint32_t len);
+
 // KVM_EXIT_MMIO -> UcallEvent / GuestMemoryErrorEvent / MmioEvent via the ucall decoder.
-// For a read, the guest gets 0 (run->mmio.data is cleared for the next KVM_RUN).
-Event decode_mmio_exit(kvm_run& run, uint32_t vcpu, const TdImage& image,
-                       const GuestMemory& mem);
+// For a read, run->mmio.data gets the device's answer (0 where none) for the next
+// KVM_RUN to complete the access with, and the MmioEvent carries it.
+Event decode_mmio_exit(kvm_run& run, uint32_t vcpu, const TdImage& image, const GuestMemory& mem,
+                       const MmioReadHandler& read);
 
 // "exit reason 17 (KVM_EXIT_INTERNAL_ERROR), suberror 1, ..." — the details an exit
 // carries, for FaultEvent::detail.

@@ -25,12 +25,12 @@ uint64_t current_rip(const kvm::KvmVcpu& vcpu) {
   return regs.rip;
 }
 
-bool handle_exit(kvm::KvmVcpu& vcpu, uint32_t index, const kvm::Emit& emit,
-                 const TdImage& image, const GuestMemory& mem) {
+bool handle_exit(kvm::KvmVcpu& vcpu, uint32_t index, const kvm::Emit& emit, const TdImage& image,
+                 const GuestMemory& mem, const MmioReadHandler& read) {
   kvm_run& run = *vcpu.run();
   switch (run.exit_reason) {
     case KVM_EXIT_MMIO:
-      return !emit(kvm::decode_mmio_exit(run, index, image, mem));
+      return !emit(kvm::decode_mmio_exit(run, index, image, mem, read));
     case KVM_EXIT_HLT:
       // KVM reports RIP after the 1-byte HLT; events name the instruction itself.
       emit(HaltEvent{index, current_rip(vcpu) - 1});
@@ -47,7 +47,7 @@ bool handle_exit(kvm::KvmVcpu& vcpu, uint32_t index, const kvm::Emit& emit,
       return false;
     case KVM_EXIT_INTERNAL_ERROR:
       if (kvm::is_tdcall_emulation_failure(run))
-        return kvm::emulate_tdcall(vcpu, index, image, mem, emit);
+        return kvm::emulate_tdcall(vcpu, index, image, mem, read, emit);
       emit(FaultEvent{index, current_rip(vcpu), -1, 0, false, kvm::describe_exit(run)});
       return false;
     case KVM_EXIT_INTR:
@@ -88,7 +88,7 @@ void KvmBackend::run(const TdImage& image, const RunLimits& limits, const EventS
                      kvm::explain_into(copy, v.fd(), image, mem);
                      return emit(copy);
                    };
-                   return handle_exit(v, index, explained, image, mem);
+                   return handle_exit(v, index, explained, image, mem, mmio_read_);
                  });
 }
 

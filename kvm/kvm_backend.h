@@ -19,6 +19,11 @@ class KvmBackend : public Backend {
  public:
   std::string name() const override { return "kvm"; }
   void run(const TdImage& image, const RunLimits& limits, const EventSink& sink) override;
+  // Answers KVM_EXIT_MMIO reads and emulated TDCALL MMIO reads.
+  void set_mmio_read(MmioReadHandler handler) override { mmio_read_ = std::move(handler); }
+
+ private:
+  MmioReadHandler mmio_read_;
 };
 
 }  // namespace tdsim

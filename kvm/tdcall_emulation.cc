@@ -34,8 +34,8 @@ bool is_tdcall_emulation_failure(const kvm_run& run) {
          std::memcmp(b, abi::kTdcallBytes, kTdcallLen) == 0;
 }
 
-bool emulate_tdcall(KvmVcpu& vcpu, uint32_t index, const TdImage& image,
-                    const GuestMemory& mem, const Emit& emit) {
+bool emulate_tdcall(KvmVcpu& vcpu, uint32_t index, const TdImage& image, const GuestMemory& mem,
+                    const MmioReadHandler& read, const Emit& emit) {
   kvm_regs regs{};
   checked_ioctl(vcpu.fd(), KVM_GET_REGS, &regs, "KVM_GET_REGS");
   const uint64_t rip = regs.rip;
@@ -51,12 +51,14 @@ bool emulate_tdcall(KvmVcpu& vcpu, uint32_t index, const TdImage& image,
     const ucall::VmcallMmioDecision d =
         ucall::check_vmcall_mmio(to_tdcall_regs(regs), image.shared_bit, index);
     switch (d.kind) {
-      case ucall::VmcallMmioDecision::Kind::kExit:
-        ev = ucall::decode_mmio(mem, d.mmio, image.ucall_mmio_gpa, image.shared_bit);
-        if (!d.mmio.is_write) regs.r11 = 0;  // no device model: reads return 0
+      case ucall::VmcallMmioDecision::Kind::kExit: {
+        MmioEvent m = d.mmio;
+        if (!m.is_write) regs.r11 = m.data = mmio_read_value(read, index, m.gpa, m.len);
+        ev = ucall::decode_mmio(mem, m, image.ucall_mmio_gpa, image.shared_bit);
         regs.rax = d.rax;
         regs.r10 = d.r10;
         break;
+      }
       case ucall::VmcallMmioDecision::Kind::kRejected:
         ev = TdcallRejectedEvent{index, rip, abi::kTdgVpVmcall, regs.r11,
                                  d.rax != abi::kTdxSuccess ? d.rax : d.r10, d.reason};

@@ -5,6 +5,7 @@
 #pragma once
 #include <linux/kvm.h>
 
+#include "core/backend.h"
 #include "core/guest_memory.h"
 #include "core/td_image.h"
 #include "kvm_vm.h"
@@ -19,7 +20,8 @@ bool is_tdcall_emulation_failure(const kvm_run& run);
 // MMIO / TdcallRejectedEvent. Returns false when the emitted event ended the vCPU.
 // Leaves other than TDG.VP.VMCALL get RAX = TDX_OPERAND_INVALID; VMCALL sub-functions
 // other than #VE.RequestMMIO get R10 = SUBFUNC_UNSUPPORTED (both reported as rejected).
-bool emulate_tdcall(KvmVcpu& vcpu, uint32_t index, const TdImage& image,
-                    const GuestMemory& mem, const Emit& emit);
+// MMIO reads are answered by `read` (0 where it has no answer).
+bool emulate_tdcall(KvmVcpu& vcpu, uint32_t index, const TdImage& image, const GuestMemory& mem,
+                    const MmioReadHandler& read, const Emit& emit);
 
 }  // namespace tdsim::kvm

@@ -16,12 +16,12 @@ namespace tdsim {
 namespace {
 
 // RIP is unknown for a TD (its state is encrypted); events carry 0.
-bool handle_tdx_exit(kvm::KvmVcpu& vcpu, uint32_t index, const kvm::Emit& emit,
-                     const TdImage& image, const GuestMemory& mem) {
+bool handle_tdx_exit(kvm::KvmVcpu& vcpu, uint32_t index, const kvm::Emit& emit, const TdImage& image,
+                     const GuestMemory& mem, const MmioReadHandler& read) {
   kvm_run& run = *vcpu.run();
   switch (run.exit_reason) {
     case KVM_EXIT_MMIO:  // from TDG.VP.VMCALL<#VE.RequestMMIO>; GPA already untagged
-      return !emit(kvm::decode_mmio_exit(run, index, image, mem));
+      return !emit(kvm::decode_mmio_exit(run, index, image, mem, read));
     case KVM_EXIT_SYSTEM_EVENT:
       if (run.system_event.type == kvm::tdx::kSystemEventTdxFatal) {
         const uint64_t code = run.system_event.data[kvm::tdx::kTdxFatalErrorCodeIndex];
@@ -60,7 +60,7 @@ void TdxBackend::run(const TdImage& image, const RunLimits& limits, const EventS
   kvm::TdxLaunch td(image, mem, plan);
   kvm::run_vcpus(td.vcpus(), limits, sink,
                  [&](kvm::KvmVcpu& v, uint32_t index, const kvm::Emit& emit) {
-                   return handle_tdx_exit(v, index, emit, image, mem);
+                   return handle_tdx_exit(v, index, emit, image, mem, mmio_read_);
                  });
 }
 

@@ -15,6 +15,12 @@ class TdxBackend : public Backend {
   // Throws BackendError naming what the host lacks (e.g. the VM-types mask without
   // bit 5) or the first ioctl that failed, with errno and the SEAMCALL hw_error.
   void run(const TdImage& image, const RunLimits& limits, const EventSink& sink) override;
+  // Answers KVM_EXIT_MMIO reads (TDG.VP.VMCALL<#VE.RequestMMIO> with the shared bit
+  // stripped by KVM).
+  void set_mmio_read(MmioReadHandler handler) override { mmio_read_ = std::move(handler); }
+
+ private:
+  MmioReadHandler mmio_read_;
 };
 
 }  // namespace tdsim

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 
+#include "core/backend.h"
 #include "cpuid_model.h"
 #include "ucall/host/tdvmcall.h"
 
@@ -35,7 +36,7 @@ struct HostHooks {
   std::function<std::optional<VmcallReply>(const VmcallRequest&)> vmcall;
   // Device model: the value of an MMIO read (len 1/2/4/8 at an untagged GPA) or a port
   // read (size 1/2/4). nullopt or unset = the defaults in TdxConfig.
-  std::function<std::optional<uint64_t>(uint32_t vcpu, uint64_t gpa, uint32_t len)> mmio_read;
+  MmioReadHandler mmio_read;
   std::function<std::optional<uint64_t>(uint32_t vcpu, uint16_t port, uint32_t size)> io_read;
   // Port writes (KVM_EXIT_IO out): observed only.
   std::function<void(uint32_t vcpu, uint16_t port, uint32_t size, uint64_t value)> io_write;

@@ -22,6 +22,8 @@ class UnicornBackend : public Backend {
   std::string name() const override { return "unicorn"; }
   // One sim::Session, used once. For repeated runs of one image use sim::Session.
   void run(const TdImage& image, const RunLimits& limits, const EventSink& sink) override;
+  // The TDX module stand-in's TDG.VP.VMCALL<#VE.RequestMMIO> reads (hooks.mmio_read).
+  void set_mmio_read(MmioReadHandler handler) override { config_.hooks.mmio_read = std::move(handler); }
   // Trace lines and stub coverage for later runs (nullptr: off); `t` must outlive them.
   void set_trace(const sim::TraceOptions* t) { trace_ = t; }
 

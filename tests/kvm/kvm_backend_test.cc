@@ -3,7 +3,10 @@
 // HLT, port I/O, SMP and the wall-clock budget.
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "core/backend.h"
 #include "kvm/kvm_backend.h"
@@ -146,6 +149,52 @@ TEST(KvmBackend, TdcallIsEmulatedFromTheEmulationFailureExit) {
   EXPECT_EQ(ucalls[1]->cmd, abi::kUcallDone);
   EXPECT_EQ(ucalls[1]->slot_gpa, kvmtest::kSlot1);
   EXPECT_TRUE(std::holds_alternative<UcallEvent>(evs.back()));
+}
+
+constexpr uint64_t kDeviceMmio = 0x10002000;  // tests/kvm/asm/mmio_read.S
+
+std::vector<const MmioEvent*> reads(const std::vector<Event>& evs) {
+  std::vector<const MmioEvent*> out;
+  for (const Event& e : evs)
+    if (auto* m = std::get_if<MmioEvent>(&e); m && !m->is_write) out.push_back(m);
+  return out;
+}
+
+TEST(KvmBackend, MmioReadsAreAnsweredByTheDeviceHandler) {
+  TDSIM_REQUIRE_PLAIN_KVM();
+  KvmBackend be;
+  std::vector<std::pair<uint64_t, uint32_t>> asked;
+  be.set_mmio_read([&](uint32_t vcpu, uint64_t gpa, uint32_t len) -> std::optional<uint64_t> {
+    EXPECT_EQ(vcpu, 0u);
+    asked.emplace_back(gpa, len);
+    return 0x1122334455667788ull + (gpa - kDeviceMmio);  // wider than the read: masked
+  });
+  const TdImage img = make_test_image(TDSIM_STUB(mmio_read));
+  const auto evs = run_collect(be, img, quick());
+  const auto w = data_writes(evs);
+  ASSERT_EQ(w.size(), 3u) << dump(evs);
+  EXPECT_EQ(w[0], 0x55667788u);              // 4-byte MOV
+  EXPECT_EQ(w[1], 0x1122334455667790ull);    // 8-byte MOV at +8
+  EXPECT_EQ(w[2], 0x7788u);                  // 2-byte TDG.VP.VMCALL<#VE.RequestMMIO>, in R11
+  const std::vector<std::pair<uint64_t, uint32_t>> want = {
+      {kDeviceMmio, 4}, {kDeviceMmio + 8, 8}, {kDeviceMmio, 2}};  // the TDCALL's GPA untagged
+  EXPECT_EQ(asked, want);
+  const auto r = reads(evs);
+  ASSERT_EQ(r.size(), 3u) << dump(evs);
+  EXPECT_EQ(r[0]->data, 0x55667788u) << "the event carries what the guest read";
+  EXPECT_EQ(r[2]->data, 0x7788u);
+  EXPECT_TRUE(std::holds_alternative<HaltEvent>(evs.back())) << dump(evs);
+}
+
+TEST(KvmBackend, MmioReadsWithoutADeviceReturnZero) {
+  TDSIM_REQUIRE_PLAIN_KVM();
+  KvmBackend be;
+  be.set_mmio_read([](uint32_t, uint64_t, uint32_t) -> std::optional<uint64_t> { return std::nullopt; });
+  const auto w = data_writes(run_collect(be, make_test_image(TDSIM_STUB(mmio_read)), quick()));
+  EXPECT_EQ(w, (std::vector<uint64_t>{0, 0, 0}));
+  KvmBackend unset;
+  EXPECT_EQ(data_writes(run_collect(unset, make_test_image(TDSIM_STUB(mmio_read)), quick())),
+            (std::vector<uint64_t>{0, 0, 0}));
 }
 
 TEST(KvmBackend, ExceptionWithoutIdtIsATripleFault) {

@@ -11,5 +11,6 @@ TDSIM_KVM_STUB(hlt)
 TDSIM_KVM_STUB(loop)
 TDSIM_KVM_STUB(pio)
 TDSIM_KVM_STUB(ucall_loop)
+TDSIM_KVM_STUB(mmio_read)
 #undef TDSIM_KVM_STUB
 #define TDSIM_STUB(name) kvm_stub_##name, kvm_stub_##name##_size

@@ -8,9 +8,12 @@
 #include <fstream>
 #include <memory>
 
-#include "core/backend.h"
-#include "tdsim/abi/tdx.h"
+#include "conformance/conformance_abi.h"
 #include "conformance/runner.h"
+#include "core/backend.h"
+#include "kvm/kvm_backend.h"
+#include "sim/unicorn_backend.h"
+#include "tdsim/abi/tdx.h"
 
 namespace tdsim::tdxtest {
 namespace {
@@ -31,8 +34,15 @@ std::string failures(const conformance::SuiteResult& r) {
   return s;
 }
 
+// The suite on a Unicorn backend whose TDX module stand-in has `cfg` (hostile hooks),
+// with the MRTD device installed by the runner.
+conformance::SuiteResult run_on_unicorn(const conformance::SuiteOptions& o, sim::TdxConfig cfg = {}) {
+  UnicornBackend b(std::move(cfg));
+  return conformance::run_suite(b, o);
+}
+
 TEST(Conformance, AllChecksPassOnUnicorn) {
-  const auto r = conformance::run_suite({});
+  const auto r = run_on_unicorn({});
   EXPECT_EQ(r.failures(), 0) << failures(r);
   EXPECT_GT(r.count(Status::kPass), 80);
   for (const char* n : {"mr_report.mrtd_matches_host_prediction", "vp_info.vcpu_index[vcpu1]",
@@ -47,17 +57,16 @@ TEST(Conformance, Gpaw52AndFourVcpusOnUnicorn) {
   conformance::SuiteOptions o;
   o.gpaw = 52;
   o.nr_vcpus = 4;
-  const auto r = conformance::run_suite(o);
+  const auto r = run_on_unicorn(o);
   EXPECT_EQ(r.failures(), 0) << failures(r);
   ASSERT_NE(find(r, "vp_info.vcpu_index[vcpu3]"), nullptr);
 }
 
 TEST(Conformance, TdxOnlyChecksSkipOnPlainKvm) {
-  conformance::SuiteOptions o;
-  o.backend = "kvm";
+  KvmBackend kvm;
   conformance::SuiteResult r;
   try {
-    r = conformance::run_suite(o);
+    r = conformance::run_suite(kvm, conformance::SuiteOptions{});
   } catch (const BackendError& e) {
     GTEST_SKIP() << "plain KVM unusable here: " << e.what();
   }
@@ -76,16 +85,14 @@ TEST(Conformance, TdxOnlyChecksSkipOnPlainKvm) {
 TEST(Conformance, HostileHostMakesTheMatchingChecksFail) {
   conformance::SuiteOptions o;
   o.nr_vcpus = 1;
-  o.configure_unicorn = [](sim::TdxConfig& c) {
-    c.hooks.vmcall = [](const sim::VmcallRequest& q) -> std::optional<sim::VmcallReply> {
-      if (q.regs.r11 == abi::kVmcallCpuid && q.regs.r12 == 0x80000008)
-        return sim::VmcallReply{0, {}, 0x00200000 /* GPAW 32 */, 0, 0, 0};
-      if (q.regs.r11 == abi::kVmcallSetupEventNotifyInterrupt)
-        return sim::VmcallReply{abi::kVmcallInvalidOperand};
-      return std::nullopt;
-    };
+  sim::TdxConfig c;
+  c.hooks.vmcall = [](const sim::VmcallRequest& q) -> std::optional<sim::VmcallReply> {
+    if (q.regs.r11 == abi::kVmcallCpuid && q.regs.r12 == 0x80000008)
+      return sim::VmcallReply{0, {}, 0x00200000 /* GPAW 32 */, 0, 0, 0};
+    if (q.regs.r11 == abi::kVmcallSetupEventNotifyInterrupt) return sim::VmcallReply{abi::kVmcallInvalidOperand};
+    return std::nullopt;
   };
-  const auto r = conformance::run_suite(o);
+  const auto r = run_on_unicorn(o, std::move(c));
   EXPECT_EQ(find(r, "cpuid.80000008_gpaw")->status, Status::kFail);
   EXPECT_EQ(find(r, "setup_event_notify.vector_64")->status, Status::kFail);
   EXPECT_EQ(r.failures(), 2) << failures(r);
@@ -96,16 +103,15 @@ TEST(Conformance, MapGpaRetryIsFollowedByTheGuest) {
   o.nr_vcpus = 1;
   int retries = 0;
   std::optional<uint64_t> first;
-  o.configure_unicorn = [&](sim::TdxConfig& c) {
-    c.hooks.vmcall = [&](const sim::VmcallRequest& q) -> std::optional<sim::VmcallReply> {
-      // The first conversion of the guest's page: RETRY with nothing done (R11 = start).
-      if (q.regs.r11 != abi::kVmcallMapGpa) return std::nullopt;
-      if (!first) first = q.regs.r12;
-      if (q.regs.r12 == *first && retries++ == 0) return sim::VmcallReply{abi::kVmcallRetry, q.regs.r12};
-      return std::nullopt;
-    };
+  sim::TdxConfig c;
+  c.hooks.vmcall = [&](const sim::VmcallRequest& q) -> std::optional<sim::VmcallReply> {
+    // The first conversion of the guest's page: RETRY with nothing done (R11 = start).
+    if (q.regs.r11 != abi::kVmcallMapGpa) return std::nullopt;
+    if (!first) first = q.regs.r12;
+    if (q.regs.r12 == *first && retries++ == 0) return sim::VmcallReply{abi::kVmcallRetry, q.regs.r12};
+    return std::nullopt;
   };
-  const auto r = conformance::run_suite(o);
+  const auto r = run_on_unicorn(o, std::move(c));
   EXPECT_EQ(retries, 2) << "the guest re-issued the call from R11";
   EXPECT_EQ(find(r, "map_gpa.to_shared")->status, Status::kPass);
   EXPECT_EQ(r.failures(), 0) << failures(r);
@@ -114,17 +120,42 @@ TEST(Conformance, MapGpaRetryIsFollowedByTheGuest) {
 TEST(Conformance, MrtdMismatchIsDetectedByTheGuest) {
   conformance::SuiteOptions o;
   o.nr_vcpus = 1;
-  o.configure_unicorn = [](sim::TdxConfig& c) {
-    auto honest = c.hooks.mmio_read;
-    c.hooks.mmio_read = [honest](uint32_t v, uint64_t g, uint32_t l) -> std::optional<uint64_t> {
-      auto x = honest(v, g, l);
-      if (x && (g & 0xfff) == 0x208) return *x ^ 1;  // flip one MRTD bit
-      return x;
-    };
-  };
-  const auto r = conformance::run_suite(o);
+  const TdImage image = conformance::build_suite_image(o);
+  const MmioReadHandler honest = conformance::mrtd_device(image);
+  const uint64_t first_digest_word = image.ucall_mmio_gpa + conformance::kMrtdDeviceOffset + 8;
+  UnicornBackend b;
+  b.set_mmio_read([&](uint32_t v, uint64_t g, uint32_t l) -> std::optional<uint64_t> {
+    auto x = honest(v, g, l);
+    if (x && g == first_digest_word) return *x ^ 1;  // flip one MRTD bit
+    return x;
+  });
+  const auto r = conformance::run_suite(b, image, o.limits);
   EXPECT_EQ(find(r, "mr_report.mrtd_matches_host_prediction")->status, Status::kFail);
   EXPECT_EQ(r.failures(), 1) << failures(r);
+}
+
+TEST(Conformance, WithoutTheMrtdDeviceTheMrtdCheckSkipsAndNeverPasses) {
+  conformance::SuiteOptions o;
+  o.nr_vcpus = 1;
+  UnicornBackend b;
+  const auto r = conformance::run_suite(b, conformance::build_suite_image(o), o.limits);
+  const CheckResult* c = find(r, "mr_report.mrtd_matches_host_prediction");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->status, Status::kSkip);
+  EXPECT_NE(c->detail.find("no MRTD device"), std::string::npos) << c->detail;
+  EXPECT_EQ(r.failures(), 0) << failures(r);
+}
+
+TEST(Conformance, MrtdDeviceRegisters) {
+  const TdImage image = conformance::build_suite_image({});
+  const MmioReadHandler dev = conformance::mrtd_device(image);
+  const uint64_t base = image.ucall_mmio_gpa + conformance::kMrtdDeviceOffset;
+  EXPECT_EQ(dev(0, base, 8), conformance::kMrtdMagic);
+  EXPECT_TRUE(dev(0, base + 48, 8).has_value());
+  EXPECT_FALSE(dev(0, base + 56, 8).has_value()) << "past the 48-byte digest";
+  EXPECT_FALSE(dev(0, base + 4, 8).has_value()) << "unaligned";
+  EXPECT_FALSE(dev(0, base, 4).has_value()) << "only 8-byte reads";
+  EXPECT_FALSE(dev(0, base - 8, 8).has_value());
 }
 
 TEST(Conformance, KtapFormatAndExitCode) {
@@ -157,19 +188,38 @@ TEST(Conformance, ParseCheckLine) {
   EXPECT_FALSE(conformance::parse_check_line("hello", c));
 }
 
-TEST(Conformance, CliPrintsKtapAndExitsWithFailureCount) {
-  const std::string cmd = std::string(TDSIM_CLI_BINARY) + " conformance --backend unicorn 2>&1";
+// `tdsim conformance ARGS`: its exit status and everything it printed.
+std::pair<int, std::string> conformance_cli(const std::string& args) {
+  const std::string cmd = std::string(TDSIM_CLI_BINARY) + " conformance " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
+  if (!p) return {-1, "popen failed"};
   std::string out;
   char buf[4096];
   while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   const int st = pclose(p);
-  ASSERT_TRUE(WIFEXITED(st));
-  EXPECT_EQ(WEXITSTATUS(st), 0) << out;
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+TEST(Conformance, CliPrintsKtapAndExitsWithFailureCount) {
+  const auto [code, out] = conformance_cli("--backend unicorn");
+  EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out.rfind("KTAP version 1\n", 0), 0u) << out;
   EXPECT_NE(out.find("ok 1 boot.guest_config"), std::string::npos) << out;
   EXPECT_EQ(out.find("not ok"), std::string::npos) << out;
+}
+
+// The MRTD device is offered through the Backend interface, so every backend the CLI
+// makes has it: --backend auto (unicorn here, kvm-tdx on a TDX host) compares the MRTD
+// for real instead of skipping the check, as it did when only "unicorn" got the device.
+TEST(Conformance, CliAutoBackendComparesTheMrtd) {
+  const auto [code, out] = conformance_cli("--backend auto --vcpus 1");
+  EXPECT_EQ(code, 0) << out;
+  const size_t at = out.find(" mr_report.mrtd_matches_host_prediction");
+  ASSERT_NE(at, std::string::npos) << out;
+  const size_t start = out.rfind('\n', at) + 1;
+  const std::string line = out.substr(start, out.find('\n', at) - start);
+  EXPECT_EQ(line.rfind("ok ", 0), 0u) << line;
+  EXPECT_EQ(line.find("SKIP"), std::string::npos) << line;
 }
 
 }  // namespace
