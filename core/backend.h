@@ -28,6 +28,10 @@ using EventSink = std::function<void(const Event&)>;
 // Called from the backend's run thread(s); vCPUs may call it concurrently on KVM.
 using MmioReadHandler = std::function<std::optional<uint64_t>(uint32_t vcpu, uint64_t gpa, uint32_t len)>;
 
+// What a guest MMIO read returns on every backend: the handler's answer cut to `len`
+// bytes, 0 where there is no handler or it has no answer.
+uint64_t answer_mmio_read(const MmioReadHandler& read, uint32_t vcpu, uint64_t gpa, uint32_t len);
+
 // Thrown when a backend cannot set up or drive the VM at all (engine or ioctl error).
 // The message names the call and its error.
 class BackendError : public std::runtime_error {

@@ -34,8 +34,13 @@ struct MmioEvent {
   uint64_t gpa = 0;  // untagged
   uint32_t len = 0;
   bool is_write = false;
-  uint64_t data = 0;
+  uint64_t data = 0;  // the low `len` bytes (mask_to_access_size)
 };
+
+// `v` cut to the low `size` bytes of a 1-, 2- or 4-byte access (8 or more: all of it).
+constexpr uint64_t mask_to_access_size(uint64_t v, uint64_t size) {
+  return size >= 8 ? v : v & ((1ull << (8 * size)) - 1);
+}
 
 // A TDCALL the TDX module (or KVM behind it) refused without a VM exit; the guest
 // resumes with the status in RAX (TDCALL) or R10 (TDG.VP.VMCALL).

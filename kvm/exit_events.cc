@@ -19,17 +19,12 @@ MmioEvent mmio_event_from_run(const kvm_run& run, uint32_t vcpu) {
   return ev;
 }
 
-uint64_t mmio_read_value(const MmioReadHandler& read, uint32_t vcpu, uint64_t gpa, uint32_t len) {
-  const uint64_t v = read ? read(vcpu, gpa, len).value_or(0) : 0;
-  return len >= 8 ? v : v & ((1ull << (8 * len)) - 1);
-}
-
 Event decode_mmio_exit(kvm_run& run, uint32_t vcpu, const TdImage& image, const GuestMemory& mem,
                        const MmioReadHandler& read) {
   MmioEvent ev = mmio_event_from_run(run, vcpu);
   if (!ev.is_write) {
     // KVM copies run->mmio.data into the destination on the next KVM_RUN.
-    ev.data = mmio_read_value(read, vcpu, ev.gpa, ev.len);
+    ev.data = answer_mmio_read(read, vcpu, ev.gpa, ev.len);
     std::memset(run.mmio.data, 0, sizeof run.mmio.data);
     std::memcpy(run.mmio.data, &ev.data, ev.len <= 8 ? ev.len : 8);
   }

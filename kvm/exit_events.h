@@ -17,9 +17,6 @@ namespace tdsim::kvm {
 // KVM_EXIT_MMIO as an MmioEvent (len <= 8 bytes of data, little-endian).
 MmioEvent mmio_event_from_run(const kvm_run& run, uint32_t vcpu);
 
-// What a guest MMIO read returns: the device's answer masked to `len` bytes, else 0.
-uint64_t mmio_read_value(const MmioReadHandler& read, uint32_t vcpu, uint64_t gpa, uint32_t len);
-
 // KVM_EXIT_MMIO -> UcallEvent / GuestMemoryErrorEvent / MmioEvent via the ucall decoder.
 // For a read, run->mmio.data gets the device's answer (0 where none) for the next
 // KVM_RUN to complete the access with, and the MmioEvent carries it.

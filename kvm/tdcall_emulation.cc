@@ -53,7 +53,7 @@ bool emulate_tdcall(KvmVcpu& vcpu, uint32_t index, const TdImage& image, const G
     switch (d.kind) {
       case ucall::VmcallMmioDecision::Kind::kExit: {
         MmioEvent m = d.mmio;
-        if (!m.is_write) regs.r11 = m.data = mmio_read_value(read, index, m.gpa, m.len);
+        if (!m.is_write) regs.r11 = m.data = answer_mmio_read(read, index, m.gpa, m.len);
         ev = ucall::decode_mmio(mem, m, image.ucall_mmio_gpa, image.shared_bit);
         regs.rax = d.rax;
         regs.r10 = d.r10;

@@ -4,6 +4,7 @@
 // answers from HostHooks) and reported as events.
 #include <fmt/format.h>
 
+#include "core/backend.h"
 #include "tdsim/abi/tdx.h"
 #include "tdx_module.h"
 #include "ucall/host/ucall_decoder.h"
@@ -24,7 +25,6 @@ constexpr uint64_t kMiscEnableDefault = (1u << 11) | (1u << 12);
 constexpr uint64_t kApicBaseDefault = 0xfee00000ull | (1u << 11) | (1u << 10);
 
 VmcallReply status(uint64_t r10) { return VmcallReply{r10, {}, {}, {}, {}, {}}; }
-uint64_t mask_bytes(uint64_t v, uint64_t size) { return size >= 8 ? v : v & ((1ull << (8 * size)) - 1); }
 
 // ReportFatalError's optional message: up to 64 bytes in R14, R15, RBX, RDI, RSI, R8,
 // R9, RDX (GHCI; Linux tdx_panic), NUL-terminated or full.
@@ -72,13 +72,13 @@ VmcallReply TdxModule::kvm_subfn(const VmcallRequest& req, std::optional<Event>&
       }
       const auto p = static_cast<uint16_t>(port);
       if (dir == 1) {
-        if (cfg_.hooks.io_write) cfg_.hooks.io_write(vcpu, p, static_cast<uint32_t>(size), mask_bytes(v.r15, size));
+        if (cfg_.hooks.io_write) cfg_.hooks.io_write(vcpu, p, static_cast<uint32_t>(size), mask_to_access_size(v.r15, size));
         return status(abi::kVmcallSuccess);
       }
       std::optional<uint64_t> val;
       if (cfg_.hooks.io_read) val = cfg_.hooks.io_read(vcpu, p, static_cast<uint32_t>(size));
       const uint64_t dflt = cfg_.io_read_all_ones ? ~0ull : 0;
-      return VmcallReply{abi::kVmcallSuccess, mask_bytes(val.value_or(dflt), size), {}, {}, {}, {}};
+      return VmcallReply{abi::kVmcallSuccess, mask_to_access_size(val.value_or(dflt), size), {}, {}, {}, {}};
     }
     case abi::kVmcallRdmsr: {
       const uint64_t msr = v.r12;
@@ -121,10 +121,8 @@ VmcallReply TdxModule::kvm_subfn(const VmcallRequest& req, std::optional<Event>&
         stop = is_terminal(*event);
         return status(abi::kVmcallSuccess);
       }
-      std::optional<uint64_t> val;
-      if (cfg_.hooks.mmio_read) val = cfg_.hooks.mmio_read(vcpu, d.mmio.gpa, d.mmio.len);
       MmioEvent m = d.mmio;
-      m.data = mask_bytes(val.value_or(0), m.len);
+      m.data = answer_mmio_read(cfg_.hooks.mmio_read, vcpu, m.gpa, m.len);
       event = m;
       return VmcallReply{abi::kVmcallSuccess, m.data, {}, {}, {}, {}};
     }

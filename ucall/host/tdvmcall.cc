@@ -84,7 +84,7 @@ VmcallMmioDecision check_vmcall_mmio(const TdcallRegs& regs, uint64_t shared_bit
   d.mmio.gpa = gpa & ~shared_bit;
   d.mmio.len = static_cast<uint32_t>(size);
   d.mmio.is_write = v.r13 == abi::kMmioWrite;
-  d.mmio.data = d.mmio.is_write ? (size == 8 ? v.r15 : v.r15 & ((1ull << (8 * size)) - 1)) : 0;
+  d.mmio.data = d.mmio.is_write ? mask_to_access_size(v.r15, size) : 0;
   d.rax = abi::kTdxSuccess;
   d.r10 = abi::kVmcallSuccess;
   return d;
