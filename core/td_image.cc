@@ -2,6 +2,19 @@
 
 namespace tdsim {
 
+Region make_region(std::string name, RegionKind kind, uint64_t gpa, uint64_t size, std::vector<uint8_t> bytes,
+                   bool measured, bool shared) {
+  Region r;
+  r.name = std::move(name);
+  r.kind = kind;
+  r.gpa = gpa;
+  r.size = size;
+  r.bytes = std::move(bytes);
+  r.measured = measured;
+  r.shared = shared;
+  return r;
+}
+
 const char* to_string(RegionKind kind) {
   switch (kind) {
     case RegionKind::kRam: return "ram";

@@ -37,6 +37,10 @@ struct Region {
   bool contains(uint64_t a) const { return a >= gpa && a - gpa < size; }
 };
 
+// Every field in one call, for the layout module, test images and fuzzers alike.
+Region make_region(std::string name, RegionKind kind, uint64_t gpa, uint64_t size, std::vector<uint8_t> bytes = {},
+                   bool measured = false, bool shared = false);
+
 struct Symbol {
   std::string name;
   uint64_t addr = 0;

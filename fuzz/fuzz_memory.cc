@@ -7,13 +7,7 @@ namespace tdsim::fuzz {
 namespace {
 
 Region region(uint64_t gpa, uint64_t size, RegionKind kind, bool shared = false) {
-  Region r;
-  r.name = to_string(kind);
-  r.kind = kind;
-  r.gpa = gpa;
-  r.size = size;
-  r.shared = shared;
-  return r;
+  return make_region(to_string(kind), kind, gpa, size, {}, false, shared);
 }
 
 TdImage make_image() {

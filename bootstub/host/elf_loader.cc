@@ -186,12 +186,7 @@ std::vector<Region> elf_regions(const LoadedElf& elf) {
       members.back().push_back(s);
       continue;
     }
-    Region r;
-    r.kind = RegionKind::kGuestElf;
-    r.gpa = lo;
-    r.size = hi - lo;
-    r.measured = true;
-    out.push_back(std::move(r));
+    out.push_back(make_region({}, RegionKind::kGuestElf, lo, hi - lo, {}, true));
     members.push_back({s});
   }
   for (size_t i = 0; i < out.size(); ++i) {

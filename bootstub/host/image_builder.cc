@@ -108,19 +108,6 @@ void write_guest_config(std::vector<Region>& elf_regs, const LoadedElf& elf, con
     if (r.contains(s->addr)) std::memcpy(r.bytes.data() + (s->addr - r.gpa), &cfg, sizeof cfg);
 }
 
-Region make_region(std::string name, RegionKind kind, uint64_t gpa, uint64_t size, std::vector<uint8_t> bytes,
-                   bool measured, bool shared = false) {
-  Region r;
-  r.name = std::move(name);
-  r.kind = kind;
-  r.gpa = gpa;
-  r.size = size;
-  r.bytes = std::move(bytes);
-  r.measured = measured;
-  r.shared = shared;
-  return r;
-}
-
 std::vector<uint8_t> pool_bytes(uint64_t pool_gpa) {
   std::vector<uint8_t> out(sizeof(abi::UcallPool), 0);
   for (size_t i = 0; i < abi::kUcallPoolSlots; ++i) {

@@ -55,14 +55,7 @@ std::vector<Region> fill_low_ram(std::vector<Region> regions, uint64_t mem_size)
   std::sort(regions.begin(), regions.end(), [](const Region& a, const Region& b) { return a.gpa < b.gpa; });
   std::vector<Region> out;
   uint64_t at = 0;
-  auto filler = [&out](uint64_t lo, uint64_t hi) {
-    Region r;
-    r.name = "ram";
-    r.kind = RegionKind::kRam;
-    r.gpa = lo;
-    r.size = hi - lo;
-    out.push_back(std::move(r));
-  };
+  auto filler = [&out](uint64_t lo, uint64_t hi) { out.push_back(make_region("ram", RegionKind::kRam, lo, hi - lo)); };
   for (Region& r : regions) {
     if (r.gpa > at) filler(at, r.gpa);
     at = r.end();

@@ -20,13 +20,7 @@ constexpr uint8_t kStub[] = {
 static_assert(sizeof(kStub) == 54);
 
 Region region(const char* name, RegionKind kind, uint64_t gpa, uint64_t size) {
-  Region r;
-  r.name = name;
-  r.kind = kind;
-  r.gpa = gpa;
-  r.size = size;
-  r.bytes.assign(size, 0);
-  return r;
+  return make_region(name, kind, gpa, size, std::vector<uint8_t>(size));
 }
 
 }  // namespace

@@ -19,18 +19,8 @@ TdImage sample_image(uint32_t vcpus = 3) {
   TdImage img = kvmtest::make_test_image(TDSIM_STUB(long64), vcpus);
   // An unmeasured private region between the pool and the stub, and a measured one
   // right after it, so merging across regions and flags is exercised.
-  Region ram;
-  ram.name = "filler";
-  ram.kind = RegionKind::kRam;
-  ram.gpa = 0x400000;
-  ram.size = 0x3000;
-  ram.measured = false;
-  Region elf;
-  elf.name = "elf";
-  elf.kind = RegionKind::kGuestElf;
-  elf.gpa = 0x403000;
-  elf.size = 0x2000;
-  elf.measured = true;
+  const Region ram = make_region("filler", RegionKind::kRam, 0x400000, 0x3000, {}, false);
+  const Region elf = make_region("elf", RegionKind::kGuestElf, 0x403000, 0x2000, {}, true);
   img.regions.insert(img.regions.begin() + 3, {ram, elf});
   return img;
 }

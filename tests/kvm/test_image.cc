@@ -15,15 +15,7 @@ constexpr uint64_t kPoolSize = 0x20000;
 void put64(std::vector<uint8_t>& b, uint64_t off, uint64_t v) { std::memcpy(&b[off], &v, 8); }
 
 Region region(std::string name, RegionKind kind, uint64_t gpa, uint64_t size, bool shared) {
-  Region r;
-  r.name = std::move(name);
-  r.kind = kind;
-  r.gpa = gpa;
-  r.size = size;
-  r.bytes.assign(size, 0);
-  r.shared = shared;
-  r.measured = !shared;
-  return r;
+  return make_region(std::move(name), kind, gpa, size, std::vector<uint8_t>(size), !shared, shared);
 }
 
 }  // namespace

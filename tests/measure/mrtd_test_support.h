@@ -20,14 +20,7 @@ inline std::vector<uint8_t> pattern(size_t n, unsigned mul, unsigned add) {
 
 inline Region region(const char* name, uint64_t gpa, uint64_t size, std::vector<uint8_t> bytes,
                      bool shared, bool measured) {
-  Region r;
-  r.name = name;
-  r.gpa = gpa;
-  r.size = size;
-  r.bytes = std::move(bytes);
-  r.shared = shared;
-  r.measured = measured;
-  return r;
+  return make_region(name, RegionKind::kRam, gpa, size, std::move(bytes), measured, shared);
 }
 
 // Vector (4): two measured regions (code's bytes stop short of its end), one unmeasured

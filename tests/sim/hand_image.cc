@@ -12,13 +12,7 @@ namespace {
 void put64(std::vector<uint8_t>& b, uint64_t off, uint64_t v) { std::memcpy(&b[off], &v, 8); }
 
 Region region(std::string name, RegionKind kind, uint64_t gpa, uint64_t size) {
-  Region r;
-  r.name = std::move(name);
-  r.kind = kind;
-  r.gpa = gpa;
-  r.size = size;
-  r.bytes.assign(size, 0);
-  return r;
+  return make_region(std::move(name), kind, gpa, size, std::vector<uint8_t>(size));
 }
 
 Region& find(TdImage& image, RegionKind kind) {
