@@ -3,24 +3,16 @@
 // Runs on every backend: none of it needs a TDCALL.
 #include "checks.h"
 #include "tdsim/abi/td_boot.h"
+#include "ucall/guest/cpu_state.h"
 
 namespace tdsim::conformance {
 
-namespace {
-
-uint64_t read_cr0() { uint64_t v; asm volatile("mov %%cr0, %0" : "=r"(v)); return v; }
-uint64_t read_cr3() { uint64_t v; asm volatile("mov %%cr3, %0" : "=r"(v)); return v; }
-uint64_t read_cr4() { uint64_t v; asm volatile("mov %%cr4, %0" : "=r"(v)); return v; }
-uint64_t rdmsr(uint32_t msr) {
-  uint32_t lo, hi;
-  asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-  return (uint64_t{hi} << 32) | lo;
-}
-uint16_t read_cs() { uint16_t v; asm volatile("mov %%cs, %0" : "=r"(v)); return v; }
-uint64_t read_rflags() { uint64_t v; asm volatile("pushfq; popq %0" : "=r"(v)); return v; }
-struct __attribute__((packed)) Dtr64 { uint16_t limit; uint64_t base; };
-
-}  // namespace
+using guest::rdmsr;
+using guest::read_cr0;
+using guest::read_cr3;
+using guest::read_cr4;
+using guest::read_cs;
+using guest::read_rflags;
 
 void boot_checks(uint32_t vcpu) {
   if (guest::config_valid())
@@ -49,9 +41,7 @@ void boot_checks(uint32_t vcpu) {
     expect_eq("boot.efer_sce_nxe", efer & 0x801, 0x801);
   expect_eq("boot.cs_selector", read_cs(), abi::kKernelCs);
   expect_eq("boot.rflags_if_clear", read_rflags() & (1u << 9), 0);
-  Dtr64 gdtr{}, idtr{};
-  asm volatile("sgdt %0" : "=m"(gdtr));
-  asm volatile("sidt %0" : "=m"(idtr));
+  const guest::DescriptorTableRegister gdtr = guest::read_gdtr(), idtr = guest::read_idtr();
   expect_eq("boot.gdtr_from_params", gdtr.base | (uint64_t{gdtr.limit} << 48),
             bp->gdtr.base | (uint64_t{bp->gdtr.limit} << 48));
   expect_eq("boot.idtr_from_params", idtr.base | (uint64_t{idtr.limit} << 48),
