@@ -1,6 +1,9 @@
 # Host libraries, all from Debian packages (scripts/install-deps.sh installs them).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(UNICORN REQUIRED IMPORTED_TARGET unicorn)
+if(UNICORN_VERSION VERSION_LESS 2.1)
+  message(FATAL_ERROR "tdsim needs Unicorn >= 2.1 (found ${UNICORN_VERSION}): 2.0 ignores the guest page tables for data accesses and stops at a cached TDCALL (docs/engine-quirks.md). scripts/install-deps.sh installs 2.1 on bookworm from the trixie suite of the configured mirror.")
+endif()
 pkg_check_modules(CAPSTONE REQUIRED IMPORTED_TARGET capstone)
 pkg_check_modules(LIBELF REQUIRED IMPORTED_TARGET libelf)
 find_package(fmt REQUIRED)
