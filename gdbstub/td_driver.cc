@@ -16,11 +16,6 @@ uint64_t rip_of(sim::Vcpu& v) {
   return r;
 }
 
-bool tdcall_at(sim::Vcpu& v, uint64_t addr) {
-  uint8_t b[4] = {};
-  return uc_mem_read(v.engine(), addr, b, 4) == UC_ERR_OK && std::memcmp(b, abi::kTdcallBytes, 4) == 0;
-}
-
 }  // namespace
 
 TdDriver::TdDriver(sim::Session& session, const RunLimits& limits, EventSink sink, uint64_t slice)
@@ -73,11 +68,7 @@ TdDriver::StopInfo TdDriver::step(uint32_t vcpu) {
   if (ended()) return {Stop::kEnded, vcpu};
   if (v.stopped()) return {Stop::kStepped, vcpu};  // an ended vCPU stays where it is
   if (!budget_left()) return {Stop::kBudget, vcpu};
-  const uint64_t r0 = rip_of(v);
   run_one(v, 1, false);
-  // The first TDCALL at an address only installs its site hook (sim/vcpu.cc) and leaves
-  // RIP on it; run it now so one step is one TDCALL. A TDCALL never returns to itself.
-  if (!v.stopped() && rip_of(v) == r0 && tdcall_at(v, r0) && budget_left()) run_one(v, 1, false);
   if (ended()) return {Stop::kEnded, vcpu};
   if (budget_reported_) return {Stop::kBudget, vcpu};
   return {Stop::kStepped, vcpu};

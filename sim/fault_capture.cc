@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "diag/disasm.h"
 #include "diag/fault_explainer.h"
 #include "diag/guest_view.h"
 #include "diag/page_walk.h"
@@ -109,6 +110,32 @@ void refine_unmapped_access(FaultEvent& ev, uc_engine* uc, const TdImage& image,
                            diag::walk_summary(w, p), diag::vector_name(ev.vector));
 }
 
+namespace {
+
+// Whether the instruction at `rip` writes the byte at CR2 (the W bit of a #PF error
+// code, which Unicorn does not expose). Stack pushes (PUSH, CALL, ENTER, PUSHF) write
+// just below RSP; otherwise an Intel-syntax destination operand in memory is written
+// unless the instruction only compares or tests it.
+bool faulting_insn_writes(uc_engine*, const TdImage& image, const GuestMemory& mem, const diag::CpuState& s,
+                          uint64_t rip) {
+  uint8_t b[15] = {};
+  if (!diag::read_linear(mem, image, view_of(s), rip, b, sizeof b)) return false;
+  const diag::Insn insn = diag::disassemble_one(b, rip, code_mode(s));
+  if (insn.bad()) return false;
+  const std::string& m = insn.mnemonic;
+  const bool push = m == "push" || m == "call" || m == "enter" || m.rfind("pushf", 0) == 0;
+  if (push && s.cr2 < s.rsp && s.rsp - s.cr2 <= 64) return true;
+  const size_t comma = insn.operands.find(',');
+  const bool dest_in_memory = insn.operands.substr(0, comma).find('[') != std::string::npos;
+  static const char* const kReadOnly[] = {"cmp", "test", "bt", "push", "call", "jmp", "ucomiss", "ucomisd",
+                                          "comiss", "comisd", "prefetch", "lgdt", "lidt", "nop"};
+  for (const char* r : kReadOnly)
+    if (m.rfind(r, 0) == 0) return false;
+  return dest_in_memory;
+}
+
+}  // namespace
+
 void infer_pf_error_code(FaultEvent& ev, uc_engine* uc, const TdImage& image, const GuestMemory& mem) {
   if (ev.vector != 14) return;
   const diag::CpuState s = capture_cpu_state(uc, image, mem);
@@ -117,9 +144,14 @@ void infer_pf_error_code(FaultEvent& ev, uc_engine* uc, const TdImage& image, co
   const diag::WalkParams p =
       diag::walk_params(image, s.cr3, s.cr2, fetch ? diag::Access::kExec : diag::Access::kRead, s.cr0);
   const diag::WalkResult w = diag::page_walk(mem, p);
-  const bool present = w.verdict == diag::WalkVerdict::kNoExecute || w.verdict == diag::WalkVerdict::kReservedBit;
-  ev.error_code = (present ? 1 : 0) | (w.verdict == diag::WalkVerdict::kReservedBit ? 8 : 0) | (fetch ? 16 : 0);
-  ev.detail += fmt::format("; tdsim inferred error code {:#x} from the page walk of CR2 (W/R unknown)", ev.error_code);
+  const bool present = w.verdict == diag::WalkVerdict::kNoExecute || w.verdict == diag::WalkVerdict::kReservedBit ||
+                       w.verdict == diag::WalkVerdict::kWriteProtected;
+  const bool write = !fetch && faulting_insn_writes(uc, image, mem, s, rip);
+  ev.error_code = (present ? 1 : 0) | (write ? 2 : 0) | (w.verdict == diag::WalkVerdict::kReservedBit ? 8 : 0) |
+                  (fetch ? 16 : 0);
+  ev.detail += fmt::format("; tdsim inferred error code {:#x} from the page walk of CR2 and the faulting "
+                           "instruction",
+                           ev.error_code);
 }
 
 void apply_idt_delivery(FaultEvent& ev, uc_engine* uc, const TdImage& image, const GuestMemory& mem) {

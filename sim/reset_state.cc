@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "tdsim/abi/tdx.h"
+#include "engine.h"
 #include "uc_error.h"
 
 namespace tdsim::sim {
@@ -26,8 +27,7 @@ void write_reg(uc_engine* uc, int reg, uint64_t value, const char* call) {
 }
 
 void transplant_flat32_context(uc_engine* uc64) {
-  uc_engine* raw = nullptr;
-  uc_check(uc_open(UC_ARCH_X86, UC_MODE_32, &raw), "uc_open(UC_MODE_32) for the reset state");
+  uc_engine* raw = open_engine(UC_MODE_32);
   std::unique_ptr<uc_engine, EngineCloser> u32(raw);
   uc_check(uc_mem_map(raw, 0, 0x1000, UC_PROT_ALL), "uc_mem_map(scratch GDT page)");
   uc_check(uc_mem_write(raw, 0, kScratchGdt, sizeof kScratchGdt), "uc_mem_write(scratch GDT)");

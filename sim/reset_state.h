@@ -16,14 +16,6 @@ namespace tdsim::sim {
 // CPUID(1) returns; a unit test pins the two together.
 inline constexpr uint64_t kUnicornCpuid1Eax = 0x663;
 
-// EFER as the guest reads it at reset. A TD reads 0x901 (SCE | LME | NXE). Unicorn 2.0.1
-// reports neither SYSCALL nor NX in CPUID 0x80000001 on any CPU model (EDX 0xa8000000,
-// measured), and WRMSR masks EFER bits of absent features, so only LME sticks. LME is
-// the bit that matters: a stub written for the TD state never writes EFER and still
-// enters long mode (EFER then reads LME | LMA = 0x500). Consequence: PTEs with the NX
-// bit fault as reserved-bit violations here, and SYSCALL is #UD.
-inline constexpr uint64_t kUnicornResetEfer = abi::kEferLme;
-
 // Loads the TD reset state of vCPU `index` into `uc` (a fresh or used UC_MODE_64 engine).
 //
 // Why not UC_MODE_32: Unicorn's 32-bit mode masks CPUID.LM, so EFER.LME can never be set
@@ -34,7 +26,8 @@ inline constexpr uint64_t kUnicornResetEfer = abi::kEferLme;
 //
 // Engine differences, documented rather than hidden:
 //  - CR0 reads back 0x31: Unicorn forces CR0.ET (bit 4).
-//  - EFER reads kUnicornResetEfer, not 0x901 (see above).
+//  - EFER reads 0x901 as on a TD (Unicorn 2.1's CPU model has SYSCALL and NX; 2.0.1's
+//    had neither and kept only LME: docs/engine-quirks.md).
 //  - Segment selectors read 0 like a TD's, but the descriptor caches came from the
 //    scratch GDT; LDTR/TR are not emulated and DR7 is Unicorn's reset value.
 void load_td_reset_state(uc_engine* uc, const TdImage& image, uint32_t index);

@@ -28,6 +28,7 @@ const char* uc_err_name(uc_err err) {
     case UC_ERR_WRITE_UNALIGNED: return "UC_ERR_WRITE_UNALIGNED";
     case UC_ERR_FETCH_UNALIGNED: return "UC_ERR_FETCH_UNALIGNED";
     case UC_ERR_HOOK_EXIST: return "UC_ERR_HOOK_EXIST";
+    case UC_ERR_OVERFLOW: return "UC_ERR_OVERFLOW";
     case UC_ERR_RESOURCE: return "UC_ERR_RESOURCE";
     case UC_ERR_EXCEPTION: return "UC_ERR_EXCEPTION";
   }

@@ -4,7 +4,9 @@
 
 #include <cstring>
 
+#include "engine.h"
 #include "fault_capture.h"
+#include "guest_virtual.h"
 #include "reset_state.h"
 #include "tdsim/abi/tdx.h"
 #include "uc_error.h"
@@ -20,15 +22,11 @@ constexpr uint8_t kHltOpcode = 0xf4;
 void code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
   static_cast<Vcpu*>(self)->on_code(addr);
 }
-// The `size` Unicorn passes at a TDCALL is garbage (engine-notes §6): never used.
-void tdcall_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
-  static_cast<Vcpu*>(self)->on_tdcall(addr);
-}
 void stub_code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
   static_cast<Vcpu*>(self)->on_stub_code(addr);
 }
-bool insn_invalid_cb(uc_engine*, void* self) { return static_cast<Vcpu*>(self)->on_insn_invalid(); }
 void intr_cb(uc_engine*, uint32_t intno, void* self) { static_cast<Vcpu*>(self)->on_interrupt(intno); }
+bool insn_invalid_cb(uc_engine*, void* self) { return static_cast<Vcpu*>(self)->on_insn_invalid(); }
 int cpuid_cb(uc_engine*, void* self) { return static_cast<Vcpu*>(self)->on_cpuid() ? 1 : 0; }
 bool mem_invalid_cb(uc_engine*, uc_mem_type type, uint64_t addr, int size, int64_t, void* self) {
   static_cast<Vcpu*>(self)->on_mem_invalid(type, addr, size);
@@ -64,7 +62,7 @@ constexpr int kTdcallRegIds[] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX,
 
 Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, TdxModule& tdx)
     : index_(index), tdx_(tdx), image_(image), mem_(mem) {
-  uc_check(uc_open(UC_ARCH_X86, UC_MODE_64, &uc_), "uc_open(UC_ARCH_X86, UC_MODE_64)");
+  uc_ = open_engine(UC_MODE_64);
   try {
     // Shared regions too, at their untagged GPA: the page tables' S-bit was folded out.
     for (const GuestMemory::Block& b : mem.blocks()) {
@@ -73,7 +71,6 @@ Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, TdxModule& td
       uc_check(uc_mem_map_ptr(uc_, b.gpa, b.size, UC_PROT_ALL, b.host), call.c_str());
     }
     uc_hook h;
-    // Added first so it runs before any TDCALL site hook at the same address.
     uc_check(uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(code_cb), this, 1, 0),
              "uc_hook_add(UC_HOOK_CODE, instruction budget)");
     uc_check(uc_hook_add(uc_, &h, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(insn_invalid_cb),
@@ -114,10 +111,16 @@ void Vcpu::reset() {
   // TLB it filled during the previous run.
   uint64_t cr3 = 0;
   uc_check(uc_reg_write(uc_, UC_X86_REG_CR3, &cr3), "uc_reg_write(CR3) on reset");
-  stopped_ = exhausted_ = has_pending_tdcall_site_ = false;
+  stopped_ = exhausted_ = false;
   executed_total_ = 0;
   last_addr_ = ~0ull;
   stub_->reset();
+}
+
+bool Vcpu::at_tdcall(uint64_t addr) const {
+  uint8_t insn[4] = {};
+  return read_gva(uc_, mem_, addr, insn, sizeof insn, diag::Access::kExec) &&
+         std::memcmp(insn, abi::kTdcallBytes, sizeof insn) == 0;
 }
 
 uint64_t Vcpu::rip() const {
@@ -142,14 +145,6 @@ void Vcpu::stop_with(const Event& e) {
   uc_emu_stop(uc_);
 }
 
-void Vcpu::add_tdcall_site(uint64_t addr) {
-  uc_hook h;
-  const std::string call = fmt::format("uc_hook_add(UC_HOOK_CODE, TDCALL site {:#x})", addr);
-  uc_check(uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(tdcall_cb), this, addr, addr),
-           call.c_str());
-  tdcall_sites_.insert(addr);
-}
-
 Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
                                const std::atomic<bool>& cancel) {
   sink_ = &sink;
@@ -157,8 +152,8 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
   slice_executed_ = 0;
   exhausted_ = at_breakpoint_ = false;
   while (!stopped_) {
-    insn_invalid_detail_.clear();
     mem_fault_detail_.clear();
+    insn_invalid_detail_.clear();
     has_mem_fault_ = false;
     const uc_err err = uc_emu_start(uc_, rip(), kNoUntil, 0, 0);
     if (stopped_) break;
@@ -166,26 +161,22 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
       report_engine_error(err, rip());
       break;
     }
-    if (has_pending_tdcall_site_) {
-      has_pending_tdcall_site_ = false;
-      handle_stop_at_tdcall(pending_tdcall_site_);
-      if (stopped_) break;
-      if (slice_executed_ >= slice_limit_) return SliceEnd::kExhausted;
-      continue;
-    }
     if (exhausted_) return at_breakpoint_ ? SliceEnd::kBreakpoint : SliceEnd::kExhausted;
     if (cancel.load(std::memory_order_acquire)) return SliceEnd::kCancelled;
     const uint64_t r = rip();
-    uint8_t insn[4] = {};
-    if (uc_mem_read(uc_, r, insn, 4) == UC_ERR_OK && std::memcmp(insn, abi::kTdcallBytes, 4) == 0) {
-      // Unicorn 2.0.1 sometimes ends emulation at a TDCALL without calling any hook.
-      handle_stop_at_tdcall(r);
+    if (at_tdcall(r)) {
+      // Unicorn (2.0.1 and still 2.1.1) calls the invalid-instruction hook only for the
+      // first hits of a TDCALL in a cached block; later hits end uc_emu_start at the
+      // instruction with no hook called. Emulating it from here is the same TDCALL.
+      ++host_emulated_tdcalls_;
+      on_tdcall(r);
       continue;
     }
     // The only other way a slice ends early is HLT: the last instruction counted was a
     // one-byte F4 just before RIP.
     uint8_t op = 0;
-    if (last_addr_ + 1 == r && uc_mem_read(uc_, last_addr_, &op, 1) == UC_ERR_OK && op == kHltOpcode) {
+    if (last_addr_ + 1 == r && read_gva(uc_, mem_, last_addr_, &op, 1, diag::Access::kExec) &&
+        op == kHltOpcode) {
       stop_with(HaltEvent{index_, last_addr_});
       break;
     }
@@ -197,25 +188,6 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
   }
   sink_ = nullptr;
   return SliceEnd::kStopped;
-}
-
-void Vcpu::handle_stop_at_tdcall(uint64_t addr) {
-  // RIP is a GVA and hooks take GVAs; uc_mem_read took it as a GPA: the layout
-  // identity-maps code (GVA == GPA).
-  if (!tdcall_sites_.count(addr)) {
-    // First TDCALL here. Unicorn always stops after a handled #UD, and restarting after
-    // one breaks on the 3rd hit with paging on (2.0.1): a ranged code hook emulates it
-    // from now on. Blocks translated before the hook existed must go, or a cached block
-    // raises #UD at the site again.
-    add_tdcall_site(addr);
-    const std::string call = fmt::format("uc_ctl_remove_cache({:#x})", addr);
-    uc_check(uc_ctl_remove_cache(uc_, addr, addr + 4), call.c_str());
-    uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &addr), "uc_reg_write(RIP)");
-    return;
-  }
-  // The site hook was skipped (a stale translated block): emulate it from out here.
-  ++host_emulated_tdcalls_;
-  on_tdcall(addr);
 }
 
 void Vcpu::report_engine_error(uc_err err, uint64_t r) {
@@ -267,24 +239,15 @@ void Vcpu::on_code(uint64_t addr) {
   if (trace_insn_) trace_insn(addr);
 }
 
-bool Vcpu::on_insn_invalid() {
-  const uint64_t r = rip();
-  uint8_t bytes[15] = {};
-  size_t n = sizeof bytes;
-  while (n && uc_mem_read(uc_, r, bytes, n) != UC_ERR_OK) --n;
-  if (n >= 4 && std::memcmp(bytes, abi::kTdcallBytes, 4) == 0) {
-    pending_tdcall_site_ = r;
-    has_pending_tdcall_site_ = true;
-    return true;
-  }
-  insn_invalid_detail_ = fmt::format("UC_ERR_INSN_INVALID: invalid opcode (#UD) at rip {:#x}, bytes {:02x}", r,
-                                     fmt::join(bytes, bytes + n, " "));
-  return false;
-}
-
 void Vcpu::on_interrupt(uint32_t intno) {
   if (stopped_) {
     uc_emu_stop(uc_);
+    return;
+  }
+  if (intno == 6 && tdcall_done_) {
+    // The #UD of a TDCALL on_insn_invalid already emulated (Unicorn 2.1 reports it to
+    // both hooks).
+    tdcall_done_ = false;
     return;
   }
   const uint64_t r = rip();
@@ -301,6 +264,23 @@ void Vcpu::on_interrupt(uint32_t intno) {
   infer_pf_error_code(f, uc_, image_, mem_);
   apply_idt_delivery(f, uc_, image_, mem_);
   stop_with(f);
+}
+
+bool Vcpu::on_insn_invalid() {
+  const uint64_t r = rip();
+  if (!at_tdcall(r)) {
+    uint8_t bytes[15] = {};
+    size_t n = sizeof bytes;
+    while (n && !read_gva(uc_, mem_, r, bytes, n, diag::Access::kExec)) --n;
+    insn_invalid_detail_ = fmt::format("UC_ERR_INSN_INVALID: invalid opcode (#UD) at rip {:#x}, bytes {:02x}",
+                                       r, fmt::join(bytes, bytes + n, " "));
+    return false;
+  }
+  // The bytes are read again at every hit, so code the guest rewrote is never taken for
+  // a TDCALL (docs/engine-quirks.md).
+  on_tdcall(r);
+  tdcall_done_ = true;
+  return true;
 }
 
 void Vcpu::on_mem_invalid(uc_mem_type type, uint64_t addr, int size) {

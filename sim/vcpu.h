@@ -51,8 +51,8 @@ class Vcpu {
   bool stopped() const { return stopped_; }
   uint64_t executed() const { return executed_total_; }  // since the last reset
   uc_engine* engine() const { return uc_; }
-  size_t tdcall_sites() const { return tdcall_sites_.size(); }
-  // TDCALLs the site hook missed and the slice loop emulated (engine anomaly counter).
+  // TDCALLs the engine stopped at without calling a hook, emulated by the slice loop
+  // (docs/engine-quirks.md); a counter for the test that pins the quirk.
   uint64_t host_emulated_tdcalls() const { return host_emulated_tdcalls_; }
 
   // Trace lines and stub coverage for the next runs (nullptr: off). With `insn` off the
@@ -74,8 +74,9 @@ class Vcpu {
  private:
   void emit(const Event& e);
   void stop_with(const Event& e);
-  void add_tdcall_site(uint64_t addr);
-  void handle_stop_at_tdcall(uint64_t addr);
+  bool at_tdcall(uint64_t addr) const;
+  bool tdcall_done_ = false;
+  uint64_t host_emulated_tdcalls_ = 0;
   void report_engine_error(uc_err err, uint64_t rip);
   uint64_t rip() const;
 
@@ -90,8 +91,6 @@ class Vcpu {
   void trace_insn(uint64_t addr);
   uc_engine* uc_ = nullptr;
   uc_context* initial_ = nullptr;
-  std::set<uint64_t> tdcall_sites_;
-  uint64_t host_emulated_tdcalls_ = 0;
 
   // Per-slice state, touched by the callbacks.
   const EventSink* sink_ = nullptr;
@@ -100,8 +99,6 @@ class Vcpu {
   bool exhausted_ = false, stopped_ = false;
   const std::set<uint64_t>* breakpoints_ = nullptr;
   bool at_breakpoint_ = false;  // exhausted_ was set by a breakpoint, not the budget
-  uint64_t pending_tdcall_site_ = 0;
-  bool has_pending_tdcall_site_ = false;
   // Filled by the INSN_INVALID / MEM hooks for the error uc_emu_start returns next.
   std::string insn_invalid_detail_;
   std::string mem_fault_detail_;

@@ -31,20 +31,6 @@ std::string dump(const std::vector<Event>& events) {
   return s;
 }
 
-// Known engine limitation, asserted rather than hidden: Unicorn 2.0.1's CPUID lacks NX
-// and SYSCALL, so its EFER drops SCE and NXE (a TD's EFER has both: 0x901 at reset).
-// The boot_state guest's EFER report must differ in exactly those bits; anything else
-// about EFER still has to agree.
-void present_unicorn_efer_as_td(std::vector<Event>& events) {
-  constexpr uint64_t kSceNxe = 0x801;
-  for (Event& e : events) {
-    auto* u = std::get_if<UcallEvent>(&e);
-    if (!u || u->cmd != abi::kUcallSync || u->args[0] != test::boot_state::kEfer) continue;
-    EXPECT_EQ(u->args[1] & kSceNxe, 0u) << "Unicorn now reports SCE/NXE: drop this adaptation";
-    u->args[1] |= kSceNxe;
-  }
-}
-
 TEST_P(BackendDiff, UnicornAndKvmAgree) {
   const kvm::HostProbe probe = kvm::probe_host();
   if (!probe.kvm_usable) GTEST_SKIP() << "plain KVM unusable here: " << probe.backend("kvm")->reason;
@@ -61,7 +47,6 @@ TEST_P(BackendDiff, UnicornAndKvmAgree) {
   UnicornBackend unicorn;
   KvmBackend kvm;
   auto a = run_collect(unicorn, image, limits);
-  if (std::string(GetParam().name) == "boot_state") present_unicorn_efer_as_td(a);
   const auto b = run_collect(kvm, image, limits);
   auto d = first_divergence(a, b, image.nr_vcpus);
   EXPECT_FALSE(d.has_value()) << "vcpu " << (d && d->vcpu ? std::to_string(*d->vcpu) : "-") << " #"

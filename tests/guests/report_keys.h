@@ -25,6 +25,9 @@ inline constexpr uint64_t kPrivateGpaResult = 0x9a1e0001;
 // bad_ucall_address.cc sends this as the ucall datum: not guest memory.
 inline constexpr uint64_t kBadUcallAddress = 0x7f0000000000ull;
 
+// cpuid_report.cc: (kCpuidLeaf1Eax, CPUID(1).EAX), then DONE.
+inline constexpr uint64_t kCpuidLeaf1Eax = 0xc9d10001;
+
 // unhandled_ud.cc: (kUdSite, address of the UD2) before executing it.
 inline constexpr uint64_t kUdSite = 0x0d2e0001;
 

@@ -53,9 +53,8 @@ TEST(UnicornResetState, ProbeAtResetVectorSeesTdInitialState) {
   EXPECT_EQ(u32(p, 0x24), abi::kTdInitCr4) << "CR4";
   EXPECT_EQ(u32(p, 0x28), 0u) << "CR3";
   EXPECT_EQ(u32(p, 0x2c), abi::kTdInitRflags) << "EFLAGS";
-  // A TD reads 0x901; Unicorn cannot hold SCE/NXE (sim/reset_state.h). LME set, LMA clear.
-  EXPECT_EQ(u32(p, 0x30) & (abi::kEferLme | abi::kEferLma), abi::kEferLme) << "EFER";
-  EXPECT_EQ(u32(p, 0x30), sim::kUnicornResetEfer) << "EFER engine difference changed";
+  // A TD reads 0x901: SCE | LME | NXE, LMA clear (Unicorn 2.1 holds all three).
+  EXPECT_EQ(u32(p, 0x30), abi::kTdInitEfer) << "EFER";
   EXPECT_EQ(u32(p, 0x34), 0u) << "EFER high";
   EXPECT_EQ(u32(p, 0x38), sim::kUnicornCpuid1Eax) << "CPUID(1).EAX agrees with RDX";
   for (size_t off = 0x40; off <= 0x4a; off += 2) EXPECT_EQ(u16(p, off), 0u) << "selector @" << off;
@@ -91,7 +90,7 @@ TEST(UnicornResetState, StubWithoutEferWriteReachesLongMode) {
   ASSERT_EQ(ev.size(), 1u);
   ASSERT_TRUE(std::holds_alternative<HaltEvent>(ev[0])) << describe(ev[0]);
   const auto p = data_page(s);
-  EXPECT_EQ(read_u64(p, kCellOut + 0x00) & 0xffffffff, sim::kUnicornResetEfer | abi::kEferLma);
+  EXPECT_EQ(read_u64(p, kCellOut + 0x00) & 0xffffffff, abi::kTdInitEfer | abi::kEferLma);
   EXPECT_EQ(read_u64(p, kCellOut + 0x08) & ~abi::kCr0Et, 0x80000021u);
   EXPECT_EQ(read_u64(p, kCellOut + 0x10), 0x60u);
   EXPECT_EQ(u16(p, kCellOut + 0x18), 0x08u);

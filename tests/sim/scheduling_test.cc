@@ -20,7 +20,7 @@ TEST(UnicornScheduler, TwoVcpusInterleaveDeterministically) {
   const auto a = describe_all(run_image(im, limits(), 1000));
   const auto b = describe_all(run_image(im, limits(), 1000));
   EXPECT_EQ(a, b);
-  ASSERT_EQ(a.size(), 8u);
+  ASSERT_EQ(a.size(), 8u) << ::testing::PrintToString(a);
   // Both vCPUs report before either finishes: they really interleave.
   EXPECT_NE(a[0].substr(0, 6), a[1].substr(0, 6)) << a[0] << " / " << a[1];
   std::vector<Event> ev = run_image(im, limits(), 1000);
