@@ -240,6 +240,43 @@ boot32_long:
   hlt
   BLOB_END page_fault64
 
+  # PDE 2 (GVA 0x400000) is pointed at GPA 0 by the test: a write through that alias
+  # must land in the data page at GPA kData, where the identity map reads it back.
+  BLOB_BEGIN alias_write64
+  movabs $0x1122334455667788, %rax
+  mov %rax, 0x400000 + 0x20000 + 0x300
+  mov 0x20000 + 0x300, %rbx
+  cmp %rax, %rbx
+  jne 1f
+  hlt
+1:
+  ud2
+  BLOB_END alias_write64
+
+  # One ucall (slot 0) from a TDCALL site, then the guest turns that site into four
+  # NOPs and runs it again: the second pass must not be a TDCALL.
+  BLOB_BEGIN smc_tdcall64
+  xor %ebp, %ebp
+2:
+  xor %eax, %eax
+  mov $0xfc00, %ecx
+  xor %r10d, %r10d
+  mov $48, %r11d
+  mov $8, %r12d
+  mov $1, %r13d
+  movq 0x20100, %r14
+  mov $0x200008, %r15d
+3:
+  TDCALL
+  test %ebp, %ebp
+  jnz 4f
+  inc %ebp
+  movl $0x90909090, 3b(%rip)
+  jmp 2b
+4:
+  hlt
+  BLOB_END smc_tdcall64
+
   BLOB_BEGIN hlt64
   nop
   hlt
@@ -324,6 +361,8 @@ TDSIM_BLOB(ud2_64, ud2_64)
 TDSIM_BLOB(unmapped64, unmapped64)
 TDSIM_BLOB(page_fault64, page_fault64)
 TDSIM_BLOB(hlt64, hlt64)
+TDSIM_BLOB(alias_write64, alias_write64)
+TDSIM_BLOB(smc_tdcall64, smc_tdcall64)
 TDSIM_BLOB(cpuid21_64, cpuid21_64)
 TDSIM_BLOB(bad_slot64, bad_slot64)
 TDSIM_BLOB(smp64, smp64)
