@@ -1,5 +1,5 @@
 // libFuzzer harness: the TDCALL/TDG.VP.VMCALL decisions (ucall::check_vmcall_mmio and
-// sim::TdxModule::tdcall) with fuzzed registers and guest memory: pure functions, no
+// tdx::TdxModule::tdcall) with fuzzed registers and guest memory: pure functions, no
 // Unicorn engine. Checks the guest-visible contract: TDG.VP.VMCALL changes no GPR the
 // guest did not expose in RCX, an unknown leaf only RAX; an MMIO exit is untagged,
 // 1/2/4/8 bytes, data masked to its size; a rejection never stops the vCPU; a stop
@@ -11,7 +11,7 @@
 
 #include "fuzz/fuzz_memory.h"
 #include "fuzz/image_invariants.h"
-#include "sim/tdx_module.h"
+#include "tdx/tdx_module.h"
 #include "tdsim/abi/tdx.h"
 #include "ucall/host/tdvmcall.h"
 
@@ -62,8 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     require(d.mmio.vcpu == vcpu, "exit names the vCPU");
   }
 
-  sim::TdxModule tdx(img, fuzz::fuzz_memory());
-  const sim::TdcallResult out = tdx.tdcall(vcpu, rip, r);
+  tdx::TdxModule tdx(img, fuzz::fuzz_memory());
+  const tdx::TdcallResult out = tdx.tdcall(vcpu, rip, r);
   const ucall::TdcallRegs& o = out.regs;
   const uint64_t in_regs[] = {r.rdx, r.rbx, r.rsi, r.rdi, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15};
   const uint64_t out_regs[] = {o.rdx, o.rbx, o.rsi, o.rdi, o.r8, o.r9, o.r10, o.r11, o.r12, o.r13, o.r14, o.r15};

@@ -16,9 +16,9 @@ constexpr uint64_t kPage = 4096;
 }
 
 Session::Session(const TdImage& image, uint64_t slice_insns)
-    : Session(image, TdxConfig{}, slice_insns) {}
+    : Session(image, tdx::TdxConfig{}, slice_insns) {}
 
-Session::Session(const TdImage& image, TdxConfig config, uint64_t slice_insns)
+Session::Session(const TdImage& image, tdx::TdxConfig config, uint64_t slice_insns)
     : image_(image), slice_(slice_insns), mem_(image), tdx_(image, mem_, std::move(config)) {
   if (image.nr_vcpus == 0) throw BackendError("unicorn: image has nr_vcpus 0");
   if (slice_ == 0) throw BackendError("unicorn: scheduling slice of 0 instructions");

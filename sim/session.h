@@ -10,7 +10,7 @@
 #include "core/backend.h"
 #include "core/guest_memory.h"
 #include "core/td_image.h"
-#include "tdx_module.h"
+#include "tdx/tdx_module.h"
 #include "vcpu.h"
 #include "watchdog.h"
 
@@ -25,7 +25,7 @@ class Session {
   // `image` must outlive the session and stay unchanged. Throws BackendError.
   explicit Session(const TdImage& image, uint64_t slice_insns = kDefaultSlice);
   // With a TD configuration and host hooks for the TDX-module stand-in.
-  Session(const TdImage& image, TdxConfig config, uint64_t slice_insns = kDefaultSlice);
+  Session(const TdImage& image, tdx::TdxConfig config, uint64_t slice_insns = kDefaultSlice);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -47,7 +47,7 @@ class Session {
     trace_ = t;
     for (const auto& v : vcpus_) v->set_trace(t);
   }
-  TdxModule& tdx() { return tdx_; }
+  tdx::TdxModule& tdx() { return tdx_; }
 
  private:
   void drop_changed_code();
@@ -56,7 +56,7 @@ class Session {
   const TdImage& image_;
   uint64_t slice_;
   GuestMemory mem_;
-  TdxModule tdx_;
+  tdx::TdxModule tdx_;
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   Watchdog watchdog_;
   bool dirty_ = false;

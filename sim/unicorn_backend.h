@@ -7,7 +7,7 @@
 #include <string>
 
 #include "core/backend.h"
-#include "host_hooks.h"
+#include "tdx/host_hooks.h"
 #include "trace.h"
 
 namespace tdsim {
@@ -17,7 +17,7 @@ class UnicornBackend : public Backend {
   // slice_insns: instructions per vCPU turn (sim::Session::kDefaultSlice when 0).
   explicit UnicornBackend(uint64_t slice_insns = 0) : slice_(slice_insns) {}
   // With a TD configuration (attributes, CPUID model) and host hooks for the TDX module.
-  explicit UnicornBackend(sim::TdxConfig config, uint64_t slice_insns = 0)
+  explicit UnicornBackend(tdx::TdxConfig config, uint64_t slice_insns = 0)
       : slice_(slice_insns), config_(std::move(config)) {}
   std::string name() const override { return "unicorn"; }
   // One sim::Session, used once. For repeated runs of one image use sim::Session.
@@ -29,7 +29,7 @@ class UnicornBackend : public Backend {
 
  private:
   uint64_t slice_;
-  sim::TdxConfig config_;
+  tdx::TdxConfig config_;
   const sim::TraceOptions* trace_ = nullptr;
 };
 

@@ -60,7 +60,7 @@ constexpr int kTdcallRegIds[] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX,
 
 }  // namespace
 
-Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, TdxModule& tdx)
+Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, tdx::TdxModule& tdx)
     : index_(index), tdx_(tdx), image_(image), mem_(mem) {
   uc_ = open_engine(UC_MODE_64);
   try {
@@ -299,7 +299,7 @@ void Vcpu::on_tdcall(uint64_t addr) {
   uc_reg_read_batch(uc_, const_cast<int*>(kTdcallRegIds), reinterpret_cast<void**>(fields),
                     static_cast<int>(std::size(kTdcallRegIds)));
 
-  const TdcallResult res = tdx_.tdcall(index_, addr, in);
+  const tdx::TdcallResult res = tdx_.tdcall(index_, addr, in);
   if (trace_ && trace_->tdcall && trace_->sink) trace_->sink(format_tdcall(index_, addr, in, res.regs, res.event));
   if (res.stop) {
     // Not writing RIP: a PC write makes Unicorn continue internally and would swallow

@@ -1,7 +1,7 @@
 // One TD vCPU on its own Unicorn engine: guest memory mapped, the TD reset state, and
 // the hooks that turn engine stops into Events (TDCALL, CPUID leaf 0x21, exceptions,
 // HLT, unmapped memory). Runs one bounded slice at a time for the scheduler.
-// Knows TdxModule and the Event types; not the scheduler or the backend.
+// Knows tdx::TdxModule and the Event types; not the scheduler or the backend.
 #pragma once
 #include <unicorn/unicorn.h>
 
@@ -16,7 +16,7 @@
 #include "core/guest_memory.h"
 #include "core/td_image.h"
 #include "stub_monitor.h"
-#include "tdx_module.h"
+#include "tdx/tdx_module.h"
 #include "trace.h"
 
 namespace tdsim::sim {
@@ -25,7 +25,7 @@ class Vcpu {
  public:
   // Maps every block of `mem` at its untagged GPA and loads the TD reset state.
   // `image`, `mem` and `tdx` must outlive the vCPU. Throws BackendError.
-  Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, TdxModule& tdx);
+  Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, tdx::TdxModule& tdx);
   ~Vcpu();
   Vcpu(const Vcpu&) = delete;
   Vcpu& operator=(const Vcpu&) = delete;
@@ -81,7 +81,7 @@ class Vcpu {
   uint64_t rip() const;
 
   uint32_t index_;
-  TdxModule& tdx_;
+  tdx::TdxModule& tdx_;
   const TdImage& image_;
   const GuestMemory& mem_;
   std::unique_ptr<StubMonitor> stub_;  // CR checks, boot trace, coverage over the stub page

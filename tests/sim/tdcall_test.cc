@@ -83,13 +83,13 @@ TEST(UnicornTdcall, OtherLeavesSubfunctionsAndHypercalls) {
   // TDG.VP.INFO (leaf 1) is emulated since issue 4: it succeeds without an event.
   ASSERT_EQ(ev.size(), 3u) << describe(ev.back());
   EXPECT_EQ(as<TdcallRejectedEvent>(ev[0]).subfn, 99u);
-  EXPECT_EQ(as<TdcallRejectedEvent>(ev[1]).status, sim::kKvmEnosys);
+  EXPECT_EQ(as<TdcallRejectedEvent>(ev[1]).status, tdx::kKvmEnosys);
   EXPECT_EQ(as<UcallEvent>(ev[2]).cmd, kUcallDone);
   const auto out = out_cells(s);
   EXPECT_EQ(read_u64(out, 0x00), abi::kTdxSuccess) << "leaf 1: TDG.VP.INFO";
   EXPECT_EQ(read_u64(out, 0x08), 0u) << "sub-function 99: TDCALL succeeded";
   EXPECT_EQ(read_u64(out, 0x10), abi::kVmcallSubfnUnsupported);
-  EXPECT_EQ(read_u64(out, 0x18), sim::kKvmEnosys) << "KVM hypercall 5";
+  EXPECT_EQ(read_u64(out, 0x18), tdx::kKvmEnosys) << "KVM hypercall 5";
   EXPECT_EQ(read_u64(out, 0x20), 0u) << "KVM_HC_VAPIC_POLL_IRQ";
 }
 

@@ -36,7 +36,7 @@ std::string failures(const conformance::SuiteResult& r) {
 
 // The suite on a Unicorn backend whose TDX module stand-in has `cfg` (hostile hooks),
 // with the MRTD device installed by the runner.
-conformance::SuiteResult run_on_unicorn(const conformance::SuiteOptions& o, sim::TdxConfig cfg = {}) {
+conformance::SuiteResult run_on_unicorn(const conformance::SuiteOptions& o, tdx::TdxConfig cfg = {}) {
   UnicornBackend b(std::move(cfg));
   return conformance::run_suite(b, o);
 }
@@ -85,11 +85,11 @@ TEST(Conformance, TdxOnlyChecksSkipOnPlainKvm) {
 TEST(Conformance, HostileHostMakesTheMatchingChecksFail) {
   conformance::SuiteOptions o;
   o.nr_vcpus = 1;
-  sim::TdxConfig c;
-  c.hooks.vmcall = [](const sim::VmcallRequest& q) -> std::optional<sim::VmcallReply> {
+  tdx::TdxConfig c;
+  c.hooks.vmcall = [](const tdx::VmcallRequest& q) -> std::optional<tdx::VmcallReply> {
     if (q.regs.r11 == abi::kVmcallCpuid && q.regs.r12 == 0x80000008)
-      return sim::VmcallReply{0, {}, 0x00200000 /* GPAW 32 */, 0, 0, 0};
-    if (q.regs.r11 == abi::kVmcallSetupEventNotifyInterrupt) return sim::VmcallReply{abi::kVmcallInvalidOperand};
+      return tdx::VmcallReply{0, {}, 0x00200000 /* GPAW 32 */, 0, 0, 0};
+    if (q.regs.r11 == abi::kVmcallSetupEventNotifyInterrupt) return tdx::VmcallReply{abi::kVmcallInvalidOperand};
     return std::nullopt;
   };
   const auto r = run_on_unicorn(o, std::move(c));
@@ -103,12 +103,12 @@ TEST(Conformance, MapGpaRetryIsFollowedByTheGuest) {
   o.nr_vcpus = 1;
   int retries = 0;
   std::optional<uint64_t> first;
-  sim::TdxConfig c;
-  c.hooks.vmcall = [&](const sim::VmcallRequest& q) -> std::optional<sim::VmcallReply> {
+  tdx::TdxConfig c;
+  c.hooks.vmcall = [&](const tdx::VmcallRequest& q) -> std::optional<tdx::VmcallReply> {
     // The first conversion of the guest's page: RETRY with nothing done (R11 = start).
     if (q.regs.r11 != abi::kVmcallMapGpa) return std::nullopt;
     if (!first) first = q.regs.r12;
-    if (q.regs.r12 == *first && retries++ == 0) return sim::VmcallReply{abi::kVmcallRetry, q.regs.r12};
+    if (q.regs.r12 == *first && retries++ == 0) return tdx::VmcallReply{abi::kVmcallRetry, q.regs.r12};
     return std::nullopt;
   };
   const auto r = run_on_unicorn(o, std::move(c));

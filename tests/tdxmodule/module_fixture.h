@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "core/guest_memory.h"
-#include "sim/tdx_module.h"
+#include "tdx/tdx_module.h"
 #include "tdsim/abi/tdx.h"
 #include "conformance/runner.h"
 
@@ -15,17 +15,17 @@ namespace tdsim::tdxtest {
 class ModuleTest : public ::testing::Test {
  protected:
   void SetUp() override { make(); }
-  void make(sim::TdxConfig cfg = {}) {
+  void make(tdx::TdxConfig cfg = {}) {
     module_.reset();
     mem_.reset();
     mem_ = std::make_unique<GuestMemory>(image_);
-    module_ = std::make_unique<sim::TdxModule>(image_, *mem_, std::move(cfg));
+    module_ = std::make_unique<tdx::TdxModule>(image_, *mem_, std::move(cfg));
   }
-  sim::TdcallResult call(const ucall::TdcallRegs& r, uint32_t vcpu = 0) {
+  tdx::TdcallResult call(const ucall::TdcallRegs& r, uint32_t vcpu = 0) {
     return module_->tdcall(vcpu, 0x401000, r);
   }
   // TDG.VP.VMCALL<subfn> exposing R10..R15.
-  sim::TdcallResult vmcall(uint64_t subfn, uint64_t r12 = 0, uint64_t r13 = 0, uint64_t r14 = 0,
+  tdx::TdcallResult vmcall(uint64_t subfn, uint64_t r12 = 0, uint64_t r13 = 0, uint64_t r14 = 0,
                            uint64_t r15 = 0) {
     ucall::TdcallRegs r;
     r.rcx = abi::kVmcallExposeR10toR15;
@@ -42,11 +42,11 @@ class ModuleTest : public ::testing::Test {
   conformance::SuiteOptions opts_;
   TdImage image_ = conformance::build_suite_image(opts_);
   std::unique_ptr<GuestMemory> mem_;
-  std::unique_ptr<sim::TdxModule> module_;
+  std::unique_ptr<tdx::TdxModule> module_;
 };
 
 template <class T>
-const T& ev(const sim::TdcallResult& r) {
+const T& ev(const tdx::TdcallResult& r) {
   EXPECT_TRUE(r.event.has_value());
   return std::get<T>(*r.event);
 }

@@ -11,7 +11,7 @@ namespace tdsim::tdxtest {
 namespace {
 
 TEST_F(ModuleTest, VpInfoReportsGpawVcpusIndexAndAttributes) {
-  sim::TdxConfig cfg;
+  tdx::TdxConfig cfg;
   cfg.attributes = 1ull << 28;
   cfg.max_vcpus = 8;
   make(cfg);
@@ -46,7 +46,7 @@ TEST_F(ModuleTest, MrReportWritesTdreportWithPredictedMrtdAndReportData) {
   uint8_t rd[64];
   for (int i = 0; i < 64; ++i) rd[i] = static_cast<uint8_t>(i * 3);
   ASSERT_TRUE(mem_->write(data, rd, 64));
-  sim::TdxConfig cfg;
+  tdx::TdxConfig cfg;
   cfg.attributes = 0x10000000;
   cfg.xfam = 0xe7;
   make(cfg);
@@ -67,7 +67,7 @@ TEST_F(ModuleTest, MrReportWritesTdreportWithPredictedMrtdAndReportData) {
   std::memcpy(&xfam, &out[520], 8);
   EXPECT_EQ(attr, 0x10000000u);
   EXPECT_EQ(xfam, 0xe7u);
-  for (int i = 224; i < 256; ++i) EXPECT_EQ(out[i], sim::kFakeMacByte) << "MAC byte " << i;
+  for (int i = 224; i < 256; ++i) EXPECT_EQ(out[i], tdx::kFakeMacByte) << "MAC byte " << i;
   for (int i = 720; i < 720 + 192; ++i) EXPECT_EQ(out[i], 0) << "RTMRs start zero";
 }
 
@@ -114,9 +114,9 @@ TEST_F(ModuleTest, RtmrExtendIsSha384OfOldValueAndData) {
   std::memcpy(buf, once, 48);
   SHA384(buf, 96, twice);
   EXPECT_EQ(0, std::memcmp(module_->rtmrs()[3].data(), twice, 48));
-  EXPECT_EQ(module_->rtmrs()[0], sim::Digest48{});
+  EXPECT_EQ(module_->rtmrs()[0], tdx::Digest48{});
   module_->reset();
-  EXPECT_EQ(module_->rtmrs()[3], sim::Digest48{}) << "reset clears RTMRs";
+  EXPECT_EQ(module_->rtmrs()[3], tdx::Digest48{}) << "reset clears RTMRs";
   r.rdx = 4;
   EXPECT_EQ(call(r).regs.rax, abi::kTdxOperandInvalid | 2);
   r.rdx = 0;
@@ -168,11 +168,11 @@ TEST_F(ModuleTest, UnknownLeafIsOperandInvalidOnRax) {
 }
 
 TEST_F(ModuleTest, HostHookCannotAnswerModuleLeaves) {
-  sim::TdxConfig cfg;
+  tdx::TdxConfig cfg;
   int calls = 0;
-  cfg.hooks.vmcall = [&](const sim::VmcallRequest&) {
+  cfg.hooks.vmcall = [&](const tdx::VmcallRequest&) {
     ++calls;
-    return std::optional<sim::VmcallReply>(sim::VmcallReply{abi::kVmcallInvalidOperand});
+    return std::optional<tdx::VmcallReply>(tdx::VmcallReply{abi::kVmcallInvalidOperand});
   };
   make(cfg);
   ucall::TdcallRegs r;
@@ -182,7 +182,7 @@ TEST_F(ModuleTest, HostHookCannotAnswerModuleLeaves) {
 }
 
 TEST_F(ModuleTest, CpuidInstructionLeaf21IsTheModulesOwn) {
-  EXPECT_EQ(module_->instruction_cpuid(0x21, 0), sim::kTdxSignatureLeaf);
+  EXPECT_EQ(module_->instruction_cpuid(0x21, 0), tdx::kTdxSignatureLeaf);
   EXPECT_FALSE(module_->instruction_cpuid(0x21, 1));
   EXPECT_FALSE(module_->instruction_cpuid(1, 0)) << "other leaves are the engine's";
 }

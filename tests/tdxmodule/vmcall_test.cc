@@ -14,12 +14,12 @@ TEST_F(ModuleTest, CpuidFromTheModelIntoR12ToR15) {
   EXPECT_EQ(res.regs.r10, 0u);
   EXPECT_EQ((res.regs.r12 >> 16) & 0xff, 48u);
   res = vmcall(abi::kVmcallCpuid, 0x21, 0);
-  EXPECT_EQ(res.regs.r13, sim::kTdxSignatureLeaf.ebx);
+  EXPECT_EQ(res.regs.r13, tdx::kTdxSignatureLeaf.ebx);
   res = vmcall(abi::kVmcallCpuid, 0x40000123);
   EXPECT_EQ(res.regs.r12 | res.regs.r13 | res.regs.r14 | res.regs.r15, 0u) << "unknown leaf: zeros";
-  sim::TdxConfig cfg;
-  cfg.cpuid = sim::CpuidModel{};
-  cfg.cpuid->set(1, sim::CpuidModel::kAnySubleaf, {1, 2, 3, 4});
+  tdx::TdxConfig cfg;
+  cfg.cpuid = tdx::CpuidModel{};
+  cfg.cpuid->set(1, tdx::CpuidModel::kAnySubleaf, {1, 2, 3, 4});
   make(cfg);
   res = vmcall(abi::kVmcallCpuid, 1, 9);
   EXPECT_EQ(res.regs.r12, 1u);
@@ -40,7 +40,7 @@ TEST_F(ModuleTest, IoSizesDirectionsPortsAndDefaults) {
   EXPECT_EQ(vmcall(abi::kVmcallIo, 8, 1, 0x80).regs.r10, kInvalid);
   EXPECT_EQ(vmcall(abi::kVmcallIo, 1, 2, 0x80).regs.r10, kInvalid);
   EXPECT_EQ(vmcall(abi::kVmcallIo, 1, 0, 0x10000).regs.r10, kInvalid);
-  sim::TdxConfig cfg;
+  tdx::TdxConfig cfg;
   std::vector<std::tuple<uint16_t, uint32_t, uint64_t>> writes;
   cfg.hooks.io_read = [](uint32_t, uint16_t port, uint32_t) -> std::optional<uint64_t> {
     if (port == 0x71) return 0x1234567;
@@ -71,7 +71,7 @@ TEST_F(ModuleTest, MsrModelReadWriteAndFailures) {
 TEST_F(ModuleTest, MmioReadUsesDeviceHookAndReportsTheAccess) {
   const uint64_t gpa = 0x9000000;
   EXPECT_EQ(vmcall(abi::kVmcallRequestMmio, 4, 0, gpa | shared()).regs.r11, 0u) << "default 0 like KVM backend";
-  sim::TdxConfig cfg;
+  tdx::TdxConfig cfg;
   cfg.hooks.mmio_read = [](uint32_t, uint64_t g, uint32_t len) -> std::optional<uint64_t> {
     return g == 0x9000000 && len == 2 ? std::optional<uint64_t>(0xbeefcafe) : std::nullopt;
   };
@@ -100,7 +100,7 @@ TEST_F(ModuleTest, MapGpaRangeAlignmentAndOptIn) {
   EXPECT_EQ(vmcall(abi::kVmcallMapGpa, 1ull << 48, 0x1000).regs.r10, kInvalid);
   EXPECT_EQ(vmcall(abi::kVmcallMapGpa, shared() - 0x1000, 0x2000).regs.r10, kInvalid) << "crosses S-bit";
   EXPECT_EQ(vmcall(abi::kVmcallMapGpa, g, 0).regs.r10, kInvalid);
-  sim::TdxConfig cfg;
+  tdx::TdxConfig cfg;
   cfg.map_gpa_enabled = false;
   make(cfg);
   EXPECT_EQ(vmcall(abi::kVmcallMapGpa, g, 0x1000).regs.r10, abi::kVmcallSubfnUnsupported);
@@ -154,11 +154,11 @@ TEST_F(ModuleTest, ExposeMaskRules) {
     EXPECT_EQ(res.regs.r10, 0x55u) << "untouched";
   }
   // Inputs not exposed read 0 for the VMM; outputs go only into exposed registers.
-  sim::TdxConfig cfg;
+  tdx::TdxConfig cfg;
   ucall::TdcallRegs seen;
-  cfg.hooks.vmcall = [&](const sim::VmcallRequest& q) {
+  cfg.hooks.vmcall = [&](const tdx::VmcallRequest& q) {
     seen = q.regs;
-    return std::optional<sim::VmcallReply>(sim::VmcallReply{0, 1, 2, 3, 4, 5});
+    return std::optional<tdx::VmcallReply>(tdx::VmcallReply{0, 1, 2, 3, 4, 5});
   };
   make(cfg);
   ucall::TdcallRegs r;
@@ -181,17 +181,17 @@ TEST_F(ModuleTest, ExposeMaskRules) {
 TEST_F(ModuleTest, KvmHypercallsThroughR10) {
   ucall::TdcallRegs r;
   r.rcx = abi::kVmcallExposeR10toR15;
-  r.r10 = sim::kKvmHcVapicPollIrq;
+  r.r10 = tdx::kKvmHcVapicPollIrq;
   EXPECT_EQ(call(r).regs.r10, 0u);
   r.r10 = 12;
-  EXPECT_EQ(call(r).regs.r10, sim::kKvmEnosys);
+  EXPECT_EQ(call(r).regs.r10, tdx::kKvmEnosys);
 }
 
 TEST_F(ModuleTest, HostileHookOverridesChosenSubfunctions) {
-  sim::TdxConfig cfg;
-  cfg.hooks.vmcall = [](const sim::VmcallRequest& q) -> std::optional<sim::VmcallReply> {
-    if (q.regs.r11 == abi::kVmcallRequestMmio) return sim::VmcallReply{abi::kVmcallInvalidOperand};
-    if (q.regs.r11 == abi::kVmcallCpuid) return sim::VmcallReply{0, {}, 0xdead, 0xbeef, 0, 0};
+  tdx::TdxConfig cfg;
+  cfg.hooks.vmcall = [](const tdx::VmcallRequest& q) -> std::optional<tdx::VmcallReply> {
+    if (q.regs.r11 == abi::kVmcallRequestMmio) return tdx::VmcallReply{abi::kVmcallInvalidOperand};
+    if (q.regs.r11 == abi::kVmcallCpuid) return tdx::VmcallReply{0, {}, 0xdead, 0xbeef, 0, 0};
     return std::nullopt;
   };
   make(cfg);

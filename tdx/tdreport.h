@@ -5,7 +5,7 @@
 #include <array>
 #include <cstdint>
 
-namespace tdsim::sim {
+namespace tdsim::tdx {
 
 using Digest48 = std::array<uint8_t, 48>;
 using TdReport = std::array<uint8_t, 1024>;
@@ -26,4 +26,4 @@ TdReport build_tdreport(const TdReportInputs& in);
 // RTMR := SHA-384(RTMR || data) (TDG.MR.RTMR.EXTEND). OpenSSL.
 Digest48 rtmr_extend(const Digest48& rtmr, const Digest48& data);
 
-}  // namespace tdsim::sim
+}  // namespace tdsim::tdx

@@ -1,6 +1,6 @@
 #include "cpuid_model.h"
 
-namespace tdsim::sim {
+namespace tdsim::tdx {
 
 std::optional<CpuidValue> CpuidModel::find(uint32_t leaf, uint32_t subleaf) const {
   if (auto it = leaves.find({leaf, subleaf}); it != leaves.end()) return it->second;
@@ -29,4 +29,4 @@ CpuidModel CpuidModel::default_for(uint32_t gpaw) {
   return m;
 }
 
-}  // namespace tdsim::sim
+}  // namespace tdsim::tdx

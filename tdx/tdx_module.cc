@@ -8,7 +8,7 @@
 
 #include "tdsim/abi/tdx.h"
 
-namespace tdsim::sim {
+namespace tdsim::tdx {
 
 namespace {
 
@@ -124,4 +124,4 @@ TdcallResult TdxModule::vmcall(uint32_t vcpu, uint64_t rip, const TdcallRegs& in
   return out;
 }
 
-}  // namespace tdsim::sim
+}  // namespace tdsim::tdx

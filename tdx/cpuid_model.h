@@ -7,7 +7,7 @@
 #include <optional>
 #include <utility>
 
-namespace tdsim::sim {
+namespace tdsim::tdx {
 
 struct CpuidValue {
   uint32_t eax = 0, ebx = 0, ecx = 0, edx = 0;
@@ -34,4 +34,4 @@ struct CpuidModel {
 inline constexpr CpuidValue kTdxSignatureLeaf{0, 0x65746e49 /* Inte */, 0x20202020 /* "    " */,
                                               0x5844546c /* lTDX */};
 
-}  // namespace tdsim::sim
+}  // namespace tdsim::tdx

@@ -9,7 +9,7 @@
 #include "tdx_module.h"
 #include "ucall/host/ucall_decoder.h"
 
-namespace tdsim::sim {
+namespace tdsim::tdx {
 
 namespace {
 
@@ -191,4 +191,4 @@ VmcallReply TdxModule::kvm_subfn(const VmcallRequest& req, std::optional<Event>&
   }
 }
 
-}  // namespace tdsim::sim
+}  // namespace tdsim::tdx

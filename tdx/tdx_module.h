@@ -16,7 +16,7 @@
 #include "tdreport.h"
 #include "ucall/host/tdvmcall.h"
 
-namespace tdsim::sim {
+namespace tdsim::tdx {
 
 // KVM_HC_VAPIC_POLL_IRQ: the one KVM hypercall KVM answers without a CPUID feature bit
 // or a userspace opt-in; every other number is -KVM_ENOSYS for our guests.
@@ -76,4 +76,4 @@ class TdxModule {
   std::map<std::pair<uint32_t, uint64_t>, uint64_t> msr_writes_;  // (vcpu, msr) -> value
 };
 
-}  // namespace tdsim::sim
+}  // namespace tdsim::tdx

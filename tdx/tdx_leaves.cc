@@ -6,7 +6,7 @@
 #include "tdsim/abi/tdx.h"
 #include "tdx_module.h"
 
-namespace tdsim::sim {
+namespace tdsim::tdx {
 
 namespace {
 
@@ -103,7 +103,7 @@ TdcallResult TdxModule::rtmr_extend(uint32_t vcpu, uint64_t rip, const TdcallReg
                        fmt::format("TDG.MR.RTMR.EXTEND index RDX = {} (must be 0..3)", in.rdx));
   Digest48 data{};
   mem_.read(in.rcx, data.data(), data.size());
-  rtmr_[in.rdx] = sim::rtmr_extend(rtmr_[in.rdx], data);
+  rtmr_[in.rdx] = tdx::rtmr_extend(rtmr_[in.rdx], data);
   return status_only(in, vcpu, rip, abi::kTdxSuccess, {});
 }
 
@@ -137,4 +137,4 @@ TdcallResult TdxModule::page_accept(uint32_t vcpu, uint64_t rip, const TdcallReg
   return status_only(in, vcpu, rip, abi::kTdxPageAlreadyAccepted, {});
 }
 
-}  // namespace tdsim::sim
+}  // namespace tdsim::tdx

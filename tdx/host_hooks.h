@@ -13,7 +13,7 @@
 #include "cpuid_model.h"
 #include "ucall/host/tdvmcall.h"
 
-namespace tdsim::sim {
+namespace tdsim::tdx {
 
 // A TDG.VP.VMCALL as KVM sees it: registers not exposed in RCX read 0 (ucall::vmm_view).
 struct VmcallRequest {
@@ -57,4 +57,4 @@ struct TdxConfig {
   HostHooks hooks;
 };
 
-}  // namespace tdsim::sim
+}  // namespace tdsim::tdx

@@ -6,7 +6,7 @@
 
 #include "tdsim/abi/tdx.h"
 
-namespace tdsim::sim {
+namespace tdsim::tdx {
 
 namespace {
 void put_u64(TdReport& r, uint64_t off, uint64_t v) {
@@ -37,4 +37,4 @@ Digest48 rtmr_extend(const Digest48& rtmr, const Digest48& data) {
   return out;
 }
 
-}  // namespace tdsim::sim
+}  // namespace tdsim::tdx
