@@ -2,6 +2,7 @@
 
 #include <linux/kvm.h>
 
+#include <mutex>
 #include <string>
 
 #include "core/guest_memory.h"
@@ -26,7 +27,8 @@ uint64_t current_rip(const kvm::KvmVcpu& vcpu) {
 }
 
 bool handle_exit(kvm::KvmVcpu& vcpu, uint32_t index, const kvm::Emit& emit, const TdImage& image,
-                 const GuestMemory& mem, const MmioReadHandler& read) {
+                 const GuestMemory& mem, const MmioReadHandler& read, tdx::TdxModule& platform,
+                 std::mutex& platform_lock) {
   kvm_run& run = *vcpu.run();
   switch (run.exit_reason) {
     case KVM_EXIT_MMIO:
@@ -47,7 +49,7 @@ bool handle_exit(kvm::KvmVcpu& vcpu, uint32_t index, const kvm::Emit& emit, cons
       return false;
     case KVM_EXIT_INTERNAL_ERROR:
       if (kvm::is_tdcall_emulation_failure(run))
-        return kvm::emulate_tdcall(vcpu, index, image, mem, read, emit);
+        return kvm::emulate_tdcall(vcpu, index, platform, platform_lock, emit);
       emit(FaultEvent{index, current_rip(vcpu), -1, 0, false, kvm::describe_exit(run)});
       return false;
     case KVM_EXIT_INTR:
@@ -66,6 +68,13 @@ void KvmBackend::run(const TdImage& image, const RunLimits& limits, const EventS
   // The S-bit (47/51) would be a reserved physical-address bit for this guest
   // (MAXPHYADDR 36 without settable CPUID): fold it out, shared regions stay untagged.
   fold_shared_bit_in_page_tables(image, mem);
+
+  // The TD platform behind the emulated TDCALLs: the same TDX module, KVM TDVMCALL
+  // handling and VMM hooks the Unicorn backend uses, with this backend's MMIO device.
+  tdx::TdxConfig config = config_;
+  config.hooks.mmio_read = mmio_read_;
+  tdx::TdxModule platform(image, mem, std::move(config));
+  std::mutex platform_lock;
 
   kvm::KvmVm vm(kvm::tdx::kX86DefaultVm);
   uint32_t slot = 0;
@@ -88,7 +97,7 @@ void KvmBackend::run(const TdImage& image, const RunLimits& limits, const EventS
                      kvm::explain_into(copy, v.fd(), image, mem);
                      return emit(copy);
                    };
-                   return handle_exit(v, index, explained, image, mem, mmio_read_);
+                   return handle_exit(v, index, explained, image, mem, mmio_read_, platform, platform_lock);
                  });
 }
 

@@ -1,14 +1,10 @@
 #include "tdcall_emulation.h"
 
-#include <fmt/format.h>
-
 #include <cstring>
 
 #include "exit_events.h"
 #include "kvm_sys.h"
 #include "tdsim/abi/tdx.h"
-#include "ucall/host/tdvmcall.h"
-#include "ucall/host/ucall_decoder.h"
 
 namespace tdsim::kvm {
 
@@ -25,6 +21,13 @@ ucall::TdcallRegs to_tdcall_regs(const kvm_regs& r) {
   return t;
 }
 
+void from_tdcall_regs(const ucall::TdcallRegs& t, kvm_regs& r) {
+  r.rax = t.rax; r.rcx = t.rcx; r.rdx = t.rdx; r.rbx = t.rbx;
+  r.rsi = t.rsi; r.rdi = t.rdi; r.r8 = t.r8; r.r9 = t.r9;
+  r.r10 = t.r10; r.r11 = t.r11; r.r12 = t.r12; r.r13 = t.r13;
+  r.r14 = t.r14; r.r15 = t.r15;
+}
+
 }  // namespace
 
 bool is_tdcall_emulation_failure(const kvm_run& run) {
@@ -34,51 +37,24 @@ bool is_tdcall_emulation_failure(const kvm_run& run) {
          std::memcmp(b, abi::kTdcallBytes, kTdcallLen) == 0;
 }
 
-bool emulate_tdcall(KvmVcpu& vcpu, uint32_t index, const TdImage& image, const GuestMemory& mem,
-                    const MmioReadHandler& read, const Emit& emit) {
+bool emulate_tdcall(KvmVcpu& vcpu, uint32_t index, ::tdsim::tdx::TdxModule& platform, std::mutex& lock,
+                    const Emit& emit) {
   kvm_regs regs{};
   checked_ioctl(vcpu.fd(), KVM_GET_REGS, &regs, "KVM_GET_REGS");
-  const uint64_t rip = regs.rip;
-  Event ev;
-  if (regs.rax != abi::kTdgVpVmcall) {
-    // Plain KVM has no TDX module: only the VMCALL leaf is emulated. Refusing the others
-    // keeps this backend from passing a guest that real hardware might treat differently.
-    ev = TdcallRejectedEvent{index, rip, regs.rax, 0, abi::kTdxOperandInvalid,
-                             fmt::format("TDCALL leaf {} is not emulated by the kvm backend",
-                                         regs.rax)};
-    regs.rax = abi::kTdxOperandInvalid;
-  } else {
-    const ucall::VmcallMmioDecision d =
-        ucall::check_vmcall_mmio(to_tdcall_regs(regs), image.shared_bit, index);
-    switch (d.kind) {
-      case ucall::VmcallMmioDecision::Kind::kExit: {
-        MmioEvent m = d.mmio;
-        if (!m.is_write) regs.r11 = m.data = answer_mmio_read(read, index, m.gpa, m.len);
-        ev = ucall::decode_mmio(mem, m, image.ucall_mmio_gpa, image.shared_bit);
-        regs.rax = d.rax;
-        regs.r10 = d.r10;
-        break;
-      }
-      case ucall::VmcallMmioDecision::Kind::kRejected:
-        ev = TdcallRejectedEvent{index, rip, abi::kTdgVpVmcall, regs.r11,
-                                 d.rax != abi::kTdxSuccess ? d.rax : d.r10, d.reason};
-        regs.rax = d.rax;
-        regs.r10 = d.r10;
-        break;
-      case ucall::VmcallMmioDecision::Kind::kNotMmio:
-        ev = TdcallRejectedEvent{
-            index, rip, abi::kTdgVpVmcall, regs.r11, abi::kVmcallSubfnUnsupported,
-            fmt::format("TDG.VP.VMCALL sub-function 0x{:x} (R10 0x{:x}) is not emulated by "
-                        "the kvm backend",
-                        regs.r11, regs.r10)};
-        regs.rax = abi::kTdxSuccess;
-        regs.r10 = abi::kVmcallSubfnUnsupported;
-        break;
-    }
+  ::tdsim::tdx::TdcallResult res;
+  {
+    std::lock_guard<std::mutex> g(lock);
+    res = platform.tdcall(index, regs.rip, to_tdcall_regs(regs));
   }
-  regs.rip = rip + kTdcallLen;  // TDCALL is trap-like: the guest resumes after it
+  if (res.stop) {
+    // The vCPU never resumes; its registers no longer matter.
+    if (res.event) emit(*res.event);
+    return false;
+  }
+  from_tdcall_regs(res.regs, regs);
+  regs.rip += kTdcallLen;  // TDCALL is trap-like: the guest resumes after it
   checked_ioctl(vcpu.fd(), KVM_SET_REGS, &regs, "KVM_SET_REGS");
-  return !emit(ev);
+  return !(res.event && emit(*res.event));
 }
 
 }  // namespace tdsim::kvm
