@@ -2,22 +2,26 @@
 
 #include <fmt/format.h>
 
-#include "kvm/kvm_backend.h"
-#include "kvm/probe.h"
-#include "kvm/tdx_backend.h"
 #include "run_options.h"
-#include "sim/unicorn_backend.h"
 
 namespace tdsim::cli {
 
-std::vector<std::string> backend_names() { return {"unicorn", "kvm", "kvm-tdx", "auto"}; }
+std::vector<std::string> backend_names() {
+  std::vector<std::string> names;
+  for (const host::BackendInfo& b : host::backends()) names.push_back(b.name);
+  names.push_back("auto");
+  return names;
+}
 
-std::unique_ptr<Backend> make_backend(const std::string& name) {
-  if (name == "unicorn") return std::make_unique<UnicornBackend>();
-  if (name == "kvm") return std::make_unique<KvmBackend>();
-  if (name == "kvm-tdx") return std::make_unique<TdxBackend>();
-  if (name == "auto") return make_backend(probe_host().tdx_usable ? "kvm-tdx" : "unicorn");
-  throw UsageError(fmt::format("--backend: unknown backend '{}' (choose unicorn, kvm, kvm-tdx or auto)", name));
+const host::BackendInfo& backend_info(const std::string& name) {
+  if (name == "auto") return host::auto_backend();
+  if (const host::BackendInfo* b = host::find_backend(name)) return *b;
+  throw UsageError(fmt::format("--backend: unknown backend '{}' (choose {})", name,
+                               fmt::join(backend_names(), ", ")));
+}
+
+std::unique_ptr<Backend> make_backend(const std::string& name, const host::BackendSetup& setup) {
+  return backend_info(name).make_backend(setup);
 }
 
 }  // namespace tdsim::cli

@@ -17,7 +17,6 @@
 #include "run_trace.h"
 #include "sim/session.h"
 #include "sim/trace.h"
-#include "sim/unicorn_backend.h"
 
 namespace tdsim::cli {
 
@@ -63,19 +62,19 @@ int cmd_run(const std::vector<std::string>& args) {
   TdImage image = build_image(to_layout_spec(ro));
   if (!ro.stub.empty()) add_stub_symbols(image, ro.stub);
   const RunLimits limits = to_run_limits(ro);
-  auto backend = make_backend(backend_name);
+  const host::BackendInfo& info = backend_info(backend_name);
   std::optional<gdbstub::GdbServer> gdb;
   if (vm.count("gdb")) {
     std::string why;
     const auto port = gdbstub::parse_loopback_endpoint(gdb_endpoint, &why);
     if (!port) throw UsageError("--gdb: " + why);
-    if (backend->name() != "unicorn")
-      throw UsageError(fmt::format("--gdb: needs --backend unicorn (not {})", backend->name()));
+    if (!info.caps.debug_target)
+      throw UsageError(fmt::format("--gdb: backend {} offers no debug target (unicorn does)", info.name));
     gdb.emplace(*port);
   }
 
   RunSummary summary;
-  summary.backend = backend->name();
+  summary.backend = info.name;
   if (!vm.count("no-lint")) std::tie(summary.lint_errors, summary.lint_warnings) = lint_to_stderr(image);
 
   TraceOutput trace_out(trace_file);
@@ -84,13 +83,15 @@ int cmd_run(const std::vector<std::string>& args) {
   topts.insn = trace.insn, topts.boot = trace.boot, topts.tdcall = trace.tdcall;
   topts.sink = [&](const std::string& l) { trace_out.line(l); };
   if (coverage) topts.coverage = &stub_coverage;
-  auto* unicorn = dynamic_cast<UnicornBackend*>(backend.get());
-  if (unicorn) {
-    if (trace.any_engine() || coverage) unicorn->set_trace(&topts);
+  host::BackendSetup setup;
+  const bool tracing = (trace.any_engine() || coverage) && info.caps.tracing;
+  if (tracing) {
+    setup.trace = &topts;
   } else if (trace.any_engine() || coverage) {
-    fmt::print(stderr, "tdsim run: --trace insn/boot/tdcall and --coverage need --backend unicorn "
-                       "({} can only trace ucalls); ignored\n", backend->name());
+    fmt::print(stderr, "tdsim run: --trace insn/boot/tdcall and --coverage need a backend that traces, "
+                       "such as unicorn ({} can only trace ucalls); ignored\n", info.name);
   }
+  auto backend = info.make_backend(setup);
 
   auto printer = make_printer(format, stdout, format == OutputFormat::kText && want_colour(stdout),
                               image.nr_vcpus);
@@ -110,7 +111,7 @@ int cmd_run(const std::vector<std::string>& args) {
   } else {
     backend->run(image, limits, on_event);
   }
-  if (coverage && unicorn)
+  if (coverage && tracing)
     for (const std::string& l : sim::format_stub_coverage(stub_coverage, image)) trace_out.line(l);
   std::fflush(trace_out.file());
   summary.outcome = classify(events, image.nr_vcpus);

@@ -15,11 +15,11 @@
 namespace tdsim::kvm {
 
 namespace {
+void noop_handler(int) {}
+}  // namespace
 
 // A real-time signal only used to knock a vCPU thread out of KVM_RUN (it returns EINTR).
 int kick_signal() { return SIGRTMIN + 3; }
-
-void noop_handler(int) {}
 
 void install_kick_handler() {
   static std::once_flag once;
@@ -31,6 +31,8 @@ void install_kick_handler() {
     sigaction(kick_signal(), &sa, nullptr);
   });
 }
+
+namespace {
 
 struct Shared {
   std::mutex sink_mu;  // events of all vCPUs reach the sink one at a time

@@ -18,6 +18,11 @@ using Emit = std::function<bool(const Event&)>;
 // terminal event that says why).
 using ExitHandler = std::function<bool(KvmVcpu& vcpu, uint32_t index, const Emit& emit)>;
 
+// The real-time signal that knocks a thread out of KVM_RUN (EINTR), and its no-op
+// handler, installed once per process.
+int kick_signal();
+void install_kick_handler();
+
 // vcpus[i] is vCPU index i. Returns once every vCPU stopped or the wall-clock budget ran
 // out (then BudgetExceededEvent{kWallClock} is emitted once, after all threads joined).
 // An exception thrown on a vCPU thread stops all vCPUs and is rethrown here.

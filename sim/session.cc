@@ -25,6 +25,18 @@ Session::Session(const TdImage& image, tdx::TdxConfig config, uint64_t slice_ins
   // Unicorn's TCG faults on a PTE with bit 47 (even 39) set; see core/shared_bit_fold.h.
   fold_shared_bit_in_page_tables(image_, mem_);
   make_vcpus();
+  // TDG.MR.REPORT writes into guest memory, possibly over code the engines translated.
+  tdx_.set_host_write_observer([this](uint64_t gpa, uint64_t len) { code_written(gpa, len); });
+}
+
+void Session::code_written(uint64_t, uint64_t) {
+  for (const auto& v : vcpus_) v->request_code_flush();
+}
+
+bool Session::write_guest(uint64_t gpa, const void* src, uint64_t len) {
+  if (!mem_.write(gpa, src, len)) return false;
+  code_written(gpa, len);
+  return true;
 }
 
 void Session::make_vcpus() {

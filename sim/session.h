@@ -40,6 +40,14 @@ class Session {
 
   uint32_t nr_vcpus() const { return static_cast<uint32_t>(vcpus_.size()); }
   const GuestMemory& memory() const { return mem_; }
+  // A host write into guest memory (checked like GuestMemory::write); every vCPU drops
+  // its translated code before its next instruction, so rewritten code runs as written.
+  bool write_guest(uint64_t gpa, const void* src, uint64_t len);
+  // Memory changed behind the engines (the TDX module's writes, a debugger's): the same.
+  void code_written(uint64_t gpa, uint64_t len);
+  const TdImage& image() const { return image_; }
+  // The wall-clock watchdog the scheduler arms; the host API's stepping arms it too.
+  Watchdog& watchdog() { return watchdog_; }
   Vcpu& vcpu(uint32_t i) { return *vcpus_.at(i); }
   // Trace lines and stub coverage for the following runs (nullptr: off); `t` must
   // outlive them. Events are unaffected.

@@ -112,6 +112,8 @@ void Vcpu::reset() {
   uint64_t cr3 = 0;
   uc_check(uc_reg_write(uc_, UC_X86_REG_CR3, &cr3), "uc_reg_write(CR3) on reset");
   stopped_ = exhausted_ = false;
+  pause_requested_ = paused_ = event_pending_ = false;
+  resume_rip_.reset();
   executed_total_ = 0;
   last_addr_ = ~0ull;
   stub_->reset();
@@ -131,9 +133,31 @@ uint64_t Vcpu::rip() const {
 
 void Vcpu::emit(const Event& e) {
   if (sink_) (*sink_)(e);
+  // The host API steps one event at a time: stop before the next instruction.
+  if (stop_after_event_) pause_requested_ = event_pending_ = true;
 }
 
-void Vcpu::stop_with(const Event& e) {
+void Vcpu::request_code_flush() {
+  code_flush_pending_ = true;
+  pause_requested_ = true;  // if this engine is running, it stops at the next instruction
+}
+
+void Vcpu::flush_code_if_requested() {
+  if (!code_flush_pending_) return;
+  code_flush_pending_ = false;
+  uc_check(uc_ctl_flush_tb(uc_), "uc_ctl_flush_tb (guest memory written by the host)");
+}
+
+bool Vcpu::resume() {
+  if (!stopped_ || !resume_rip_) return false;
+  uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &*resume_rip_), "uc_reg_write(RIP) on resume");
+  resume_rip_.reset();
+  stopped_ = false;
+  return true;
+}
+
+void Vcpu::stop_with(const Event& e, std::optional<uint64_t> resume_rip) {
+  resume_rip_ = resume_rip;
   if (const auto* f = std::get_if<FaultEvent>(&e)) {
     FaultEvent explained = *f;
     explain_into(explained, uc_, image_, mem_);
@@ -151,7 +175,19 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
   slice_limit_ = max_insns;
   slice_executed_ = 0;
   exhausted_ = at_breakpoint_ = false;
+  event_pending_ = false;
   while (!stopped_) {
+    if (pause_requested_) {
+      // Set by an event the host steps on, or by a host write into guest memory: both
+      // are handled between instructions, with the engine stopped.
+      pause_requested_ = false;
+      flush_code_if_requested();
+      if (event_pending_) {
+        event_pending_ = false;
+        sink_ = nullptr;
+        return SliceEnd::kEvent;
+      }
+    }
     mem_fault_detail_.clear();
     insn_invalid_detail_.clear();
     has_mem_fault_ = false;
@@ -160,6 +196,10 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     if (err != UC_ERR_OK) {
       report_engine_error(err, rip());
       break;
+    }
+    if (paused_) {
+      paused_ = exhausted_ = false;
+      continue;
     }
     if (exhausted_) return at_breakpoint_ ? SliceEnd::kBreakpoint : SliceEnd::kExhausted;
     if (cancel.load(std::memory_order_acquire)) return SliceEnd::kCancelled;
@@ -177,7 +217,7 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     uint8_t op = 0;
     if (last_addr_ + 1 == r && read_gva(uc_, mem_, last_addr_, &op, 1, diag::Access::kExec) &&
         op == kHltOpcode) {
-      stop_with(HaltEvent{index_, last_addr_});
+      stop_with(HaltEvent{index_, last_addr_}, r);
       break;
     }
     stop_with(FaultEvent{index_, r, -1, 0, false,
@@ -222,6 +262,14 @@ void Vcpu::report_engine_error(uc_err err, uint64_t r) {
 }
 
 void Vcpu::on_code(uint64_t addr) {
+  if (pause_requested_) {
+    // Stop before `addr` runs; run_slice handles the request and carries on.
+    if (!exhausted_) {
+      exhausted_ = paused_ = true;
+      uc_emu_stop(uc_);
+    }
+    return;
+  }
   const bool breakpoint = breakpoints_ && breakpoints_->count(addr);
   if (slice_executed_ >= slice_limit_ || breakpoint) {
     // Stopping here keeps the instruction at `addr` unexecuted: it is the next slice's.
@@ -303,8 +351,10 @@ void Vcpu::on_tdcall(uint64_t addr) {
   if (trace_ && trace_->tdcall && trace_->sink) trace_->sink(format_tdcall(index_, addr, in, res.regs, res.event));
   if (res.stop) {
     // Not writing RIP: a PC write makes Unicorn continue internally and would swallow
-    // the stop request. The vCPU never resumes, so its RIP no longer matters.
-    stop_with(*res.event);
+    // the stop request. A host that resumes the vCPU (after HLT or ReportFatalError)
+    // continues after the TDCALL.
+    const bool resumable = !std::holds_alternative<UcallEvent>(*res.event);  // HLT, ReportFatalError
+    stop_with(*res.event, resumable ? std::optional<uint64_t>(addr + 4) : std::nullopt);
     return;
   }
   // Every TDCALL output register (TDG.VP.INFO sets RCX..R11, VMCALL<CPUID> R12..R15);

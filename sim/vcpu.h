@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -38,6 +39,7 @@ class Vcpu {
     kStopped,    // a terminal event was reported; never resume
     kCancelled,  // `cancel` was set (wall clock) and the engine stopped early
     kBreakpoint,  // reached an address of set_breakpoints(); that instruction has not run
+    kEvent,      // with set_stop_after_event: an event was reported; resume later
   };
   // Runs at most `max_insns` guest instructions, reporting events to `sink`.
   SliceEnd run_slice(uint64_t max_insns, const EventSink& sink, const std::atomic<bool>& cancel);
@@ -46,6 +48,16 @@ class Vcpu {
   // these addresses, even one a TDCALL site hook handles. nullptr: none (the default; the
   // scheduler never sets any). `bps` must outlive the slices run with it.
   void set_breakpoints(const std::set<uint64_t>* bps) { breakpoints_ = bps; }
+
+  // The host API's stepping: run_slice returns kEvent after each non-terminal event, the
+  // next instruction not yet run.
+  void set_stop_after_event(bool on) { stop_after_event_ = on; }
+  // Guest memory changed behind the engine (host write): translated code is dropped
+  // before the next instruction this vCPU runs.
+  void request_code_flush();
+  // After a stop the host may resume from (HLT, TDG.VP.VMCALL<HLT>, ReportFatalError):
+  // carry on after the instruction. False (nothing changed) after any other stop.
+  bool resume();
 
   uint32_t index() const { return index_; }
   bool stopped() const { return stopped_; }
@@ -73,9 +85,14 @@ class Vcpu {
 
  private:
   void emit(const Event& e);
-  void stop_with(const Event& e);
+  void stop_with(const Event& e, std::optional<uint64_t> resume_rip = std::nullopt);
+  void flush_code_if_requested();
   bool at_tdcall(uint64_t addr) const;
   bool tdcall_done_ = false;
+  bool stop_after_event_ = false;
+  bool pause_requested_ = false, paused_ = false, event_pending_ = false;
+  bool code_flush_pending_ = false;
+  std::optional<uint64_t> resume_rip_;
   uint64_t host_emulated_tdcalls_ = 0;
   void report_engine_error(uc_err err, uint64_t rip);
   uint64_t rip() const;

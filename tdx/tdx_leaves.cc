@@ -90,6 +90,7 @@ TdcallResult TdxModule::mr_report(uint32_t vcpu, uint64_t rip, const TdcallRegs&
   mem_.read(in.rdx, ri.report_data.data(), ri.report_data.size());
   const TdReport rep = build_tdreport(ri);
   mem_.write(in.rcx, rep.data(), rep.size());
+  if (host_write_) host_write_(in.rcx, rep.size());
   return status_only(in, vcpu, rip, abi::kTdxSuccess, {});
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -48,6 +49,11 @@ class TdxModule {
   // Back to the TD's initial state: RTMRs zero, MSRs written by the guest forgotten.
   void reset();
 
+  // Told of every write the module makes into guest memory (TDG.MR.REPORT's output), so
+  // an engine that caches translated code can drop what the write made stale.
+  using HostWriteObserver = std::function<void(uint64_t gpa, uint64_t len)>;
+  void set_host_write_observer(HostWriteObserver o) { host_write_ = std::move(o); }
+
   // MRTD as TDG.MR.REPORT reports it: measure::predict_mrtd(image), computed on first use.
   const measure::Mrtd& mrtd();
   const std::array<Digest48, 4>& rtmrs() const { return rtmr_; }
@@ -74,6 +80,7 @@ class TdxModule {
   std::optional<measure::Mrtd> mrtd_;
   std::array<Digest48, 4> rtmr_{};
   std::map<std::pair<uint32_t, uint64_t>, uint64_t> msr_writes_;  // (vcpu, msr) -> value
+  HostWriteObserver host_write_;
 };
 
 }  // namespace tdsim::tdx

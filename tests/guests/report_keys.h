@@ -28,6 +28,13 @@ inline constexpr uint64_t kBadUcallAddress = 0x7f0000000000ull;
 // cpuid_report.cc: (kCpuidLeaf1Eax, CPUID(1).EAX), then DONE.
 inline constexpr uint64_t kCpuidLeaf1Eax = 0xc9d10001;
 
+// selftest_pattern.cc: (kPatternBefore, vcpu, value), (kPatternAfter, vcpu, value),
+// then GUEST_ASSERT_EQ(value, kPatternHostValue) and DONE.
+inline constexpr uint64_t kPatternBefore = 0x5e1f0001;
+inline constexpr uint64_t kPatternAfter = 0x5e1f0002;
+inline constexpr uint64_t kPatternHostValue = 0xfeedf00dcafe0042ull;
+inline constexpr char kPatternSymbol[] = "tdsim_test_host_value";
+
 // unhandled_ud.cc: (kUdSite, address of the UD2) before executing it.
 inline constexpr uint64_t kUdSite = 0x0d2e0001;
 

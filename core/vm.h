@@ -1,0 +1,80 @@
+// The host's side of a running TD, stepped the way a KVM selftest steps one: build the
+// VM from a TdImage, run one vCPU until its next event (vcpu_run + get_ucall), read or
+// change guest memory in between (sync_global_to_guest), answer MMIO reads, resume.
+// Backends implement Vm and Vcpu (sim/, kvm/); tests and tools drive them. Knows no
+// backend.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "backend.h"
+#include "event.h"
+#include "td_image.h"
+
+namespace tdsim {
+
+class Vcpu {
+ public:
+  virtual ~Vcpu() = default;
+  virtual uint32_t index() const = 0;
+  // Runs this vCPU until its next event and returns it: a ucall, an MMIO access, a
+  // refused TDCALL, a VMCALL the VMM completed, a halt, a fault, a bad guest pointer, or
+  // a BudgetExceededEvent when this call's budget (VmOptions::limits) ran out first.
+  // Other vCPUs do not run meanwhile. After a terminal event the vCPU has ended and
+  // run() throws std::logic_error, except after a HaltEvent or a ReportFatalError the
+  // host may resume() from.
+  virtual Event run() = 0;
+  // Carry on after a HLT / TDG.VP.VMCALL<HLT> / ReportFatalError stop, as KVM_RUN does
+  // after KVM_EXIT_HLT. False (and nothing changes) after any other end.
+  virtual bool resume() = 0;
+  virtual bool ended() const = 0;
+};
+
+struct VmOptions {
+  RunLimits limits;  // per Vcpu::run() call
+};
+
+class Vm {
+ public:
+  virtual ~Vm() = default;
+  virtual const TdImage& image() const = 0;
+  virtual uint32_t nr_vcpus() const = 0;
+  virtual Vcpu& vcpu(uint32_t index) = 0;  // throws std::out_of_range
+  // Guest physical memory (untagged GPA), checked: false and nothing copied unless
+  // [gpa, gpa+len) is guest memory. A write is seen by the guest's next instruction,
+  // translated code included.
+  virtual bool read(uint64_t gpa, void* dst, uint64_t len) const = 0;
+  virtual bool write(uint64_t gpa, const void* src, uint64_t len) = 0;
+  // The device behind guest MMIO reads, as Backend::set_mmio_read.
+  virtual void set_mmio_read(MmioReadHandler handler) = 0;
+};
+
+// Thrown for a symbol the image does not have, of another size, or outside the guest
+// program's (identity-mapped) memory.
+class SymbolError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Copies `len` bytes to / from the guest program's global `symbol` (an ELF symbol of
+// the image), like the selftests' sync_global_to_guest / sync_global_from_guest. The
+// symbol must be exactly `len` bytes and lie in the guest ELF's memory, which the layout
+// maps GVA == GPA.
+void sync_global_to_guest(Vm& vm, std::string_view symbol, const void* src, uint64_t len);
+void sync_global_from_guest(const Vm& vm, std::string_view symbol, void* dst, uint64_t len);
+
+template <class T>
+void sync_global_to_guest(Vm& vm, std::string_view symbol, const T& value) {
+  sync_global_to_guest(vm, symbol, &value, sizeof value);
+}
+template <class T>
+T sync_global_from_guest(const Vm& vm, std::string_view symbol) {
+  T v{};
+  sync_global_from_guest(vm, symbol, &v, sizeof v);
+  return v;
+}
+
+}  // namespace tdsim

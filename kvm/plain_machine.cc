@@ -1,0 +1,80 @@
+#include "plain_machine.h"
+
+#include <linux/kvm.h>
+
+#include "core/shared_bit_fold.h"
+#include "exit_events.h"
+#include "fault_capture.h"
+#include "kvm_sys.h"
+#include "tdcall_emulation.h"
+#include "td_initial_state.h"
+#include "tdx_uapi.h"
+
+namespace tdsim::kvm {
+
+namespace {
+
+uint64_t current_rip(const KvmVcpu& vcpu) {
+  kvm_regs regs{};
+  checked_ioctl(vcpu.fd(), KVM_GET_REGS, &regs, "KVM_GET_REGS");
+  return regs.rip;
+}
+
+}  // namespace
+
+PlainMachine::PlainMachine(const TdImage& image, ::tdsim::tdx::TdxConfig config)
+    : image_(image),
+      mem_(image),
+      mmio_read_(config.hooks.mmio_read),
+      platform_(image, mem_, std::move(config)),
+      vm_(tdx::kX86DefaultVm) {
+  // The S-bit (47/51) would be a reserved physical-address bit for this guest
+  // (MAXPHYADDR 36 without settable CPUID): fold it out, shared regions stay untagged.
+  fold_shared_bit_in_page_tables(image, mem_);
+  uint32_t slot = 0;
+  for (const GuestMemory::Block& b : mem_.blocks()) vm_.set_user_memory_region(slot++, b.gpa, b.size, b.host);
+  for (uint32_t i = 0; i < image.nr_vcpus; ++i) {
+    KvmVcpu& v = vm_.create_vcpu(i);
+    load_td_initial_state(v.fd(), image, i);
+    vcpus_.push_back(&v);
+  }
+}
+
+bool PlainMachine::handle_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit_raw) {
+  // A plain VM's registers can be read: every fault carries its report.
+  const Emit emit = [&](const Event& e) {
+    const auto* f = std::get_if<FaultEvent>(&e);
+    if (!f) return emit_raw(e);
+    FaultEvent copy = *f;
+    explain_into(copy, vcpu.fd(), image_, mem_);
+    return emit_raw(copy);
+  };
+  kvm_run& run = *vcpu.run();
+  switch (run.exit_reason) {
+    case KVM_EXIT_MMIO:
+      return !emit(decode_mmio_exit(run, index, image_, mem_, mmio_read_));
+    case KVM_EXIT_HLT:
+      // KVM reports RIP after the 1-byte HLT; events name the instruction itself.
+      emit(HaltEvent{index, current_rip(vcpu) - 1});
+      return false;
+    case KVM_EXIT_IO:
+      // No port devices exist in a TD (port I/O would be a #VE there): stop rather than
+      // pretend the access did something.
+      emit(FaultEvent{index, current_rip(vcpu), -1, 0, false, "unexpected port I/O: " + describe_exit(run)});
+      return false;
+    case KVM_EXIT_SHUTDOWN:
+      emit(FaultEvent{index, current_rip(vcpu), -1, 0, true, "triple fault (KVM_EXIT_SHUTDOWN)"});
+      return false;
+    case KVM_EXIT_INTERNAL_ERROR:
+      if (is_tdcall_emulation_failure(run)) return emulate_tdcall(vcpu, index, platform_, platform_lock_, emit);
+      emit(FaultEvent{index, current_rip(vcpu), -1, 0, false, describe_exit(run)});
+      return false;
+    case KVM_EXIT_INTR:
+      return true;  // a signal for this thread; the driver decides whether to go on
+    default:
+      emit(FaultEvent{index, current_rip(vcpu), -1, 0, false, "unexpected exit: " + describe_exit(run)});
+      return false;
+  }
+}
+
+}  // namespace tdsim::kvm

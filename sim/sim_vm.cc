@@ -1,0 +1,121 @@
+#include "sim_vm.h"
+
+#include <deque>
+
+#include "core/backend.h"
+
+namespace tdsim::sim {
+
+namespace {
+
+// Disarms on every exit path (the sink may throw).
+struct Armed {
+  Watchdog& w;
+  ~Armed() { w.disarm(); }
+};
+
+}  // namespace
+
+class SimVm::Stepper : public tdsim::Vcpu {
+ public:
+  Stepper(SimVm& vm, sim::Vcpu& v) : vm_(vm), v_(v) { v_.set_stop_after_event(true); }
+
+  uint32_t index() const override { return v_.index(); }
+  bool ended() const override { return ended_ && queue_.empty(); }
+
+  bool resume() override {
+    std::lock_guard<std::mutex> lock(vm_.engine_lock_);
+    if (!queue_.empty() || !v_.resume()) return false;
+    ended_ = false;
+    return true;
+  }
+
+  Event run() override {
+    if (!queue_.empty()) return pop();
+    if (ended_) throw std::logic_error("Vcpu::run: vCPU " + std::to_string(index()) + " has ended");
+    std::lock_guard<std::mutex> lock(vm_.engine_lock_);
+    const RunLimits& limits = vm_.options_.limits;
+    Watchdog& dog = vm_.session_.watchdog();
+    const auto deadline = Watchdog::Clock::now() + limits.timeout;
+    dog.arm(deadline);
+    Armed armed{dog};
+    const EventSink sink = [this](const Event& e) { queue_.push_back(e); };
+    const uint64_t start = v_.executed();
+    for (;;) {
+      const uint64_t used = v_.executed() - start;
+      if (used >= limits.max_insns)
+        return budget(BudgetExceededEvent::Kind::kInstructions, limits.max_insns);
+      if (dog.fired() || Watchdog::Clock::now() >= deadline)
+        return budget(BudgetExceededEvent::Kind::kWallClock, static_cast<uint64_t>(limits.timeout.count()));
+      dog.set_running(v_.engine());
+      const sim::Vcpu::SliceEnd end =
+          v_.run_slice(std::min(Session::kDefaultSlice, limits.max_insns - used), sink, dog.fired_flag());
+      dog.set_running(nullptr);
+      if (!queue_.empty()) {
+        if (v_.stopped()) ended_ = true;
+        return pop();
+      }
+      if (end == sim::Vcpu::SliceEnd::kStopped) {
+        // run_slice reports every stop as an event; none means an engine anomaly.
+        ended_ = true;
+        return FaultEvent{index(), 0, -1, 0, false, "unicorn: the vCPU stopped without reporting why"};
+      }
+    }
+  }
+
+ private:
+  Event pop() {
+    Event e = std::move(queue_.front());
+    queue_.pop_front();
+    return e;
+  }
+  Event budget(BudgetExceededEvent::Kind kind, uint64_t limit) {
+    return BudgetExceededEvent{kind, limit, v_.describe_position()};
+  }
+
+  SimVm& vm_;
+  sim::Vcpu& v_;
+  std::deque<Event> queue_;  // events of one slice beyond the first (a terminal one last)
+  bool ended_ = false;
+};
+
+namespace {
+
+// The session's TDX module answers MMIO reads through its host hooks; they are fixed at
+// construction, so they forward to whatever handler the host installs later.
+tdx::TdxConfig with_forwarding_mmio(tdx::TdxConfig config, const std::shared_ptr<MmioReadHandler>& h) {
+  config.hooks.mmio_read = [h](uint32_t vcpu, uint64_t gpa, uint32_t len) -> std::optional<uint64_t> {
+    return *h ? (*h)(vcpu, gpa, len) : std::nullopt;
+  };
+  return config;
+}
+
+}  // namespace
+
+SimVm::SimVm(const TdImage& image, const VmOptions& options, tdx::TdxConfig config)
+    : SimVm(image, options, std::move(config), std::make_shared<MmioReadHandler>()) {}
+
+SimVm::SimVm(const TdImage& image, const VmOptions& options, tdx::TdxConfig config,
+             std::shared_ptr<MmioReadHandler> mmio)
+    : session_(image, with_forwarding_mmio(std::move(config), mmio)), options_(options), mmio_read_(std::move(mmio)) {
+  for (uint32_t i = 0; i < session_.nr_vcpus(); ++i)
+    vcpus_.push_back(std::make_unique<Stepper>(*this, session_.vcpu(i)));
+}
+
+SimVm::~SimVm() = default;
+
+tdsim::Vcpu& SimVm::vcpu(uint32_t index) { return *vcpus_.at(index); }
+
+bool SimVm::read(uint64_t gpa, void* dst, uint64_t len) const { return session_.memory().read(gpa, dst, len); }
+
+bool SimVm::write(uint64_t gpa, const void* src, uint64_t len) {
+  std::lock_guard<std::mutex> lock(engine_lock_);
+  return session_.write_guest(gpa, src, len);
+}
+
+void SimVm::set_mmio_read(MmioReadHandler handler) {
+  std::lock_guard<std::mutex> lock(engine_lock_);
+  *mmio_read_ = std::move(handler);
+}
+
+}  // namespace tdsim::sim

@@ -1,0 +1,41 @@
+// The host API (core/vm.h) on the Unicorn backend: a Session whose vCPUs are stepped one
+// event at a time by the host instead of the round-robin scheduler. One engine runs at
+// a time (a Vm-wide lock): LOCK-prefixed instructions are not atomic across engines, and
+// the host's own order of run() calls is then the order the guest sees.
+#pragma once
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/vm.h"
+#include "session.h"
+#include "tdx/host_hooks.h"
+
+namespace tdsim::sim {
+
+class SimVm : public Vm {
+ public:
+  // `image` must outlive the VM. Throws BackendError.
+  SimVm(const TdImage& image, const VmOptions& options, tdx::TdxConfig config = {});
+  ~SimVm() override;
+
+  const TdImage& image() const override { return session_.image(); }
+  uint32_t nr_vcpus() const override { return session_.nr_vcpus(); }
+  tdsim::Vcpu& vcpu(uint32_t index) override;
+  bool read(uint64_t gpa, void* dst, uint64_t len) const override;
+  bool write(uint64_t gpa, const void* src, uint64_t len) override;
+  void set_mmio_read(MmioReadHandler handler) override;
+
+ private:
+  class Stepper;
+  friend class Stepper;
+  SimVm(const TdImage& image, const VmOptions& options, tdx::TdxConfig config,
+        std::shared_ptr<MmioReadHandler> mmio);
+  Session session_;
+  VmOptions options_;
+  std::mutex engine_lock_;
+  std::shared_ptr<MmioReadHandler> mmio_read_;
+  std::vector<std::unique_ptr<Stepper>> vcpus_;
+};
+
+}  // namespace tdsim::sim
