@@ -35,6 +35,11 @@ inline constexpr uint64_t kPatternAfter = 0x5e1f0002;
 inline constexpr uint64_t kPatternHostValue = 0xfeedf00dcafe0042ull;
 inline constexpr char kPatternSymbol[] = "tdsim_test_host_value";
 
+// patched_code.cc: (kPatchBefore, f()), (kPatchAfter, f()), DONE; f is kPatchSymbol.
+inline constexpr uint64_t kPatchBefore = 0x9a7c0001;
+inline constexpr uint64_t kPatchAfter = 0x9a7c0002;
+inline constexpr char kPatchSymbol[] = "tdsim_test_patch_me";
+
 // unhandled_ud.cc: (kUdSite, address of the UD2) before executing it.
 inline constexpr uint64_t kUdSite = 0x0d2e0001;
 

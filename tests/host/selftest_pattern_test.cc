@@ -128,6 +128,31 @@ TEST_P(SelftestPattern, EveryRunIsBounded) {
   EXPECT_TRUE(std::holds_alternative<BudgetExceededEvent>(e)) << describe(e);
 }
 
+// The host rewrites a guest function between two calls; the guest runs the new bytes.
+TEST_P(SelftestPattern, CodeTheHostRewroteRunsAsWritten) {
+  LayoutSpec spec;
+  spec.guest_elf = test::read_asset(TDSIM_GUEST_PATCHED_CODE_ELF);
+  spec.guest_elf_name = "patched_code";
+  const TdImage image = build_image(spec);
+  const Symbol* f = nullptr;
+  for (const Symbol& s : image.symbols)
+    if (s.name == reports::kPatchSymbol) f = &s;
+  ASSERT_NE(f, nullptr);
+  auto vm = make(image);
+  Vcpu& v = vm->vcpu(0);
+  Event e = v.run();
+  const auto* u = std::get_if<UcallEvent>(&e);
+  ASSERT_TRUE(u && u->args[0] == reports::kPatchBefore) << describe(e);
+  EXPECT_EQ(u->args[1], 1u) << describe(e);
+  // movabs $2, %rax (48 b8 imm64) at the function's first byte, then ret.
+  const uint8_t code[] = {0x48, 0xb8, 2, 0, 0, 0, 0, 0, 0, 0, 0xc3};
+  ASSERT_TRUE(vm->write(f->addr, code, sizeof code));
+  e = v.run();
+  u = std::get_if<UcallEvent>(&e);
+  ASSERT_TRUE(u && u->args[0] == reports::kPatchAfter) << describe(e);
+  EXPECT_EQ(u->args[1], 2u) << "the old translation ran: " << describe(e);
+}
+
 std::vector<std::string> stepping_backends() {
   std::vector<std::string> names;
   for (const host::BackendInfo& b : host::backends())
