@@ -38,4 +38,11 @@ uc_engine* open_engine(uc_mode mode) {
   return uc;
 }
 
+void write_cr2(uc_engine* uc, uint64_t cr2) {
+  uint64_t cr3 = 0;
+  uc_check(uc_reg_read(uc, UC_X86_REG_CR3, &cr3), "uc_reg_read(CR3)");
+  uc_check(uc_reg_write(uc, UC_X86_REG_CR2, &cr2), "uc_reg_write(CR2)");
+  uc_check(uc_reg_write(uc, UC_X86_REG_CR3, &cr3), "uc_reg_write(CR3) after CR2");
+}
+
 }  // namespace tdsim::sim

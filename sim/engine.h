@@ -16,4 +16,9 @@ inline constexpr uint32_t kTcgBufferBytes = 32u << 20;
 // uc_open + the buffer size; throws BackendError naming the failing call.
 uc_engine* open_engine(uc_mode mode);
 
+// Sets CR2 without touching CR3. Unicorn 2.1.1's uc_reg_write(UC_X86_REG_CR2) also
+// stores the value into CR3 (tests/sim/engine_quirks_test.cc pins it), so CR3 is put
+// back right after. Throws BackendError.
+void write_cr2(uc_engine* uc, uint64_t cr2);
+
 }  // namespace tdsim::sim

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "diag/disasm.h"
+#include "engine.h"
 #include "diag/fault_explainer.h"
 #include "diag/guest_view.h"
 #include "diag/page_walk.h"
@@ -103,7 +104,7 @@ void refine_unmapped_access(FaultEvent& ev, uc_engine* uc, const TdImage& image,
     ev.vector = 14;
     ev.error_code = (present ? 1 : 0) | (write ? 2 : 0) |
                     (w.verdict == diag::WalkVerdict::kReservedBit ? 8 : 0) | (fetch ? 16 : 0);
-    uc_reg_write(uc, UC_X86_REG_CR2, &addr);
+    write_cr2(uc, addr);
   }
   ev.detail += fmt::format("; the guest page tables do not map it ({}), so a TD takes {} "
                            "(Unicorn reports unmapped memory instead)",

@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <utility>
 
 #include "engine.h"
+#include "exception_delivery.h"
+#include "diag/x86_decode.h"
 #include "fault_capture.h"
 #include "guest_virtual.h"
 #include "reset_state.h"
@@ -19,17 +22,36 @@ namespace {
 constexpr uint64_t kNoUntil = ~0ull;
 constexpr uint8_t kHltOpcode = 0xf4;
 
+// Unicorn calls these from C frames: no exception may unwind through them. Each one runs
+// its handler under Vcpu::guarded, which keeps the exception, stops the engine and lets
+// run_slice rethrow it once uc_emu_start has returned.
 void code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
-  static_cast<Vcpu*>(self)->on_code(addr);
+  auto* v = static_cast<Vcpu*>(self);
+  v->guarded([&] { v->on_code(addr); });
 }
 void stub_code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
-  static_cast<Vcpu*>(self)->on_stub_code(addr);
+  auto* v = static_cast<Vcpu*>(self);
+  v->guarded([&] { v->on_stub_code(addr); });
 }
-void intr_cb(uc_engine*, uint32_t intno, void* self) { static_cast<Vcpu*>(self)->on_interrupt(intno); }
-bool insn_invalid_cb(uc_engine*, void* self) { return static_cast<Vcpu*>(self)->on_insn_invalid(); }
-int cpuid_cb(uc_engine*, void* self) { return static_cast<Vcpu*>(self)->on_cpuid() ? 1 : 0; }
+void intr_cb(uc_engine*, uint32_t intno, void* self) {
+  auto* v = static_cast<Vcpu*>(self);
+  v->guarded([&] { v->on_interrupt(intno); });
+}
+bool insn_invalid_cb(uc_engine*, void* self) {
+  auto* v = static_cast<Vcpu*>(self);
+  bool handled = true;  // an exception inside counts as handled: the engine is stopped
+  v->guarded([&] { handled = v->on_insn_invalid(); });
+  return handled;
+}
+int cpuid_cb(uc_engine*, void* self) {
+  auto* v = static_cast<Vcpu*>(self);
+  bool handled = false;
+  v->guarded([&] { handled = v->on_cpuid(); });
+  return handled ? 1 : 0;
+}
 bool mem_invalid_cb(uc_engine*, uc_mem_type type, uint64_t addr, int size, int64_t, void* self) {
-  static_cast<Vcpu*>(self)->on_mem_invalid(type, addr, size);
+  auto* v = static_cast<Vcpu*>(self);
+  v->guarded([&] { v->on_mem_invalid(type, addr, size); });
   return false;  // not handled: uc_emu_start returns the matching UC_ERR_*
 }
 
@@ -192,6 +214,13 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     insn_invalid_detail_.clear();
     has_mem_fault_ = false;
     const uc_err err = uc_emu_start(uc_, rip(), kNoUntil, 0, 0);
+    if (hook_error_) {
+      // A handler failed inside a hook (e.g. the event sink threw): the vCPU cannot go
+      // on; the exception reaches the caller as if the hook had been a plain call.
+      stopped_ = true;
+      sink_ = nullptr;
+      std::rethrow_exception(std::exchange(hook_error_, nullptr));
+    }
     if (stopped_) break;
     if (err != UC_ERR_OK) {
       report_engine_error(err, rip());
@@ -292,25 +321,41 @@ void Vcpu::on_interrupt(uint32_t intno) {
     uc_emu_stop(uc_);
     return;
   }
-  if (intno == 6 && tdcall_done_) {
-    // The #UD of a TDCALL on_insn_invalid already emulated (Unicorn 2.1 reports it to
-    // both hooks).
-    tdcall_done_ = false;
+  if (intno == 6 && ud_consumed_) {
+    // The #UD on_insn_invalid already handled (a TDCALL, or a #UD it delivered):
+    // Unicorn 2.1 reports it to both hooks.
+    ud_consumed_ = false;
     return;
   }
+  raise_exception(static_cast<int>(intno), {});
+}
+
+void Vcpu::raise_exception(int vector, const std::string& what) {
   const uint64_t r = rip();
-  std::string detail = fmt::format(
-      "exception {} ({}) at rip {:#x}; Unicorn does not deliver exceptions through the "
-      "guest IDT, so the vCPU stops (the KVM backend delivers them)",
-      intno, vector_name(intno), r);
-  if (intno == 14) {
+  RaisedException ex{vector, std::nullopt};
+  if (diag::has_error_code(vector)) {
+    // Unicorn does not expose the error code. #PF's is inferred from the page walk of
+    // CR2 and the faulting instruction; the others are 0 (selector errors are not
+    // modelled: docs/engine-quirks.md).
+    FaultEvent probe{index_, r, vector, 0, false, {}};
+    if (vector == 14) infer_pf_error_code(probe, uc_, image_, mem_);
+    ex.error_code = static_cast<uint32_t>(probe.error_code);
+  }
+  const Delivery d = deliver_exception(uc_, mem_, ex);
+  if (trace_ && trace_->boot && trace_->sink)
+    trace_->sink(fmt::format("vcpu {} exception at {:#x}: {}", index_, r, describe_chain(d)));
+  if (d.delivered) {
+    ++delivered_exceptions_;
+    return;  // the guest's handler runs next, as on hardware
+  }
+  FaultEvent f{index_, r, vector, ex.error_code.value_or(0), true,
+               fmt::format("{}exception {} at rip {:#x}: {}; {}", what.empty() ? "" : what + "; ",
+                           diag::vector_name(vector), r, describe_chain(d), d.why)};
+  if (vector == 14) {
     uint64_t cr2 = 0;
     uc_reg_read(uc_, UC_X86_REG_CR2, &cr2);
-    detail += fmt::format("; CR2 {:#x}; the error code is not available from Unicorn", cr2);
+    f.detail += fmt::format("; CR2 {:#x}", cr2);
   }
-  FaultEvent f{index_, r, static_cast<int>(intno), 0, false, std::move(detail)};
-  infer_pf_error_code(f, uc_, image_, mem_);
-  apply_idt_delivery(f, uc_, image_, mem_);
   stop_with(f);
 }
 
@@ -322,12 +367,15 @@ bool Vcpu::on_insn_invalid() {
     while (n && !read_gva(uc_, mem_, r, bytes, n, diag::Access::kExec)) --n;
     insn_invalid_detail_ = fmt::format("UC_ERR_INSN_INVALID: invalid opcode (#UD) at rip {:#x}, bytes {:02x}",
                                        r, fmt::join(bytes, bytes + n, " "));
-    return false;
+    // Delivered through the guest's IDT like every other exception.
+    raise_exception(6, insn_invalid_detail_);
+    ud_consumed_ = true;
+    return true;
   }
   // The bytes are read again at every hit, so code the guest rewrote is never taken for
   // a TDCALL (docs/engine-quirks.md).
   on_tdcall(r);
-  tdcall_done_ = true;
+  ud_consumed_ = true;
   return true;
 }
 

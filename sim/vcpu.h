@@ -6,6 +6,7 @@
 #include <unicorn/unicorn.h>
 
 #include <atomic>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <cstdint>
@@ -66,12 +67,27 @@ class Vcpu {
   // TDCALLs the engine stopped at without calling a hook, emulated by the slice loop
   // (docs/engine-quirks.md); a counter for the test that pins the quirk.
   uint64_t host_emulated_tdcalls() const { return host_emulated_tdcalls_; }
+  // Exceptions delivered through the guest's IDT (the guest's handler ran).
+  uint64_t delivered_exceptions() const { return delivered_exceptions_; }
 
   // Trace lines and stub coverage for the next runs (nullptr: off). With `insn` off the
   // per-instruction cost is one branch in the budget hook. `t` must outlive the runs.
   void set_trace(const TraceOptions* t);
   // Where this vCPU is now (for budget events): RIP, symbol, instruction.
   std::vector<std::string> describe_position() const;
+
+  // Runs a hook's handler; an exception is kept (the engine stopped) and rethrown by
+  // run_slice after uc_emu_start returns, never unwound through Unicorn's C frames.
+  template <class F>
+  void guarded(F&& f) noexcept {
+    if (hook_error_) return;  // already failing: do nothing more until the engine stops
+    try {
+      f();
+    } catch (...) {
+      hook_error_ = std::current_exception();
+      uc_emu_stop(uc_);
+    }
+  }
 
   // Unicorn callbacks (public only so the C trampolines in vcpu.cc can reach them).
   void on_code(uint64_t addr);
@@ -88,7 +104,12 @@ class Vcpu {
   void stop_with(const Event& e, std::optional<uint64_t> resume_rip = std::nullopt);
   void flush_code_if_requested();
   bool at_tdcall(uint64_t addr) const;
-  bool tdcall_done_ = false;
+  bool ud_consumed_ = false;
+  std::exception_ptr hook_error_;
+  uint64_t delivered_exceptions_ = 0;
+  // Delivers `vector` through the guest's IDT; a shutdown ends the vCPU with a
+  // FaultEvent whose detail starts with `what`.
+  void raise_exception(int vector, const std::string& what);
   bool stop_after_event_ = false;
   bool pause_requested_ = false, paused_ = false, event_pending_ = false;
   bool code_flush_pending_ = false;
@@ -100,7 +121,7 @@ class Vcpu {
   uint32_t index_;
   tdx::TdxModule& tdx_;
   const TdImage& image_;
-  const GuestMemory& mem_;
+  GuestMemory& mem_;
   std::unique_ptr<StubMonitor> stub_;  // CR checks, boot trace, coverage over the stub page
   const TraceOptions* trace_ = nullptr;
   bool trace_insn_ = false;

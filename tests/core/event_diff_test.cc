@@ -57,12 +57,37 @@ TEST(EventDiff, AssertLocationCompared) {
 
 TEST(EventDiff, OutcomeDifferenceWithoutUcallDifference) {
   std::vector<Event> a{uc(0, abi::kUcallSync, 1), BudgetExceededEvent{}};
-  std::vector<Event> b{uc(0, abi::kUcallSync, 1), HaltEvent{0, 0}};
+  std::vector<Event> b{uc(0, abi::kUcallSync, 1)};  // ended without DONE
   auto d = first_divergence(a, b, 1);
   ASSERT_TRUE(d.has_value());
   EXPECT_FALSE(d->vcpu.has_value());
   EXPECT_EQ(d->left, "BUDGET");
   EXPECT_EQ(d->right, "FAULT");
+}
+
+FaultEvent fault(int vector, uint64_t rip, uint64_t ec, bool triple) {
+  return FaultEvent{0, rip, vector, ec, triple, "detail differs freely", {"explanations too"}};
+}
+
+TEST(EventDiff, TwoDifferentFaultsDoNotAgree) {
+  std::vector<Event> a{uc(0, abi::kUcallSync, 1), fault(14, 0x1000, 2, false)};
+  std::vector<Event> b{uc(0, abi::kUcallSync, 1), fault(13, 0x1000, 0, false)};
+  auto d = first_divergence(a, b, 1);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->vcpu, 0u);
+  EXPECT_NE(d->left.find("exception 14"), std::string::npos) << d->left;
+  std::vector<Event> c{uc(0, abi::kUcallSync, 1), fault(14, 0x2000, 2, false)};
+  EXPECT_TRUE(first_divergence(a, c, 1).has_value()) << "same vector at another RIP";
+  std::vector<Event> e{uc(0, abi::kUcallSync, 1), fault(14, 0x1000, 0, false)};
+  EXPECT_TRUE(first_divergence(a, e, 1).has_value()) << "same vector, other error code";
+}
+
+TEST(EventDiff, TripleFaultsAgreeWhenOneSideCannotNameTheVector) {
+  std::vector<Event> a{fault(14, 0x1000, 2, true)};
+  std::vector<Event> b{fault(-1, 0x1000, 0, true)};  // KVM_EXIT_SHUTDOWN: no vector
+  EXPECT_FALSE(first_divergence(a, b, 1).has_value());
+  std::vector<Event> c{fault(14, 0x1000, 2, false)};
+  EXPECT_TRUE(first_divergence(a, c, 1).has_value()) << "a triple fault is not a delivered fault";
 }
 
 }  // namespace

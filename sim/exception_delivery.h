@@ -1,0 +1,38 @@
+// Delivering an exception through the guest's IDT, as the CPU does and Unicorn does not
+// (its interrupt hook hands the exception to the host instead): gate lookup, the
+// 32- or 64-bit interrupt frame with the error code, IST stacks, and the nesting rules
+// of SDM vol. 3 §6.15 (table 6-5): a fault while delivering a contributory exception or a
+// #PF becomes #DF, a fault while delivering #DF shuts the vCPU down (triple fault).
+// Unicorn + guest memory only; the caller turns a shutdown into a FaultEvent.
+#pragma once
+#include <unicorn/unicorn.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/guest_memory.h"
+
+namespace tdsim::sim {
+
+struct RaisedException {
+  int vector = 0;
+  std::optional<uint32_t> error_code;  // for the vectors that push one
+};
+
+struct Delivery {
+  bool delivered = false;               // the vCPU now runs the handler
+  std::vector<RaisedException> chain;   // the original exception first, then each nested one
+  std::string why;                      // why the last delivery in the chain failed
+};
+
+// Delivers `first` (raised at the instruction RIP points to) through the IDT of `uc`,
+// with nested exceptions as the CPU would raise them. On success the registers (RIP,
+// RSP, CS, RFLAGS) and the stack are those of the handler's first instruction.
+Delivery deliver_exception(uc_engine* uc, GuestMemory& mem, RaisedException first);
+
+// "#GP(0x0) -> #DF(0x0) -> shutdown" style summary.
+std::string describe_chain(const Delivery& d);
+
+}  // namespace tdsim::sim
