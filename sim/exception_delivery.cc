@@ -4,6 +4,7 @@
 
 #include "diag/x86_decode.h"
 #include "engine.h"
+#include "uc_error.h"
 #include "guest_virtual.h"
 
 namespace tdsim::sim {
@@ -34,10 +35,12 @@ uint64_t reg(uc_engine* uc, int id) {
   return v;
 }
 
-// One failure while delivering: the exception the CPU raises instead.
+// One failure while delivering: the exception the CPU raises instead (or, with
+// not_modelled, a delivery the engine cannot carry out).
 struct Failure {
   RaisedException raised;
   std::string why;
+  bool not_modelled = false;
 };
 
 // An IDT error code: the gate's index, the IDT bit, EXT (the event came from outside
@@ -76,12 +79,19 @@ class Deliverer {
                                  ia32e ? 64 : 32)};
     if (!present) return Failure{{kNp, idt_error(e.vector)}, fmt::format("IDT gate {} is not present", e.vector)};
     const uint16_t selector = static_cast<uint16_t>(gate[0] >> 16);
+    const uint64_t cs = reg(uc_, UC_X86_REG_CS);
+    if (selector != cs)
+      return Failure{{e.vector, e.error_code},
+                     fmt::format("gate {} switches CS from {:#x} to {:#x}, which this engine cannot load (it keeps "
+                                 "the old code-segment cache)",
+                                 e.vector, cs, selector),
+                     true};
     uint64_t target = (gate[0] & 0xffff) | ((gate[0] >> 32) & 0xffff0000ull);
     if (ia32e) target |= gate[1] << 32;
 
     const uint64_t rip = reg(uc_, UC_X86_REG_RIP), rsp = reg(uc_, UC_X86_REG_RSP);
     const uint64_t rflags = reg(uc_, UC_X86_REG_RFLAGS);
-    const uint64_t cs = reg(uc_, UC_X86_REG_CS), ss = reg(uc_, UC_X86_REG_SS);
+    const uint64_t ss = reg(uc_, UC_X86_REG_SS);
     std::vector<uint64_t> frame;  // pushed in this order
     uint64_t sp;
     unsigned width;
@@ -111,11 +121,9 @@ class Deliverer {
     }
     uint64_t new_flags = rflags & ~(kRflagsTf | kRflagsNt | kRflagsRf | kRflagsVm);
     if (type == 0xe) new_flags &= ~kRflagsIf;  // interrupt gate; a trap gate keeps IF
-    const uint64_t new_cs = selector;
-    uc_reg_write(uc_, UC_X86_REG_RSP, &sp);
-    uc_reg_write(uc_, UC_X86_REG_RFLAGS, &new_flags);
-    if (new_cs != cs) uc_reg_write(uc_, UC_X86_REG_CS, &new_cs);
-    uc_reg_write(uc_, UC_X86_REG_RIP, &target);
+    uc_check(uc_reg_write(uc_, UC_X86_REG_RSP, &sp), "uc_reg_write(RSP) delivering an exception");
+    uc_check(uc_reg_write(uc_, UC_X86_REG_RFLAGS, &new_flags), "uc_reg_write(RFLAGS) delivering an exception");
+    uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &target), "uc_reg_write(RIP) delivering an exception");
     return std::nullopt;
   }
 
@@ -143,6 +151,10 @@ Delivery deliver_exception(uc_engine* uc, GuestMemory& mem, RaisedException firs
       return d;
     }
     d.why = f->why;
+    if (f->not_modelled) {
+      d.not_modelled = true;
+      return d;
+    }
     const Class a = class_of(current.vector), b = class_of(f->raised.vector);
     if (a == Class::kDoubleFault) return d;  // a fault while delivering #DF: shutdown
     RaisedException next = f->raised;
@@ -163,7 +175,10 @@ std::string describe_chain(const Delivery& d) {
     s += diag::vector_name(e.vector);
     if (e.error_code) s += fmt::format("({:#x})", *e.error_code);
   }
-  if (!d.delivered) s += " -> shutdown (triple fault)";
+  if (d.not_modelled)
+    s += " (not delivered)";
+  else if (!d.delivered)
+    s += " -> shutdown (triple fault)";
   return s;
 }
 

@@ -23,6 +23,10 @@ struct RaisedException {
 
 struct Delivery {
   bool delivered = false;               // the vCPU now runs the handler
+  // The gate needs what the engine cannot do (a CS other than the current one: Unicorn's
+  // 64-bit engine keeps the old code-segment cache on a CS write, docs/engine-quirks.md).
+  // The vCPU stops at the first exception instead of running the handler wrongly.
+  bool not_modelled = false;
   std::vector<RaisedException> chain;   // the original exception first, then each nested one
   std::string why;                      // why the last delivery in the chain failed
 };

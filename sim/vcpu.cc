@@ -49,6 +49,15 @@ int cpuid_cb(uc_engine*, void* self) {
   v->guarded([&] { handled = v->on_cpuid(); });
   return handled ? 1 : 0;
 }
+uint32_t in_cb(uc_engine*, uint32_t port, int size, void* self) {
+  auto* v = static_cast<Vcpu*>(self);
+  v->guarded([&] { v->on_port_io(false, port, size, 0); });
+  return ~0u;  // never seen: the vCPU stops at this instruction
+}
+void out_cb(uc_engine*, uint32_t port, int size, uint32_t value, void* self) {
+  auto* v = static_cast<Vcpu*>(self);
+  v->guarded([&] { v->on_port_io(true, port, size, value); });
+}
 bool mem_invalid_cb(uc_engine*, uc_mem_type type, uint64_t addr, int size, int64_t, void* self) {
   auto* v = static_cast<Vcpu*>(self);
   v->guarded([&] { v->on_mem_invalid(type, addr, size); });
@@ -106,6 +115,12 @@ Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, tdx::TdxModul
     uc_check(uc_hook_add(uc_, &h, UC_HOOK_INSN, reinterpret_cast<void*>(cpuid_cb), this, 1, 0,
                          UC_X86_INS_CPUID),
              "uc_hook_add(UC_HOOK_INSN, UC_X86_INS_CPUID)");
+    // Port I/O has no device behind it in a TD (it is a #VE there): like the KVM
+    // backend's KVM_EXIT_IO, it ends the vCPU instead of silently doing nothing.
+    uc_check(uc_hook_add(uc_, &h, UC_HOOK_INSN, reinterpret_cast<void*>(in_cb), this, 1, 0, UC_X86_INS_IN),
+             "uc_hook_add(UC_HOOK_INSN, UC_X86_INS_IN)");
+    uc_check(uc_hook_add(uc_, &h, UC_HOOK_INSN, reinterpret_cast<void*>(out_cb), this, 1, 0, UC_X86_INS_OUT),
+             "uc_hook_add(UC_HOOK_INSN, UC_X86_INS_OUT)");
     // The stub's CR writes get the checks Unicorn skips (stub_cr_checks.h). Ranged over
     // the stub page only: the stub runs once per boot, code elsewhere pays nothing.
     stub_ = std::make_unique<StubMonitor>(uc_, index, image, mem);
@@ -348,7 +363,7 @@ void Vcpu::raise_exception(int vector, const std::string& what) {
     ++delivered_exceptions_;
     return;  // the guest's handler runs next, as on hardware
   }
-  FaultEvent f{index_, r, vector, ex.error_code.value_or(0), true,
+  FaultEvent f{index_, r, vector, ex.error_code.value_or(0), !d.not_modelled,
                fmt::format("{}exception {} at rip {:#x}: {}; {}", what.empty() ? "" : what + "; ",
                            diag::vector_name(vector), r, describe_chain(d), d.why)};
   if (vector == 14) {
@@ -357,6 +372,13 @@ void Vcpu::raise_exception(int vector, const std::string& what) {
     f.detail += fmt::format("; CR2 {:#x}", cr2);
   }
   stop_with(f);
+}
+
+void Vcpu::on_port_io(bool out, uint32_t port, int size, uint32_t value) {
+  if (stopped_ || exhausted_) return;
+  std::string what = fmt::format("unexpected port I/O: {} port {:#x}, size {}", out ? "OUT" : "IN", port, size);
+  if (out) what += fmt::format(", value {:#x}", mask_to_access_size(value, static_cast<uint64_t>(size)));
+  stop_with(FaultEvent{index_, rip(), -1, 0, false, std::move(what)});
 }
 
 bool Vcpu::on_insn_invalid() {

@@ -92,6 +92,7 @@ class Vcpu {
   // Unicorn callbacks (public only so the C trampolines in vcpu.cc can reach them).
   void on_code(uint64_t addr);
   bool on_insn_invalid();
+  void on_port_io(bool out, uint32_t port, int size, uint32_t value);
   void on_interrupt(uint32_t intno);
   void on_tdcall(uint64_t addr);
   bool on_cpuid();

@@ -35,7 +35,9 @@ std::vector<std::string> Vcpu::describe_position() const {
 void Vcpu::on_stub_code(uint64_t addr) {
   // A budget stop at this address leaves the instruction to the next slice.
   if (stopped_ || exhausted_) return;
-  if (auto fault = stub_->before(addr)) stop_with(*fault);
+  // The #GP the CPU would raise for this CR write goes through the guest's IDT like any
+  // other exception (in the stub's 32-bit phase that usually ends in a shutdown).
+  if (auto fault = stub_->before(addr)) raise_exception(fault->vector, fault->detail);
 }
 
 void Vcpu::on_guest_entry(uint64_t addr) {
