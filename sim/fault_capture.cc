@@ -57,7 +57,7 @@ diag::CpuState capture_cpu_state(uc_engine* uc, const TdImage& image, const Gues
   s.cr4 = reg(uc, UC_X86_REG_CR4);
   uc_x86_msr efer{0xc0000080u, 0};
   uc_reg_read(uc, UC_X86_REG_MSR, &efer);
-  s.efer = efer.value | (abi::kTdInitEfer & ~abi::kEferLme);  // SCE, NXE: see header
+  s.efer = efer.value;  // Unicorn 2.1 holds SCE and NXE like a TD
   s.gdtr = dtr(uc, UC_X86_REG_GDTR);
   s.idtr = dtr(uc, UC_X86_REG_IDTR);
   s.cs = segment(uc, UC_X86_REG_CS, abi::kTdInitCodeAr, s, image, mem);

@@ -17,10 +17,9 @@
 
 namespace tdsim::sim {
 
-// Registers, control registers, descriptor tables and all GPRs. EFER is presented as a
-// TD has it (SCE and NXE forced on: Unicorn lacks those CPUID bits, reset_state.h), and
-// segment attributes come from the GDT entry of each selector (Unicorn exposes only
-// selectors; selector 0 means the TD reset descriptor cache, tdx-facts §3).
+// Registers, control registers, descriptor tables and all GPRs, as the engine holds
+// them; segment attributes come from the GDT entry of each selector (Unicorn exposes
+// only selectors; selector 0 means the TD reset descriptor cache, docs/td-initial-state.md).
 diag::CpuState capture_cpu_state(uc_engine* uc, const TdImage& image, const GuestMemory& mem);
 
 // 32- or 64-bit decoding for the code at RIP, from EFER.LMA and CS.L.
