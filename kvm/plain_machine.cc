@@ -3,6 +3,8 @@
 #include <linux/kvm.h>
 
 #include "core/shared_bit_fold.h"
+#include "diag/guest_view.h"
+#include "tdsim/abi/tdx.h"
 #include "exit_events.h"
 #include "fault_capture.h"
 #include "kvm_sys.h"
@@ -18,6 +20,24 @@ uint64_t current_rip(const KvmVcpu& vcpu) {
   kvm_regs regs{};
   checked_ioctl(vcpu.fd(), KVM_GET_REGS, &regs, "KVM_GET_REGS");
   return regs.rip;
+}
+
+// KVM reports RIP after an IN/OUT; events name the instruction itself, as Unicorn's do.
+// The encodings that reach KVM_EXIT_IO: E4-E7 ib (2 bytes), EC-EF (1), 6C-6F (string
+// forms, 1), each with an optional 66 (operand size) or F3 (REP) prefix.
+uint64_t io_instruction_rip(const KvmVcpu& vcpu, const TdImage& image, const GuestMemory& mem, uint64_t after,
+                            const kvm_run& run) {
+  const diag::CpuState s = read_cpu_state(vcpu.fd());
+  const diag::LinearView view{(s.cr0 & abi::kCr0Pg) != 0, s.cr3, s.cr0};
+  uint8_t b[3] = {};
+  if (after < 3 || !diag::read_linear(mem, image, view, after - 3, b, 3)) return after;
+  auto prefixed = [&](int opcode_at) {  // opcode at b[opcode_at]: include one prefix byte
+    return opcode_at > 0 && (b[opcode_at - 1] == 0x66 || b[opcode_at - 1] == 0xf3) ? 1 : 0;
+  };
+  const uint8_t last = b[2];
+  if ((last >= 0xec && last <= 0xef) || (last >= 0x6c && last <= 0x6f)) return after - 1 - prefixed(2);
+  if (b[1] >= 0xe4 && b[1] <= 0xe7 && last == (run.io.port & 0xff)) return after - 2 - prefixed(1);
+  return after;
 }
 
 }  // namespace
@@ -60,7 +80,8 @@ bool PlainMachine::handle_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit_r
     case KVM_EXIT_IO:
       // No port devices exist in a TD (port I/O would be a #VE there): stop rather than
       // pretend the access did something.
-      emit(FaultEvent{index, current_rip(vcpu), -1, 0, false, "unexpected port I/O: " + describe_exit(run)});
+      emit(FaultEvent{index, io_instruction_rip(vcpu, image_, mem_, current_rip(vcpu), run), -1, 0, false,
+                      "unexpected port I/O: " + describe_exit(run)});
       return false;
     case KVM_EXIT_SHUTDOWN:
       emit(FaultEvent{index, current_rip(vcpu), -1, 0, true, "triple fault (KVM_EXIT_SHUTDOWN)"});

@@ -69,6 +69,17 @@ TEST_P(EngineAgreement, TdcallSiteOverwrittenWithNopsIsNoLongerATdcall) {
   EXPECT_TRUE(std::holds_alternative<HaltEvent>(ev[1])) << dump(ev);
 }
 
+// No port devices exist in a TD: both backends end the vCPU at the OUT, naming it.
+TEST_P(EngineAgreement, PortIoEndsTheVcpuAtTheInstruction) {
+  const auto ev = run(make_boot_image(port_out64()));
+  ASSERT_EQ(ev.size(), 1u) << dump(ev);
+  const auto* f = std::get_if<FaultEvent>(&ev[0]);
+  ASSERT_NE(f, nullptr) << dump(ev);
+  EXPECT_EQ(f->rip, kCode + 3) << dump(ev);
+  EXPECT_NE(f->detail.find("unexpected port I/O"), std::string::npos) << dump(ev);
+  EXPECT_NE(f->detail.find("0x80"), std::string::npos) << dump(ev);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, EngineAgreement, ::testing::Values(Engine::kUnicorn, Engine::kKvm),
                          [](const auto& info) { return name_of(info.param); });
 

@@ -277,6 +277,13 @@ boot32_long:
   hlt
   BLOB_END smc_tdcall64
 
+  BLOB_BEGIN port_out64
+  nop
+  mov $0x5a, %al
+  out %al, $0x80
+  hlt
+  BLOB_END port_out64
+
   BLOB_BEGIN hlt64
   nop
   hlt
@@ -361,6 +368,7 @@ TDSIM_BLOB(ud2_64, ud2_64)
 TDSIM_BLOB(unmapped64, unmapped64)
 TDSIM_BLOB(page_fault64, page_fault64)
 TDSIM_BLOB(hlt64, hlt64)
+TDSIM_BLOB(port_out64, port_out64)
 TDSIM_BLOB(alias_write64, alias_write64)
 TDSIM_BLOB(smc_tdcall64, smc_tdcall64)
 TDSIM_BLOB(cpuid21_64, cpuid21_64)
