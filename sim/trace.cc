@@ -4,6 +4,7 @@
 
 #include "tdsim/abi/td_boot.h"
 #include "tdsim/abi/tdx.h"
+#include "tdx/tdx_module.h"
 
 namespace tdsim::sim {
 
@@ -21,22 +22,7 @@ const char* tdcall_leaf_name(uint64_t leaf) {
   return "unknown leaf";
 }
 
-const char* vmcall_subfn_name(uint64_t subfn) {
-  switch (subfn) {
-    case abi::kVmcallCpuid: return "Instruction.CPUID";
-    case abi::kVmcallHlt: return "Instruction.HLT";
-    case abi::kVmcallIo: return "Instruction.IO";
-    case abi::kVmcallRdmsr: return "Instruction.RDMSR";
-    case abi::kVmcallWrmsr: return "Instruction.WRMSR";
-    case abi::kVmcallRequestMmio: return "#VE.RequestMMIO";
-    case abi::kVmcallGetTdVmCallInfo: return "GetTdVmCallInfo";
-    case abi::kVmcallMapGpa: return "MapGPA";
-    case abi::kVmcallGetQuote: return "GetQuote";
-    case abi::kVmcallReportFatalError: return "ReportFatalError";
-    case abi::kVmcallSetupEventNotifyInterrupt: return "SetupEventNotifyInterrupt";
-  }
-  return "unknown sub-function";
-}
+const char* vmcall_subfn_name(uint64_t subfn) { return tdx::TdxModule::subfn_name(subfn); }
 
 std::string format_tdcall(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in,
                           const ucall::TdcallRegs& out, const std::optional<Event>& event) {

@@ -106,21 +106,22 @@ TdcallResult TdxModule::vmcall(uint32_t vcpu, uint64_t rip, const TdcallRegs& in
     return out;
   }
 
-  std::string reason;
-  VmcallReply reply;
+  SubfnResult r;
   std::optional<VmcallReply> hooked;
   if (cfg_.hooks.vmcall) hooked = cfg_.hooks.vmcall(req);
   if (hooked) {
-    reply = *hooked;
-    reason = fmt::format("host hook answered TDG.VP.VMCALL sub-function {:#x} with status {:#x}",
-                         v.r11, reply.r10);
+    r.reply = *hooked;
+    r.why = fmt::format("host hook answered TDG.VP.VMCALL sub-function {:#x} with status {:#x}", v.r11,
+                        r.reply.r10);
   } else {
-    reply = kvm_subfn(req, out.event, out.stop, reason);
+    r = kvm_subfn(req);
   }
-  if (out.stop) return out;  // the vCPU never resumes: registers no longer matter
-  apply_vmcall_reply(out.regs, reply);
-  if (reply.r10 != abi::kVmcallSuccess && !out.event)
-    out.event = TdcallRejectedEvent{vcpu, rip, 0, v.r11, reply.r10, reason};
+  out.event = std::move(r.event);
+  out.stop = r.stop;
+  if (out.stop) return out;  // the vCPU stops: registers are those of the call (resume: after it)
+  apply_vmcall_reply(out.regs, r.reply);
+  if (r.reply.r10 != abi::kVmcallSuccess && !out.event)
+    out.event = TdcallRejectedEvent{vcpu, rip, 0, v.r11, r.reply.r10, r.why};
   return out;
 }
 

@@ -8,6 +8,8 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "bootstub/measure/mrtd.h"
 #include "core/event.h"
@@ -23,6 +25,15 @@ namespace tdsim::tdx {
 // or a userspace opt-in; every other number is -KVM_ENOSYS for our guests.
 inline constexpr uint64_t kKvmHcVapicPollIrq = 1;
 inline constexpr uint64_t kKvmEnosys = static_cast<uint64_t>(-1000);
+
+// What KVM's handling of one TDG.VP.VMCALL sub-function decided: the VMM's reply, the
+// event the host sees (if any), whether the vCPU stops, and why the call was refused.
+struct SubfnResult {
+  VmcallReply reply;
+  std::optional<Event> event;
+  bool stop = false;
+  std::string why;  // for a reply whose status is not SUCCESS
+};
 
 struct TdcallResult {
   ucall::TdcallRegs regs;      // the guest's registers after the TDCALL
@@ -41,6 +52,19 @@ class TdxModule {
   // is TDX_OPERAND_INVALID on RAX. Rejections produce a TdcallRejectedEvent and never
   // stop the vCPU; HLT and ReportFatalError do.
   TdcallResult tdcall(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
+
+  // The standard TDG.VP.VMCALL sub-functions KVM handles, one handler each: adding one
+  // is its ABI number (include/tdsim/abi/tdx.h) plus one entry and handler in
+  // tdx/vmcall_subfns.cc. Every backend that feeds this module gets it.
+  struct Subfn {
+    uint64_t id;       // R11
+    const char* name;  // as the GHCI names it
+    SubfnResult (TdxModule::*handle)(const VmcallRequest&);
+  };
+  static const std::vector<Subfn>& subfns();
+  static const Subfn* find_subfn(uint64_t id);
+  // The GHCI name of a TDG.VP.VMCALL sub-function ("MapGPA"), or "unknown sub-function".
+  static const char* subfn_name(uint64_t r11);
 
   // The CPUID instruction: leaves the TDX module virtualises itself (0x21), else
   // nullopt (the engine answers).
@@ -66,9 +90,20 @@ class TdxModule {
   TdcallResult veinfo_get(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in) const;
   TdcallResult page_accept(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in) const;
   TdcallResult vmcall(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
-  // One KVM-handled sub-function (sim/vmcall_subfns.cc); `view` is the VMM's view.
-  VmcallReply kvm_subfn(const VmcallRequest& req, std::optional<Event>& event, bool& stop,
-                        std::string& reject_reason);
+  // KVM's handling of the standard sub-functions (tdx/vmcall_subfns.cc): one handler
+  // each, found by R11 in subfns(); `req` is the VMM's view.
+  SubfnResult kvm_subfn(const VmcallRequest& req);
+  SubfnResult subfn_cpuid(const VmcallRequest& req);
+  SubfnResult subfn_hlt(const VmcallRequest& req);
+  SubfnResult subfn_io(const VmcallRequest& req);
+  SubfnResult subfn_rdmsr(const VmcallRequest& req);
+  SubfnResult subfn_wrmsr(const VmcallRequest& req);
+  SubfnResult subfn_request_mmio(const VmcallRequest& req);
+  SubfnResult subfn_get_td_vmcall_info(const VmcallRequest& req);
+  SubfnResult subfn_map_gpa(const VmcallRequest& req);
+  SubfnResult subfn_get_quote(const VmcallRequest& req);
+  SubfnResult subfn_report_fatal_error(const VmcallRequest& req);
+  SubfnResult subfn_setup_event_notify_interrupt(const VmcallRequest& req);
   // A private GPA operand of a module leaf: nullopt if fine, else the status to return.
   std::optional<uint64_t> check_private_gpa(uint64_t gpa, uint64_t size, uint64_t align,
                                             uint64_t operand_id, std::string& why) const;
