@@ -12,7 +12,8 @@ struct TdxOpcode {
   uint8_t last;  // after 66 0F 01
   const char* mnemonic;
 };
-// Capstone 4.0.2 cannot decode these (engine-notes §6); all are 66 0F 01 xx, length 4.
+// Capstone 4.0.2 cannot decode these (docs/engine-quirks.md, "Capstone and the TDX
+// opcodes"); all are 66 0F 01 xx, length 4.
 constexpr TdxOpcode kTdxTable[] = {
     {0xcc, "tdcall"}, {0xcd, "seamret"}, {0xce, "seamops"}, {0xcf, "seamcall"}};
 

@@ -72,7 +72,8 @@ void td_initial_sregs(kvm_sregs& s) {
   s.cr3 = 0;
   s.cr4 = abi::kTdInitCr4;
   // EFER.LME preset (0x901): the TD starts this way, so a stub written for the TD never
-  // writes EFER — and here it could not, since the guest has no CPUID.LM (engine-notes §5).
+  // writes EFER — and here it could not, since the guest has no CPUID.LM
+  // (docs/engine-quirks.md, "This host's KVM").
   s.efer = abi::kTdInitEfer;
   std::memset(s.interrupt_bitmap, 0, sizeof s.interrupt_bitmap);
 }

@@ -1,6 +1,7 @@
 // Puts a plain KVM vCPU into the architectural initial state of a TD vCPU (TDH.VP.INIT
-// + TD VMCS init, tdx-facts §3): flat 32-bit protected mode, paging off, RIP 0xfffffff0,
-// EFER 0x901. Used only by the plain backend: a real TD's state is set by the TDX module.
+// + TD VMCS init; docs/tdx-abi.md, "TD initial vCPU state"): flat 32-bit protected mode,
+// paging off, RIP 0xfffffff0, EFER 0x901. Used only by the plain backend: a real TD's
+// state is set by the TDX module.
 #pragma once
 #include <linux/kvm.h>
 

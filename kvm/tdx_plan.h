@@ -1,6 +1,6 @@
 // The KVM TDX launch sequence for a TdImage as data: an ordered list of ioctl steps,
-// computed by a pure function (no /dev/kvm), so the ordering rules of tdx-facts §7.11
-// are unit-tested here and the TDX backend only executes the list.
+// computed by a pure function (no /dev/kvm), so the ordering rules of docs/tdx-abi.md,
+// "Launch ordering rules" are unit-tested here and the TDX backend only executes the list.
 // Depends on core/ (TdImage, launch_order) and tdx_uapi.h; performs no system calls.
 #pragma once
 #include <cstdint>

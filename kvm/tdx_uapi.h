@@ -1,6 +1,6 @@
-// Our own copy of the KVM TDX / guest_memfd / memory-attributes uAPI (Linux 6.16+,
-// tdx-facts §5): Debian's linux-libc-dev may predate it. Every size, offset and ioctl
-// number is pinned with static_assert against the values the kernel uses.
+// Our own copy of the KVM TDX / guest_memfd / memory-attributes uAPI (Linux 6.16+;
+// docs/tdx-abi.md, "KVM TDX uAPI"): Debian's linux-libc-dev may predate it. Every size,
+// offset and ioctl number is pinned with static_assert against the values the kernel uses.
 // Depends only on <linux/kvm.h> (for struct kvm_run and the _IO* macros).
 #pragma once
 #include <linux/ioctl.h>

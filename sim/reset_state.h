@@ -1,6 +1,7 @@
 // Puts a UC_MODE_64 Unicorn engine into the architectural initial state of a TD vCPU
-// (TDH.VP.INIT + TD VMCS init; tdx-facts §3): flat 32-bit protected mode, paging off,
-// RIP 0xfffffff0, EFER 0x901. Unicorn-only; knows TdImage, not the rest of the simulator.
+// (TDH.VP.INIT + TD VMCS init; docs/tdx-abi.md, "TD initial vCPU state"): flat 32-bit
+// protected mode, paging off, RIP 0xfffffff0, EFER 0x901. Unicorn-only; knows TdImage,
+// not the rest of the simulator.
 #pragma once
 #include <unicorn/unicorn.h>
 
@@ -22,7 +23,8 @@ inline constexpr uint64_t kUnicornCpuid1Eax = 0x663;
 // and the stub cannot reach long mode. Why not MODE_64 as-is: it starts in 64-bit mode.
 // So a throwaway UC_MODE_32 engine loads flat 32-bit segment caches from a scratch GDT,
 // and its saved CPU context (which carries hflags, segments, CRs, EFER but not the CPUID
-// feature words) is restored into `uc` (engine-notes §1, "context transplant").
+// feature words) is restored into `uc` (docs/engine-quirks.md, "32-bit reset state in a
+// 64-bit engine").
 //
 // Engine differences, documented rather than hidden:
 //  - CR0 reads back 0x31: Unicorn forces CR0.ET (bit 4).

@@ -1,6 +1,7 @@
 // Deterministic round-robin of vCPUs on one thread, in fixed instruction slices.
 // One thread because LOCK-prefixed instructions are not atomic across Unicorn engines
-// (engine-notes §4); fixed slices so the same image gives the same event order.
+// (docs/engine-quirks.md, "One thread for all vCPUs"); fixed slices so the same image
+// gives the same event order.
 // Knows Vcpu and Watchdog; not the backend or the image layout.
 #pragma once
 #include <cstdint>

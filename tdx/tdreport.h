@@ -1,5 +1,6 @@
-// The 1024-byte TDREPORT_STRUCT the simulated TDG.MR.REPORT writes (tdx-facts 6.3) and
-// the RTMR extend rule. Pure functions over bytes: no engine, no guest memory.
+// The 1024-byte TDREPORT_STRUCT the simulated TDG.MR.REPORT writes (docs/tdx-abi.md,
+// "TDREPORT layout") and the RTMR extend rule (docs/tdx-abi.md, "TDCALL leaves").
+// Pure functions over bytes: no engine, no guest memory.
 // The MAC is not a MAC: no key exists outside a real CPU (docs/tdx-module-standin.md).
 #pragma once
 #include <array>

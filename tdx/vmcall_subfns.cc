@@ -1,5 +1,6 @@
 // KVM's side of the standard TDG.VP.VMCALL sub-functions (Linux arch/x86/kvm/vmx/tdx.c,
-// tdx-facts 4.5): what status and outputs the guest gets, and what userspace sees.
+// docs/tdx-abi.md, "TDG.VP.VMCALL calling convention"): what status and outputs the guest
+// gets, and what userspace sees.
 // Userspace exits are completed by the simulated VMM (defaults in TdxConfig, device
 // answers from HostHooks) and reported as events. One handler per sub-function, listed
 // in the table at the end: a new sub-function is its ABI number plus one entry here.

@@ -1,5 +1,6 @@
 // MRTD: the TD build-time measurement, predicted from a TdImage. One running SHA-384 over
-// the TDH.MEM.PAGE.ADD / TDH.MR.EXTEND records the TDX module hashes (tdx-facts.md 6.1).
+// the TDH.MEM.PAGE.ADD / TDH.MR.EXTEND records the TDX module hashes (docs/tdx-abi.md,
+// "MRTD accumulation").
 // Depends on core (TdImage, launch_order) and OpenSSL only; knows no backend, and must not:
 // the KVM launch plan walks the same launch_page_order(), so both agree by construction.
 #pragma once

@@ -1,5 +1,6 @@
-// Boot state as the guest sees it after the stub (tdx-facts 1.4, 3): control registers
-// equal the boot parameters, long mode, flat CS, IF clear, ABI stack alignment.
+// Boot state as the guest sees it after the stub (docs/tdx-abi.md, "Boot code and host
+// values" and "TD initial vCPU state"): control registers equal the boot parameters,
+// long mode, flat CS, IF clear, ABI stack alignment.
 // Runs on every backend: none of it needs a TDCALL.
 #include "checks.h"
 #include "tdsim/abi/td_boot.h"

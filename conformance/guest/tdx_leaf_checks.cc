@@ -1,5 +1,6 @@
 // TDCALL leaves the TDX module answers itself, checked from inside the TD against the
-// boot parameters and the host's MRTD prediction (tdx-facts 4.1-4.4, 6). TDX-only.
+// boot parameters and the host's MRTD prediction (docs/tdx-abi.md, "TDCALL leaves",
+// "MRTD accumulation", "TDREPORT layout"). TDX-only.
 #include "checks.h"
 #include "conformance/conformance_abi.h"
 

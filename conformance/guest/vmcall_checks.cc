@@ -1,6 +1,7 @@
 // Every TDG.VP.VMCALL sub-function's round trip and its GHCI/KVM error cases, from
-// inside the TD (tdx-facts 4.5, 5.5). MMIO writes and reads also run in a plain VM
-// (as ordinary MOVs); everything else is TDX-only.
+// inside the TD (docs/tdx-abi.md, "TDG.VP.VMCALL calling convention" and "KVM's handling
+// of TDG.VP.VMCALL<MMIO>"). MMIO writes and reads also run in a plain VM (as ordinary
+// MOVs); everything else is TDX-only.
 #include "checks.h"
 #include "conformance/conformance_abi.h"
 

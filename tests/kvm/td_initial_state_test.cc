@@ -1,5 +1,5 @@
 // The register and segment values the plain backend loads are the TD initial state of
-// tdx-facts §3 (pure: no /dev/kvm needed).
+// docs/tdx-abi.md, "TD initial vCPU state" (pure: no /dev/kvm needed).
 #include <gtest/gtest.h>
 
 #include "kvm/td_initial_state.h"

@@ -1,5 +1,6 @@
-// The KVM TDX launch plan obeys the ordering rules of tdx-facts §7.11 and adds exactly
-// the private pages, in core launch order, with the right MEASURE flags. Pure: no KVM.
+// The KVM TDX launch plan obeys the ordering rules of docs/tdx-abi.md, "Launch ordering
+// rules", and adds exactly the private pages, in core launch order, with the right
+// MEASURE flags. Pure: no KVM.
 #include <gtest/gtest.h>
 #include <linux/ioctl.h>
 

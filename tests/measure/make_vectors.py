@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Known-answer MRTD vectors for tests/measure/, computed independently of the C++ code.
 
-Written from tdx-facts.md section 6.1 only (TDX module tdh_mem_page_add.c /
+Written from docs/tdx-abi.md, "MRTD accumulation", only (TDX module tdh_mem_page_add.c /
 tdh_mr_extend.c): MRTD is ONE running SHA-384 over
   TDH.MEM.PAGE.ADD: 128 bytes  = "MEM.PAGE.ADD" @0, zeros, GPA u64 LE @16, zeros to 128
   TDH.MR.EXTEND:    128 bytes  = "MR.EXTEND" @0, zeros, chunk GPA u64 LE @16, zeros to 128

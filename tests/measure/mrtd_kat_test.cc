@@ -1,5 +1,6 @@
 // Known-answer MRTDs. The expected digests were computed by make_vectors.py (Python
-// hashlib, written from tdx-facts.md 6.1 without looking at the C++), not by this code.
+// hashlib, written from the rules in docs/tdx-abi.md, "MRTD accumulation", without
+// looking at the C++), not by this code.
 #include <gtest/gtest.h>
 
 #include <array>

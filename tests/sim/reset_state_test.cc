@@ -1,4 +1,5 @@
-// The state the code at 0xfffffff0 sees must be the TD initial state (tdx-facts §3).
+// The state the code at 0xfffffff0 sees must be the TD initial state (docs/tdx-abi.md,
+// "TD initial vCPU state").
 #include <gtest/gtest.h>
 
 #include <cstring>

@@ -1,6 +1,7 @@
 // TDX guest-host ABI: TDCALL leaves, TDG.VP.VMCALL sub-functions, status codes and the
-// architectural initial vCPU state (Intel TDX module ABI, GHCI; see docs/ and
-// tdx-facts). Freestanding: shared by the guest runtime, the simulator and the KVM backend.
+// architectural initial vCPU state (Intel TDX module ABI, GHCI; restated in
+// docs/tdx-abi.md). Freestanding: shared by the guest runtime, the simulator and the KVM
+// backend.
 #pragma once
 #include <stdint.h>
 
