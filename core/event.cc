@@ -35,7 +35,12 @@ bool is_terminal(const Event& e) {
           [](const MmioEvent&) { return false; },
           [](const TdcallRejectedEvent&) { return false; },
           [](const VmcallExitEvent&) { return false; },
-          [](const auto&) { return true; },
+          // Every other kind ends its vCPU; each is named so a new event type must be
+          // classified here before this compiles.
+          [](const GuestMemoryErrorEvent&) { return true; },
+          [](const FaultEvent&) { return true; },
+          [](const HaltEvent&) { return true; },
+          [](const BudgetExceededEvent&) { return true; },
       },
       e);
 }
@@ -45,7 +50,13 @@ std::optional<uint32_t> vcpu_of(const Event& e) {
                         [](const BudgetExceededEvent&) -> std::optional<uint32_t> {
                           return std::nullopt;
                         },
-                        [](const auto& ev) -> std::optional<uint32_t> { return ev.vcpu; },
+                        [](const UcallEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
+                        [](const MmioEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
+                        [](const TdcallRejectedEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
+                        [](const GuestMemoryErrorEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
+                        [](const FaultEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
+                        [](const HaltEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
+                        [](const VmcallExitEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
                     },
                     e);
 }
