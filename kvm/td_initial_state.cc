@@ -1,5 +1,7 @@
 #include "td_initial_state.h"
 
+#include "core/td_initial_state.h"
+
 #include <cpuid.h>
 
 #include <cstring>
@@ -40,15 +42,14 @@ uint32_t host_cpuid1_eax() {
 }
 
 void td_initial_regs(const TdImage& image, uint32_t index, kvm_regs& regs) {
+  const TdInitialVcpuState st = td_initial_vcpu_state(image, index, host_cpuid1_eax());
   std::memset(&regs, 0, sizeof regs);
-  regs.rax = 0;
-  regs.rbx = image.gpaw;
-  regs.rcx = image.init_rcx;
-  regs.r8 = image.init_rcx;
-  regs.rdx = host_cpuid1_eax();
-  regs.rsi = index;
-  regs.rip = abi::kTdInitRip;
-  regs.rflags = abi::kTdInitRflags;
+  regs.rax = st.rax; regs.rbx = st.rbx; regs.rcx = st.rcx; regs.rdx = st.rdx;
+  regs.rsi = st.rsi; regs.rdi = st.rdi; regs.rbp = st.rbp; regs.rsp = st.rsp;
+  regs.r8 = st.r8; regs.r9 = st.r9; regs.r10 = st.r10; regs.r11 = st.r11;
+  regs.r12 = st.r12; regs.r13 = st.r13; regs.r14 = st.r14; regs.r15 = st.r15;
+  regs.rip = st.rip;
+  regs.rflags = st.rflags;
 }
 
 void td_initial_sregs(kvm_sregs& s) {
@@ -63,18 +64,19 @@ void td_initial_sregs(kvm_sregs& s) {
   s.ldt.type = 0x2;
   s.ldt.present = 0;
   s.ldt.unusable = 1;
-  s.gdt.base = 0;
-  s.gdt.limit = abi::kTdInitGdtrLimit;
-  s.idt.base = 0;
-  s.idt.limit = 0;
-  s.cr0 = abi::kTdInitCr0;
+  const TdInitialVcpuState st;  // the control state does not depend on the image
+  s.gdt.base = st.gdtr_base;
+  s.gdt.limit = static_cast<uint16_t>(st.gdtr_limit);
+  s.idt.base = st.idtr_base;
+  s.idt.limit = static_cast<uint16_t>(st.idtr_limit);
+  s.cr0 = st.cr0;
   s.cr2 = 0;
-  s.cr3 = 0;
-  s.cr4 = abi::kTdInitCr4;
+  s.cr3 = st.cr3;
+  s.cr4 = st.cr4;
   // EFER.LME preset (0x901): the TD starts this way, so a stub written for the TD never
   // writes EFER — and here it could not, since the guest has no CPUID.LM
   // (docs/engine-quirks.md, "This host's KVM").
-  s.efer = abi::kTdInitEfer;
+  s.efer = st.efer;
   std::memset(s.interrupt_bitmap, 0, sizeof s.interrupt_bitmap);
 }
 
