@@ -20,4 +20,13 @@ std::unique_ptr<Backend> make_backend(const std::string& name) {
   throw UsageError(fmt::format("--backend: unknown backend '{}' (choose unicorn, kvm, kvm-tdx or auto)", name));
 }
 
+std::string unavailable_reason(const Backend& backend) {
+  const std::string name = backend.name();
+  if (name != "kvm" && name != "kvm-tdx") return "";  // the emulator needs nothing from the host
+  const kvm::HostProbe probe = probe_host();
+  const kvm::BackendAvailability* b = probe.backend(name);
+  if (!b) return fmt::format("the host probe does not know backend '{}'", name);
+  return b->can_run ? "" : fmt::format("{} cannot run on this host: {}", name, b->reason);
+}
+
 }  // namespace tdsim::cli

@@ -14,4 +14,9 @@ std::vector<std::string> backend_names();  // "unicorn", "kvm", "kvm-tdx", "auto
 // unknown name.
 std::unique_ptr<Backend> make_backend(const std::string& name);
 
+// "" when `backend` can run on this host, else why not (no /dev/kvm, no TDX, ...). A
+// backend that cannot run here is a skip (exit 4), not an error: commands ask this
+// before running and report the reason in their output format.
+std::string unavailable_reason(const Backend& backend);
+
 }  // namespace tdsim::cli

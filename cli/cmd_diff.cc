@@ -1,6 +1,6 @@
 // `tdsim diff --backends A,B`: run one image on two backends and compare what the
 // guest reported (per-vCPU ucalls, then the outcome). Exit 0 when they agree, 1 on the
-// first divergence, which is printed.
+// first divergence, which is printed; 4 (skip) when one of them cannot run here.
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
@@ -11,6 +11,7 @@
 #include "parse_args.h"
 #include "core/event_diff.h"
 #include "core/outcome.h"
+#include "core/text_escape.h"
 #include "run_options.h"
 
 namespace tdsim::cli {
@@ -42,6 +43,11 @@ int cmd_diff(const std::vector<std::string>& args) {
   auto left = make_backend(left_name), right = make_backend(right_name);
   const TdImage image = build_image(to_layout_spec(ro));
   const RunLimits limits = to_run_limits(ro);
+  for (const Backend* b : {left.get(), right.get()})
+    if (std::string why = unavailable_reason(*b); !why.empty()) {
+      fmt::print("tdsim diff: SKIP: {}\n", escape_text(why));
+      return kExitSkip;
+    }
 
   const std::vector<Event> a = run_collect(*left, image, limits);
   const std::vector<Event> b = run_collect(*right, image, limits);
@@ -55,7 +61,7 @@ int cmd_diff(const std::vector<std::string>& args) {
   }
   if (d->vcpu)
     fmt::print("tdsim diff: first divergence at vcpu {} ucall #{}:\n  {}: {}\n  {}: {}\n", *d->vcpu,
-               d->index, left->name(), d->left, right->name(), d->right);
+               d->index, left->name(), escape_text(d->left), right->name(), escape_text(d->right));
   else
     fmt::print("tdsim diff: same ucalls, different outcome:\n  {}: {}\n  {}: {}\n", left->name(),
                d->left, right->name(), d->right);

@@ -27,7 +27,7 @@ std::string read_text(const std::string& path) {
 
 TEST(CliExplain, NoPaeStubReportNamesLabelRuleAndField) {
   CommandResult r = run_command(tdsim(std::string("run --stub ") + TDSIM_STUB_NO_PAE_BIN));
-  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(r.exit_code, 5) << r.output;
   EXPECT_NE(r.output.find("vcpu 0: exception 13 at rip 0xffffffe3"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("  vCPU 0: #GP(0x0) at RIP 0xffffffe3 <td_boot_enable_paging>"), std::string::npos)
       << r.output;
@@ -37,7 +37,7 @@ TEST(CliExplain, NoPaeStubReportNamesLabelRuleAndField) {
 TEST(CliExplain, LintFindingsGoToStderrAndTheRunStillHappens) {
   const std::string cmd = tdsim(std::string("run --stub ") + TDSIM_BROKEN_BAD_LJMP_BIN);
   CommandResult both = run_command(cmd);
-  EXPECT_EQ(both.exit_code, 2) << both.output;
+  EXPECT_EQ(both.exit_code, 5) << both.output;
   const size_t lint = both.output.find("tdsim lint: error: stub: far jump target 0x80000000");
   const size_t fault = both.output.find("exception 14 at rip 0x80000000");
   ASSERT_NE(lint, std::string::npos) << both.output;
@@ -52,12 +52,14 @@ TEST(CliExplain, JsonLinesEndWithSummary) {
   std::string line;
   std::vector<nlohmann::json> recs;
   while (std::getline(in, line)) recs.push_back(nlohmann::json::parse(line));  // throws on a bad line
-  ASSERT_EQ(recs.size(), 2u) << out;
-  EXPECT_EQ(recs[0]["type"], "fault");
-  EXPECT_EQ(recs[0]["vector"], 13);
-  EXPECT_FALSE(recs[0]["explanation"].empty());
-  EXPECT_EQ(recs[1]["type"], "summary");
-  EXPECT_EQ(recs[1]["exit_code"], 2);
+  ASSERT_EQ(recs.size(), 3u) << out;
+  EXPECT_EQ(recs[0]["type"], "header");
+  EXPECT_EQ(recs[0]["schema"], 1);
+  EXPECT_EQ(recs[1]["type"], "fault");
+  EXPECT_EQ(recs[1]["vector"], 13);
+  EXPECT_FALSE(recs[1]["explanation"].empty());
+  EXPECT_EQ(recs[2]["type"], "summary");
+  EXPECT_EQ(recs[2]["exit_code"], 5);
 }
 
 TEST(CliExplain, TraceGoesToItsFileNotStdout) {
