@@ -16,6 +16,7 @@
 #include "run_options.h"
 #include "run_trace.h"
 #include "sink_guard.h"
+#include "core/text_escape.h"
 #include "sim/session.h"
 #include "sim/trace.h"
 #include "sim/unicorn_backend.h"
@@ -29,7 +30,7 @@ namespace {
 // Lint before booting: the run still happens, so the run shows what the finding means.
 std::pair<size_t, size_t> lint_to_stderr(const TdImage& image) {
   const auto findings = diag::lint_image(image);
-  for (const auto& f : findings) fmt::print(stderr, "tdsim lint: {}\n", diag::format_finding(f));
+  for (const auto& f : findings) fmt::print(stderr, "tdsim lint: {}\n", escape_text(diag::format_finding(f)));
   const size_t errors = diag::count_errors(findings);
   if (!findings.empty())
     fmt::print(stderr, "tdsim lint: {} error(s), {} warning(s); running anyway\n", errors,

@@ -46,6 +46,13 @@ TEST(CliExplain, LintFindingsGoToStderrAndTheRunStillHappens) {
   EXPECT_EQ(stdout_only(cmd).find("tdsim lint"), std::string::npos) << "lint is not on stdout";
 }
 
+// Lint errors are a kselftest failure (1), not 2 (which the runner reads as XFAIL).
+TEST(CliExplain, LintErrorsExitOne) {
+  CommandResult r = run_command(tdsim(std::string("lint --stub ") + TDSIM_BROKEN_BAD_LJMP_BIN));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("error: stub: far jump target 0x80000000"), std::string::npos) << r.output;
+}
+
 TEST(CliExplain, JsonLinesEndWithSummary) {
   const std::string out = stdout_only(tdsim(std::string("run --format json --stub ") + TDSIM_STUB_NO_PAE_BIN));
   std::istringstream in(out);
