@@ -171,8 +171,11 @@ void print_group(std::FILE* out, size_t number, const std::string& group, const 
   std::string skip_reason;
   for (const CheckResult* c = first; c != last; ++c) {
     const size_t n = static_cast<size_t>(c - first) + 1;
-    // The check's own name after "group."; '#' escaped too: a description cannot hold one.
-    const std::string name = escape_text(c->name.substr(c->name.find('.') + 1), '#');
+    // The check's own name after "<group>." (the whole name where it has another prefix,
+    // as an uncatalogued one may); '#' escaped too: a description cannot hold one.
+    const std::string prefix = group + ".";
+    const std::string name =
+        escape_text(c->name.rfind(prefix, 0) == 0 ? c->name.substr(prefix.size()) : c->name, '#');
     const std::string detail = escape_text(c->detail);
     switch (c->status) {
       case Status::kPass: fmt::print(out, "  ok {} {}\n", n, name); break;

@@ -140,6 +140,15 @@ TEST(Conformance, UncataloguedAndMissingChecksFail) {
   ASSERT_NE(find(r, "boot.not_in_catalogue"), nullptr);
   EXPECT_EQ(find(r, "boot.not_in_catalogue")->status, Status::kFail);
   EXPECT_EQ(r.checks.back().group, "uncatalogued");
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  conformance::print_ktap(f, r);
+  std::fclose(f);
+  const std::string out(buf, len);
+  free(buf);
+  EXPECT_NE(out.find("  # Subtest: uncatalogued\n  1..1\n  # boot.not_in_catalogue: reported by the guest"),
+            std::string::npos) << out;
   EXPECT_EQ(find(r, "run.vcpu0_completed")->status, Status::kPass);
   EXPECT_EQ(conformance::exit_code(r), 1);
 }
