@@ -24,4 +24,9 @@ std::unique_ptr<Backend> make_backend(const std::string& name, const host::Backe
   return backend_info(name).make_backend(setup);
 }
 
+std::string unavailable_reason(const host::BackendInfo& info) {
+  const std::string why = info.unavailable();
+  return why.empty() ? why : fmt::format("{} cannot run on this host: {}", info.name, why);
+}
+
 }  // namespace tdsim::cli

@@ -18,4 +18,9 @@ const host::BackendInfo& backend_info(const std::string& name);
 
 std::unique_ptr<Backend> make_backend(const std::string& name, const host::BackendSetup& setup = {});
 
+// "" when `backend` can run on this host, else why not (no /dev/kvm, no TDX, ...). A
+// backend that cannot run here is a skip (exit 4), not an error: commands ask this
+// before running and report the reason in their output format.
+std::string unavailable_reason(const host::BackendInfo& info);
+
 }  // namespace tdsim::cli

@@ -1,6 +1,6 @@
 // `tdsim diff --backends A,B`: run one image on two backends and compare what the
 // guest reported (per-vCPU ucalls, then the outcome). Exit 0 when they agree, 1 on the
-// first divergence, which is printed.
+// first divergence, which is printed; 4 (skip) when one of them cannot run here.
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
@@ -11,6 +11,7 @@
 #include "parse_args.h"
 #include "core/event_diff.h"
 #include "core/outcome.h"
+#include "core/text_escape.h"
 #include "run_options.h"
 
 namespace tdsim::cli {
@@ -39,9 +40,15 @@ int cmd_diff(const std::vector<std::string>& args) {
   if (!parse_args(desc, args)) return 0;
 
   auto [left_name, right_name] = split_pair(backends);
-  auto left = make_backend(left_name), right = make_backend(right_name);
+  const host::BackendInfo &left_info = backend_info(left_name), &right_info = backend_info(right_name);
+  auto left = left_info.make_backend({}), right = right_info.make_backend({});
   const TdImage image = build_image(to_layout_spec(ro));
   const RunLimits limits = to_run_limits(ro);
+  for (const host::BackendInfo* b : {&left_info, &right_info})
+    if (std::string why = unavailable_reason(*b); !why.empty()) {
+      fmt::print("tdsim diff: SKIP: {}\n", escape_text(why));
+      return kExitSkip;
+    }
 
   const std::vector<Event> a = run_collect(*left, image, limits);
   const std::vector<Event> b = run_collect(*right, image, limits);
@@ -55,7 +62,7 @@ int cmd_diff(const std::vector<std::string>& args) {
   }
   if (d->vcpu)
     fmt::print("tdsim diff: first divergence at vcpu {} ucall #{}:\n  {}: {}\n  {}: {}\n", *d->vcpu,
-               d->index, left->name(), d->left, right->name(), d->right);
+               d->index, left->name(), escape_text(d->left), right->name(), escape_text(d->right));
   else
     fmt::print("tdsim diff: same ucalls, different outcome:\n  {}: {}\n  {}: {}\n", left->name(),
                d->left, right->name(), d->right);

@@ -15,6 +15,8 @@
 #include "gdbstub/gdb_server.h"
 #include "run_options.h"
 #include "run_trace.h"
+#include "sink_guard.h"
+#include "core/text_escape.h"
 #include "sim/session.h"
 #include "sim/trace.h"
 
@@ -27,7 +29,7 @@ namespace {
 // Lint before booting: the run still happens, so the run shows what the finding means.
 std::pair<size_t, size_t> lint_to_stderr(const TdImage& image) {
   const auto findings = diag::lint_image(image);
-  for (const auto& f : findings) fmt::print(stderr, "tdsim lint: {}\n", diag::format_finding(f));
+  for (const auto& f : findings) fmt::print(stderr, "tdsim lint: {}\n", escape_text(diag::format_finding(f)));
   const size_t errors = diag::count_errors(findings);
   if (!findings.empty())
     fmt::print(stderr, "tdsim lint: {} error(s), {} warning(s); running anyway\n", errors,
@@ -75,13 +77,22 @@ int cmd_run(const std::vector<std::string>& args) {
 
   RunSummary summary;
   summary.backend = info.name;
+  auto printer = make_printer(format, stdout, format == OutputFormat::kText && want_colour(stdout),
+                              image.nr_vcpus);
+  if (std::string why = unavailable_reason(info); !why.empty()) {
+    summary.outcome = Outcome::kSkip;
+    summary.skip_reason = std::move(why);
+    printer->summary(summary);
+    return kExitSkip;
+  }
   if (!vm.count("no-lint")) std::tie(summary.lint_errors, summary.lint_warnings) = lint_to_stderr(image);
 
   TraceOutput trace_out(trace_file);
   sim::StubCoverage stub_coverage;
   sim::TraceOptions topts;
   topts.insn = trace.insn, topts.boot = trace.boot, topts.tdcall = trace.tdcall;
-  topts.sink = [&](const std::string& l) { trace_out.line(l); };
+  SinkGuard guard;  // every sink below runs inside the backend
+  topts.sink = [&](const std::string& l) { guard([&] { trace_out.raw_line(l); }); };
   if (coverage) topts.coverage = &stub_coverage;
   host::BackendSetup setup;
   const bool tracing = (trace.any_engine() || coverage) && info.caps.tracing;
@@ -93,14 +104,14 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   auto backend = info.make_backend(setup);
 
-  auto printer = make_printer(format, stdout, format == OutputFormat::kText && want_colour(stdout),
-                              image.nr_vcpus);
   std::vector<Event> events;
   const EventSink on_event = [&](const Event& e) {
     events.push_back(e);
-    if (trace.ucall)
-      if (std::string l = ucall_trace_line(e); !l.empty()) trace_out.line(l);
-    printer->event(e);
+    guard([&] {
+      if (trace.ucall)
+        if (std::string l = ucall_trace_line(e); !l.empty()) trace_out.line(l);
+      printer->event(e);
+    });
   };
   if (gdb) {
     sim::Session session(image);
@@ -111,9 +122,10 @@ int cmd_run(const std::vector<std::string>& args) {
   } else {
     backend->run(image, limits, on_event);
   }
+  guard.rethrow();
   if (coverage && tracing)
-    for (const std::string& l : sim::format_stub_coverage(stub_coverage, image)) trace_out.line(l);
-  std::fflush(trace_out.file());
+    for (const std::string& l : sim::format_stub_coverage(stub_coverage, image)) trace_out.raw_line(l);
+  trace_out.flush();
   summary.outcome = classify(events, image.nr_vcpus);
   summary.nr_events = events.size();
   printer->summary(summary);

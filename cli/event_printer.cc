@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <system_error>
 
+#include "core/text_escape.h"
 #include "json_events.h"
 #include "ktap_events.h"
 #include "run_options.h"
@@ -24,15 +27,22 @@ bool want_colour(std::FILE* out) {
   return ::isatty(::fileno(out)) == 1;
 }
 
+void flush_output(std::FILE* out) {
+  if (std::fflush(out) != 0 || std::ferror(out))
+    throw std::system_error(errno, std::generic_category(), out == stdout ? "writing stdout" : "writing output");
+}
+
 std::vector<std::string> event_lines(const Event& e) {
-  std::vector<std::string> out{describe(e)};
+  // Escaped here, the one place text and KTAP take their lines from: guest text and
+  // symbol names must not reach a terminal or a KTAP reader raw.
+  std::vector<std::string> out{escape_text(describe(e))};
   if (const auto* f = std::get_if<FaultEvent>(&e)) {
     if (f->explanation.empty())
       out.push_back("  (no register state: this backend cannot read the vCPU's registers; a TD's "
                     "are protected by the TDX module; run on --backend unicorn or kvm for a report)");
-    for (const std::string& l : f->explanation) out.push_back("  " + l);
+    for (const std::string& l : f->explanation) out.push_back("  " + escape_text(l));
   } else if (const auto* b = std::get_if<BudgetExceededEvent>(&e)) {
-    for (const std::string& l : b->explanation) out.push_back("  " + l);
+    for (const std::string& l : b->explanation) out.push_back("  " + escape_text(l));
   }
   return out;
 }
@@ -64,16 +74,19 @@ class TextPrinter : public EventPrinter {
       else
         fmt::print(out_, "{}\n", lines[i]);
     }
-    std::fflush(out_);
+    flush_output(out_);
   }
   void summary(const RunSummary& s) override {
-    const std::string line = fmt::format("tdsim: {} on {} after {} events (exit {})", to_string(s.outcome),
-                                         s.backend, s.nr_events, exit_code(s.outcome));
+    const std::string line =
+        s.outcome == Outcome::kSkip
+            ? fmt::format("tdsim: SKIP on {}: {} (exit {})", s.backend, escape_text(s.skip_reason), kExitSkip)
+            : fmt::format("tdsim: {} on {} after {} events (exit {})", to_string(s.outcome), s.backend,
+                          s.nr_events, exit_code(s.outcome));
     if (colour_)
       fmt::print(out_, "{}{}\033[0m\n", s.outcome == Outcome::kDone ? "\033[32m" : "\033[1;31m", line);
     else
       fmt::print(out_, "{}\n", line);
-    std::fflush(out_);
+    flush_output(out_);
   }
 
  private:
@@ -83,14 +96,17 @@ class TextPrinter : public EventPrinter {
 
 class JsonPrinter : public EventPrinter {
  public:
-  explicit JsonPrinter(std::FILE* out) : out_(out) {}
+  explicit JsonPrinter(std::FILE* out) : out_(out) {
+    fmt::print(out_, "{}\n", header_json().dump());
+    flush_output(out_);
+  }
   void event(const Event& e) override {
     fmt::print(out_, "{}\n", event_to_json(e).dump());
-    std::fflush(out_);
+    flush_output(out_);
   }
   void summary(const RunSummary& s) override {
     fmt::print(out_, "{}\n", summary_to_json(s).dump());
-    std::fflush(out_);
+    flush_output(out_);
   }
 
  private:

@@ -26,6 +26,7 @@ struct RunSummary {
   Outcome outcome = Outcome::kDone;
   size_t nr_events = 0;
   size_t lint_errors = 0, lint_warnings = 0;
+  std::string skip_reason;  // Outcome::kSkip: why the backend cannot run here
 };
 
 class EventPrinter {
@@ -39,8 +40,13 @@ class EventPrinter {
 std::unique_ptr<EventPrinter> make_printer(OutputFormat format, std::FILE* out, bool colour,
                                            uint32_t nr_vcpus);
 
+// fflush(out), throwing std::system_error when the data did not get written (a full
+// disk, a closed pipe): output that silently went nowhere must not read as success.
+void flush_output(std::FILE* out);
+
 // The text form's lines for one event (no colour): describe() and, indented below it,
-// a fault's explanation or a budget event's vCPU positions.
+// a fault's explanation or a budget event's vCPU positions; each line escaped
+// (core/text_escape.h), so none holds a control byte or a line break.
 std::vector<std::string> event_lines(const Event& e);
 
 }  // namespace tdsim::cli

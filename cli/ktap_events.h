@@ -1,6 +1,8 @@
-// KTAP output for `tdsim run --format ktap`, so a run reads like a kselftest: one test
-// case per vCPU ("ok"/"not ok" by how that vCPU ended), every event as a diagnostic
-// line as it arrives. Knows events and outcomes, not backends.
+// KTAP v1 output for `tdsim run --format ktap`, so a run reads like a kselftest: one
+// test case per vCPU ("ok"/"not ok" by how that vCPU ended; "# TIMEOUT" when the budget
+// ran out first; "# SKIP" for every vCPU when the backend cannot run here), every event
+// and its report as diagnostic lines as it arrives, escaped (core/text_escape.h).
+// Knows events and outcomes, not backends.
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -21,9 +23,9 @@ class KtapPrinter : public EventPrinter {
  private:
   std::FILE* out_;
   uint32_t nr_vcpus_;
-  std::map<uint32_t, std::string> failure_;  // vCPU -> why it did not end in DONE
+  std::map<uint32_t, std::string> failure_;  // vCPU -> the (escaped) event that ended it badly
   std::map<uint32_t, bool> done_;
-  std::string run_failure_;                  // a budget event ends every vCPU
+  std::string budget_;                       // the (escaped) budget event that ended the run
 };
 
 }  // namespace tdsim::cli

@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "core/backend.h"
 #include "core/outcome.h"
+#include "core/text_escape.h"
 #include "run_options.h"
 
 using namespace tdsim;
@@ -27,7 +28,7 @@ const std::map<std::string, std::pair<Command, const char*>>& commands() {
       {"probe", {cli::cmd_probe, "what this host can run (KVM, TDX) and why not"}},
       {"measure", {cli::cmd_measure, "predict the TD measurement (MRTD) of an image"}},
       {"lint", {cli::cmd_lint, "check an image against the TDX boot ABI without running it"}},
-      {"conformance", {cli::cmd_conformance, "run the TDX conformance guest; KTAP out, exit = failures"}},
+      {"conformance", {cli::cmd_conformance, "run the TDX conformance guest; KTAP out, exit 0 pass, 1 fail, 4 skip"}},
   };
   return table;
 }
@@ -56,28 +57,36 @@ int main(int argc, char** argv) {
   if (name == "--help" || name == "-h" || name == "help") return usage(stdout);
   auto it = commands().find(name);
   if (it == commands().end()) {
-    fmt::print(stderr, "tdsim: unknown command '{}'\n", name);
+    fmt::print(stderr, "tdsim: unknown command '{}'\n", escape_text(name));
     return usage(stderr);
   }
   const std::vector<std::string> args(argv + 2, argv + argc);
   try {
     return it->second.first(args);
   } catch (const boost::program_options::error& e) {
-    fmt::print(stderr, "tdsim {}: {}\n", name, e.what());
+    fmt::print(stderr, "tdsim {}: {}\n", name, escape_text(e.what()));
     return kExitUsage;
   } catch (const cli::UsageError& e) {
-    fmt::print(stderr, "tdsim {}: {}\n", name, e.what());
+    fmt::print(stderr, "tdsim {}: {}\n", name, escape_text(e.what()));
     return kExitUsage;
   } catch (const LayoutError& e) {
     std::string msg = e.what();
     msg = msg.substr(std::min(msg.size(), e.field().size() + 2));
-    fmt::print(stderr, "tdsim {}: invalid image: {}: {}\n", name, option_for_field(e.field()), msg);
+    fmt::print(stderr, "tdsim {}: invalid image: {}: {}\n", name, option_for_field(e.field()), escape_text(msg));
     return kExitUsage;
   } catch (const BackendError& e) {
-    fmt::print(stderr, "tdsim {}: backend error: {}\n", name, e.what());
+    fmt::print(stderr, "tdsim {}: backend error: {}\n", name, escape_text(e.what()));
     return kExitBackend;
   } catch (const std::bad_alloc&) {
     fmt::print(stderr, "tdsim {}: out of memory\n", name);
+    return kExitBackend;
+  } catch (const std::exception& e) {
+    // Anything else is an environment failure (a full disk, ...) or a tdsim bug: one
+    // line, the documented code, never an abort. The text is escaped: it may quote input.
+    fmt::print(stderr, "tdsim {}: error: {}\n", name, escape_text(e.what()));
+    return kExitBackend;
+  } catch (...) {
+    fmt::print(stderr, "tdsim {}: internal error: an exception that is not a std::exception\n", name);
     return kExitBackend;
   }
 }

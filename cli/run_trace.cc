@@ -8,7 +8,9 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <system_error>
 
+#include "core/text_escape.h"
 #include "run_options.h"
 
 namespace tdsim::cli {
@@ -37,8 +39,11 @@ std::string ucall_trace_line(const Event& e) {
   if (!u) return {};
   std::string s = fmt::format("vcpu {} ucall {} slot {:#x}: args", u->vcpu, ucall_cmd_name(u->cmd), u->slot_gpa);
   for (uint64_t a : u->args) s += fmt::format(" {:#x}", a);
-  if (!u->text.empty()) s += fmt::format(" text \"{}\"", u->text);
-  if (u->assertion) s += fmt::format(" assert \"{}\" at {}:{}", u->assertion->expr, u->assertion->file, u->assertion->line);
+  // Quoted guest strings are escaped with '"' too, so none can close its quotes early.
+  if (!u->text.empty()) s += fmt::format(" text \"{}\"", escape_text(u->text, '"'));
+  if (u->assertion)
+    s += fmt::format(" assert \"{}\" at \"{}\":{}", escape_text(u->assertion->expr, '"'),
+                     escape_text(u->assertion->file, '"'), u->assertion->line);
   return s;
 }
 
@@ -54,6 +59,13 @@ TraceOutput::~TraceOutput() {
 }
 
 void TraceOutput::line(const std::string& s) { fmt::print(f_, "{}\n", s); }
+
+void TraceOutput::raw_line(const std::string& s) { line(escape_text(s)); }
+
+void TraceOutput::flush() {
+  if (std::fflush(f_) != 0 || std::ferror(f_))
+    throw std::system_error(errno, std::generic_category(), owned_ ? "--trace-file" : "writing trace lines to stderr");
+}
 
 void add_stub_symbols(TdImage& image, const std::string& stub_path) {
   const std::string suffix = ".bin";

@@ -21,6 +21,7 @@ struct TraceRequest {
 TraceRequest parse_trace(const std::string& list);
 
 // "vcpu 0 ucall PRINTF slot 0x1f000: args 0x0 ... text \"hello\"", or "" for other events.
+// Guest strings in it are escaped (core/text_escape.h, '"' included): ready for line().
 std::string ucall_trace_line(const Event& e);
 
 // Owns the trace destination: stderr, or the file named by --trace-file.
@@ -28,7 +29,9 @@ class TraceOutput {
  public:
   explicit TraceOutput(const std::string& path);  // "" = stderr; throws UsageError
   ~TraceOutput();
-  void line(const std::string& s);
+  void line(const std::string& s);      // an already escaped line (ucall_trace_line)
+  void raw_line(const std::string& s);  // any other line: escaped first (engine traces, coverage)
+  void flush();  // throws std::system_error naming --trace-file when lines were lost
   std::FILE* file() const { return f_; }
 
  private:

@@ -15,7 +15,8 @@ namespace tdsim::conformance {
 struct CheckResult {
   enum class Status { kPass, kFail, kSkip } status = Status::kFail;
   std::string name;
-  std::string detail;  // failure reason or skip reason
+  std::string detail;  // failure reason or skip reason (raw: printers escape it)
+  std::string group;   // the KTAP subtest it is printed in (catalogue.h)
 };
 
 struct SuiteOptions {
@@ -33,7 +34,7 @@ MmioReadHandler mrtd_device(const TdImage& image);
 
 struct SuiteResult {
   std::string backend;  // the backend's name()
-  std::vector<CheckResult> checks;
+  std::vector<CheckResult> checks;  // catalogue order, then any check the catalogue lacks
   int failures() const;
   int count(CheckResult::Status s) const;
 };
@@ -46,10 +47,17 @@ SuiteResult run_suite(Backend& backend, const SuiteOptions& opts);
 // installed a wrapped or hostile MRTD device; without one that check skips).
 SuiteResult run_suite(Backend& backend, const TdImage& image, const RunLimits& limits);
 
-// "KTAP version 1", "1..N", "ok N name" / "not ok N name # why" / "ok N name # SKIP why".
+// The result of `backend` not being able to run here: every catalogue check a SKIP
+// with `reason`, so the numbering is the same as where it runs.
+SuiteResult skipped_suite(const std::string& backend, uint32_t nr_vcpus, const std::string& reason);
+
+// KTAP v1: the top level has one test per group (its checks as a nested subtest, two
+// spaces deeper, each "ok N check", "not ok N check" after a "# check: why" diagnostic,
+// or "ok N check # SKIP why"); a group fails if a check fails and is a SKIP if all of
+// its checks are. Guest text is escaped (core/text_escape.h).
 void print_ktap(std::FILE* out, const SuiteResult& r);
 
-// Number of failures, capped at 125 (kselftest's exit-code convention).
+// kselftest's codes: 1 when a check failed, else 4 when every check was skipped, else 0.
 int exit_code(const SuiteResult& r);
 
 // One guest PRINTF line (without vCPU suffix handling) -> a result; false if the text

@@ -27,6 +27,7 @@ int exit_code(Outcome o) {
     case Outcome::kGuestAssert: return kExitGuestAssert;
     case Outcome::kFault: return kExitFault;
     case Outcome::kBudget: return kExitBudget;
+    case Outcome::kSkip: return kExitSkip;
   }
   return kExitFault;
 }
@@ -37,6 +38,7 @@ const char* to_string(Outcome o) {
     case Outcome::kGuestAssert: return "GUEST_ASSERT";
     case Outcome::kFault: return "FAULT";
     case Outcome::kBudget: return "BUDGET";
+    case Outcome::kSkip: return "SKIP";
   }
   return "?";
 }

@@ -1,5 +1,7 @@
 // What a finished run amounts to, derived from its event stream alone, and the CLI's
-// exit code for it (documented in README and docs/architecture.md).
+// exit code for it (documented in README and docs/architecture.md). The codes keep
+// clear of what kselftest's runner reads into them: 0 pass, 1 fail, 2 XFAIL, 3 XPASS,
+// 4 SKIP, 124 timeout.
 #pragma once
 #include <vector>
 
@@ -12,12 +14,14 @@ enum class Outcome {
   kGuestAssert,   // a vCPU reported UCALL_ABORT (GUEST_ASSERT) or UNHANDLED
   kFault,         // exception, triple fault, halt, bad guest memory, or a vCPU stopped short
   kBudget,        // instruction or wall-clock budget ran out
+  kSkip,          // the backend cannot run on this host: decided before a run, never by classify()
 };
 
 inline constexpr int kExitDone = 0;
 inline constexpr int kExitGuestAssert = 1;
-inline constexpr int kExitFault = 2;
-inline constexpr int kExitBudget = 3;
+inline constexpr int kExitSkip = 4;       // kselftest's KSFT_SKIP
+inline constexpr int kExitFault = 5;      // a failure kselftest does not read as XFAIL/XPASS/SKIP
+inline constexpr int kExitBudget = 124;   // what kselftest's runner reports as a timeout
 inline constexpr int kExitUsage = 64;     // bad options or input files (EX_USAGE)
 inline constexpr int kExitBackend = 70;   // the backend could not run at all (EX_SOFTWARE)
 

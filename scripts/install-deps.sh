@@ -13,7 +13,7 @@ packages=(
   build-essential cmake pkg-config clang binutils
   libcapstone-dev libelf-dev libssl-dev libfmt-dev nlohmann-json3-dev
   libboost-program-options-dev libgtest-dev libbenchmark-dev gdb
-  libclang-rt-14-dev valgrind
+  libclang-rt-14-dev valgrind python3 python3-jsonschema
 )
 unicorn_min=2.1
 

@@ -147,6 +147,8 @@ void vmcall_checks() {
     skip("vmcall", "not a TD: CPUID 0x21 does not report IntelTDX");
     return;
   }
+  // Every check reports on every backend (the host numbers them from one catalogue).
+  skip("mmio.plain_vm_write_read_1_2_4_8", "a TD reaches MMIO through TDG.VP.VMCALL, checked next");
   mmio_checks();
   cpuid_checks();
   io_msr_checks();

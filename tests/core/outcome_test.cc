@@ -34,6 +34,16 @@ TEST(Outcome, BudgetIsBudget) {
   EXPECT_NE(exit_code(Outcome::kBudget), exit_code(Outcome::kFault));
 }
 
+// kselftest's runner reads 1 as fail, 2/3 as XFAIL/XPASS, 4 as SKIP and 124 as a
+// timeout: FAULT must be a plain failure, BUDGET the timeout, SKIP the skip.
+TEST(Outcome, ExitCodesFollowKselftest) {
+  EXPECT_EQ(exit_code(Outcome::kGuestAssert), 1);
+  EXPECT_EQ(exit_code(Outcome::kSkip), 4);
+  EXPECT_EQ(exit_code(Outcome::kBudget), 124);
+  for (int reserved : {0, 1, 2, 3, 4, 124}) EXPECT_NE(exit_code(Outcome::kFault), reserved);
+  EXPECT_STREQ(to_string(Outcome::kSkip), "SKIP");
+}
+
 TEST(Outcome, TerminalEvents) {
   EXPECT_TRUE(is_terminal(uc(0, abi::kUcallDone)));
   EXPECT_FALSE(is_terminal(uc(0, abi::kUcallSync)));

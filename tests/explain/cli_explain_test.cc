@@ -27,7 +27,7 @@ std::string read_text(const std::string& path) {
 
 TEST(CliExplain, NoPaeStubReportNamesLabelRuleAndField) {
   CommandResult r = run_command(tdsim(std::string("run --stub ") + TDSIM_STUB_NO_PAE_BIN));
-  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(r.exit_code, 5) << r.output;
   EXPECT_NE(r.output.find("vcpu 0: exception 13 at rip 0xffffffe3"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("  vCPU 0: #GP(0x0) at RIP 0xffffffe3 <td_boot_enable_paging>"), std::string::npos)
       << r.output;
@@ -47,18 +47,27 @@ TEST(CliExplain, LintFindingsGoToStderrAndTheRunStillHappens) {
   EXPECT_EQ(stdout_only(cmd).find("tdsim lint"), std::string::npos) << "lint is not on stdout";
 }
 
+// Lint errors are a kselftest failure (1), not 2 (which the runner reads as XFAIL).
+TEST(CliExplain, LintErrorsExitOne) {
+  CommandResult r = run_command(tdsim(std::string("lint --stub ") + TDSIM_BROKEN_BAD_LJMP_BIN));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("error: stub: far jump target 0x80000000"), std::string::npos) << r.output;
+}
+
 TEST(CliExplain, JsonLinesEndWithSummary) {
   const std::string out = stdout_only(tdsim(std::string("run --format json --stub ") + TDSIM_STUB_NO_PAE_BIN));
   std::istringstream in(out);
   std::string line;
   std::vector<nlohmann::json> recs;
   while (std::getline(in, line)) recs.push_back(nlohmann::json::parse(line));  // throws on a bad line
-  ASSERT_EQ(recs.size(), 2u) << out;
-  EXPECT_EQ(recs[0]["type"], "fault");
-  EXPECT_EQ(recs[0]["vector"], 13);
-  EXPECT_FALSE(recs[0]["explanation"].empty());
-  EXPECT_EQ(recs[1]["type"], "summary");
-  EXPECT_EQ(recs[1]["exit_code"], 2);
+  ASSERT_EQ(recs.size(), 3u) << out;
+  EXPECT_EQ(recs[0]["type"], "header");
+  EXPECT_EQ(recs[0]["schema"], 1);
+  EXPECT_EQ(recs[1]["type"], "fault");
+  EXPECT_EQ(recs[1]["vector"], 13);
+  EXPECT_FALSE(recs[1]["explanation"].empty());
+  EXPECT_EQ(recs[2]["type"], "summary");
+  EXPECT_EQ(recs[2]["exit_code"], 5);
 }
 
 TEST(CliExplain, TraceGoesToItsFileNotStdout) {

@@ -31,4 +31,19 @@ inline constexpr uint64_t kSmcResult = 0x5e1f0001;
 inline constexpr uint64_t kParamsClobbered = 0xc10b0001;
 inline constexpr uint64_t kTablesNext = 0xc10b0002;
 
+// output_bytes.cc: strings meant to break the host's printers: bytes that are not
+// UTF-8, terminal escapes (clear screen, window title, bell), CR/LF with forged tdsim
+// and KTAP lines after them, DEL and a literal "\x41" that must not read as 'A'.
+// vCPU 0 PRINTFs kHostileText then sends DONE; vCPU 1 fails an assert whose expression,
+// file and message are all hostile; vCPU 2 sends ReportFatalError with a 16-byte
+// message in R14/R15 (kFatalR14/kFatalR15, little-endian); vCPU 3 halts.
+inline constexpr char kHostileText[] =
+    "\xff|\xc3(|\x1b[2J\x1b]0;pwned\x07|\r\ntdsim: DONE on unicorn after 1 events (exit 0)\n"
+    "\rok 1 vcpu1\r# \\x41\\\\|\x7f\x01";
+inline constexpr char kHostileExpr[] = "\x1b[31mx == 1\xff";
+inline constexpr char kHostileFile[] = "f\rile\xc3(.cc";
+inline constexpr uint64_t kHostileLine = 42;
+inline constexpr uint64_t kFatalR14 = 0x0a0dff3b305d1b1bull;  // "\x1b\x1b]0;\xff\r\n"
+inline constexpr uint64_t kFatalR15 = 0x28c35c07312b6b6full;  // "ok+1\x07\\\xc3("
+
 }  // namespace tdsim::test::hostile

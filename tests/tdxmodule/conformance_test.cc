@@ -1,6 +1,6 @@
 // The conformance suite end to end: all checks pass on Unicorn, TDX-only ones SKIP on
 // plain KVM (never pass), hostile hosts make the matching checks fail, and the CLI
-// prints KTAP with exit code = failures.
+// prints nested KTAP in the catalogue's order on every backend, exit 0/1/4.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -8,10 +8,12 @@
 #include <fstream>
 #include <memory>
 
+#include "conformance/catalogue.h"
 #include "conformance/conformance_abi.h"
 #include "conformance/runner.h"
 #include "core/backend.h"
 #include "kvm/kvm_backend.h"
+#include "kvm/probe.h"
 #include "sim/unicorn_backend.h"
 #include "tdsim/abi/tdx.h"
 
@@ -76,10 +78,79 @@ TEST(Conformance, TdxOnlyChecksSkipOnPlainKvm) {
                           c.name.rfind("vmcall", 0) == 0 || c.name.rfind("cpuid", 0) == 0;
     EXPECT_FALSE(tdx_only && c.status == Status::kPass) << c.name << " passed outside a TD";
   }
-  const CheckResult* s = find(r, "tdx_leaves");
-  ASSERT_NE(s, nullptr);
-  EXPECT_EQ(s->status, Status::kSkip);
-  EXPECT_NE(s->detail.find("CPUID 0x21"), std::string::npos);
+  // The guest's one skip for its TDX-leaf block becomes a SKIP of each check in it, so
+  // the numbering is the one a TD run has.
+  for (const char* n : {"vp_info.status", "vp_info.status[vcpu1]", "tdcall.unknown_leaf", "map_gpa.unaligned"}) {
+    const CheckResult* s = find(r, n);
+    ASSERT_NE(s, nullptr) << n;
+    EXPECT_EQ(s->status, Status::kSkip) << n;
+    EXPECT_NE(s->detail.find("CPUID 0x21"), std::string::npos) << s->detail;
+  }
+  EXPECT_EQ(find(r, "tdx_leaves"), nullptr) << "block skips are not checks of their own";
+  EXPECT_EQ(find(r, "mmio.plain_vm_write_read_1_2_4_8")->status, Status::kPass);
+}
+
+// Stable numbering: the same checks in the same order whatever the backend does, from
+// the host's catalogue; a backend that cannot run skips every one of them.
+TEST(Conformance, EveryBackendListsTheCatalogueInOrder) {
+  const auto skipped = conformance::skipped_suite("kvm-tdx", 2, "no TDX here");
+  const auto cat = conformance::catalogue(2);
+  ASSERT_EQ(skipped.checks.size(), cat.size());
+  for (size_t i = 0; i < cat.size(); ++i) {
+    EXPECT_EQ(skipped.checks[i].name, cat[i].name);
+    EXPECT_EQ(skipped.checks[i].status, Status::kSkip);
+  }
+  EXPECT_EQ(conformance::exit_code(skipped), 4);
+  KvmBackend kvm;
+  conformance::SuiteResult r;
+  try {
+    r = conformance::run_suite(kvm, conformance::SuiteOptions{});
+  } catch (const BackendError& e) {
+    GTEST_SKIP() << "plain KVM unusable here: " << e.what();
+  }
+  ASSERT_EQ(r.checks.size(), cat.size()) << failures(r);
+  for (size_t i = 0; i < cat.size(); ++i) EXPECT_EQ(r.checks[i].name, cat[i].name) << i;
+}
+
+// A check the guest reports that the catalogue lacks, or one it never reports, fails:
+// the host's list cannot silently drift from the guest.
+TEST(Conformance, UncataloguedAndMissingChecksFail) {
+  struct FakeGuest : Backend {
+    std::string name() const override { return "fake"; }
+    void set_mmio_read(MmioReadHandler) override {}
+    void run(const TdImage&, const RunLimits&, const EventSink& sink) override {
+      UcallEvent u;
+      u.cmd = abi::kUcallPrintf;
+      u.text = "conformance: ok boot.guest_config";
+      sink(u);
+      u.text = "conformance: ok boot.not_in_catalogue";
+      sink(u);
+      u.text = "conformance: ok boot.guest_config";
+      sink(u);
+      u.cmd = abi::kUcallDone;
+      sink(u);
+    }
+  } fake;
+  conformance::SuiteOptions o;
+  o.nr_vcpus = 1;
+  const auto r = conformance::run_suite(fake, conformance::build_suite_image(o), o.limits);
+  EXPECT_EQ(find(r, "boot.guest_config")->detail, "reported more than once");
+  EXPECT_EQ(find(r, "boot.cr0_from_params")->status, Status::kFail);
+  EXPECT_EQ(find(r, "boot.cr0_from_params")->detail, "the guest never reported this check");
+  ASSERT_NE(find(r, "boot.not_in_catalogue"), nullptr);
+  EXPECT_EQ(find(r, "boot.not_in_catalogue")->status, Status::kFail);
+  EXPECT_EQ(r.checks.back().group, "uncatalogued");
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  conformance::print_ktap(f, r);
+  std::fclose(f);
+  const std::string out(buf, len);
+  free(buf);
+  EXPECT_NE(out.find("  # Subtest: uncatalogued\n  1..1\n  # boot.not_in_catalogue: reported by the guest"),
+            std::string::npos) << out;
+  EXPECT_EQ(find(r, "run.vcpu0_completed")->status, Status::kPass);
+  EXPECT_EQ(conformance::exit_code(r), 1);
 }
 
 TEST(Conformance, HostileHostMakesTheMatchingChecksFail) {
@@ -161,7 +232,9 @@ TEST(Conformance, MrtdDeviceRegisters) {
 TEST(Conformance, KtapFormatAndExitCode) {
   conformance::SuiteResult r;
   r.backend = "x";
-  r.checks = {{Status::kPass, "a", ""}, {Status::kFail, "b", "why"}, {Status::kSkip, "c", "reason"}};
+  r.checks = {{Status::kPass, "g.a", "", "g"}, {Status::kFail, "g.b", "why\r\x1b", "g"},
+              {Status::kSkip, "h.c", "reason", "h"}, {Status::kSkip, "i.d", "off", "i"},
+              {Status::kPass, "i.e", "", "i"}};
   char* buf = nullptr;
   size_t len = 0;
   FILE* f = open_memstream(&buf, &len);
@@ -169,14 +242,20 @@ TEST(Conformance, KtapFormatAndExitCode) {
   std::fclose(f);
   const std::string out(buf, len);
   free(buf);
-  EXPECT_EQ(out.rfind("KTAP version 1\n", 0), 0u) << out;
-  EXPECT_NE(out.find("\n1..3\n"), std::string::npos);
-  EXPECT_NE(out.find("\nok 1 a\n"), std::string::npos);
-  EXPECT_NE(out.find("\nnot ok 2 b # why\n"), std::string::npos);
-  EXPECT_NE(out.find("\nok 3 c # SKIP reason\n"), std::string::npos);
+  EXPECT_EQ(out,
+            "KTAP version 1\n# tdsim conformance on backend x\n1..3\n"
+            "  KTAP version 1\n  # Subtest: g\n  1..2\n  ok 1 a\n  # b: why\\x0d\\x1b\n  not ok 2 b\nnot ok 1 g\n"
+            "  KTAP version 1\n  # Subtest: h\n  1..1\n  ok 1 c # SKIP reason\nok 2 h # SKIP reason\n"
+            "  KTAP version 1\n  # Subtest: i\n  1..2\n  ok 1 d # SKIP off\n  ok 2 e\nok 3 i\n"
+            "# Totals: pass:2 fail:1 skip:2\n");
+  // kselftest's codes, never a count (4 failures would read as a skip).
   EXPECT_EQ(conformance::exit_code(r), 1);
-  r.checks.assign(200, {Status::kFail, "f", ""});
-  EXPECT_EQ(conformance::exit_code(r), 125);
+  r.checks.assign(4, {Status::kFail, "f.f", "", "f"});
+  EXPECT_EQ(conformance::exit_code(r), 1);
+  r.checks.assign(4, {Status::kSkip, "f.f", "", "f"});
+  EXPECT_EQ(conformance::exit_code(r), 4);
+  r.checks.push_back({Status::kPass, "f.g", "", "f"});
+  EXPECT_EQ(conformance::exit_code(r), 0);
 }
 
 TEST(Conformance, ParseCheckLine) {
@@ -200,11 +279,21 @@ std::pair<int, std::string> conformance_cli(const std::string& args) {
   return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
 }
 
-TEST(Conformance, CliPrintsKtapAndExitsWithFailureCount) {
+TEST(Conformance, CliPrintsKtapAndExitsZero) {
   const auto [code, out] = conformance_cli("--backend unicorn");
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out.rfind("KTAP version 1\n", 0), 0u) << out;
-  EXPECT_NE(out.find("ok 1 boot.guest_config"), std::string::npos) << out;
+  EXPECT_NE(out.find("  # Subtest: boot\n  1..26\n  ok 1 guest_config\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("not ok"), std::string::npos) << out;
+}
+
+// A backend this host cannot run is a skip (4), with every check listed as a SKIP.
+TEST(Conformance, CliBackendThatCannotRunSkips) {
+  if (kvm::probe_host().tdx_usable) GTEST_SKIP() << "this host runs TDs";
+  const auto [code, out] = conformance_cli("--backend kvm-tdx");
+  EXPECT_EQ(code, 4) << out;
+  EXPECT_NE(out.find("\n1..17\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("ok 1 boot # SKIP kvm-tdx cannot run on this host: "), std::string::npos) << out;
   EXPECT_EQ(out.find("not ok"), std::string::npos) << out;
 }
 
@@ -214,11 +303,12 @@ TEST(Conformance, CliPrintsKtapAndExitsWithFailureCount) {
 TEST(Conformance, CliAutoBackendComparesTheMrtd) {
   const auto [code, out] = conformance_cli("--backend auto --vcpus 1");
   EXPECT_EQ(code, 0) << out;
-  const size_t at = out.find(" mr_report.mrtd_matches_host_prediction");
+  // Nested under the mr_report group, two spaces in.
+  const size_t at = out.find(" mrtd_matches_host_prediction");
   ASSERT_NE(at, std::string::npos) << out;
   const size_t start = out.rfind('\n', at) + 1;
   const std::string line = out.substr(start, out.find('\n', at) - start);
-  EXPECT_EQ(line.rfind("ok ", 0), 0u) << line;
+  EXPECT_EQ(line.rfind("  ok ", 0), 0u) << line;
   EXPECT_EQ(line.find("SKIP"), std::string::npos) << line;
 }
 
