@@ -18,11 +18,28 @@
 #include "ucall/guest/tdcall.h"
 
 #ifdef __cplusplus
+namespace tdsim::guest {
+#endif
+
+// The vCPU's registers at an exception, as the runtime's IDT stubs save them (general
+// registers, then vector, error code and the CPU's frame). An exception handler may change
+// any of them; the vCPU resumes with them (set rip past a faulting instruction to skip it).
+typedef struct ExRegs {
+  uint64_t rax, rcx, rdx, rbx, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15;
+  uint64_t vector, error_code, rip, cs, rflags, rsp, ss;
+} ExRegs;
+TDSIM_ABI_STATIC_ASSERT(offsetof(ExRegs, vector) == 15 * 8);
+TDSIM_ABI_STATIC_ASSERT(sizeof(ExRegs) == 22 * 8);
+
+#ifdef __cplusplus
+}  // namespace tdsim::guest
 #define TDSIM_GUEST_ABI(name) ::tdsim::abi::name
+#define TDSIM_GUEST_TYPE(name) ::tdsim::guest::name
 #define TDSIM_GUEST_NORETURN [[noreturn]]
 extern "C" {
 #else
 #define TDSIM_GUEST_ABI(name) name
+#define TDSIM_GUEST_TYPE(name) name
 #define TDSIM_GUEST_NORETURN _Noreturn
 #endif
 
@@ -67,6 +84,14 @@ TDSIM_GUEST_NORETURN void tdsim_halt_forever(void);
 uint64_t tdsim_mmio_write(uint64_t gpa, uint32_t size, uint64_t value);
 uint64_t tdsim_mmio_read(uint64_t gpa, uint32_t size, uint64_t* value);
 
+// Exception handlers: `handler` runs when the vCPU takes exception `vector` (any vCPU:
+// one table serves the TD, as one IDT does); NULL restores the default, which reports
+// UCALL_UNHANDLED(vector, error code, RIP) and halts. Delivered by backends that deliver
+// exceptions through the guest IDT (KVM); the Unicorn backend stops the vCPU with a fault
+// event instead.
+typedef void (*tdsim_exception_handler)(TDSIM_GUEST_TYPE(ExRegs)* regs);
+void tdsim_install_exception_handler(uint8_t vector, tdsim_exception_handler handler);
+
 // args are uint64_t values (cast before passing); at most kUcallMaxArgs are kept.
 uint64_t tdsim_ucall(uint64_t cmd, int nargs, ...);
 uint64_t tdsim_ucall_array(uint64_t cmd, size_t nargs, const uint64_t* args);
@@ -96,6 +121,9 @@ inline uint64_t mmio_write(uint64_t gpa, uint32_t size, uint64_t value) {
 }
 inline uint64_t mmio_read(uint64_t gpa, uint32_t size, uint64_t* value) {
   return tdsim_mmio_read(gpa, size, value);
+}
+inline void install_exception_handler(uint8_t vector, tdsim_exception_handler handler) {
+  tdsim_install_exception_handler(vector, handler);
 }
 inline uint64_t ucall_array(uint64_t cmd, size_t nargs, const uint64_t* args) {
   return tdsim_ucall_array(cmd, nargs, args);
