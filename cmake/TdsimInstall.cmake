@@ -58,7 +58,7 @@ set(host_libs)
 set(header_dirs)
 foreach(t IN LISTS tdsim_export_order)
   get_target_property(type ${t} TYPE)
-  if(NOT t STREQUAL "tdsim_host" AND NOT t STREQUAL "tdsim_abi")
+  if(NOT t STREQUAL "tdsim_host")
     string(REGEX REPLACE "^tdsim_" "" export_name ${t})
     set_target_properties(${t} PROPERTIES EXPORT_NAME ${export_name})
   endif()
@@ -69,6 +69,7 @@ foreach(t IN LISTS tdsim_export_order)
   endif()
 endforeach()
 
+set_target_properties(tdsim_boot_offsets_header PROPERTIES EXPORT_NAME boot_offsets_header)
 install(TARGETS ${tdsim_export_order} tdsim_guest_runtime tdsim_boot_offsets_header
   EXPORT tdsimTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
