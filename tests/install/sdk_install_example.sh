@@ -5,7 +5,9 @@
 #   2. every installed header compiles on its own (host headers as C++20; the ABI and
 #      guest-runtime headers also as freestanding C11);
 #   3. a host program compiles and links with nothing but `pkg-config tdsim`;
-#   4. examples/sdk-project configures, builds (C guest, stub, GoogleTest) and passes.
+#   4. a C guest builds by hand from pkg-config's guest variables, lints clean and (where
+#      /dev/kvm is usable) runs to DONE with the installed tdsim;
+#   5. examples/sdk-project configures, builds (C guest, stub, GoogleTest) and passes.
 set -euo pipefail
 build_dir=$1 src_dir=$2 version=$3 cc=$4 cxx=$5
 work=$(mktemp -d)
@@ -66,6 +68,25 @@ CC
 "$cxx" -std=c++20 "$work/pc.cc" -o "$work/pc" $(pkg-config --cflags --libs tdsim)
 "$work/pc"
 echo "linked and ran with pkg-config's flags: ok"
+
+echo "== a C guest built by hand from pkg-config's variables (docs/writing-a-guest.md)"
+runtime=$(pkg-config --variable=guest_runtime tdsim)
+ldscript=$(pkg-config --variable=guest_ldscript tdsim)
+"$cc" -std=c11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fcf-protection=none \
+  -fno-asynchronous-unwind-tables -fno-unwind-tables -mno-red-zone -mno-sse -mno-sse2 -mno-mmx \
+  -mno-80387 -mcmodel=small -O2 -I"$inc" -I"$inc/tdsim" \
+  -c "$src_dir/examples/sdk-project/guest/example.c" -o "$work/hand.o"
+nopie=-no-pie
+"$cc" --version | grep -q clang && nopie=
+"$cc" -nostdlib -nostartfiles -static $nopie -Wl,-T,"$ldscript" -Wl,--build-id=none \
+  -Wl,-z,max-page-size=4096 "$work/hand.o" "$runtime" -o "$work/hand.elf"
+"$prefix/bin/tdsim" lint --guest "$work/hand.elf"
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+  "$prefix/bin/tdsim" run --backend kvm --guest "$work/hand.elf" | tee "$work/hand.out"
+  grep -q "hello from C on vCPU 0 of 1" "$work/hand.out"
+else
+  echo "(not run: /dev/kvm is not usable here; the example project below runs its guest on Unicorn)"
+fi
 
 echo "== examples/sdk-project against the prefix"
 cmake -S "$src_dir/examples/sdk-project" -B "$work/sdk" -DCMAKE_PREFIX_PATH="$prefix" \
