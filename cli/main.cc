@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
   if (argc < 2) return usage(stderr);
   const std::string name = argv[1];
   if (name == "--help" || name == "-h" || name == "help") return usage(stdout);
+  if (name == "--version") {
+    fmt::print("tdsim {}\n", TDSIM_VERSION);  // project(VERSION) in CMakeLists.txt
+    return kExitDone;
+  }
   auto it = commands().find(name);
   if (it == commands().end()) {
     fmt::print(stderr, "tdsim: unknown command '{}'\n", escape_text(name));

@@ -6,10 +6,11 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <regex>
+#include <iterator>
 #include <sstream>
 #include <system_error>
 
+#include "bootstub/host/stub_symbols.h"
 #include "core/text_escape.h"
 #include "run_options.h"
 
@@ -71,25 +72,20 @@ void add_stub_symbols(TdImage& image, const std::string& stub_path) {
   const std::string suffix = ".bin";
   if (stub_path.size() <= suffix.size() || stub_path.compare(stub_path.size() - suffix.size(), suffix.size(), suffix))
     return;
-  std::ifstream in(stub_path.substr(0, stub_path.size() - suffix.size()) + "_symbols.inc");
+  const std::string object_path = stub_path.substr(0, stub_path.size() - suffix.size()) + ".o";
+  std::ifstream in(object_path, std::ios::binary);
   if (!in) return;
-  // Lines as make_stub_blob.cmake writes them: {"label", 0xoffset},
-  static const std::regex line_re(R"re(^\{"([A-Za-z_.$][A-Za-z0-9_.$]*)", (0x[0-9a-fA-F]+)\},$)re");
-  std::string line;
-  std::smatch m;
+  const std::vector<uint8_t> object{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   std::vector<Symbol> labels;
-  while (std::getline(in, line)) {
-    if (!std::regex_match(line, m, line_re)) continue;
-    const uint64_t off = std::stoull(m[2].str(), nullptr, 16);
-    if (off >= image.stub_size) continue;  // the end label names no instruction
-    labels.push_back({m[1].str(), image.stub_gpa + off, 0});
+  try {
+    labels = stub_label_symbols(read_stub_labels(object), image.stub_gpa, image.stub_size);
+  } catch (const StubSymbolsError& e) {
+    fmt::print(stderr, "tdsim: no stub labels from {}: {}\n", object_path, e.what());
+    return;
   }
   if (labels.empty()) return;
   // Each label covers up to the next: TdImage::symbol_for() prefers a sized symbol, so
   // the whole-stub symbol the layout added would otherwise hide them.
-  std::sort(labels.begin(), labels.end(), [](const Symbol& a, const Symbol& b) { return a.addr < b.addr; });
-  for (size_t i = 0; i < labels.size(); ++i)
-    labels[i].size = (i + 1 < labels.size() ? labels[i + 1].addr : image.stub_gpa + image.stub_size) - labels[i].addr;
   std::erase_if(image.symbols, [&](const Symbol& s) { return s.addr == image.stub_gpa && s.size == image.stub_size; });
   image.symbols.insert(image.symbols.end(), labels.begin(), labels.end());
   std::stable_sort(image.symbols.begin(), image.symbols.end(),

@@ -39,9 +39,10 @@ class TraceOutput {
   bool owned_ = false;
 };
 
-// Adds the labels of a user stub built by tdsim_add_stub to the image's symbols, from
-// the "<stub>_symbols.inc" file next to "<stub>.bin", so traces and fault reports name
-// them (td_boot_enable_paging rather than stub+0x2c). Missing file: nothing changes.
+// Adds the labels of a user stub built by tdsim_add_stub to the image's symbols, read
+// with libelf from the ELF object "<stub>.o" next to "<stub>.bin", so traces and fault
+// reports name them (td_boot_enable_paging rather than stub+0x2c). No object: nothing
+// changes; an object libelf cannot use: a note on stderr, and nothing changes.
 void add_stub_symbols(TdImage& image, const std::string& stub_path);
 
 }  // namespace tdsim::cli

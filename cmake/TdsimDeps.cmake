@@ -18,5 +18,8 @@ find_package(benchmark QUIET)
 function(tdsim_host_target target)
   target_compile_options(${target} PRIVATE ${TDSIM_HOST_WARNINGS} ${TDSIM_HOST_SANITIZE})
   target_link_options(${target} PRIVATE ${TDSIM_HOST_SANITIZE})
-  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
+  # Headers are named from the repository root ("core/event.h"); installed, that root
+  # is include/tdsim (cmake/TdsimInstall.cmake).
+  target_include_directories(${target} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/tdsim>)
 endfunction()

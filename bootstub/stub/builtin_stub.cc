@@ -1,5 +1,5 @@
 // The built-in stub blob and its label table, both produced at build time from
-// td_boot.S (see make_stub_blob.cmake); nothing here is hand-copied from the assembly.
+// td_boot.S (see cmake/make_stub_blob.cmake); nothing here is hand-copied from the assembly.
 #include "bootstub/stub/builtin_stub.h"
 
 #include <algorithm>

@@ -84,3 +84,9 @@ TEST(CliLint, DefaultImageIsClean) {
 }
 
 }  // namespace
+
+TEST(CliVersion, PrintsTheProjectVersionAndExitsZero) {
+  CommandResult r = run_command(tdsim("--version"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, std::string("tdsim ") + TDSIM_PROJECT_VERSION + "\n");
+}

@@ -5,22 +5,27 @@
 
 extern "C" {
 __attribute__((section(".data"), used)) tdsim::abi::GuestConfig tdsim_guest_config = {};
-uint64_t tdsim_entry_rsp[tdsim::guest::kMaxEntryRspVcpus];
+uint64_t tdsim_entry_rsp[TDSIM_GUEST_MAX_ENTRY_RSP_VCPUS];
 }
 
-namespace tdsim::guest {
+namespace {
 
 // Volatile reads: the compiler must not fold the zero initialiser into the code, since
 // the real values only exist in the loaded image.
-static const volatile abi::GuestConfig& config() { return tdsim_guest_config; }
+const volatile tdsim::abi::GuestConfig& config() { return tdsim_guest_config; }
 
-bool config_valid() {
-  return config().magic == abi::kGuestConfigMagic && config().version == abi::kGuestConfigVersion;
+}  // namespace
+
+extern "C" {
+
+bool tdsim_config_valid(void) {
+  return config().magic == tdsim::abi::kGuestConfigMagic &&
+         config().version == tdsim::abi::kGuestConfigVersion;
 }
-uint32_t nr_vcpus() { return config().nr_vcpus; }
-uint64_t ucall_mmio_gpa() { return config().ucall_mmio_gpa; }
-uint64_t ucall_pool_gva() { return config().ucall_pool_gva; }
-uint64_t shared_bit() { return config().shared_bit; }
-uint32_t gpaw() { return config().gpaw; }
+uint32_t tdsim_nr_vcpus(void) { return config().nr_vcpus; }
+uint64_t tdsim_ucall_mmio_gpa(void) { return config().ucall_mmio_gpa; }
+uint64_t tdsim_ucall_pool_gva(void) { return config().ucall_pool_gva; }
+uint64_t tdsim_shared_bit(void) { return config().shared_bit; }
+uint32_t tdsim_gpaw(void) { return config().gpaw; }
 
-}  // namespace tdsim::guest
+}  // extern "C"

@@ -1,48 +1,61 @@
 // Reads of the vCPU state a guest can see for itself (control registers, MSRs, RFLAGS,
 // descriptor-table registers, segment selectors), for guests that report or check the
-// state the boot stub left. Freestanding; 64-bit guest code only.
+// state the boot stub left. Freestanding; 64-bit guest code only. C11 and C++: C++
+// code calls tdsim::guest::read_cr0(), C code tdsim_read_cr0() (the runtime's rule:
+// types keep their names, functions gain a tdsim_ prefix in C).
 #pragma once
 #include <stdint.h>
 
+#ifdef __cplusplus
+#define TDSIM_CPU_INLINE inline
+#define TDSIM_CPU_NAME(name) name
 namespace tdsim::guest {
+#else
+#define TDSIM_CPU_INLINE static inline
+#define TDSIM_CPU_NAME(name) tdsim_##name
+#endif
 
-inline uint64_t read_cr0() { uint64_t v; asm volatile("mov %%cr0, %0" : "=r"(v)); return v; }
-inline uint64_t read_cr3() { uint64_t v; asm volatile("mov %%cr3, %0" : "=r"(v)); return v; }
-inline uint64_t read_cr4() { uint64_t v; asm volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+TDSIM_CPU_INLINE uint64_t TDSIM_CPU_NAME(read_cr0)(void) { uint64_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+TDSIM_CPU_INLINE uint64_t TDSIM_CPU_NAME(read_cr3)(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
+TDSIM_CPU_INLINE uint64_t TDSIM_CPU_NAME(read_cr4)(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
 
-inline uint64_t rdmsr(uint32_t msr) {
+TDSIM_CPU_INLINE uint64_t TDSIM_CPU_NAME(rdmsr)(uint32_t msr) {
   uint32_t lo, hi;
-  asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-  return (uint64_t{hi} << 32) | lo;
+  __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+  return ((uint64_t)hi << 32) | lo;
 }
 
-inline uint64_t read_rflags() {
+TDSIM_CPU_INLINE uint64_t TDSIM_CPU_NAME(read_rflags)(void) {
   uint64_t v;
-  asm volatile("pushfq; popq %0" : "=r"(v));
+  __asm__ volatile("pushfq; popq %0" : "=r"(v));
   return v;
 }
 
 // What SGDT / SIDT store in 64-bit mode.
-struct __attribute__((packed)) DescriptorTableRegister {
+typedef struct __attribute__((packed)) DescriptorTableRegister {
   uint16_t limit;
   uint64_t base;
-};
+} DescriptorTableRegister;
 
-inline DescriptorTableRegister read_gdtr() {
-  DescriptorTableRegister r{};
-  asm volatile("sgdt %0" : "=m"(r));
+TDSIM_CPU_INLINE DescriptorTableRegister TDSIM_CPU_NAME(read_gdtr)(void) {
+  DescriptorTableRegister r = {0, 0};
+  __asm__ volatile("sgdt %0" : "=m"(r));
   return r;
 }
 
-inline DescriptorTableRegister read_idtr() {
-  DescriptorTableRegister r{};
-  asm volatile("sidt %0" : "=m"(r));
+TDSIM_CPU_INLINE DescriptorTableRegister TDSIM_CPU_NAME(read_idtr)(void) {
+  DescriptorTableRegister r = {0, 0};
+  __asm__ volatile("sidt %0" : "=m"(r));
   return r;
 }
 
 // Segment selectors: the register is part of the instruction, hence one function each.
-#define TDSIM_GUEST_READ_SELECTOR(seg) \
-  inline uint16_t read_##seg() { uint16_t v; asm volatile("mov %%" #seg ", %0" : "=r"(v)); return v; }
+#define TDSIM_GUEST_READ_SELECTOR(seg)                             \
+  TDSIM_CPU_INLINE uint16_t TDSIM_CPU_NAME(read_##seg)(void) {     \
+    uint16_t v;                                                    \
+    __asm__ volatile("mov %%" #seg ", %0" : "=r"(v));              \
+    return v;                                                      \
+  }
 TDSIM_GUEST_READ_SELECTOR(cs)
 TDSIM_GUEST_READ_SELECTOR(ds)
 TDSIM_GUEST_READ_SELECTOR(es)
@@ -51,4 +64,8 @@ TDSIM_GUEST_READ_SELECTOR(fs)
 TDSIM_GUEST_READ_SELECTOR(gs)
 #undef TDSIM_GUEST_READ_SELECTOR
 
+#ifdef __cplusplus
 }  // namespace tdsim::guest
+#endif
+#undef TDSIM_CPU_INLINE
+#undef TDSIM_CPU_NAME

@@ -1,8 +1,11 @@
 /* tdsim_idt_stubs: 256 interrupt entry points, kIdtStubStride (16) bytes apart; the
    layout points IDT gate v at tdsim_idt_stubs + 16 * v. Each stub makes the frame
-   uniform (a 0 where the CPU pushes no error code), pushes its vector, and reports
-   UCALL_UNHANDLED(vector, error code, RIP) through tdsim_report_unhandled, which
-   never returns: an unexpected exception ends the guest like a selftest's GUEST_FAIL. */
+   uniform (a 0 where the CPU pushes no error code), pushes its vector, and enters
+   tdsim_idt_common, which saves the general registers as an ExRegs (guest.h) and hands
+   it to tdsim_dispatch_exception: a handler installed for the vector runs and the
+   vector returns with IRETQ to the (possibly changed) registers; without one the guest
+   reports UCALL_UNHANDLED(vector, error code, RIP) and the vCPU halts, like a selftest's
+   unexpected exception. */
 	.text
 	.code64
 	.balign 16
@@ -27,14 +30,46 @@ tdsim_idt_stubs:
 
 	.type tdsim_idt_common, @function
 tdsim_idt_common:
-	/* Stack: vector, error code, then the CPU's frame (RIP, CS, RFLAGS, RSP, SS). */
-	movq	0(%rsp), %rdi
-	movq	8(%rsp), %rsi
-	movq	16(%rsp), %rdx
+	/* Stack: vector, error code, then the CPU's frame (RIP, CS, RFLAGS, RSP, SS). Push
+	   order makes the saved registers ExRegs' first fields, RAX lowest. */
+	pushq	%r15
+	pushq	%r14
+	pushq	%r13
+	pushq	%r12
+	pushq	%r11
+	pushq	%r10
+	pushq	%r9
+	pushq	%r8
+	pushq	%rdi
+	pushq	%rsi
+	pushq	%rbp
+	pushq	%rbx
+	pushq	%rdx
+	pushq	%rcx
+	pushq	%rax
+	movq	%rsp, %rdi
+	movq	%rsp, %rbx		/* callee-saved: the frame, across the call */
 	andq	$-16, %rsp
-	call	tdsim_report_unhandled
-1:	hlt
-	jmp	1b
+	cld
+	call	tdsim_dispatch_exception
+	movq	%rbx, %rsp
+	popq	%rax
+	popq	%rcx
+	popq	%rdx
+	popq	%rbx
+	popq	%rbp
+	popq	%rsi
+	popq	%rdi
+	popq	%r8
+	popq	%r9
+	popq	%r10
+	popq	%r11
+	popq	%r12
+	popq	%r13
+	popq	%r14
+	popq	%r15
+	addq	$16, %rsp		/* vector and error code */
+	iretq
 	.size tdsim_idt_common, . - tdsim_idt_common
 
 	.section .note.GNU-stack, "", @progbits

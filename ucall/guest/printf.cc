@@ -200,3 +200,16 @@ int guest_snprintf(char* buf, size_t size, const char* fmt, ...) {
 }
 
 }  // namespace tdsim::guest
+
+// The same functions for C guests (C linkage, no namespace).
+extern "C" int tdsim_vsnprintf(char* buf, size_t size, const char* fmt, va_list ap) {
+  return tdsim::guest::guest_vsnprintf(buf, size, fmt, ap);
+}
+
+extern "C" int tdsim_snprintf(char* buf, size_t size, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  const int n = tdsim::guest::guest_vsnprintf(buf, size, fmt, ap);
+  va_end(ap);
+  return n;
+}

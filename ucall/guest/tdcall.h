@@ -1,11 +1,16 @@
 // Raw TDCALL / CPUID wrappers for guest code. Freestanding: no libc, no host headers;
 // only the ABI constants. Every register the TDX module or the VMM may change is an
 // in/out operand, because with RCX = 0xFC00 the VMM sees and may write R10..R15.
+// C guests get the same wrappers with a tdsim_ prefix and pointers for references
+// (tdcall_c.h).
 #pragma once
 #include <stdint.h>
 
 #include "tdsim/abi/tdx.h"
 
+#ifndef __cplusplus
+#include "ucall/guest/tdcall_c.h"
+#else
 namespace tdsim::guest {
 
 struct CpuidRegs {
@@ -75,3 +80,4 @@ inline uint64_t tdvmcall_hlt() {
 }
 
 }  // namespace tdsim::guest
+#endif

@@ -1,12 +1,15 @@
 // TDCALL leaf wrappers beyond TDG.VP.VMCALL<MMIO/HLT> (tdcall.h): TDG.VP.INFO,
 // TDG.MR.REPORT, TDG.MR.RTMR.EXTEND, TDG.VP.VEINFO.GET, TDG.MEM.PAGE.ACCEPT and a raw
-// TDCALL with every register the ABI uses. Freestanding: ABI headers only.
+// TDCALL with every register the ABI uses. Freestanding: ABI headers only. C guests get
+// them from tdcall_c.h (tdsim_ prefix, pointers for references).
 #pragma once
 #include <stdint.h>
 
 #include "tdsim/abi/tdx.h"
 #include "ucall/guest/tdcall.h"
 
+// C guests: tdcall.h brought in tdcall_c.h, which has all of these.
+#ifdef __cplusplus
 namespace tdsim::guest {
 
 // Inputs before, outputs after one TDCALL (any leaf).
@@ -90,3 +93,4 @@ inline VmcallRegs tdvmcall(uint64_t subfn, uint64_t r12 = 0, uint64_t r13 = 0, u
 }
 
 }  // namespace tdsim::guest
+#endif

@@ -1,6 +1,8 @@
 // How a ucall datum leaves the guest: TDG.VP.VMCALL<#VE.RequestMMIO> in a TD (the
-// selftests' TDX ucall), a plain MMIO store in an ordinary VM. Also the final halt.
+// selftests' TDX ucall), a plain MMIO store in an ordinary VM. Also the final halt and
+// the MMIO helpers guests use for their own devices, which take the same two paths.
 #include "ucall/guest/guest.h"
+#include "ucall/guest/tdx_calls.h"
 
 namespace tdsim::guest {
 namespace {
@@ -15,9 +17,17 @@ bool cpuid_says_tdx() {
   return r.ebx == 0x65746e49u && r.edx == 0x5844546cu && r.ecx == 0x20202020u;
 }
 
-}  // namespace
+bool valid_mmio_size(uint32_t size) { return size == 1 || size == 2 || size == 4 || size == 8; }
 
-bool in_td() {
+}  // namespace
+}  // namespace tdsim::guest
+
+using namespace tdsim;
+using namespace tdsim::guest;
+
+extern "C" {
+
+bool tdsim_in_td(void) {
   int v = g_in_td;
   if (v < 0) {
     v = cpuid_says_tdx() ? 1 : 0;
@@ -26,7 +36,7 @@ bool in_td() {
   return v == 1;
 }
 
-void ucall_send(uint64_t data) {
+void tdsim_ucall_send(uint64_t data) {
   const uint64_t gpa = ucall_mmio_gpa();
   if (in_td()) {
     uint64_t status = 0;
@@ -42,7 +52,46 @@ void ucall_send(uint64_t data) {
   asm volatile("" ::: "memory");
 }
 
-void halt_forever() {
+uint64_t tdsim_mmio_write(uint64_t gpa, uint32_t size, uint64_t value) {
+  if (!valid_mmio_size(size)) return abi::kVmcallInvalidOperand;
+  gpa &= ~shared_bit();
+  if (in_td()) return tdvmcall(abi::kVmcallRequestMmio, size, abi::kMmioWrite, gpa | shared_bit(), value).r10;
+  asm volatile("" ::: "memory");
+  switch (size) {
+    case 1: *reinterpret_cast<volatile uint8_t*>(gpa) = static_cast<uint8_t>(value); break;
+    case 2: *reinterpret_cast<volatile uint16_t*>(gpa) = static_cast<uint16_t>(value); break;
+    case 4: *reinterpret_cast<volatile uint32_t*>(gpa) = static_cast<uint32_t>(value); break;
+    default: *reinterpret_cast<volatile uint64_t*>(gpa) = value; break;
+  }
+  asm volatile("" ::: "memory");
+  return abi::kVmcallSuccess;
+}
+
+uint64_t tdsim_mmio_read(uint64_t gpa, uint32_t size, uint64_t* value) {
+  uint64_t v = 0;
+  uint64_t status = abi::kVmcallSuccess;
+  gpa &= ~shared_bit();
+  if (!valid_mmio_size(size)) {
+    status = abi::kVmcallInvalidOperand;
+  } else if (in_td()) {
+    const VmcallRegs r = tdvmcall(abi::kVmcallRequestMmio, size, abi::kMmioRead, gpa | shared_bit());
+    status = r.r10;
+    if (status == abi::kVmcallSuccess) v = r.r11;
+  } else {
+    asm volatile("" ::: "memory");
+    switch (size) {
+      case 1: v = *reinterpret_cast<volatile uint8_t*>(gpa); break;
+      case 2: v = *reinterpret_cast<volatile uint16_t*>(gpa); break;
+      case 4: v = *reinterpret_cast<volatile uint32_t*>(gpa); break;
+      default: v = *reinterpret_cast<volatile uint64_t*>(gpa); break;
+    }
+    asm volatile("" ::: "memory");
+  }
+  if (value != nullptr) *value = v;
+  return status;
+}
+
+void tdsim_halt_forever(void) {
   const bool td = in_td();
   for (;;) {
     if (td) {
@@ -53,4 +102,4 @@ void halt_forever() {
   }
 }
 
-}  // namespace tdsim::guest
+}  // extern "C"

@@ -49,8 +49,14 @@ void vucall_fmt(uint64_t cmd, size_t nargs, const uint64_t* args, const char* fm
 }
 
 }  // namespace
+}  // namespace tdsim::guest
 
-uint64_t ucall_array(uint64_t cmd, size_t nargs, const uint64_t* args) {
+using namespace tdsim;
+using namespace tdsim::guest;
+
+extern "C" {
+
+uint64_t tdsim_ucall_array(uint64_t cmd, size_t nargs, const uint64_t* args) {
   abi::Ucall* uc = take_slot();
   if (uc == nullptr) {
     ucall_send(abi::kUcallFailed);
@@ -60,25 +66,25 @@ uint64_t ucall_array(uint64_t cmd, size_t nargs, const uint64_t* args) {
   return send_slot(uc);
 }
 
-uint64_t ucall(uint64_t cmd, int nargs, ...) {
+uint64_t tdsim_ucall(uint64_t cmd, int nargs, ...) {
   uint64_t args[abi::kUcallMaxArgs] = {};
   const int n = nargs < 0 ? 0 : (nargs > static_cast<int>(abi::kUcallMaxArgs) ? abi::kUcallMaxArgs : nargs);
   va_list ap;
   va_start(ap, nargs);
   for (int i = 0; i < n; ++i) args[i] = va_arg(ap, uint64_t);
   va_end(ap);
-  return ucall_array(cmd, static_cast<size_t>(n), args);
+  return tdsim_ucall_array(cmd, static_cast<size_t>(n), args);
 }
 
-void ucall_fmt(uint64_t cmd, const char* fmt, ...) {
+void tdsim_ucall_fmt(uint64_t cmd, const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vucall_fmt(cmd, 0, nullptr, fmt, ap);
   va_end(ap);
 }
 
-void ucall_assert(uint64_t cmd, const char* expr, const char* file, unsigned line,
-                  const char* fmt, ...) {
+void tdsim_ucall_assert(uint64_t cmd, const char* expr, const char* file, unsigned line,
+                        const char* fmt, ...) {
   uint64_t args[abi::kUcallMaxArgs] = {};
   args[abi::kAssertArgExpr] = to_u64(expr);
   args[abi::kAssertArgFile] = to_u64(file);
@@ -91,20 +97,19 @@ void ucall_assert(uint64_t cmd, const char* expr, const char* file, unsigned lin
   halt_forever();
 }
 
-}  // namespace tdsim::guest
-
 // Called by _start when guest_main returns, and by the IDT stubs.
-extern "C" [[noreturn]] void tdsim_guest_main_returned() {
+[[noreturn]] void tdsim_guest_main_returned() {
   GUEST_DONE();
-  tdsim::guest::halt_forever();
+  halt_forever();
 }
 
-extern "C" [[noreturn]] void tdsim_report_unhandled(uint64_t vector, uint64_t error_code,
-                                                    uint64_t rip) {
-  uint64_t args[tdsim::abi::kUcallMaxArgs] = {};
-  args[tdsim::abi::kUnhandledArgVector] = vector;
-  args[tdsim::abi::kUnhandledArgErrorCode] = error_code;
-  args[tdsim::abi::kUnhandledArgRip] = rip;
-  tdsim::guest::ucall_array(tdsim::abi::kUcallUnhandled, 3, args);
-  tdsim::guest::halt_forever();
+[[noreturn]] void tdsim_report_unhandled(uint64_t vector, uint64_t error_code, uint64_t rip) {
+  uint64_t args[abi::kUcallMaxArgs] = {};
+  args[abi::kUnhandledArgVector] = vector;
+  args[abi::kUnhandledArgErrorCode] = error_code;
+  args[abi::kUnhandledArgRip] = rip;
+  ucall_array(abi::kUcallUnhandled, 3, args);
+  halt_forever();
 }
+
+}  // extern "C"

@@ -2,15 +2,20 @@
 // architectural initial vCPU state (Intel TDX module ABI, GHCI; restated in
 // docs/tdx-abi.md). Freestanding: shared by the guest runtime, the simulator and the KVM
 // backend.
+// C11 and C++ (lang.h says how the names appear in each).
 #pragma once
 #include <stdint.h>
 
-namespace tdsim::abi {
+#include "tdsim/abi/lang.h"
 
+TDSIM_ABI_BEGIN
+
+#ifdef __cplusplus
 // TDCALL is 66 0F 01 CC; RAX = leaf in, completion status out.
 inline constexpr uint8_t kTdcallBytes[4] = {0x66, 0x0f, 0x01, 0xcc};
+#endif
 
-enum TdcallLeaf : uint64_t {
+TDSIM_ABI_ENUM(TdcallLeaf, uint64_t){
   kTdgVpVmcall = 0,
   kTdgVpInfo = 1,
   kTdgMrRtmrExtend = 2,
@@ -22,52 +27,52 @@ enum TdcallLeaf : uint64_t {
 };
 
 // TDCALL completion status (RAX). Errors have bit 63 set; class in bits 63:32.
-inline constexpr uint64_t kTdxSuccess = 0;
-inline constexpr uint64_t kTdxOperandInvalid = 0xC000010000000000ull;  // | operand id
-inline constexpr uint64_t kTdxOperandBusy = 0x8000020000000000ull;
-inline constexpr uint64_t kTdxNoVeInfo = 0xC000070000000000ull;
-inline constexpr uint64_t kTdxStatusClassMask = 0xFFFFFFFF00000000ull;
+TDSIM_ABI_CONST(uint64_t, kTdxSuccess, 0)
+TDSIM_ABI_CONST(uint64_t, kTdxOperandInvalid, 0xC000010000000000ull)  // | operand id
+TDSIM_ABI_CONST(uint64_t, kTdxOperandBusy, 0x8000020000000000ull)
+TDSIM_ABI_CONST(uint64_t, kTdxNoVeInfo, 0xC000070000000000ull)
+TDSIM_ABI_CONST(uint64_t, kTdxStatusClassMask, 0xFFFFFFFF00000000ull)
 // Operand ids used with kTdxOperandInvalid.
-inline constexpr uint64_t kTdxOperandIdRcx = 1;
+TDSIM_ABI_CONST(uint64_t, kTdxOperandIdRcx, 1)
 // More operand ids: the module numbers operands by GPR index (RAX 0 ... R15 15).
-inline constexpr uint64_t kTdxOperandIdRax = 0;
-inline constexpr uint64_t kTdxOperandIdRdx = 2;
-inline constexpr uint64_t kTdxOperandIdR8 = 8;
+TDSIM_ABI_CONST(uint64_t, kTdxOperandIdRax, 0)
+TDSIM_ABI_CONST(uint64_t, kTdxOperandIdRdx, 2)
+TDSIM_ABI_CONST(uint64_t, kTdxOperandIdR8, 8)
 // GPA operand outside the TD's memory (tdx-module errors.h; see docs/tdx-module-standin.md).
-inline constexpr uint64_t kTdxOperandAddrRangeError = 0xC000010100000000ull;  // | operand id
+TDSIM_ABI_CONST(uint64_t, kTdxOperandAddrRangeError, 0xC000010100000000ull)  // | operand id
 // TDG.MEM.PAGE.ACCEPT: a warning (bit 63 clear) for a page that is already accepted,
 // and an error for an accept level larger than the page's mapping (Linux, TDVF).
-inline constexpr uint64_t kTdxPageAlreadyAccepted = 0x00000B0A00000000ull;
-inline constexpr uint64_t kTdxPageSizeMismatch = 0xC0000B0B00000000ull;
+TDSIM_ABI_CONST(uint64_t, kTdxPageAlreadyAccepted, 0x00000B0A00000000ull)
+TDSIM_ABI_CONST(uint64_t, kTdxPageSizeMismatch, 0xC0000B0B00000000ull)
 
 // TDG.VP.INFO / TDG.MR.REPORT sizes and constants.
-inline constexpr uint64_t kTdReportSize = 1024;
-inline constexpr uint64_t kTdReportAlign = 1024;
-inline constexpr uint64_t kReportDataSize = 64;
-inline constexpr uint64_t kReportDataAlign = 64;
-inline constexpr uint8_t kTdReportTypeTdx = 0x81;
-inline constexpr uint64_t kTdReportReportDataOffset = 128;
-inline constexpr uint64_t kTdReportMacOffset = 224;
-inline constexpr uint64_t kTdReportTdInfoOffset = 512;
-inline constexpr uint64_t kTdReportAttributesOffset = 512;
-inline constexpr uint64_t kTdReportXfamOffset = 520;
-inline constexpr uint64_t kTdReportMrtdOffset = 528;
-inline constexpr uint64_t kTdReportRtmrOffset = 720;  // RTMR0; RTMR i at 720 + 48 * i
-inline constexpr uint64_t kRtmrSize = 48;
-inline constexpr uint64_t kNumRtmrs = 4;
-inline constexpr uint64_t kRtmrExtendAlign = 64;
+TDSIM_ABI_CONST(uint64_t, kTdReportSize, 1024)
+TDSIM_ABI_CONST(uint64_t, kTdReportAlign, 1024)
+TDSIM_ABI_CONST(uint64_t, kReportDataSize, 64)
+TDSIM_ABI_CONST(uint64_t, kReportDataAlign, 64)
+TDSIM_ABI_CONST(uint8_t, kTdReportTypeTdx, 0x81)
+TDSIM_ABI_CONST(uint64_t, kTdReportReportDataOffset, 128)
+TDSIM_ABI_CONST(uint64_t, kTdReportMacOffset, 224)
+TDSIM_ABI_CONST(uint64_t, kTdReportTdInfoOffset, 512)
+TDSIM_ABI_CONST(uint64_t, kTdReportAttributesOffset, 512)
+TDSIM_ABI_CONST(uint64_t, kTdReportXfamOffset, 520)
+TDSIM_ABI_CONST(uint64_t, kTdReportMrtdOffset, 528)
+TDSIM_ABI_CONST(uint64_t, kTdReportRtmrOffset, 720)  // RTMR0; RTMR i at 720 + 48 * i
+TDSIM_ABI_CONST(uint64_t, kRtmrSize, 48)
+TDSIM_ABI_CONST(uint64_t, kNumRtmrs, 4)
+TDSIM_ABI_CONST(uint64_t, kRtmrExtendAlign, 64)
 // TDG.MEM.PAGE.ACCEPT: RCX = GPA | level (bits 2:0: 0 4K, 1 2M, 2 1G).
-inline constexpr uint64_t kAcceptLevelMask = 0x7;
+TDSIM_ABI_CONST(uint64_t, kAcceptLevelMask, 0x7)
 
 // TDG.VP.VMCALL: RCX is the GPR expose mask (bit n = GPR n, RAX=0 ... R15=15).
-inline constexpr uint64_t kVmcallExposeR10toR15 = 0xFC00;
+TDSIM_ABI_CONST(uint64_t, kVmcallExposeR10toR15, 0xFC00)
 // Bits the module refuses: RAX, RCX, RSP, and RBP because KVM creates TDs with NO_RBP_MOD.
-inline constexpr uint64_t kVmcallForbiddenExposeBits = (1u << 0) | (1u << 1) | (1u << 4) | (1u << 5);
-inline constexpr uint64_t kVmcallReservedExposeBits = 0xFFFFFFFF00000000ull;
+TDSIM_ABI_CONST(uint64_t, kVmcallForbiddenExposeBits, (1u << 0) | (1u << 1) | (1u << 4) | (1u << 5))
+TDSIM_ABI_CONST(uint64_t, kVmcallReservedExposeBits, 0xFFFFFFFF00000000ull)
 
 // R10 = 0 selects a GHCI standard call; R11 = sub-function.
-inline constexpr uint64_t kVmcallStandard = 0;
-enum VmcallSubfn : uint64_t {
+TDSIM_ABI_CONST(uint64_t, kVmcallStandard, 0)
+TDSIM_ABI_ENUM(VmcallSubfn, uint64_t){
   kVmcallCpuid = 10,
   kVmcallHlt = 12,
   kVmcallIo = 30,
@@ -82,50 +87,54 @@ enum VmcallSubfn : uint64_t {
 };
 
 // TDG.VP.VMCALL status, returned in R10.
-inline constexpr uint64_t kVmcallSuccess = 0;
-inline constexpr uint64_t kVmcallRetry = 1;
-inline constexpr uint64_t kVmcallInvalidOperand = 0x8000000000000000ull;
-inline constexpr uint64_t kVmcallAlignError = 0x8000000000000002ull;
-inline constexpr uint64_t kVmcallSubfnUnsupported = 0x8000000000000003ull;
+TDSIM_ABI_CONST(uint64_t, kVmcallSuccess, 0)
+TDSIM_ABI_CONST(uint64_t, kVmcallRetry, 1)
+TDSIM_ABI_CONST(uint64_t, kVmcallInvalidOperand, 0x8000000000000000ull)
+TDSIM_ABI_CONST(uint64_t, kVmcallAlignError, 0x8000000000000002ull)
+TDSIM_ABI_CONST(uint64_t, kVmcallSubfnUnsupported, 0x8000000000000003ull)
 
 // Instruction.IO direction (R13) uses the same encoding: 0 in/read, 1 out/write.
 // GetTdVmCallInfo leaves (R12).
-inline constexpr uint64_t kGetTdVmCallInfoLeaf0 = 0;
-inline constexpr uint64_t kGetTdVmCallInfoLeaf1 = 1;
+TDSIM_ABI_CONST(uint64_t, kGetTdVmCallInfoLeaf0, 0)
+TDSIM_ABI_CONST(uint64_t, kGetTdVmCallInfoLeaf1, 1)
 
-inline constexpr uint64_t kMmioRead = 0;
-inline constexpr uint64_t kMmioWrite = 1;
+TDSIM_ABI_CONST(uint64_t, kMmioRead, 0)
+TDSIM_ABI_CONST(uint64_t, kMmioWrite, 1)
 
 // Architectural initial state of every TD vCPU (TDH.VP.INIT + TD VMCS init).
-inline constexpr uint64_t kTdInitRip = 0xfffffff0;
-inline constexpr uint64_t kTdInitRflags = 0x2;
-inline constexpr uint64_t kTdInitCr0 = 0x21;     // PE | NE, paging off
-inline constexpr uint64_t kTdInitCr4 = 0x40;     // MCE as the guest reads it (VMXE hidden)
-inline constexpr uint64_t kTdInitEfer = 0x901;   // SCE | LME | NXE, LMA clear
-inline constexpr uint16_t kTdInitCodeAr = 0xC09B;  // flat 32-bit code, accessed
-inline constexpr uint16_t kTdInitDataAr = 0xC093;  // flat data, accessed
-inline constexpr uint64_t kTdInitGdtrLimit = 0xFFFF;
-inline constexpr uint64_t kTdInitDr7 = 0x400;
+TDSIM_ABI_CONST(uint64_t, kTdInitRip, 0xfffffff0)
+TDSIM_ABI_CONST(uint64_t, kTdInitRflags, 0x2)
+TDSIM_ABI_CONST(uint64_t, kTdInitCr0, 0x21)     // PE | NE, paging off
+TDSIM_ABI_CONST(uint64_t, kTdInitCr4, 0x40)     // MCE as the guest reads it (VMXE hidden)
+TDSIM_ABI_CONST(uint64_t, kTdInitEfer, 0x901)   // SCE | LME | NXE, LMA clear
+TDSIM_ABI_CONST(uint16_t, kTdInitCodeAr, 0xC09B)  // flat 32-bit code, accessed
+TDSIM_ABI_CONST(uint16_t, kTdInitDataAr, 0xC093)  // flat data, accessed
+TDSIM_ABI_CONST(uint64_t, kTdInitGdtrLimit, 0xFFFF)
+TDSIM_ABI_CONST(uint64_t, kTdInitDr7, 0x400)
 
 // Control-register bits the boot checks care about.
-inline constexpr uint64_t kCr0Pe = 1u << 0;
-inline constexpr uint64_t kCr0Et = 1u << 4;
-inline constexpr uint64_t kCr0Ne = 1u << 5;
-inline constexpr uint64_t kCr0Pg = 1u << 31;
-inline constexpr uint64_t kCr4Pae = 1u << 5;
-inline constexpr uint64_t kCr4Mce = 1u << 6;
-inline constexpr uint64_t kCr4Osfxsr = 1u << 9;
-inline constexpr uint64_t kCr4La57 = 1u << 12;
-inline constexpr uint64_t kCr4Vmxe = 1u << 13;
-inline constexpr uint64_t kCr4Smxe = 1u << 14;
-inline constexpr uint64_t kCr4Osxsave = 1u << 18;
-inline constexpr uint64_t kEferLme = 1u << 8;
-inline constexpr uint64_t kEferLma = 1u << 10;
+TDSIM_ABI_CONST(uint64_t, kCr0Pe, 1u << 0)
+TDSIM_ABI_CONST(uint64_t, kCr0Et, 1u << 4)
+TDSIM_ABI_CONST(uint64_t, kCr0Ne, 1u << 5)
+TDSIM_ABI_CONST(uint64_t, kCr0Pg, 1u << 31)
+TDSIM_ABI_CONST(uint64_t, kCr4Pae, 1u << 5)
+TDSIM_ABI_CONST(uint64_t, kCr4Mce, 1u << 6)
+TDSIM_ABI_CONST(uint64_t, kCr4Osfxsr, 1u << 9)
+TDSIM_ABI_CONST(uint64_t, kCr4La57, 1u << 12)
+TDSIM_ABI_CONST(uint64_t, kCr4Vmxe, 1u << 13)
+TDSIM_ABI_CONST(uint64_t, kCr4Smxe, 1u << 14)
+TDSIM_ABI_CONST(uint64_t, kCr4Osxsave, 1u << 18)
+TDSIM_ABI_CONST(uint64_t, kEferLme, 1u << 8)
+TDSIM_ABI_CONST(uint64_t, kEferLma, 1u << 10)
 
 // CR4 bits TDX fixes: MCE must read 1, VMXE and SMXE must be 0.
-inline constexpr uint64_t kTdxCr4Fixed1 = kCr4Mce;
-inline constexpr uint64_t kTdxCr4Fixed0 = kCr4Vmxe | kCr4Smxe;
+TDSIM_ABI_CONST(uint64_t, kTdxCr4Fixed1, kCr4Mce)
+TDSIM_ABI_CONST(uint64_t, kTdxCr4Fixed0, kCr4Vmxe | kCr4Smxe)
 
+#ifdef __cplusplus
 inline constexpr uint64_t shared_bit_for_gpaw(uint32_t gpaw) { return 1ull << (gpaw - 1); }
+#else
+static inline uint64_t shared_bit_for_gpaw(uint32_t gpaw) { return 1ull << (gpaw - 1); }
+#endif
 
-}  // namespace tdsim::abi
+TDSIM_ABI_END

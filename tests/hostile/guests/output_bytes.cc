@@ -14,8 +14,8 @@ extern "C" void guest_main(uint32_t vcpu) {
       GUEST_DONE();
       break;
     case 1:
-      tdsim::guest::ucall_assert(tdsim::abi::kUcallAbort, hk::kHostileExpr, hk::kHostileFile,
-                                 hk::kHostileLine, "%s", hk::kHostileText);
+      tdsim_ucall_assert(tdsim::abi::kUcallAbort, hk::kHostileExpr, hk::kHostileFile,
+                         hk::kHostileLine, "%s", hk::kHostileText);
     case 2:
       tdsim::guest::tdvmcall(tdsim::abi::kVmcallReportFatalError, 0, 0, hk::kFatalR14, hk::kFatalR15);
       break;
