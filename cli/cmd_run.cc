@@ -4,10 +4,13 @@
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
+#include <chrono>
+#include <cmath>
 #include <optional>
 
 #include "backends.h"
 #include "bootstub/host/image_builder.h"
+#include "core/outcome.h"
 #include "commands.h"
 #include "parse_args.h"
 #include "diag/lint.h"
@@ -40,7 +43,12 @@ std::pair<size_t, size_t> lint_to_stderr(const TdImage& image) {
 }  // namespace
 
 int cmd_run(const std::vector<std::string>& args) {
+  // The wall-clock budget covers set-up too (reading files, building the image, making
+  // the engines ready): a hostile image must not spend minutes before the run's own
+  // watchdog is armed.
+  const auto started = std::chrono::steady_clock::now();
   RunOptions ro;
+  double gdb_wait_s = 300;
   std::string backend_name = "unicorn", format_name = "text", trace_list, trace_file, gdb_endpoint;
   po::options_description desc("tdsim run [options]");
   desc.add_options()
@@ -52,7 +60,10 @@ int cmd_run(const std::vector<std::string>& args) {
       ("coverage", "after the run, list the boot-stub instructions and mark those that never ran (unicorn)")
       ("no-lint", "do not lint the image before running")
       ("gdb", po::value(&gdb_endpoint),
-       "127.0.0.1:PORT: wait for gdb there (0 = a free port) and let it drive the TD (unicorn)");
+       "127.0.0.1:PORT: wait for gdb there (0 = a free port) and let it drive the TD (unicorn)")
+      ("gdb-wait", po::value(&gdb_wait_s)->default_value(gdb_wait_s),
+       "seconds --gdb waits for gdb to connect before giving up (exit 70); the --timeout budget "
+       "starts when gdb connects");
   desc.add(run_options_description(ro));
   po::variables_map vm;
   if (!parse_args(desc, args, &vm)) return 0;
@@ -62,7 +73,9 @@ int cmd_run(const std::vector<std::string>& args) {
   const bool coverage = vm.count("coverage") != 0;
   TdImage image = build_image(to_layout_spec(ro));
   if (!ro.stub.empty()) add_stub_symbols(image, ro.stub);
-  const RunLimits limits = to_run_limits(ro);
+  RunLimits limits = to_run_limits(ro);
+  if (!(gdb_wait_s > 0) || !std::isfinite(gdb_wait_s) || gdb_wait_s > 86400)
+    throw UsageError(fmt::format("--gdb-wait: {} is not in (0, 86400] seconds", gdb_wait_s));
   auto backend = make_backend(backend_name);
   std::optional<gdbstub::GdbServer> gdb;
   if (vm.count("gdb")) {
@@ -94,9 +107,11 @@ int cmd_run(const std::vector<std::string>& args) {
 
   auto printer = make_printer(format, stdout, format == OutputFormat::kText && want_colour(stdout),
                               image.nr_vcpus);
-  std::vector<Event> events;
+  // Streamed: each event is classified and counted as it passes, none is kept, so a
+  // long run's memory does not grow with its length.
+  OutcomeTracker outcome(image.nr_vcpus);
   const EventSink on_event = [&](const Event& e) {
-    events.push_back(e);
+    outcome.add(e);
     if (trace.ucall)
       if (std::string l = ucall_trace_line(e); !l.empty()) trace_out.line(l);
     printer->event(e);
@@ -106,15 +121,29 @@ int cmd_run(const std::vector<std::string>& args) {
     if (trace.any_engine() || coverage) session.set_trace(&topts);
     fmt::print(stderr, "tdsim: waiting for gdb on 127.0.0.1:{}\n", gdb->port());
     std::fflush(stderr);
-    gdb->serve(session, limits, on_event);
+    // Waiting for a person to attach gdb is not set-up: the budget starts when gdb does.
+    gdb->serve(session, limits, on_event,
+               std::chrono::milliseconds(static_cast<int64_t>(std::ceil(gdb_wait_s * 1000))));
   } else {
-    backend->run(image, limits, on_event);
+    const auto setup = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    if (setup >= limits.timeout) {
+      // Set-up alone used the budget: report it as the backend's watchdog would.
+      BudgetExceededEvent b;
+      b.kind = BudgetExceededEvent::Kind::kWallClock;
+      b.limit = static_cast<uint64_t>(limits.timeout.count());
+      b.explanation.push_back(fmt::format("set-up (reading and building the image) took {} ms; no vCPU ran",
+                                          setup.count()));
+      on_event(b);
+    } else {
+      limits.timeout -= setup;
+      backend->run(image, limits, on_event);
+    }
   }
   if (coverage && unicorn)
     for (const std::string& l : sim::format_stub_coverage(stub_coverage, image)) trace_out.line(l);
-  std::fflush(trace_out.file());
-  summary.outcome = classify(events, image.nr_vcpus);
-  summary.nr_events = events.size();
+  trace_out.finish();
+  summary.outcome = outcome.outcome();
+  summary.nr_events = outcome.events();
   printer->summary(summary);
   return exit_code(summary.outcome);
 }

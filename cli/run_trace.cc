@@ -2,13 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <regex>
 #include <sstream>
 
+#include "input_file.h"
 #include "run_options.h"
 
 namespace tdsim::cli {
@@ -42,10 +46,39 @@ std::string ucall_trace_line(const Event& e) {
   return s;
 }
 
-TraceOutput::TraceOutput(const std::string& path) {
+TraceOutput::TraceOutput(const std::string& path) : path_(path) {
   if (path.empty()) return;
-  f_ = std::fopen(path.c_str(), "w");
-  if (!f_) throw UsageError(fmt::format("--trace-file: cannot write '{}': {}", path, std::strerror(errno)));
+  // O_NONBLOCK: a FIFO without a reader fails at once (ENXIO) instead of blocking open().
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0666);
+  if (fd < 0) {
+    const int e = errno;
+    if (e == ENXIO)
+      throw UsageError(fmt::format("--trace-file: '{}' is a FIFO nobody reads; start the reader first", path));
+    throw UsageError(fmt::format("--trace-file: cannot write '{}': {}", path, std::strerror(e)));
+  }
+  struct stat st {};
+  const bool ok = ::fstat(fd, &st) == 0;
+  const unsigned mode = st.st_mode;
+  // A trace may go to a file, /dev/null or a terminal, or a pipe; not over a disk
+  // (block device) or into a socket.
+  if (!ok || !(S_ISREG(mode) || S_ISCHR(mode) || S_ISFIFO(mode))) {
+    ::close(fd);
+    throw UsageError(fmt::format("--trace-file: '{}' is {}, not a file, character device or FIFO", path,
+                                 ok ? file_type_name(mode) : "unreadable"));
+  }
+  // Truncate only now that it is known to be a regular file, and write blocking from here
+  // on (a full pipe waits for its reader, as a terminal would).
+  if ((S_ISREG(mode) && ::ftruncate(fd, 0) != 0) || ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+    const int e = errno;
+    ::close(fd);
+    throw UsageError(fmt::format("--trace-file: cannot write '{}': {}", path, std::strerror(e)));
+  }
+  f_ = ::fdopen(fd, "w");
+  if (!f_) {
+    const int e = errno;
+    ::close(fd);
+    throw UsageError(fmt::format("--trace-file: cannot write '{}': {}", path, std::strerror(e)));
+  }
   owned_ = true;
 }
 
@@ -53,14 +86,30 @@ TraceOutput::~TraceOutput() {
   if (owned_) std::fclose(f_);
 }
 
-void TraceOutput::line(const std::string& s) { fmt::print(f_, "{}\n", s); }
+void TraceOutput::line(const std::string& s) {
+  if (write_errno_) return;
+  if (std::fwrite(s.data(), 1, s.size(), f_) != s.size() || std::fputc('\n', f_) == EOF)
+    write_errno_ = errno ? errno : EIO;
+}
+
+void TraceOutput::finish() {
+  if (!write_errno_ && std::fflush(f_) != 0) write_errno_ = errno ? errno : EIO;
+  if (write_errno_)
+    throw UsageError(fmt::format("--trace-file: writing '{}' failed: {}",
+                                 path_.empty() ? std::string("<stderr>") : path_, std::strerror(write_errno_)));
+}
 
 void add_stub_symbols(TdImage& image, const std::string& stub_path) {
   const std::string suffix = ".bin";
   if (stub_path.size() <= suffix.size() || stub_path.compare(stub_path.size() - suffix.size(), suffix.size(), suffix))
     return;
-  std::ifstream in(stub_path.substr(0, stub_path.size() - suffix.size()) + "_symbols.inc");
-  if (!in) return;
+  const std::string sym_path = stub_path.substr(0, stub_path.size() - suffix.size()) + "_symbols.inc";
+  struct stat st {};
+  if (::stat(sym_path.c_str(), &st) != 0 && errno == ENOENT) return;
+  if (S_ISREG(st.st_mode) && st.st_size == 0) return;  // no labels: nothing to add
+  // Read like --stub itself: a FIFO or device named like a symbol list must not hang.
+  const std::vector<uint8_t> bytes = read_input_file(sym_path, "--stub (symbol list)", kMaxSymbolFileBytes);
+  std::istringstream in(std::string(bytes.begin(), bytes.end()));
   // Lines as make_stub_blob.cmake writes them: {"label", 0xoffset},
   static const std::regex line_re(R"re(^\{"([A-Za-z_.$][A-Za-z0-9_.$]*)", (0x[0-9a-fA-F]+)\},$)re");
   std::string line;

@@ -23,17 +23,26 @@ TraceRequest parse_trace(const std::string& list);
 // "vcpu 0 ucall PRINTF slot 0x1f000: args 0x0 ... text \"hello\"", or "" for other events.
 std::string ucall_trace_line(const Event& e);
 
-// Owns the trace destination: stderr, or the file named by --trace-file.
+// Owns the trace destination: stderr, or the file named by --trace-file (a regular
+// file, a character device such as /dev/null, or a FIFO/pipe that already has a reader;
+// never blocks in open()). line() is called from inside a backend's run, so it never
+// throws: the first write error is kept, later lines are dropped, and finish() reports
+// it after the run as a UsageError naming the file (exit 64, docs/reliability.md).
 class TraceOutput {
  public:
   explicit TraceOutput(const std::string& path);  // "" = stderr; throws UsageError
   ~TraceOutput();
+  TraceOutput(const TraceOutput&) = delete;
+  TraceOutput& operator=(const TraceOutput&) = delete;
   void line(const std::string& s);
-  std::FILE* file() const { return f_; }
+  // Flushes; throws UsageError if any write to the --trace-file failed.
+  void finish();
 
  private:
   std::FILE* f_ = stderr;
   bool owned_ = false;
+  std::string path_;
+  int write_errno_ = 0;  // first failed write, 0 = none
 };
 
 // Adds the labels of a user stub built by tdsim_add_stub to the image's symbols, from

@@ -77,7 +77,8 @@ struct Served {
   std::thread thread;
   Served(const char* elf, RunLimits limits)
       : image(test::image_for(elf)), session(image),
-        thread([this, limits] { server.serve(session, limits, [this](const Event& e) { events.push_back(e); }); }) {}
+        thread([this, limits] { server.serve(session, limits, [this](const Event& e) { events.push_back(e); },
+                                            std::chrono::seconds(60)); }) {}
   ~Served() {
     if (thread.joinable()) thread.join();
   }
