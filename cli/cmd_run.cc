@@ -18,6 +18,7 @@
 #include "gdbstub/gdb_server.h"
 #include "run_options.h"
 #include "run_trace.h"
+#include "sim/engine_limits.h"
 #include "sim/session.h"
 #include "sim/trace.h"
 #include "sim/unicorn_backend.h"
@@ -103,6 +104,15 @@ int cmd_run(const std::vector<std::string>& args) {
   } else if (trace.any_engine() || coverage) {
     fmt::print(stderr, "tdsim run: --trace insn/boot/tdcall and --coverage need --backend unicorn "
                        "({} can only trace ucalls); ignored\n", backend->name());
+  }
+
+  if (unicorn || gdb) {
+    // Before any engine exists: Unicorn itself would exit(1) mid-run if one cannot get
+    // its address space (read as a guest assert); this says so and exits 70.
+    uint64_t guest_bytes = 0;
+    for (const Region& r : image.regions) guest_bytes += r.size;
+    // One engine per vCPU, plus the short-lived one that captures the reset state.
+    sim::check_address_space_for_engines(image.nr_vcpus + 1, guest_bytes);
   }
 
   auto printer = make_printer(format, stdout, format == OutputFormat::kText && want_colour(stdout),

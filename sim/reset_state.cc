@@ -1,5 +1,7 @@
 #include "reset_state.h"
 
+#include "engine_limits.h"
+
 #include <memory>
 
 #include "tdsim/abi/tdx.h"
@@ -29,6 +31,7 @@ void transplant_flat32_context(uc_engine* uc64) {
   uc_engine* raw = nullptr;
   uc_check(uc_open(UC_ARCH_X86, UC_MODE_32, &raw), "uc_open(UC_MODE_32) for the reset state");
   std::unique_ptr<uc_engine, EngineCloser> u32(raw);
+  size_translation_buffer(raw);  // first, before Unicorn initialises: see engine_limits.h
   uc_check(uc_mem_map(raw, 0, 0x1000, UC_PROT_ALL), "uc_mem_map(scratch GDT page)");
   uc_check(uc_mem_write(raw, 0, kScratchGdt, sizeof kScratchGdt), "uc_mem_write(scratch GDT)");
   uc_x86_mmr gdtr{0, 0, sizeof kScratchGdt - 1, 0};

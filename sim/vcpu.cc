@@ -1,5 +1,7 @@
 #include "vcpu.h"
 
+#include "engine_limits.h"
+
 #include <fmt/format.h>
 
 #include <cstring>
@@ -66,6 +68,7 @@ Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, TdxModule& td
     : index_(index), tdx_(tdx), image_(image), mem_(mem) {
   uc_check(uc_open(UC_ARCH_X86, UC_MODE_64, &uc_), "uc_open(UC_ARCH_X86, UC_MODE_64)");
   try {
+    size_translation_buffer(uc_);  // first, before Unicorn initialises: see engine_limits.h
     // Shared regions too, at their untagged GPA: the page tables' S-bit was folded out.
     for (const GuestMemory::Block& b : mem.blocks()) {
       const std::string call = fmt::format("uc_mem_map_ptr(region '{}' gpa {:#x} size {:#x})",

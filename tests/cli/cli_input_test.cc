@@ -1,5 +1,6 @@
 // Bad input: one clear line naming the option or field, a usage exit code, no crash.
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 
 #include <elf.h>
 #include <sys/stat.h>
@@ -263,5 +264,30 @@ TEST(CliGdbWait, NoClientWithinTheWaitExits70) {
   EXPECT_EQ(r.exit_code, 70) << r.output;
   EXPECT_NE(r.output.find("no gdb connected"), std::string::npos) << r.output;
   expect_one_line("run --gdb 127.0.0.1:0 --gdb-wait 0", "--gdb-wait");
+}
+
+// Under an address-space limit (ulimit -v, set in the child shell before exec), Unicorn
+// engines either fit and run, or tdsim refuses up front with exit 70 and a line naming
+// the limit; Unicorn's own exit(1) (read as a guest assert) must never be reached.
+TEST(CliAddressSpaceLimit, UnicornRunsOrExits70NeverOne) {
+  for (int vcpus : {1, 4, 64})
+    for (long kib : {600000L, 1000000L, 2000000L}) {
+      SCOPED_TRACE(fmt::format("vcpus {} ulimit -v {}", vcpus, kib));
+      const std::string cmd = fmt::format("sh -c 'ulimit -v {} && exec {} run --vcpus {}' 2>&1 >/dev/null", kib,
+                                          TDSIM_BIN, vcpus);
+      CommandResult r;
+      std::FILE* p = popen(cmd.c_str(), "r");
+      ASSERT_TRUE(p);
+      std::array<char, 4096> buf;
+      for (size_t n; (n = fread(buf.data(), 1, buf.size(), p)) > 0;) r.output.append(buf.data(), n);
+      const int st = pclose(p);
+      ASSERT_TRUE(WIFEXITED(st)) << r.output;
+      const int code = WEXITSTATUS(st);
+      EXPECT_NE(code, 1) << r.output;
+      EXPECT_EQ(r.output.find("Could not allocate"), std::string::npos) << r.output;
+      if (code == 70) {
+        EXPECT_NE(r.output.find("address-space limit"), std::string::npos) << r.output;
+      }
+    }
 }
 }  // namespace
