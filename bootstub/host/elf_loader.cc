@@ -199,7 +199,11 @@ std::vector<Region> elf_regions(const LoadedElf& elf) {
   for (const ElfSegment* s : segs) {
     const uint64_t lo = s->vaddr & ~(kPage - 1);
     const uint64_t hi = (s->end() + kPage - 1) & ~(kPage - 1);
-    if (!out.empty() && lo < out.back().end()) {
+    // Segments sharing a page must share a region. Touching ones are merged too: that
+    // changes no page's contents, measurement or place in the launch order (pages are
+    // added in GPA order either way), but keeps the memory map, and every engine
+    // mapping made from it, small.
+    if (!out.empty() && lo <= out.back().end()) {
       out.back().size = std::max(out.back().end(), hi) - out.back().gpa;
       members.back().push_back(s);
       continue;
@@ -208,7 +212,7 @@ std::vector<Region> elf_regions(const LoadedElf& elf) {
     members.push_back({s});
   }
   if (out.size() > kMaxElfRegions)
-    throw LayoutError("guest_elf", fmt::format("segments occupy {} separate page ranges; at most {} (each range, and "
+    throw LayoutError("guest_elf", fmt::format("segments occupy {} separate page ranges (touching ones merged); at most {} (each range, and "
                                                "each gap between two, is a region of the TD's memory map)",
                                                out.size(), kMaxElfRegions));
   for (size_t i = 0; i < out.size(); ++i) {

@@ -44,7 +44,8 @@ struct LoadedElf {
 // thousands of memory regions, which took minutes to map before any budget applied.
 // Real guests have a handful of segments.
 inline constexpr size_t kMaxElfProgramHeaders = 4096;
-// kGuestElf regions (page ranges; segments sharing a page count once) an image may have.
+// kGuestElf regions an image may have: separate page ranges, segments sharing or
+// touching a page counting once.
 inline constexpr size_t kMaxElfRegions = 256;
 
 // Throws LayoutError("guest_elf", ...) naming `name` and the broken part.
@@ -54,8 +55,8 @@ LoadedElf load_guest_elf(std::span<const uint8_t> file, const std::string& name)
 
 namespace tdsim {
 
-// The segments as measured kGuestElf regions: page-rounded, segments sharing a page
-// merged into one region, file bytes copied in and the rest (bss) zero-filled. Throws
+// The segments as measured kGuestElf regions: page-rounded, segments sharing or
+// touching a page merged into one region, file bytes copied in and the rest (bss) zero-filled. Throws
 // LayoutError("guest_elf") past kMaxElfRegions regions.
 std::vector<Region> elf_regions(const LoadedElf& elf);
 
