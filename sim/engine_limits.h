@@ -14,9 +14,10 @@ namespace tdsim::sim {
 // Translation buffer per engine: ample for the guests and stubs tdsim runs (the
 // conformance guest translates well under 1 MiB of code); QEMU flushes and retranslates
 // if it ever fills.
-inline constexpr uint32_t kTcgBufferBytes = 64u << 20;
+inline constexpr uint32_t kTcgBufferBytes = 32u << 20;
 // Address space one engine takes besides its translation buffer (QEMU's machine, the
-// softmmu TLBs, allocator arenas), measured with some headroom (docs/reliability.md).
+// softmmu TLBs, allocator arenas): an upper estimate, so the check errs towards refusing
+// (docs/reliability.md has the measured limits).
 inline constexpr uint64_t kEngineOverheadBytes = 48ull << 20;
 
 // Call right after uc_open(), before anything else touches the engine: the size only
