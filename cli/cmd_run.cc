@@ -145,8 +145,17 @@ int cmd_run(const std::vector<std::string>& args) {
                                           setup.count()));
       on_event(b);
     } else {
+      // The backend gets what set-up left; a wall-clock budget event still names the
+      // budget the user gave, not the remainder.
+      const RunLimits asked = limits;
       limits.timeout -= setup;
-      backend->run(image, limits, on_event);
+      backend->run(image, limits, [&](const Event& e) {
+        const auto* b = std::get_if<BudgetExceededEvent>(&e);
+        if (!b || b->kind != BudgetExceededEvent::Kind::kWallClock) return on_event(e);
+        BudgetExceededEvent whole = *b;
+        whole.limit = static_cast<uint64_t>(asked.timeout.count());
+        on_event(whole);
+      });
     }
   }
   if (coverage && unicorn)
