@@ -10,7 +10,8 @@
 namespace tdsim::cli {
 
 // Largest --guest file read: far above any guest the layout can place (the hello guest
-// is ~20 KiB), far below what would strain the host when it is copied into the image.
+// is ~54 KiB with debug info), far below what would strain the host when it is copied
+// into the image.
 inline constexpr uint64_t kMaxGuestFileBytes = 64ull << 20;
 // Largest --stub file read: a stub must fit its page, so a few KiB already fail the
 // layout's own check; the bound only stops the read early.
