@@ -9,7 +9,7 @@
 
 namespace tdsim::cli {
 
-// Largest --guest file read: far above any guest the layout can place (the hello guest
+// Largest --guest file read: far above any selftest-style guest (the hello guest
 // is ~54 KiB with debug info), far below what would strain the host when it is copied
 // into the image.
 inline constexpr uint64_t kMaxGuestFileBytes = 64ull << 20;
