@@ -4,10 +4,13 @@
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
+#include <chrono>
+#include <cmath>
 #include <optional>
 
 #include "backends.h"
 #include "bootstub/host/image_builder.h"
+#include "core/outcome.h"
 #include "commands.h"
 #include "parse_args.h"
 #include "diag/lint.h"
@@ -15,6 +18,7 @@
 #include "gdbstub/gdb_server.h"
 #include "run_options.h"
 #include "run_trace.h"
+#include "sim/engine_limits.h"
 #include "sink_guard.h"
 #include "core/text_escape.h"
 #include "sim/session.h"
@@ -41,7 +45,12 @@ std::pair<size_t, size_t> lint_to_stderr(const TdImage& image) {
 }  // namespace
 
 int cmd_run(const std::vector<std::string>& args) {
+  // The wall-clock budget covers set-up too (reading files, building the image, making
+  // the engines ready): a hostile image must not spend minutes before the run's own
+  // watchdog is armed.
+  const auto started = std::chrono::steady_clock::now();
   RunOptions ro;
+  double gdb_wait_s = 300;
   std::string backend_name = "unicorn", format_name = "text", trace_list, trace_file, gdb_endpoint;
   po::options_description desc("tdsim run [options]");
   desc.add_options()
@@ -53,7 +62,10 @@ int cmd_run(const std::vector<std::string>& args) {
       ("coverage", "after the run, list the boot-stub instructions and mark those that never ran (unicorn)")
       ("no-lint", "do not lint the image before running")
       ("gdb", po::value(&gdb_endpoint),
-       "127.0.0.1:PORT: wait for gdb there (0 = a free port) and let it drive the TD (unicorn)");
+       "127.0.0.1:PORT: wait for gdb there (0 = a free port) and let it drive the TD (unicorn)")
+      ("gdb-wait", po::value(&gdb_wait_s)->default_value(gdb_wait_s),
+       "seconds --gdb waits for gdb to connect before giving up (exit 70); the --timeout budget "
+       "starts when gdb connects");
   desc.add(run_options_description(ro));
   po::variables_map vm;
   if (!parse_args(desc, args, &vm)) return 0;
@@ -63,7 +75,9 @@ int cmd_run(const std::vector<std::string>& args) {
   const bool coverage = vm.count("coverage") != 0;
   TdImage image = build_image(to_layout_spec(ro));
   if (!ro.stub.empty()) add_stub_symbols(image, ro.stub);
-  const RunLimits limits = to_run_limits(ro);
+  RunLimits limits = to_run_limits(ro);
+  if (!(gdb_wait_s > 0) || !std::isfinite(gdb_wait_s) || gdb_wait_s > 86400)
+    throw UsageError(fmt::format("--gdb-wait: {} is not in (0, 86400] seconds", gdb_wait_s));
   const host::BackendInfo& info = backend_info(backend_name);
   std::optional<gdbstub::GdbServer> gdb;
   if (vm.count("gdb")) {
@@ -104,9 +118,20 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   auto backend = info.make_backend(setup);
 
-  std::vector<Event> events;
+  if (info.caps.in_process_engines || gdb) {
+    // Before any engine exists: Unicorn itself would exit(1) mid-run if one cannot get
+    // its address space (read as a guest assert); this says so and exits 70.
+    uint64_t guest_bytes = 0;
+    for (const Region& r : image.regions) guest_bytes += r.size;
+    // One engine per vCPU, plus the short-lived one that captures the reset state.
+    sim::check_address_space_for_engines(image.nr_vcpus + 1, guest_bytes);
+  }
+
+  // Streamed: each event is classified and counted as it passes, none is kept, so a
+  // long run's memory does not grow with its length.
+  OutcomeTracker outcome(image.nr_vcpus);
   const EventSink on_event = [&](const Event& e) {
-    events.push_back(e);
+    outcome.add(e);
     guard([&] {
       if (trace.ucall)
         if (std::string l = ucall_trace_line(e); !l.empty()) trace_out.line(l);
@@ -118,16 +143,40 @@ int cmd_run(const std::vector<std::string>& args) {
     if (trace.any_engine() || coverage) session.set_trace(&topts);
     fmt::print(stderr, "tdsim: waiting for gdb on 127.0.0.1:{}\n", gdb->port());
     std::fflush(stderr);
-    gdb->serve(session, limits, on_event);
+    // Waiting for a person to attach gdb is not set-up: the budget starts when gdb does.
+    gdb->serve(session, limits, on_event,
+               std::chrono::milliseconds(static_cast<int64_t>(std::ceil(gdb_wait_s * 1000))));
   } else {
-    backend->run(image, limits, on_event);
+    const auto setup_time =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    if (setup_time >= limits.timeout) {
+      // Set-up alone used the budget: report it as the backend's watchdog would.
+      BudgetExceededEvent b;
+      b.kind = BudgetExceededEvent::Kind::kWallClock;
+      b.limit = static_cast<uint64_t>(limits.timeout.count());
+      b.explanation.push_back(fmt::format("set-up (reading and building the image) took {} ms; no vCPU ran",
+                                          setup_time.count()));
+      on_event(b);
+    } else {
+      // The backend gets what set-up left; a wall-clock budget event still names the
+      // budget the user gave, not the remainder.
+      const RunLimits asked = limits;
+      limits.timeout -= setup_time;
+      backend->run(image, limits, [&](const Event& e) {
+        const auto* b = std::get_if<BudgetExceededEvent>(&e);
+        if (!b || b->kind != BudgetExceededEvent::Kind::kWallClock) return on_event(e);
+        BudgetExceededEvent whole = *b;
+        whole.limit = static_cast<uint64_t>(asked.timeout.count());
+        on_event(whole);
+      });
+    }
   }
   guard.rethrow();
   if (coverage && tracing)
     for (const std::string& l : sim::format_stub_coverage(stub_coverage, image)) trace_out.raw_line(l);
   trace_out.flush();
-  summary.outcome = classify(events, image.nr_vcpus);
-  summary.nr_events = events.size();
+  summary.outcome = outcome.outcome();
+  summary.nr_events = outcome.events();
   printer->summary(summary);
   return exit_code(summary.outcome);
 }

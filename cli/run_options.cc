@@ -2,14 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
-#include <cerrno>
+#include <charconv>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
+
+#include "input_file.h"
 
 extern const unsigned char tdsim_builtin_hello_elf[];
 extern const unsigned long tdsim_builtin_hello_elf_size;
@@ -34,52 +31,42 @@ po::options_description run_options_description(RunOptions& o) {
 
 namespace {
 
-std::vector<uint8_t> read_file(const std::string& path, const char* option) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw UsageError(fmt::format("{}: '{}' is a directory, not a file", option, path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(fmt::format("{}: cannot read '{}': {}", option, path, std::strerror(errno)));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw UsageError(fmt::format("{}: error reading '{}'", option, path));
-  if (bytes.empty()) throw UsageError(fmt::format("{}: '{}' is empty", option, path));
-  return bytes;
+// Digits in base 10, or base 16 after an explicit 0x/0X; nothing else (no sign, no
+// octal: strtoull's base 0 would read "010" as 8). Returns the number of characters
+// used (0 = no number), and sets *overflow when the digits do not fit 64 bits.
+size_t parse_digits(const std::string& text, unsigned long long* v, bool* overflow) {
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  const char* first = text.data() + (hex ? 2 : 0);
+  const char* last = text.data() + text.size();
+  // from_chars accepts no sign or prefix of its own, so "0x-5" and "--5" are junk.
+  const auto r = std::from_chars(first, last, *v, hex ? 16 : 10);
+  *overflow = r.ec == std::errc::result_out_of_range;
+  if (r.ec != std::errc() && !*overflow) return 0;
+  return static_cast<size_t>(r.ptr - text.data());
 }
 
 }  // namespace
 
 uint64_t parse_number(const std::string& text, const char* option, uint64_t min, uint64_t max) {
-  size_t pos = 0;
   unsigned long long v = 0;
-  bool ok = !text.empty() && std::isdigit(static_cast<unsigned char>(text[0]));
-  if (ok) {
-    try {
-      v = std::stoull(text, &pos, 0);
-    } catch (const std::exception&) {
-      ok = false;
-    }
-  }
-  if (!ok || pos != text.size())
-    throw UsageError(fmt::format("--{}: '{}' is not a whole number", option, text));
-  if (v < min || v > max)
+  bool overflow = false;
+  const size_t used = parse_digits(text, &v, &overflow);
+  if (used == 0 || used != text.size())
+    throw UsageError(fmt::format("--{}: '{}' is not a whole number (decimal, or hex with 0x)", option, text));
+  if (overflow || v < min || v > max)
     throw UsageError(fmt::format("--{}: {} is out of range [{}, {}]", option, text, min, max));
   return v;
 }
 
 uint64_t parse_size(const std::string& text, const char* option) {
   if (text.empty()) throw UsageError(fmt::format("--{}: empty size", option));
-  // strtoull would quietly wrap "-5" around to a huge number.
-  if (!std::isdigit(static_cast<unsigned char>(text[0])))
-    throw UsageError(fmt::format("--{}: '{}' is not a size", option, text));
-  size_t pos = 0;
   unsigned long long v = 0;
-  try {
-    v = std::stoull(text, &pos, 0);
-  } catch (const std::exception&) {
-    throw UsageError(fmt::format("--{}: '{}' is not a size", option, text));
-  }
+  bool overflow = false;
+  const size_t used = parse_digits(text, &v, &overflow);
+  if (used == 0) throw UsageError(fmt::format("--{}: '{}' is not a size", option, text));
+  if (overflow) throw UsageError(fmt::format("--{}: '{}' is too large", option, text));
   uint64_t mult = 1;
-  std::string suffix = text.substr(pos);
+  std::string suffix = text.substr(used);
   if (suffix == "K" || suffix == "k") mult = 1ull << 10;
   else if (suffix == "M" || suffix == "m") mult = 1ull << 20;
   else if (suffix == "G" || suffix == "g") mult = 1ull << 30;
@@ -96,11 +83,11 @@ LayoutSpec to_layout_spec(const RunOptions& o) {
     spec.guest_elf.assign(tdsim_builtin_hello_elf, tdsim_builtin_hello_elf + tdsim_builtin_hello_elf_size);
     spec.guest_elf_name = "built-in hello";
   } else {
-    spec.guest_elf = read_file(o.guest, "--guest");
+    spec.guest_elf = read_input_file(o.guest, "--guest", kMaxGuestFileBytes);
     spec.guest_elf_name = o.guest;
   }
   if (!o.stub.empty()) {
-    spec.stub = read_file(o.stub, "--stub");
+    spec.stub = read_input_file(o.stub, "--stub", kMaxStubFileBytes);
     spec.stub_name = o.stub;
   }
   // Range checks beyond "a number that fits" are the layout's (it names the field).

@@ -2,16 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <sstream>
+#include <stdexcept>
 #include <system_error>
 
 #include "bootstub/host/stub_symbols.h"
 #include "core/text_escape.h"
+#include "input_file.h"
 #include "run_options.h"
 
 namespace tdsim::cli {
@@ -48,10 +52,39 @@ std::string ucall_trace_line(const Event& e) {
   return s;
 }
 
-TraceOutput::TraceOutput(const std::string& path) {
+TraceOutput::TraceOutput(const std::string& path) : path_(path) {
   if (path.empty()) return;
-  f_ = std::fopen(path.c_str(), "w");
-  if (!f_) throw UsageError(fmt::format("--trace-file: cannot write '{}': {}", path, std::strerror(errno)));
+  // O_NONBLOCK: a FIFO without a reader fails at once (ENXIO) instead of blocking open().
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0666);
+  if (fd < 0) {
+    const int e = errno;
+    if (e == ENXIO)
+      throw UsageError(fmt::format("--trace-file: '{}' is a FIFO nobody reads; start the reader first", path));
+    throw UsageError(fmt::format("--trace-file: cannot write '{}': {}", path, std::strerror(e)));
+  }
+  struct stat st {};
+  const bool ok = ::fstat(fd, &st) == 0;
+  const unsigned mode = st.st_mode;
+  // A trace may go to a file, /dev/null or a terminal, or a pipe; not over a disk
+  // (block device) or into a socket.
+  if (!ok || !(S_ISREG(mode) || S_ISCHR(mode) || S_ISFIFO(mode))) {
+    ::close(fd);
+    throw UsageError(fmt::format("--trace-file: '{}' is {}, not a file, character device or FIFO", path,
+                                 ok ? file_type_name(mode) : "unreadable"));
+  }
+  // Truncate only now that it is known to be a regular file, and write blocking from here
+  // on (a full pipe waits for its reader, as a terminal would).
+  if ((S_ISREG(mode) && ::ftruncate(fd, 0) != 0) || ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+    const int e = errno;
+    ::close(fd);
+    throw UsageError(fmt::format("--trace-file: cannot write '{}': {}", path, std::strerror(e)));
+  }
+  f_ = ::fdopen(fd, "w");
+  if (!f_) {
+    const int e = errno;
+    ::close(fd);
+    throw UsageError(fmt::format("--trace-file: cannot write '{}': {}", path, std::strerror(e)));
+  }
   owned_ = true;
 }
 
@@ -59,13 +92,20 @@ TraceOutput::~TraceOutput() {
   if (owned_) std::fclose(f_);
 }
 
-void TraceOutput::line(const std::string& s) { fmt::print(f_, "{}\n", s); }
+void TraceOutput::line(const std::string& s) {
+  if (write_errno_) return;
+  if (std::fwrite(s.data(), 1, s.size(), f_) != s.size() || std::fputc('\n', f_) == EOF)
+    write_errno_ = errno ? errno : EIO;
+}
 
 void TraceOutput::raw_line(const std::string& s) { line(escape_text(s)); }
 
 void TraceOutput::flush() {
-  if (std::fflush(f_) != 0 || std::ferror(f_))
-    throw std::system_error(errno, std::generic_category(), owned_ ? "--trace-file" : "writing trace lines to stderr");
+  if (!write_errno_ && (std::fflush(f_) != 0 || std::ferror(f_))) write_errno_ = errno ? errno : EIO;
+  if (write_errno_)
+    throw std::runtime_error(fmt::format("--trace-file: writing '{}' failed: {}",
+                                         path_.empty() ? std::string("<stderr>") : escape_text(path_),
+                                         std::strerror(write_errno_)));
 }
 
 void add_stub_symbols(TdImage& image, const std::string& stub_path) {
@@ -73,9 +113,10 @@ void add_stub_symbols(TdImage& image, const std::string& stub_path) {
   if (stub_path.size() <= suffix.size() || stub_path.compare(stub_path.size() - suffix.size(), suffix.size(), suffix))
     return;
   const std::string object_path = stub_path.substr(0, stub_path.size() - suffix.size()) + ".o";
-  std::ifstream in(object_path, std::ios::binary);
-  if (!in) return;
-  const std::vector<uint8_t> object{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  struct stat st {};
+  if (::stat(object_path.c_str(), &st) != 0 && errno == ENOENT) return;  // no object: no labels
+  // Read like --stub itself: a FIFO or device named like the stub's object must not hang.
+  const std::vector<uint8_t> object = read_input_file(object_path, "--stub (object with labels)", kMaxSymbolFileBytes);
   std::vector<Symbol> labels;
   try {
     labels = stub_label_symbols(read_stub_labels(object), image.stub_gpa, image.stub_size);

@@ -24,11 +24,18 @@ TraceRequest parse_trace(const std::string& list);
 // Guest strings in it are escaped (core/text_escape.h, '"' included): ready for line().
 std::string ucall_trace_line(const Event& e);
 
-// Owns the trace destination: stderr, or the file named by --trace-file.
+// Owns the trace destination: stderr, or the file named by --trace-file (a regular
+// file, a character device such as /dev/null, or a FIFO/pipe that already has a reader;
+// never blocks in open()). line() is called from inside a backend's run, so it never
+// throws: the first write error is kept, later lines are dropped, and flush() reports
+// it after the run naming the file (main() turns it into one line and exit 70: the
+// output could not be written, docs/reliability.md).
 class TraceOutput {
  public:
   explicit TraceOutput(const std::string& path);  // "" = stderr; throws UsageError
   ~TraceOutput();
+  TraceOutput(const TraceOutput&) = delete;
+  TraceOutput& operator=(const TraceOutput&) = delete;
   void line(const std::string& s);      // an already escaped line (ucall_trace_line)
   void raw_line(const std::string& s);  // any other line: escaped first (engine traces, coverage)
   void flush();  // throws std::system_error naming --trace-file when lines were lost
@@ -37,6 +44,8 @@ class TraceOutput {
  private:
   std::FILE* f_ = stderr;
   bool owned_ = false;
+  std::string path_;
+  int write_errno_ = 0;  // first failed write, 0 = none
 };
 
 // Adds the labels of a user stub built by tdsim_add_stub to the image's symbols, read

@@ -1,24 +1,33 @@
 #include "outcome.h"
 
-#include <set>
-
 namespace tdsim {
 
-Outcome classify(const std::vector<Event>& events, uint32_t nr_vcpus) {
-  std::set<uint32_t> done;
-  bool asserted = false, faulted = false;
-  for (const Event& e : events) {
-    if (std::holds_alternative<BudgetExceededEvent>(e)) return Outcome::kBudget;
-    if (const auto* u = std::get_if<UcallEvent>(&e)) {
-      if (u->cmd == abi::kUcallDone) done.insert(u->vcpu);
-      if (u->cmd == abi::kUcallAbort || u->cmd == abi::kUcallUnhandled) asserted = true;
-      continue;
-    }
-    if (is_terminal(e)) faulted = true;
+void OutcomeTracker::add(const Event& e) {
+  ++events_;
+  if (std::holds_alternative<BudgetExceededEvent>(e)) {
+    budget_ = true;
+    return;
   }
-  if (asserted) return Outcome::kGuestAssert;
-  if (faulted || done.size() != nr_vcpus) return Outcome::kFault;
+  if (const auto* u = std::get_if<UcallEvent>(&e)) {
+    if (u->cmd == abi::kUcallDone) done_.insert(u->vcpu);
+    if (u->cmd == abi::kUcallAbort || u->cmd == abi::kUcallUnhandled) asserted_ = true;
+    return;
+  }
+  if (is_terminal(e)) faulted_ = true;
+}
+
+Outcome OutcomeTracker::outcome() const {
+  // A budget overrun anywhere in the stream decides the outcome, whatever came before.
+  if (budget_) return Outcome::kBudget;
+  if (asserted_) return Outcome::kGuestAssert;
+  if (faulted_ || done_.size() != nr_vcpus_) return Outcome::kFault;
   return Outcome::kDone;
+}
+
+Outcome classify(const std::vector<Event>& events, uint32_t nr_vcpus) {
+  OutcomeTracker t(nr_vcpus);
+  for (const Event& e : events) t.add(e);
+  return t.outcome();
 }
 
 int exit_code(Outcome o) {

@@ -37,8 +37,8 @@ namespace {
 // One connected gdb driving one TdDriver.
 class Conversation {
  public:
-  Conversation(RspSocket& s, TdDriver& d, std::vector<Event>& events, uint32_t nr_vcpus)
-      : sock_(s), drv_(d), events_(events), nr_(nr_vcpus) {}
+  Conversation(RspSocket& s, TdDriver& d, const OutcomeTracker& outcome, uint32_t nr_vcpus)
+      : sock_(s), drv_(d), outcome_(outcome), nr_(nr_vcpus) {}
 
   // Returns when the conversation is over: true = let the TD run on without gdb.
   bool run();
@@ -58,7 +58,7 @@ class Conversation {
 
   RspSocket& sock_;
   TdDriver& drv_;
-  std::vector<Event>& events_;
+  const OutcomeTracker& outcome_;
   uint32_t nr_;
   uint32_t g_vcpu_ = 0, c_vcpu_ = 0, stop_vcpu_ = 0;
   std::string last_stop_ = "T05thread:01;";
@@ -79,6 +79,9 @@ bool Conversation::run() {
       case RspItem::Kind::kAck: continue;
       case RspItem::Kind::kNack: sock_.resend_last(); continue;
       case RspItem::Kind::kBadChecksum: sock_.send_raw("-"); continue;
+      // Longer than the PacketSize we advertised: dropped unread; a NAK, as for a
+      // corrupted packet (gdb retries a few times, then reports the error).
+      case RspItem::Kind::kOversized: sock_.send_raw("-"); continue;
       case RspItem::Kind::kInterrupt: sock_.send_packet(last_stop_); continue;  // already stopped
       case RspItem::Kind::kPacket: break;
     }
@@ -96,7 +99,7 @@ Conversation::Next Conversation::report(TdDriver::StopInfo s) {
   using Stop = TdDriver::Stop;
   if (s.why == Stop::kEnded || s.why == Stop::kBudget) {
     // The exit status is the one tdsim exits with (0 DONE, 1 assert, 2 fault, 3 budget).
-    sock_.send_packet(fmt::format("W{:02x}", exit_code(classify(events_, nr_))));
+    sock_.send_packet(fmt::format("W{:02x}", exit_code(outcome_.outcome())));
     return Next::kOver;
   }
   g_vcpu_ = c_vcpu_ = stop_vcpu_ = s.vcpu;
@@ -148,7 +151,8 @@ std::string Conversation::breakpoint(const std::string& p) {
 }
 
 std::string Conversation::query(const std::string& p) {
-  if (p.starts_with("qSupported")) return "PacketSize=4000;swbreak+;vContSupported+";
+  if (p.starts_with("qSupported"))
+    return fmt::format("PacketSize={:x};swbreak+;vContSupported+", kMaxPacketPayload);
   if (p == "qAttached") return "1";  // gdb detaches (the TD runs on) when it quits
   if (p == "qC") return fmt::format("QC{:x}", g_vcpu_ + 1);
   if (p == "qfThreadInfo") {
@@ -271,14 +275,17 @@ Conversation::Next Conversation::handle(const std::string& p) {
 
 }  // namespace
 
-void GdbServer::serve(sim::Session& session, const RunLimits& limits, const EventSink& sink) {
-  socket_.accept_client();
-  std::vector<Event> events;
+void GdbServer::serve(sim::Session& session, const RunLimits& limits, const EventSink& sink,
+                      std::chrono::milliseconds client_wait) {
+  if (!socket_.accept_client(client_wait))
+    throw GdbNoClientError(fmt::format("gdb stub: no gdb connected to 127.0.0.1:{} within {} ms; the TD did not run",
+                                       socket_.port(), client_wait.count()));
+  OutcomeTracker outcome(session.nr_vcpus());
   TdDriver driver(session, limits, [&](const Event& e) {
-    events.push_back(e);
+    outcome.add(e);
     sink(e);
   });
-  Conversation talk(socket_, driver, events, session.nr_vcpus());
+  Conversation talk(socket_, driver, outcome, session.nr_vcpus());
   if (!talk.run()) return;
   // Detached: the TD runs to its end like a plain `tdsim run` (budgets still apply).
   driver.clear_breakpoints();

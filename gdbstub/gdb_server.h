@@ -3,6 +3,7 @@
 // vector on, events still to the caller's sink. gdb threads are vCPUs (id = index + 1);
 // a step runs the selected vCPU, a continue all of them. Knows TdDriver and the socket.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,16 +19,25 @@ namespace tdsim::gdbstub {
 // Anything else (another host, no port, a bad number) -> nullopt and `why` says what.
 std::optional<uint16_t> parse_loopback_endpoint(std::string_view text, std::string* why);
 
+// Nobody connected within the wait: the TD never ran (the CLI exits 70 with this line).
+class GdbNoClientError : public RspSocketError {
+ public:
+  using RspSocketError::RspSocketError;
+};
+
 class GdbServer {
  public:
   // Listens on 127.0.0.1:port now, so port() is known before serve() blocks.
   explicit GdbServer(uint16_t port) : socket_(port) {}
   uint16_t port() const { return socket_.port(); }
 
-  // Waits for gdb, then serves it until the TD ended (gdb gets W<exit code>) or a budget
-  // ran out (also W, with the budget exit code). gdb detaching or disconnecting lets the
-  // TD run on to its end without breakpoints; 'k' ends the run where it is.
-  void serve(sim::Session& session, const RunLimits& limits, const EventSink& sink);
+  // Waits up to `client_wait` for gdb (throws GdbNoClientError if none came), then
+  // serves it until the TD ended (gdb gets W<exit code>) or a budget ran out (also W,
+  // with the budget exit code). gdb detaching or disconnecting lets the TD run on to its
+  // end without breakpoints; 'k' ends the run where it is. Keeps no copy of the events:
+  // the exit code gdb is told is classified as they stream past.
+  void serve(sim::Session& session, const RunLimits& limits, const EventSink& sink,
+             std::chrono::milliseconds client_wait);
 
  private:
   RspSocket socket_;

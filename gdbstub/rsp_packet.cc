@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace tdsim::gdbstub {
 
 namespace {
@@ -92,28 +94,65 @@ std::optional<uint64_t> parse_hex_u64(std::string_view hex) {
   return v;
 }
 
+void RspReader::feed(std::string_view bytes) {
+  // Drop what next() consumed once per feed, not once per item: erasing at the front
+  // after every '+' of a long burst would move the rest of the buffer each time.
+  if (pos_) {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+  }
+  buf_.append(bytes);
+}
+
 std::optional<RspItem> RspReader::next() {
-  while (!buf_.empty()) {
-    const char c = buf_[0];
+  for (;;) {
+    const std::string_view rest = std::string_view(buf_).substr(pos_);
+    if (discarding_) {
+      if (!hash_seen_) {
+        const size_t hash = rest.find('#');
+        pos_ = hash == std::string_view::npos ? buf_.size() : pos_ + hash + 1;
+        if (hash == std::string_view::npos) return std::nullopt;
+        hash_seen_ = true;
+      }
+      if (buf_.size() - pos_ < 2) return std::nullopt;
+      pos_ += 2;
+      discarding_ = hash_seen_ = false;
+      return RspItem{RspItem::Kind::kOversized, {}};
+    }
+    if (rest.empty()) return std::nullopt;
+    const char c = rest[0];
     if (c == '\x03' || c == '+' || c == '-') {
-      buf_.erase(0, 1);
+      ++pos_;
       if (c == '\x03') return RspItem{RspItem::Kind::kInterrupt, {}};
       return RspItem{c == '+' ? RspItem::Kind::kAck : RspItem::Kind::kNack, {}};
     }
     if (c != '$') {
-      buf_.erase(0, 1);
+      // Line noise: skip the whole run of it at once.
+      const size_t next = rest.find_first_of(std::string_view("$+-\x03", 4));
+      pos_ = next == std::string_view::npos ? buf_.size() : pos_ + next;
       continue;
     }
-    // '#' cannot occur inside a payload (it is escaped), so the first one ends it.
-    const size_t hash = buf_.find('#');
-    if (hash == std::string::npos || buf_.size() < hash + 3) return std::nullopt;
-    std::string payload = buf_.substr(1, hash - 1);
-    const auto sum = parse_hex_u64(std::string_view(buf_).substr(hash + 1, 2));
-    buf_.erase(0, hash + 3);
+    // '#' cannot occur inside a payload (it is escaped), so the first one ends it. Only
+    // the bytes not scanned on an earlier call are searched.
+    const size_t hash = rest.find('#', std::max<size_t>(scanned_, 1));
+    const size_t payload_len = (hash == std::string_view::npos ? rest.size() : hash) - 1;
+    if (payload_len > kMaxPacketPayload) {
+      pos_ += 1 + payload_len;  // up to its '#', or all there is
+      scanned_ = 0;
+      discarding_ = true;
+      continue;
+    }
+    if (hash == std::string_view::npos || rest.size() < hash + 3) {
+      scanned_ = hash == std::string_view::npos ? rest.size() : hash;
+      return std::nullopt;
+    }
+    std::string payload(rest.substr(1, hash - 1));
+    const auto sum = parse_hex_u64(rest.substr(hash + 1, 2));
+    pos_ += hash + 3;
+    scanned_ = 0;
     if (!sum || *sum != rsp_checksum(payload)) return RspItem{RspItem::Kind::kBadChecksum, {}};
     return RspItem{RspItem::Kind::kPacket, std::move(payload)};
   }
-  return std::nullopt;
 }
 
 }  // namespace tdsim::gdbstub

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -49,7 +50,19 @@ RspSocket::~RspSocket() {
   if (listen_ >= 0) ::close(listen_);
 }
 
-void RspSocket::accept_client() {
+bool RspSocket::accept_client(std::chrono::milliseconds wait) {
+  // poll() first: accept() alone would wait for a client forever, whatever the run's
+  // budgets say.
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{listen_, POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), INT32_MAX)));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) fail("poll(gdb listening socket)", errno);
+    if (r > 0) break;
+  }
   int fd;
   do fd = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
   while (fd < 0 && errno == EINTR);
@@ -60,6 +73,7 @@ void RspSocket::accept_client() {
   // Packets are small and each waits for an answer: Nagle would only add latency.
   const int one = 1;
   ::setsockopt(client_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return true;
 }
 
 void RspSocket::send_raw(std::string_view bytes) {
@@ -97,7 +111,18 @@ bool RspSocket::read_some(bool block) {
     fail("recv(from gdb)", errno);
   }
   reader_.feed(std::string_view(buf, static_cast<size_t>(n)));
-  while (auto item = reader_.next()) pending_.push_back(std::move(*item));
+  while (auto item = reader_.next()) {
+    // Bounded while the TD runs and nobody takes items: acks carry nothing (dropped),
+    // one pending interrupt is as good as many, and past kMaxPending the rest is dropped
+    // (gdb never has more than one packet in flight; only a flooding client gets here).
+    if (item->kind == RspItem::Kind::kAck) continue;
+    const bool interrupt = item->kind == RspItem::Kind::kInterrupt;
+    if (interrupt && std::any_of(pending_.begin(), pending_.end(),
+                                 [](const RspItem& i) { return i.kind == RspItem::Kind::kInterrupt; }))
+      continue;
+    if (!interrupt && pending_.size() >= kMaxPending) continue;
+    pending_.push_back(std::move(*item));
+  }
   return true;
 }
 

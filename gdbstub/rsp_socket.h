@@ -3,6 +3,7 @@
 // blocking (TD stopped, waiting for a command) or polled (TD running, watching for the
 // Ctrl-C byte). Knows rsp_packet.h and POSIX sockets; nothing about the simulator.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -30,8 +31,9 @@ class RspSocket {
   RspSocket& operator=(const RspSocket&) = delete;
 
   uint16_t port() const { return port_; }
-  // Blocks until gdb connects; the listening socket is closed then (one client only).
-  void accept_client();
+  // Waits up to `wait` for gdb to connect; the listening socket is closed then (one
+  // client only). False when nobody connected in time.
+  bool accept_client(std::chrono::milliseconds wait);
   bool connected() const { return client_ >= 0; }
 
   // Frames `payload` and sends it; remembered for a resend when gdb answers '-'.
@@ -46,6 +48,7 @@ class RspSocket {
 
  private:
   bool read_some(bool block);  // false on EOF
+  static constexpr size_t kMaxPending = 64;
 
   int listen_ = -1, client_ = -1;
   uint16_t port_ = 0;

@@ -24,7 +24,7 @@ std::vector<BackendInfo> make_registry() {
       "unicorn",
       "Unicorn 2.1 emulator in the TD initial state, with the TD platform (tdx/) behind TDCALL",
       BackendCaps{.instruction_budget = true, .register_access = true, .tracing = true, .debug_target = true,
-                  .stepping = true, .real_td = false},
+                  .stepping = true, .real_td = false, .in_process_engines = true},
       [] { return std::string(); },
       [](const BackendSetup& s) {
         auto b = std::make_unique<UnicornBackend>(s.config);

@@ -23,6 +23,7 @@ struct BackendCaps {
   bool debug_target = false;        // the gdb stub can drive it
   bool stepping = false;            // make_vm: the host API
   bool real_td = false;             // a real TD: TDREPORT and MRTD come from the TDX module
+  bool in_process_engines = false;  // one emulator engine per vCPU in this process's address space
 };
 
 // What a backend is made with. The TD configuration and host hooks reach the platform

@@ -1,5 +1,6 @@
 #include "reset_state.h"
 
+
 #include <memory>
 
 #include "core/td_initial_state.h"

@@ -1,5 +1,6 @@
 #include "vcpu.h"
 
+
 #include <fmt/format.h>
 
 #include <cstring>

@@ -129,6 +129,20 @@ LoadedElf load_guest_elf(std::span<const uint8_t> file, const std::string& name)
                              eh.e_shoff, table, file.size()));
   }
 
+  // libelf reads headers with the entry sizes it knows, whatever e_phentsize and
+  // e_shentsize say: a file declaring others is not what its tables look like.
+  if (eh.e_phnum != 0 && eh.e_phentsize != sizeof(Elf64_Phdr))
+    fail(name, fmt::format("e_phentsize {} is not sizeof(Elf64_Phdr) ({})", eh.e_phentsize, sizeof(Elf64_Phdr)));
+  if (eh.e_shoff != 0 && eh.e_shentsize != sizeof(Elf64_Shdr))
+    fail(name, fmt::format("e_shentsize {} is not sizeof(Elf64_Shdr) ({})", eh.e_shentsize, sizeof(Elf64_Shdr)));
+  if (eh.e_shoff != 0) {
+    size_t shnum = 0, shstrndx = 0;
+    if (elf_getshdrnum(elf.get(), &shnum) != 0 || elf_getshdrstrndx(elf.get(), &shstrndx) != 0)
+      fail(name, "e_shstrndx unreadable (libelf: " + libelf_error() + ")");
+    if (shnum != 0 && shstrndx != SHN_UNDEF && shstrndx >= shnum)
+      fail(name, fmt::format("e_shstrndx {} is not a section (the file has {})", shstrndx, shnum));
+  }
+
   size_t nph = 0;
   if (elf_getphdrnum(elf.get(), &nph) != 0)
     fail(name, "program headers unreadable (libelf: " + libelf_error() + ")");
@@ -136,6 +150,10 @@ LoadedElf load_guest_elf(std::span<const uint8_t> file, const std::string& name)
   if (nph < eh.e_phnum)
     fail(name, fmt::format("program header table [{:#x}, +{} x {} bytes) lies past the end of the file ({:#x} bytes)",
                            eh.e_phoff, eh.e_phnum, eh.e_phentsize, file.size()));
+  // Bounded before anything is read per header: each segment becomes part of the
+  // image's memory map, and the checks below compare segments pairwise.
+  if (nph > kMaxElfProgramHeaders)
+    fail(name, fmt::format("e_phnum {} program headers; at most {} are accepted", nph, kMaxElfProgramHeaders));
   LoadedElf out;
   out.entry = eh.e_entry;
   for (size_t i = 0; i < nph; ++i) {
@@ -181,7 +199,11 @@ std::vector<Region> elf_regions(const LoadedElf& elf) {
   for (const ElfSegment* s : segs) {
     const uint64_t lo = s->vaddr & ~(kPage - 1);
     const uint64_t hi = (s->end() + kPage - 1) & ~(kPage - 1);
-    if (!out.empty() && lo < out.back().end()) {
+    // Segments sharing a page must share a region. Touching ones are merged too: that
+    // changes no page's contents, measurement or place in the launch order (pages are
+    // added in GPA order either way), but keeps the memory map, and every engine
+    // mapping made from it, small.
+    if (!out.empty() && lo <= out.back().end()) {
       out.back().size = std::max(out.back().end(), hi) - out.back().gpa;
       members.back().push_back(s);
       continue;
@@ -189,6 +211,10 @@ std::vector<Region> elf_regions(const LoadedElf& elf) {
     out.push_back(make_region({}, RegionKind::kGuestElf, lo, hi - lo, {}, true));
     members.push_back({s});
   }
+  if (out.size() > kMaxElfRegions)
+    throw LayoutError("guest_elf", fmt::format("segments occupy {} separate page ranges (touching ones merged); at most {} (each range, and "
+                                               "each gap between two, is a region of the TD's memory map)",
+                                               out.size(), kMaxElfRegions));
   for (size_t i = 0; i < out.size(); ++i) {
     Region& r = out[i];
     r.bytes.assign(r.size, 0);

@@ -40,6 +40,14 @@ struct LoadedElf {
   const ElfSegment* segment_holding(uint64_t addr, uint64_t len) const;
 };
 
+// Bounds on a guest ELF's shape (issue 13): thousands of page-separated segments made
+// thousands of memory regions, which took minutes to map before any budget applied.
+// Real guests have a handful of segments.
+inline constexpr size_t kMaxElfProgramHeaders = 4096;
+// kGuestElf regions an image may have: separate page ranges, segments sharing or
+// touching a page counting once.
+inline constexpr size_t kMaxElfRegions = 256;
+
 // Throws LayoutError("guest_elf", ...) naming `name` and the broken part.
 LoadedElf load_guest_elf(std::span<const uint8_t> file, const std::string& name);
 
@@ -47,8 +55,9 @@ LoadedElf load_guest_elf(std::span<const uint8_t> file, const std::string& name)
 
 namespace tdsim {
 
-// The segments as measured kGuestElf regions: page-rounded, segments sharing a page
-// merged into one region, file bytes copied in and the rest (bss) zero-filled.
+// The segments as measured kGuestElf regions: page-rounded, segments sharing or
+// touching a page merged into one region, file bytes copied in and the rest (bss) zero-filled. Throws
+// LayoutError("guest_elf") past kMaxElfRegions regions.
 std::vector<Region> elf_regions(const LoadedElf& elf);
 
 }  // namespace tdsim

@@ -33,6 +33,16 @@ TEST(RunOptions, DefaultSpecUsesBuiltInHello) {
   EXPECT_TRUE(spec.stub.empty());
 }
 
+TEST(RunOptions, LeadingZeroIsDecimalAndOnly0xIsHex) {
+  EXPECT_EQ(parse_number("010", "vcpus", 1, 64), 10u);
+  EXPECT_EQ(parse_number("08", "vcpus", 1, 64), 8u);
+  EXPECT_EQ(parse_number("0X1f", "vcpus", 1, 64), 31u);
+  EXPECT_EQ(parse_size("010M", "mem"), 10ull << 20);
+  EXPECT_EQ(parse_size("0x10M", "mem"), 16ull << 20);
+  for (const char* bad : {"0x", "0x-5", "0b101", "0o7", "1e3", "0x+5"})
+    EXPECT_THROW(parse_number(bad, "vcpus", 0, UINT64_MAX), UsageError) << bad;
+}
+
 TEST(RunOptions, NumbersRejectSignsJunkAndRange) {
   EXPECT_EQ(parse_number("0x10", "vcpus", 1, 64), 16u);
   for (const char* bad : {"-5", "", "+3", "3x", " 3", "99999999999999999999"})

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace tdsim {
 namespace {
 
@@ -42,6 +44,35 @@ TEST(Outcome, ExitCodesFollowKselftest) {
   EXPECT_EQ(exit_code(Outcome::kBudget), 124);
   for (int reserved : {0, 1, 2, 3, 4, 124}) EXPECT_NE(exit_code(Outcome::kFault), reserved);
   EXPECT_STREQ(to_string(Outcome::kSkip), "SKIP");
+}
+
+// The tracker `tdsim run` streams through must agree with classify() on every prefix of
+// every ordering of a mixed stream, and keep no event.
+TEST(Outcome, TrackerAgreesWithClassifyOnEveryPrefixOfEveryOrder) {
+  std::vector<Event> pool{uc(0, abi::kUcallDone), uc(1, abi::kUcallDone), uc(1, abi::kUcallAbort),
+                          FaultEvent{0, 0x10, 14, 0, false, "pf"}, BudgetExceededEvent{}, HaltEvent{1, 0x1000}};
+  std::vector<size_t> order(pool.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  size_t checked = 0;
+  do {
+    OutcomeTracker t(2);
+    std::vector<Event> seen;
+    for (size_t i : order) {
+      seen.push_back(pool[i]);
+      t.add(pool[i]);
+      ASSERT_EQ(t.outcome(), classify(seen, 2));
+      ASSERT_EQ(t.events(), seen.size());
+      ++checked;
+    }
+  } while (std::next_permutation(order.begin(), order.end()));
+  EXPECT_EQ(checked, 720u * 6);
+  // Every outcome was reached somewhere in there; spot-check each.
+  OutcomeTracker done(2);
+  done.add(uc(1, abi::kUcallDone));
+  done.add(uc(0, abi::kUcallDone));
+  EXPECT_EQ(done.outcome(), Outcome::kDone);
+  done.add(BudgetExceededEvent{});
+  EXPECT_EQ(done.outcome(), Outcome::kBudget);
 }
 
 TEST(Outcome, TerminalEvents) {

@@ -58,6 +58,22 @@ class Client {
       reader_.feed(std::string_view(buf, static_cast<size_t>(n)));
     }
   }
+  // Waits for an item of this kind (packets and other items before it are dropped).
+  bool wait_for(RspItem::Kind kind) {
+    const auto until = Clock::now() + kDeadline;
+    for (;;) {
+      while (auto it = reader_.next())
+        if (it->kind == kind) return true;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+      if (left <= 0) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return false;
+      reader_.feed(std::string_view(buf, static_cast<size_t>(n)));
+    }
+  }
   std::string ask(std::string_view payload) {
     send(payload);
     return reply();
@@ -77,7 +93,8 @@ struct Served {
   std::thread thread;
   Served(const char* elf, RunLimits limits)
       : image(test::image_for(elf)), session(image),
-        thread([this, limits] { server.serve(session, limits, [this](const Event& e) { events.push_back(e); }); }) {}
+        thread([this, limits] { server.serve(session, limits, [this](const Event& e) { events.push_back(e); },
+                                            std::chrono::seconds(60)); }) {}
   ~Served() {
     if (thread.joinable()) thread.join();
   }
@@ -149,6 +166,41 @@ TEST(GdbServer, MalformedPacketsAreRefusedAndNothingRuns) {
   c.send("k");
   s.thread.join();
   EXPECT_TRUE(s.events.empty());
+}
+
+// A packet longer than the PacketSize the server advertises is NAKed without being kept,
+// and the conversation goes on (issue 13, class 10).
+TEST(GdbServer, OversizedPacketIsNakedAndTheConversationGoesOn) {
+  Served s(TDSIM_GUEST_HELLO_ELF, RunLimits{100'000'000, std::chrono::seconds(30)});
+  Client c(s.server.port());
+  ASSERT_TRUE(c.connected());
+  EXPECT_NE(c.ask("qSupported"), "");  // acked and answered; the '+' is behind us
+  c.send_raw("$m" + std::string(4 * kMaxPacketPayload, '0') + "#00");
+  EXPECT_TRUE(c.wait_for(RspItem::Kind::kNack));
+  EXPECT_EQ(c.ask("?"), "T05thread:01;");
+  c.send("k");
+  s.thread.join();
+  EXPECT_TRUE(s.events.empty());
+}
+
+TEST(GdbServer, AdvertisesThePacketSizeItAccepts) {
+  Served s(TDSIM_GUEST_HELLO_ELF, RunLimits{100'000'000, std::chrono::seconds(30)});
+  Client c(s.server.port());
+  ASSERT_TRUE(c.connected());
+  EXPECT_NE(c.ask("qSupported").find(fmt::format("PacketSize={:x};", kMaxPacketPayload)), std::string::npos);
+  c.send("k");
+  s.thread.join();
+}
+
+// Nobody connects: serve() gives up after the wait instead of blocking forever.
+TEST(GdbServer, NoClientWithinTheWaitThrowsAndRunsNothing) {
+  const TdImage image = test::image_for(TDSIM_GUEST_HELLO_ELF);
+  sim::Session session(image);
+  GdbServer server(0);
+  size_t events = 0;
+  EXPECT_THROW(server.serve(session, RunLimits{}, [&](const Event&) { ++events; }, std::chrono::milliseconds(200)),
+               GdbNoClientError);
+  EXPECT_EQ(events, 0u);
 }
 
 }  // namespace

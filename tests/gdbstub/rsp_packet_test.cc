@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "gdbstub/gdb_server.h"
 
 namespace tdsim::gdbstub {
@@ -81,6 +83,80 @@ TEST(RspPacket, ReaderReportsBadChecksumAndWaitsForIncompletePackets) {
   ASSERT_TRUE(it);
   EXPECT_EQ(it->kind, RspItem::Kind::kPacket);
   EXPECT_EQ(it->payload, "m0,1");
+}
+
+// Every way of cutting one stream into reads gives the same items.
+TEST(RspPacket, ReaderGivesTheSameItemsHoweverTheStreamIsSplit) {
+  const std::string wire = "xx+" + frame_packet("qSupported:swbreak+") + "\x03$g#00noise-" + frame_packet("m10,4");
+  auto items_of = [](const std::string& w, size_t cut) {
+    RspReader r;
+    std::vector<std::pair<RspItem::Kind, std::string>> out;
+    for (size_t at = 0; at < w.size(); at += cut) {
+      r.feed(std::string_view(w).substr(at, cut));
+      while (auto it = r.next()) out.emplace_back(it->kind, it->payload);
+    }
+    return out;
+  };
+  const auto whole = items_of(wire, wire.size());
+  ASSERT_EQ(whole.size(), 6u);
+  for (size_t cut = 1; cut < wire.size(); ++cut) EXPECT_EQ(items_of(wire, cut), whole) << cut;
+}
+
+// A packet longer than the PacketSize we advertise is dropped as it arrives: the reader
+// never holds more than one packet plus one read, reports it once, and the stream after
+// it parses normally.
+TEST(RspPacket, ReaderDropsAnOversizedPacketAndStaysBounded) {
+  RspReader r;
+  r.feed("$");
+  const std::string chunk(4096, 'a');
+  size_t most = 0;
+  for (int i = 0; i < 16 * 1024; ++i) {  // 64 MiB, no '#'
+    r.feed(chunk);
+    EXPECT_FALSE(r.next());
+    most = std::max(most, r.buffered());
+  }
+  EXPECT_LE(most, kMaxPacketPayload + 1 + chunk.size());
+  r.feed("#4");
+  EXPECT_FALSE(r.next());  // the checksum is not complete yet
+  r.feed("2+" + frame_packet("g"));
+  auto it = r.next();
+  ASSERT_TRUE(it);
+  EXPECT_EQ(it->kind, RspItem::Kind::kOversized);
+  it = r.next();
+  ASSERT_TRUE(it);
+  EXPECT_EQ(it->kind, RspItem::Kind::kAck);
+  it = r.next();
+  ASSERT_TRUE(it);
+  EXPECT_EQ(it->kind, RspItem::Kind::kPacket);
+  EXPECT_EQ(it->payload, "g");
+  EXPECT_FALSE(r.next());
+  EXPECT_EQ(r.buffered(), 0u);
+}
+
+TEST(RspPacket, ReaderAcceptsAPacketOfExactlyTheAdvertisedSize) {
+  const std::string big(kMaxPacketPayload, 'M');
+  RspReader r;
+  r.feed(frame_packet(big) + frame_packet(big + "M"));
+  auto it = r.next();
+  ASSERT_TRUE(it);
+  EXPECT_EQ(it->kind, RspItem::Kind::kPacket);
+  EXPECT_EQ(it->payload.size(), kMaxPacketPayload);
+  it = r.next();
+  ASSERT_TRUE(it);
+  EXPECT_EQ(it->kind, RspItem::Kind::kOversized);
+  EXPECT_FALSE(r.next());
+}
+
+// Line noise is skipped in one pass, not byte by byte with a shift of the rest.
+TEST(RspPacket, ReaderSkipsLongNoiseAndKeepsNothingOfIt) {
+  RspReader r;
+  r.feed(std::string(8 << 20, 'z'));
+  EXPECT_FALSE(r.next());
+  EXPECT_EQ(r.buffered(), 0u);
+  r.feed(frame_packet("?"));
+  auto it = r.next();
+  ASSERT_TRUE(it);
+  EXPECT_EQ(it->payload, "?");
 }
 
 TEST(GdbEndpoint, AcceptsLoopbackOnly) {
