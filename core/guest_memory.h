@@ -38,6 +38,9 @@ class GuestMemory {
   // A NUL-terminated string starting at gpa of at most max_len bytes (NUL excluded).
   StringStatus read_string(uint64_t gpa, uint64_t max_len, std::string& out) const;
 
+  // The block holding `gpa` (untagged), or nullptr.
+  const Block* block_containing(uint64_t gpa) const { return block_at(gpa); }
+
   // Host address of [gpa, gpa+len) if it lies inside one block, else nullptr.
   uint8_t* host_ptr(uint64_t gpa, uint64_t len) const;
 

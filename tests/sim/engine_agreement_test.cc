@@ -80,6 +80,17 @@ TEST_P(EngineAgreement, PortIoEndsTheVcpuAtTheInstruction) {
   EXPECT_NE(f->detail.find("0x80"), std::string::npos) << dump(ev);
 }
 
+// A ucall slot in private memory is refused on every backend: the host of a real TD
+// could not read it (issue: the decoder used to follow the pointer anywhere backed).
+TEST_P(EngineAgreement, UcallSlotInPrivateMemoryIsAGuestMemoryError) {
+  const auto ev = run(make_boot_image(private_slot64()));
+  ASSERT_EQ(ev.size(), 1u) << dump(ev);
+  const auto* m = std::get_if<GuestMemoryErrorEvent>(&ev[0]);
+  ASSERT_NE(m, nullptr) << dump(ev);
+  EXPECT_EQ(m->gpa, kData);
+  EXPECT_NE(m->what.find("private"), std::string::npos) << m->what;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, EngineAgreement, ::testing::Values(Engine::kUnicorn, Engine::kKvm),
                          [](const auto& info) { return name_of(info.param); });
 

@@ -277,6 +277,13 @@ boot32_long:
   hlt
   BLOB_END smc_tdcall64
 
+  # A ucall whose slot pointer is the data page (private memory), then HLT.
+  BLOB_BEGIN private_slot64
+  mov $0x20000, %r15d
+  UCALL
+  hlt
+  BLOB_END private_slot64
+
   BLOB_BEGIN port_out64
   nop
   mov $0x5a, %al
@@ -369,6 +376,7 @@ TDSIM_BLOB(unmapped64, unmapped64)
 TDSIM_BLOB(page_fault64, page_fault64)
 TDSIM_BLOB(hlt64, hlt64)
 TDSIM_BLOB(port_out64, port_out64)
+TDSIM_BLOB(private_slot64, private_slot64)
 TDSIM_BLOB(alias_write64, alias_write64)
 TDSIM_BLOB(smc_tdcall64, smc_tdcall64)
 TDSIM_BLOB(cpuid21_64, cpuid21_64)

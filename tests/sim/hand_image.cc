@@ -68,6 +68,7 @@ TdImage make_image(const Blob& stub32, const Blob& code64, uint32_t nr_vcpus) {
   im.regions.push_back(std::move(code));
 
   Region pool = region("ucall-pool", RegionKind::kUcallPool, kPool, 0x12000);
+  pool.shared = true;  // the host reads ucall slots only in shared memory
   pool.shared = true;
   for (size_t i = 0; i < abi::kUcallPoolSlots; ++i)
     put64(pool.bytes, offsetof(abi::UcallPool, slots) + i * sizeof(abi::Ucall) +

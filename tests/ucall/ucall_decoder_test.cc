@@ -62,6 +62,29 @@ TEST_F(Decoder, SyncWithArgs) {
   EXPECT_FALSE(u.assertion);
 }
 
+// A real TD's host reads only shared memory: a slot in a private region is refused with
+// its GPA and the word "private", whatever bytes happen to be there.
+TEST_F(Decoder, SlotInPrivateMemoryIsRefusedNamingTheGpa) {
+  abi::Ucall fake{};
+  fake.cmd = abi::kUcallDone;
+  std::memcpy(&image_.regions[0].bytes[0x100], &fake, sizeof fake);
+  const Event e = decode(kRam + 0x100);
+  const auto* m = std::get_if<GuestMemoryErrorEvent>(&e);
+  ASSERT_NE(m, nullptr) << describe(e);
+  EXPECT_EQ(m->gpa, kRam + 0x100);
+  EXPECT_NE(m->what.find("private"), std::string::npos) << m->what;
+  EXPECT_NE(m->what.find("0x100100"), std::string::npos) << m->what;
+}
+
+// 0 is "no ucall" (the selftests' host reads it so): an MMIO write, not a read of 0.
+TEST_F(Decoder, DatumZeroIsNoUcall) {
+  const Event e = decode(0);
+  const auto* m = std::get_if<MmioEvent>(&e);
+  ASSERT_NE(m, nullptr) << describe(e);
+  EXPECT_EQ(m->data, 0u);
+  EXPECT_TRUE(m->is_write);
+}
+
 TEST_F(Decoder, PrintfText) {
   uc(5).cmd = abi::kUcallPrintf;
   std::strcpy(uc(5).buffer, "value = 42\n");

@@ -38,6 +38,18 @@ Event decode_ucall(const GuestMemory& mem, const MmioEvent& exit, uint64_t share
   abi::Ucall uc;
   if (!mem.read(slot, &uc, sizeof uc))
     return memory_error(vcpu, slot, sizeof uc, "ucall struct outside guest memory");
+  // The host of a real TD reads only shared memory: a slot in private memory would be
+  // ciphertext there (and stale launch-time bytes on kvm-tdx), so no backend reads it.
+  for (uint64_t at = slot; at < slot + sizeof uc;) {
+    const GuestMemory::Block* b = mem.block_containing(at);
+    if (!b) break;  // read() above proved the range is guest memory
+    if (!b->region->shared)
+      return memory_error(vcpu, slot, sizeof uc,
+                          fmt::format("ucall struct at GPA {:#x} is in private memory (region '{}'): the host "
+                                      "can read only shared memory",
+                                      slot, b->region->name));
+    at = b->gpa + b->size;
+  }
 
   UcallEvent ev;
   ev.vcpu = vcpu;
@@ -75,7 +87,9 @@ Event decode_ucall(const GuestMemory& mem, const MmioEvent& exit, uint64_t share
 
 Event decode_mmio(const GuestMemory& mem, const MmioEvent& exit, uint64_t ucall_mmio_gpa,
                   uint64_t shared_bit) {
-  if (is_ucall_exit(exit, ucall_mmio_gpa)) return decode_ucall(mem, exit, shared_bit);
+  // A datum of 0 is "no ucall", as the selftests' host reads it: the write stays an MMIO
+  // access instead of a read of address 0.
+  if (is_ucall_exit(exit, ucall_mmio_gpa) && exit.data != 0) return decode_ucall(mem, exit, shared_bit);
   return exit;
 }
 

@@ -14,10 +14,12 @@ bool is_ucall_exit(const MmioEvent& exit, uint64_t ucall_mmio_gpa);
 
 // Decodes a ucall exit. The 8-byte datum is the guest address of a struct Ucall (the
 // slot's `self`), identity mapped; a set shared bit is ignored. Returns a UcallEvent,
-// or a GuestMemoryErrorEvent naming the GPA and size that could not be read.
+// or a GuestMemoryErrorEvent naming the GPA and size that could not be read — outside
+// guest memory, or in private memory, which the host of a real TD cannot read.
 Event decode_ucall(const GuestMemory& mem, const MmioEvent& exit, uint64_t shared_bit);
 
-// MMIO exits in general: a ucall when is_ucall_exit(), otherwise the MmioEvent itself.
+// MMIO exits in general: a ucall when is_ucall_exit() with a datum other than 0 ("no
+// ucall"), otherwise the MmioEvent itself.
 Event decode_mmio(const GuestMemory& mem, const MmioEvent& exit, uint64_t ucall_mmio_gpa,
                   uint64_t shared_bit);
 
