@@ -91,6 +91,14 @@ TEST_P(EngineAgreement, UcallSlotInPrivateMemoryIsAGuestMemoryError) {
   EXPECT_NE(m->what.find("private"), std::string::npos) << m->what;
 }
 
+// The TDX module's own write into guest memory (TDG.MR.REPORT's output, over a function
+// the guest calls again) is seen by the guest's next instruction: no stale translation.
+TEST_P(EngineAgreement, CodeTheTdxModuleOverwroteRunsAsWritten) {
+  const auto ev = run(make_boot_image(report_over_code64()));
+  ASSERT_EQ(ev.size(), 1u) << dump(ev);
+  EXPECT_TRUE(std::holds_alternative<HaltEvent>(ev[0])) << "the old code ran (or MR.REPORT failed): " << dump(ev);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, EngineAgreement, ::testing::Values(Engine::kUnicorn, Engine::kKvm),
                          [](const auto& info) { return name_of(info.param); });
 

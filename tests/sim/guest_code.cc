@@ -284,6 +284,35 @@ boot32_long:
   hlt
   BLOB_END private_slot64
 
+  # f (at kCode + 0x1080, returns 1) is called, then TDG.MR.REPORT writes its report at
+  # kCode + 0x1000: the REPORTDATA the guest chose lands at +128, i.e. over f, and holds
+  # "mov $2, %eax; ret". f is called again: HLT if it returned 2 (the new bytes ran),
+  # UD2 if the old translation ran or the TDCALL failed.
+  BLOB_BEGIN report_over_code64
+  mov $0x101080, %ebx
+  call *%rbx
+  cmp $1, %eax
+  jne 1f
+  movabs $0xc300000002b8, %rax
+  mov %rax, 0x20400
+  mov $4, %eax
+  mov $0x101000, %ecx
+  mov $0x20400, %edx
+  xor %r8d, %r8d
+  TDCALL
+  test %rax, %rax
+  jnz 1f
+  call *%rbx
+  cmp $2, %eax
+  jne 1f
+  hlt
+1:
+  ud2
+  .skip 0x1080 - (. - report_over_code64_start)
+  mov $1, %eax
+  ret
+  BLOB_END report_over_code64
+
   BLOB_BEGIN port_out64
   nop
   mov $0x5a, %al
@@ -377,6 +406,7 @@ TDSIM_BLOB(page_fault64, page_fault64)
 TDSIM_BLOB(hlt64, hlt64)
 TDSIM_BLOB(port_out64, port_out64)
 TDSIM_BLOB(private_slot64, private_slot64)
+TDSIM_BLOB(report_over_code64, report_over_code64)
 TDSIM_BLOB(alias_write64, alias_write64)
 TDSIM_BLOB(smc_tdcall64, smc_tdcall64)
 TDSIM_BLOB(cpuid21_64, cpuid21_64)
