@@ -3,21 +3,14 @@
 #include <fmt/format.h>
 
 #include <optional>
+#include <string_view>
 
+#include "core/cr_rules.h"
 #include "diag/x86_decode.h"
 #include "tdsim/abi/tdx.h"
 
 namespace tdsim::diag {
 namespace {
-
-using abi::kCr0Ne;
-using abi::kCr0Pe;
-using abi::kCr0Pg;
-using abi::kCr4Mce;
-using abi::kCr4Pae;
-using abi::kCr4Smxe;
-using abi::kCr4Vmxe;
-using abi::kEferLme;
 
 // A rule returns its cause, or nothing when it does not apply.
 using Rule = std::optional<FaultCause> (*)(const FaultContext&);
@@ -28,41 +21,29 @@ std::string cr_origin(const FaultContext& c, int cr) {
   return "";
 }
 
+// The control-register rules come from core/cr_rules.h: `before` is the CPU as it
+// stopped, `after` adds the value the faulting MOV to CRn was loading, so the cause
+// reads as the simulator's own stub check does, plus where the value came from.
+std::optional<FaultCause> cr_rule_cause(const FaultContext& c, std::string_view id) {
+  const CrRule& r = cr_rule(id);
+  const CrRegs before{c.cpu.cr0, c.cpu.cr3, c.cpu.cr4, c.cpu.efer};
+  const CrRegs after{c.eff_cr0, c.eff_cr3, c.eff_cr4, c.cpu.efer};
+  if (!r.broken(before, after)) return {};
+  return FaultCause{std::string(r.id), std::string(r.field),
+                    r.message(before, after) + (r.mov_cr >= 0 ? cr_origin(c, r.mov_cr) : "")};
+}
+
 std::optional<FaultCause> cr4_pae_missing(const FaultContext& c) {
-  if (!c.eff_paging() || !(c.cpu.efer & kEferLme) || (c.eff_cr4 & kCr4Pae)) return {};
-  return FaultCause{"cr4-pae-missing", "boot_params.cr4",
-                    fmt::format("CR4 {:#x} lacks PAE (0x20): paging with EFER.LME needs it; "
-                                "MOV to CR0 with PG=1 raises #GP(0){}",
-                                c.eff_cr4, cr_origin(c, 0))};
+  return cr_rule_cause(c, kRuleCr4PaeMissing);
 }
-
 std::optional<FaultCause> efer_lme_clear(const FaultContext& c) {
-  if (!c.eff_paging() || !(c.eff_cr4 & kCr4Pae) || (c.cpu.efer & kEferLme)) return {};
-  return FaultCause{"efer-lme-clear", "efer",
-                    fmt::format("EFER {:#x} has LME clear, so paging came up as 32-bit PAE, not "
-                                "IA-32e: a TD starts with EFER 0x901 and cannot write EFER",
-                                c.cpu.efer)};
+  return cr_rule_cause(c, kRuleEferLmeClear);
 }
-
 std::optional<FaultCause> cr4_fixed_bits(const FaultContext& c) {
-  std::string msg;
-  if (c.eff_cr4 & kCr4Vmxe) msg += "CR4.VMXE set: TDX fixes VMXE to 0; ";
-  if (c.eff_cr4 & kCr4Smxe) msg += "CR4.SMXE set: TDX fixes SMXE to 0; ";
-  if (!(c.eff_cr4 & kCr4Mce)) msg += "CR4.MCE clear: TDX fixes MCE to 1; ";
-  if (msg.empty()) return {};
-  msg.resize(msg.size() - 2);
-  return FaultCause{"cr4-fixed-bits", "boot_params.cr4",
-                    fmt::format("{} (CR4 {:#x}){}", msg, c.eff_cr4, cr_origin(c, 4))};
+  return cr_rule_cause(c, kRuleCr4FixedBits);
 }
-
 std::optional<FaultCause> cr0_fixed_bits(const FaultContext& c) {
-  std::string missing;
-  if (!(c.eff_cr0 & kCr0Pe)) missing += " PE";
-  if (!(c.eff_cr0 & kCr0Ne)) missing += " NE";
-  if (missing.empty()) return {};
-  return FaultCause{"cr0-fixed-bits", "boot_params.cr0",
-                    fmt::format("CR0 {:#x} clears{}: TDX fixes PE and NE to 1{}", c.eff_cr0, missing,
-                                cr_origin(c, 0))};
+  return cr_rule_cause(c, kRuleCr0FixedBits);
 }
 
 std::optional<FaultCause> cr3_not_page_tables(const FaultContext& c) {

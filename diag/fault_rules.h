@@ -10,7 +10,7 @@
 namespace tdsim::diag {
 
 struct FaultCause {
-  std::string rule;     // stable id, e.g. "cr4-pae-missing"
+  std::string rule;     // stable id, e.g. "cr4-pae-missing" (core/cr_rules.h for the CR rules)
   std::string field;    // what to fix: "boot_params.cr4", "gdt[1]", "page_tables", ...
   std::string message;
 };

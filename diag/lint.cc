@@ -8,6 +8,7 @@
 #include <optional>
 #include <tuple>
 
+#include "core/cr_rules.h"
 #include "core/guest_memory.h"
 #include "diag/disasm.h"
 #include "diag/guest_view.h"
@@ -75,17 +76,9 @@ bool Linter::require_mapped(const std::string& field, const char* what, uint64_t
 }
 
 void Linter::control_registers() {
-  if (!(p_.cr0 & kCr0Pe)) error("boot_params.cr0", fmt::format("CR0 {:#x} lacks PE: TDX fixes PE to 1", p_.cr0));
-  if (!(p_.cr0 & kCr0Ne)) error("boot_params.cr0", fmt::format("CR0 {:#x} lacks NE: TDX fixes NE to 1", p_.cr0));
-  if (!(p_.cr0 & kCr0Pg))
-    error("boot_params.cr0", fmt::format("CR0 {:#x} lacks PG: the stub cannot reach 64-bit mode", p_.cr0));
-  if (p_.cr4 & kCr4Vmxe) error("boot_params.cr4", "CR4.VMXE set: TDX fixes VMXE to 0");
-  if (p_.cr4 & kCr4Smxe) error("boot_params.cr4", "CR4.SMXE set: TDX fixes SMXE to 0");
-  if (!(p_.cr4 & kCr4Mce)) error("boot_params.cr4", "CR4.MCE clear: TDX fixes MCE to 1");
-  if (!(p_.cr4 & kCr4Pae))
-    error("boot_params.cr4", "CR4 lacks PAE (0x20): paging with EFER.LME needs it (MOV CR0 raises #GP)");
-  if (p_.cr4 & kCr4La57)
-    error("boot_params.cr4", "CR4.LA57 set, but the image's page tables are walked as 4-level");
+  // CR0 and CR4 as the stub will load them: the same rules (and words) as layout
+  // validation, the stub checks and fault explanations (core/cr_rules.h).
+  for (const CrBreak& b : check_boot_registers(p_.cr0, p_.cr4)) error(std::string(b.rule->field), b.message);
   if (!(p_.cr4 & kCr4Osfxsr))
     warn("boot_params.cr4", "CR4.OSFXSR clear: SSE instructions in guest code will raise #UD");
   if (p_.cr3 == 0) error("boot_params.cr3", "CR3 is 0");

@@ -1,7 +1,8 @@
 // Architectural and TDX checks of MOV to CR0/CR3/CR4 that Unicorn 2.0.1 skips (it
 // accepts CR0.PG with EFER.LME=1 and CR4.PAE=0, for one), so the simulator is never
 // more lenient than hardware. Pure functions of the instruction bytes and the register
-// values; the boot-stub monitor calls them before each stub instruction executes.
+// values; the boot-stub monitor calls them before each stub instruction executes. The
+// rules are core/cr_rules.h's table, shared with validation, lint and fault explanations.
 // No engine, no image.
 #pragma once
 #include <cstdint>
@@ -27,7 +28,7 @@ struct CrState {
 
 // A MOV that must fault. Vector is always 13 (#GP(0)).
 struct CrViolation {
-  std::string rule;     // "cr0-pg-without-pae", ...
+  std::string rule;     // a core/cr_rules.h id: "cr4-pae-missing", ...
   std::string field;    // the boot parameter the value usually comes from
   std::string message;  // "CR4 lacks PAE (0x20): paging with EFER.LME needs it"
   bool tdx_only = false;  // a TDX fixed-bit rule (#GP vs #VE not verified on hardware)

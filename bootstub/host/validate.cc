@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
+#include <vector>
+
 #include "bootstub/host/boot_params.h"
 #include "bootstub/host/page_tables.h"
+#include "core/cr_rules.h"
 #include "tdsim/abi/tdx.h"
 #include "tdsim/abi/ucall.h"
 
@@ -14,26 +18,14 @@ namespace {
 static_assert(kMaxVcpus <= abi::kMaxVcpusPerParamsPage);
 static_assert(kMaxVcpus <= abi::kUcallPoolSlots);
 
-void check_cr0(uint32_t cr0) {
-  struct Bit { uint64_t mask; const char* name; };
-  for (Bit b : {Bit{abi::kCr0Pe, "PE (bit 0)"}, Bit{abi::kCr0Ne, "NE (bit 5)"}, Bit{abi::kCr0Pg, "PG (bit 31)"}})
-    if (!(cr0 & b.mask))
-      throw LayoutError("cr0", fmt::format("{:#x} lacks {}: the stub enters 64-bit paged mode, and "
-                                           "TDX keeps PE and NE fixed to 1", cr0, b.name));
-}
-
-void check_cr4(uint32_t cr4) {
-  if (!(cr4 & abi::kCr4Mce))
-    throw LayoutError("cr4", fmt::format("{:#x} clears MCE (bit 6), which TDX fixes to 1", cr4));
-  if (cr4 & abi::kCr4Vmxe)
-    throw LayoutError("cr4", fmt::format("{:#x} sets VMXE (bit 13), which TDX fixes to 0", cr4));
-  if (cr4 & abi::kCr4Smxe)
-    throw LayoutError("cr4", fmt::format("{:#x} sets SMXE (bit 14), which TDX fixes to 0", cr4));
-  if (!(cr4 & abi::kCr4Pae))
-    throw LayoutError("cr4", fmt::format("{:#x} lacks PAE (bit 5), required for IA-32e paging", cr4));
-  if (cr4 & abi::kCr4La57)
-    throw LayoutError("cr4", fmt::format("{:#x} sets LA57 (bit 12), but the layout builds 4-level "
-                                         "page tables", cr4));
+// CR0 and CR4 as the stub will load them, judged by the rules the linter, the stub
+// checks and fault explanations use (core/cr_rules.h); the first broken one is named by
+// its spec field ("boot_params.cr4" is the spec's "cr4").
+void check_control_registers(uint32_t cr0, uint32_t cr4) {
+  const std::vector<CrBreak> breaks = check_boot_registers(cr0, cr4);
+  if (breaks.empty()) return;
+  const std::string_view field = breaks.front().rule->field;
+  throw LayoutError(std::string(field.substr(field.rfind('.') + 1)), breaks.front().message);
 }
 
 void check_page_aligned(const std::optional<uint64_t>& v, const char* field) {
@@ -59,8 +51,7 @@ void validate_spec(const LayoutSpec& spec) {
       what += fmt::format(" and boot-stub [{:#x}, {:#x})", kStubPageGpa, abi::kFourGiB);
     throw LayoutError("mem_size", fmt::format("low RAM [0x0, {:#x}) overlaps {}", spec.mem_size, what));
   }
-  check_cr0(spec.cr0.value_or(kDefaultCr0));
-  check_cr4(spec.cr4.value_or(kDefaultCr4));
+  check_control_registers(spec.cr0.value_or(kDefaultCr0), spec.cr4.value_or(kDefaultCr4));
   check_page_aligned(spec.page_tables_gpa, "page_tables_gpa");
   check_page_aligned(spec.stacks_gpa, "stacks_gpa");
   check_page_aligned(spec.ucall_pool_gpa, "ucall_pool_gpa");

@@ -67,7 +67,7 @@ TEST(Lint, Cr4FixedBits) {
 TEST(Lint, Cr0FixedBits) {
   TdImage im = make_valid_image();
   set_cr0(im, 0x80000001);
-  expect_single_error(im, "boot_params.cr0", "lacks NE");
+  expect_single_error(im, "boot_params.cr0", "clears NE: TDX fixes PE and NE to 1");
   set_cr0(im, 0x21);
   expect_single_error(im, "boot_params.cr0", "lacks PG");
 }
