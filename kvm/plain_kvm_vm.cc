@@ -128,20 +128,10 @@ class PlainKvmVm::Stepper : public tdsim::Vcpu {
   std::optional<uint64_t> resumable_;  // RIP of the stop the host may resume from
 };
 
-namespace {
-
-::tdsim::tdx::TdxConfig with_forwarding_mmio(::tdsim::tdx::TdxConfig config, const std::shared_ptr<MmioReadHandler>& h) {
-  config.hooks.mmio_read = [h](uint32_t vcpu, uint64_t gpa, uint32_t len) -> std::optional<uint64_t> {
-    return *h ? (*h)(vcpu, gpa, len) : std::nullopt;
-  };
-  return config;
-}
-
-}  // namespace
 
 PlainKvmVm::PlainKvmVm(const TdImage& image, const VmOptions& options, ::tdsim::tdx::TdxConfig config)
     : mmio_read_(std::make_shared<MmioReadHandler>()),
-      machine_(std::make_unique<PlainMachine>(image, with_forwarding_mmio(std::move(config), mmio_read_))),
+      machine_(std::make_unique<PlainMachine>(image, ::tdsim::tdx::forward_mmio_reads(std::move(config), mmio_read_))),
       options_(options) {
   for (uint32_t i = 0; i < machine_->vcpus().size(); ++i)
     vcpus_.push_back(std::make_unique<Stepper>(*this, *machine_->vcpus()[i], i));

@@ -4,22 +4,11 @@
 
 namespace tdsim::sim {
 
-namespace {
-
-// Disarms on every exit path (the sink may throw).
-struct Armed {
-  Watchdog& w;
-  ~Armed() { w.disarm(); }
-};
-
-}  // namespace
-
 void run_round_robin(const std::vector<std::unique_ptr<Vcpu>>& vcpus, const RunLimits& limits,
                      uint64_t slice, Watchdog& watchdog, const EventSink& sink) {
   using Clock = Watchdog::Clock;
   const Clock::time_point deadline = Clock::now() + limits.timeout;
-  watchdog.arm(deadline);
-  Armed armed{watchdog};
+  const Watchdog::Armed armed(watchdog, deadline);
 
   // Where every vCPU still running was: an endless loop is found from here.
   const auto budget = [&](BudgetExceededEvent::Kind kind, uint64_t limit) {

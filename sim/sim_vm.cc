@@ -6,16 +6,6 @@
 
 namespace tdsim::sim {
 
-namespace {
-
-// Disarms on every exit path (the sink may throw).
-struct Armed {
-  Watchdog& w;
-  ~Armed() { w.disarm(); }
-};
-
-}  // namespace
-
 class SimVm::Stepper : public tdsim::Vcpu {
  public:
   Stepper(SimVm& vm, sim::Vcpu& v) : vm_(vm), v_(v) { v_.set_stop_after_event(true); }
@@ -37,8 +27,7 @@ class SimVm::Stepper : public tdsim::Vcpu {
     const RunLimits& limits = vm_.options_.limits;
     Watchdog& dog = vm_.session_.watchdog();
     const auto deadline = Watchdog::Clock::now() + limits.timeout;
-    dog.arm(deadline);
-    Armed armed{dog};
+    const Watchdog::Armed armed(dog, deadline);
     const EventSink sink = [this](const Event& e) { queue_.push_back(e); };
     const uint64_t start = v_.executed();
     for (;;) {
@@ -79,25 +68,12 @@ class SimVm::Stepper : public tdsim::Vcpu {
   bool ended_ = false;
 };
 
-namespace {
-
-// The session's TDX module answers MMIO reads through its host hooks; they are fixed at
-// construction, so they forward to whatever handler the host installs later.
-tdx::TdxConfig with_forwarding_mmio(tdx::TdxConfig config, const std::shared_ptr<MmioReadHandler>& h) {
-  config.hooks.mmio_read = [h](uint32_t vcpu, uint64_t gpa, uint32_t len) -> std::optional<uint64_t> {
-    return *h ? (*h)(vcpu, gpa, len) : std::nullopt;
-  };
-  return config;
-}
-
-}  // namespace
-
 SimVm::SimVm(const TdImage& image, const VmOptions& options, tdx::TdxConfig config)
     : SimVm(image, options, std::move(config), std::make_shared<MmioReadHandler>()) {}
 
 SimVm::SimVm(const TdImage& image, const VmOptions& options, tdx::TdxConfig config,
              std::shared_ptr<MmioReadHandler> mmio)
-    : session_(image, with_forwarding_mmio(std::move(config), mmio)), options_(options), mmio_read_(std::move(mmio)) {
+    : session_(image, tdx::forward_mmio_reads(std::move(config), mmio)), options_(options), mmio_read_(std::move(mmio)) {
   for (uint32_t i = 0; i < session_.nr_vcpus(); ++i)
     vcpus_.push_back(std::make_unique<Stepper>(*this, session_.vcpu(i)));
 }

@@ -23,6 +23,18 @@ class Watchdog {
 
   void arm(Clock::time_point deadline);
   void disarm();
+
+  // Armed until the end of a scope, on every exit path (a sink may throw).
+  class Armed {
+   public:
+    Armed(Watchdog& w, Clock::time_point deadline) : w_(w) { w_.arm(deadline); }
+    ~Armed() { w_.disarm(); }
+    Armed(const Armed&) = delete;
+    Armed& operator=(const Armed&) = delete;
+
+   private:
+    Watchdog& w_;
+  };
   // The engine the scheduler is about to run (nullptr between slices). A stop that races
   // with a slice boundary is caught by the scheduler's own clock check after the slice.
   void set_running(uc_engine* uc) { running_.store(uc, std::memory_order_release); }

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "core/backend.h"
@@ -56,5 +57,16 @@ struct TdxConfig {
   bool map_gpa_enabled = true;
   HostHooks hooks;
 };
+
+// The configuration with its MMIO device replaced by one that forwards to `*handler`:
+// a platform's hooks are fixed when it is built, while a host (core/vm.h) may install or
+// change its device later.
+inline TdxConfig forward_mmio_reads(TdxConfig config, std::shared_ptr<MmioReadHandler> handler) {
+  config.hooks.mmio_read = [h = std::move(handler)](uint32_t vcpu, uint64_t gpa,
+                                                   uint32_t len) -> std::optional<uint64_t> {
+    return *h ? (*h)(vcpu, gpa, len) : std::nullopt;
+  };
+  return config;
+}
 
 }  // namespace tdsim::tdx
