@@ -19,11 +19,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <map>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "cli/event_printer.h"
