@@ -33,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const Event ev = ucall::decode_mmio(fuzz::fuzz_memory(), exit, img.ucall_mmio_gpa, img.shared_bit);
   fuzz::require(!describe(ev).empty(), "describe() says something");
-  if (!ucall::is_ucall_exit(exit, img.ucall_mmio_gpa)) {
+  // A datum of 0 is "no ucall": it passes through like any other MMIO write.
+  if (!ucall::is_ucall_exit(exit, img.ucall_mmio_gpa) || exit.data == 0) {
     fuzz::require(std::holds_alternative<MmioEvent>(ev), "non-ucall exits pass through");
     return 0;
   }
@@ -44,6 +45,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::require(u->text.find('\0') == std::string::npos, "text stops at the NUL");
     abi::Ucall uc;
     fuzz::require(fuzz::fuzz_memory().read(u->slot_gpa, &uc, sizeof uc), "slot is guest memory");
+    for (uint64_t a = u->slot_gpa; a < u->slot_gpa + sizeof uc; a += 0x1000) {
+      const GuestMemory::Block* b = fuzz::fuzz_memory().block_containing(a);
+      fuzz::require(b && b->region->shared, "a decoded slot lies in shared memory");
+    }
+    const GuestMemory::Block* last = fuzz::fuzz_memory().block_containing(u->slot_gpa + sizeof uc - 1);
+    fuzz::require(last && last->region->shared, "a decoded slot lies in shared memory");
     fuzz::require(std::memcmp(u->args.data(), uc.args, sizeof uc.args) == 0, "args copied verbatim");
     if (u->assertion) {
       fuzz::require(u->cmd == abi::kUcallAbort, "assertion only on ABORT");
