@@ -18,8 +18,9 @@ asm(R"(
   .byte 0x66, 0x0f, 0x01, 0xcc
   .endm
   # TDG.VP.VMCALL<#VE.RequestMMIO> 8-byte write of %r15 to the ucall GPA (the runtime's
-  # ucall transport). Clobbers rax, rcx, r10-r14.
-  .macro UCALL
+  # ucall transport). Clobbers rax, rcx, r10-r14. UCALL_REGS alone is for code that
+  # needs its own label on the TDCALL.
+  .macro UCALL_REGS
   xor %eax, %eax
   mov $0xfc00, %ecx
   xor %r10d, %r10d
@@ -27,6 +28,9 @@ asm(R"(
   mov $8, %r12d
   mov $1, %r13d
   movq 0x20100, %r14
+  .endm
+  .macro UCALL
+  UCALL_REGS
   TDCALL
   .endm
   .macro UCALL_SLOT n
@@ -258,13 +262,7 @@ boot32_long:
   BLOB_BEGIN smc_tdcall64
   xor %ebp, %ebp
 2:
-  xor %eax, %eax
-  mov $0xfc00, %ecx
-  xor %r10d, %r10d
-  mov $48, %r11d
-  mov $8, %r12d
-  mov $1, %r13d
-  movq 0x20100, %r14
+  UCALL_REGS
   mov $0x200008, %r15d
 3:
   TDCALL
