@@ -12,7 +12,7 @@ namespace tdsim::sim {
 namespace {
 
 constexpr uint64_t kEferLma = 1ull << 10;
-constexpr uint64_t kCr0Pe = 1;
+constexpr uint64_t kCr0Pe = 1, kCr0Pg = 1ull << 31;
 constexpr uint64_t kRflagsTf = 1ull << 8, kRflagsIf = 1ull << 9, kRflagsNt = 1ull << 14,
                    kRflagsRf = 1ull << 16, kRflagsVm = 1ull << 17;
 constexpr int kDf = 8, kNp = 11, kGp = 13, kPf = 14;
@@ -80,12 +80,21 @@ class Deliverer {
     if (!present) return Failure{{kNp, idt_error(e.vector)}, fmt::format("IDT gate {} is not present", e.vector)};
     const uint16_t selector = static_cast<uint16_t>(gate[0] >> 16);
     const uint64_t cs = reg(uc_, UC_X86_REG_CS);
-    if (selector != cs)
-      return Failure{{e.vector, e.error_code},
-                     fmt::format("gate {} switches CS from {:#x} to {:#x}, which this engine cannot load (it keeps "
-                                 "the old code-segment cache)",
-                                 e.vector, cs, selector),
-                     true};
+    std::optional<FarTarget> far;
+    if (selector != cs) {
+      // The engine's API cannot load a code-segment cache; a far jump can, where linear
+      // addresses are physical (the stub's 32-bit phase, the only place a TD switches CS
+      // on delivery). The descriptor checks come first, as on the CPU, so a bad gate
+      // selector raises its fault before anything is pushed.
+      if (auto f = check_code_segment(e.vector, selector, ia32e)) return f;
+      if (ia32e || (reg(uc_, UC_X86_REG_CR0) & kCr0Pg))
+        return Failure{{e.vector, e.error_code},
+                       fmt::format("gate {} switches CS from {:#x} to {:#x}, which this engine cannot load with "
+                                   "paging on (it keeps the old code-segment cache)",
+                                   e.vector, cs, selector),
+                       true};
+      far = FarTarget{selector, 0, code16(static_cast<uint16_t>(cs))};
+    }
     uint64_t target = (gate[0] & 0xffff) | ((gate[0] >> 32) & 0xffff0000ull);
     if (ia32e) target |= gate[1] << 32;
 
@@ -123,11 +132,64 @@ class Deliverer {
     if (type == 0xe) new_flags &= ~kRflagsIf;  // interrupt gate; a trap gate keeps IF
     uc_check(uc_reg_write(uc_, UC_X86_REG_RSP, &sp), "uc_reg_write(RSP) delivering an exception");
     uc_check(uc_reg_write(uc_, UC_X86_REG_RFLAGS, &new_flags), "uc_reg_write(RFLAGS) delivering an exception");
+    if (far) {
+      far->offset = target;
+      far_ = far;
+      return std::nullopt;
+    }
     uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &target), "uc_reg_write(RIP) delivering an exception");
     return std::nullopt;
   }
 
+  // The far jump the last successful delivery still needs, if any.
+  const std::optional<FarTarget>& far() const { return far_; }
+
  private:
+  // The GDT descriptor of `selector`, read at its linear address, or nullopt.
+  std::optional<uint64_t> gdt_descriptor(uint16_t selector) const {
+    uc_x86_mmr gdtr{};
+    uc_reg_read(uc_, UC_X86_REG_GDTR, &gdtr);
+    const uint64_t off = selector & ~7u;
+    if (off == 0 || (selector & 4) || off + 7 > gdtr.limit) return std::nullopt;
+    uint64_t desc = 0;
+    if (!read_gva(uc_, mem_, gdtr.base + off, &desc, sizeof desc)) return std::nullopt;
+    return desc;
+  }
+
+  // The checks the CPU makes on a gate's code segment before it pushes the frame
+  // (SDM vol. 3 §6.12.1, §6.14.1): a null, LDT or out-of-GDT selector, a non-code or
+  // DPL > 0 descriptor, or in IA-32e mode one that is not 64-bit code (L=1, D=0), is
+  // #GP(selector), a non-present one #NP(selector), EXT set. The GDT is read at its
+  // linear address, which is physical only with paging off: with paging on an
+  // unreadable entry is read through the page tables like the IDT.
+  std::optional<Failure> check_code_segment(int vector, uint16_t selector, bool ia32e) const {
+    const uint32_t err = (selector & 0xfffcu) | 1u;
+    if ((selector & ~3u) == 0)
+      return Failure{{kGp, 1u}, fmt::format("IDT gate {} names the null code selector", vector)};
+    if (selector & 4)
+      return Failure{{vector, std::nullopt}, fmt::format("IDT gate {} names LDT selector {:#x}; LDTs are not modelled", vector, selector), true};
+    const auto desc = gdt_descriptor(selector);
+    if (!desc)
+      return Failure{{kGp, err}, fmt::format("IDT gate {} names selector {:#x}, beyond the GDT or unreadable", vector, selector)};
+    const bool code = ((*desc >> 44) & 1) && ((*desc >> 43) & 1);
+    const unsigned dpl = (*desc >> 45) & 3;
+    if (!code || dpl != 0)
+      return Failure{{kGp, err}, fmt::format("IDT gate {} names selector {:#x}, which is not a ring-0 code segment (descriptor {:#018x})", vector, selector, *desc)};
+    if (ia32e && (!((*desc >> 53) & 1) || ((*desc >> 54) & 1)))
+      return Failure{{kGp, err}, fmt::format("IDT gate {} names selector {:#x}, which is not a 64-bit code segment (descriptor {:#018x})", vector, selector, *desc)};
+    if (!((*desc >> 47) & 1))
+      return Failure{{kNp, err}, fmt::format("IDT gate {} names selector {:#x}, whose code segment is not present", vector, selector)};
+    return std::nullopt;
+  }
+
+  // Whether the code running now is 16-bit: selector 0 is the TD's flat 32-bit reset CS;
+  // otherwise the D bit of the descriptor the selector names (far_jump checks where it
+  // landed, so a GDT changed since CS was loaded cannot make it jump wrongly unnoticed).
+  bool code16(uint16_t cs) const {
+    const auto desc = gdt_descriptor(cs);
+    return desc && !((*desc >> 54) & 1);
+  }
+
   Failure page_fault(uint64_t linear, bool write, std::string why) {
     write_cr2(uc_, linear);
     return Failure{{kPf, write ? 2u : 0u}, std::move(why)};
@@ -135,6 +197,7 @@ class Deliverer {
 
   uc_engine* uc_;
   GuestMemory& mem_;
+  std::optional<FarTarget> far_;
 };
 
 }  // namespace
@@ -148,6 +211,7 @@ Delivery deliver_exception(uc_engine* uc, GuestMemory& mem, RaisedException firs
     std::optional<Failure> f = del.deliver(current);
     if (!f) {
       d.delivered = true;
+      d.far = del.far();
       return d;
     }
     d.why = f->why;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/guest_memory.h"
+#include "far_transfer.h"
 
 namespace tdsim::sim {
 
@@ -23,9 +24,12 @@ struct RaisedException {
 
 struct Delivery {
   bool delivered = false;               // the vCPU now runs the handler
-  // The gate needs what the engine cannot do (a CS other than the current one: Unicorn's
-  // 64-bit engine keeps the old code-segment cache on a CS write, docs/engine-quirks.md).
-  // The vCPU stops at the first exception instead of running the handler wrongly.
+  // Set with `delivered` when the gate names another code segment: the frame is pushed,
+  // and the caller completes the delivery with far_jump() (the API cannot load CS).
+  std::optional<FarTarget> far;
+  // The gate needs what the engine cannot do (another CS in IA-32e mode or with paging
+  // on, or an LDT selector, docs/engine-quirks.md). The vCPU stops at the first
+  // exception instead of running the handler wrongly.
   bool not_modelled = false;
   std::vector<RaisedException> chain;   // the original exception first, then each nested one
   std::string why;                      // why the last delivery in the chain failed
@@ -33,7 +37,8 @@ struct Delivery {
 
 // Delivers `first` (raised at the instruction RIP points to) through the IDT of `uc`,
 // with nested exceptions as the CPU would raise them. On success the registers (RIP,
-// RSP, CS, RFLAGS) and the stack are those of the handler's first instruction.
+// RSP, CS, RFLAGS) and the stack are those of the handler's first instruction, except
+// where `far` is set: then CS and RIP still have to be loaded by far_jump().
 Delivery deliver_exception(uc_engine* uc, GuestMemory& mem, RaisedException first);
 
 // "#GP(0x0) -> #DF(0x0) -> shutdown" style summary.

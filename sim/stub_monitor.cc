@@ -88,7 +88,7 @@ std::optional<FaultEvent> StubMonitor::before(uint64_t addr) {
     const CrState st{s.cr0, s.cr4, s.efer, mode == diag::CpuMode::k64, image_.gpaw};
     if (auto v = check_cr_write(mov->cr, value, st)) {
       std::string detail = fmt::format(
-          "MOV to CR{} at {:#x} raises #GP(0): {} [{}]; Unicorn 2.0.1 does not check this, tdsim does",
+          "MOV to CR{} at {:#x} raises #GP(0): {} [{}]; Unicorn does not check this, tdsim does",
           mov->cr, addr, v->message, v->rule);
       if (v->tdx_only) detail += " (TDX fixed bit: #GP rather than #VE is not verified on hardware)";
       return FaultEvent{vcpu_, addr, 13, 0, false, std::move(detail)};

@@ -9,6 +9,7 @@
 #include "engine.h"
 #include "exception_delivery.h"
 #include "diag/x86_decode.h"
+#include "far_transfer.h"
 #include "fault_capture.h"
 #include "guest_virtual.h"
 #include "reset_state.h"
@@ -63,13 +64,6 @@ bool mem_invalid_cb(uc_engine*, uc_mem_type type, uint64_t addr, int size, int64
   auto* v = static_cast<Vcpu*>(self);
   v->guarded([&] { v->on_mem_invalid(type, addr, size); });
   return false;  // not handled: uc_emu_start returns the matching UC_ERR_*
-}
-
-const char* vector_name(uint32_t v) {
-  static const char* const names[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
-                                      "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "?",
-                                      "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
-  return v < std::size(names) ? names[v] : "interrupt";
 }
 
 const char* mem_access_name(uc_mem_type t) {
@@ -152,6 +146,7 @@ void Vcpu::reset() {
   stopped_ = exhausted_ = false;
   pause_requested_ = paused_ = event_pending_ = false;
   resume_rip_.reset();
+  far_pending_.reset();
   executed_total_ = 0;
   last_addr_ = ~0ull;
   stub_->reset();
@@ -238,6 +233,11 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
       std::rethrow_exception(std::exchange(hook_error_, nullptr));
     }
     if (stopped_) break;
+    if (far_pending_) {
+      complete_far_delivery();
+      if (stopped_) break;
+      continue;
+    }
     if (err != UC_ERR_OK) {
       report_engine_error(err, rip());
       break;
@@ -307,6 +307,7 @@ void Vcpu::report_engine_error(uc_err err, uint64_t r) {
 }
 
 void Vcpu::on_code(uint64_t addr) {
+  if (in_far_jump_) return;  // not a guest instruction: tdsim's own far jump
   if (pause_requested_) {
     // Stop before `addr` runs; run_slice handles the request and carries on.
     if (!exhausted_) {
@@ -333,6 +334,11 @@ void Vcpu::on_code(uint64_t addr) {
 }
 
 void Vcpu::on_interrupt(uint32_t intno) {
+  if (in_far_jump_) {
+    far_jump_fault_ = intno;
+    uc_emu_stop(uc_);
+    return;
+  }
   if (stopped_) {
     uc_emu_stop(uc_);
     return;
@@ -362,6 +368,12 @@ void Vcpu::raise_exception(int vector, const std::string& what) {
     trace_->sink(fmt::format("vcpu {} exception at {:#x}: {}", index_, r, describe_chain(d)));
   if (d.delivered) {
     ++delivered_exceptions_;
+    if (d.far) {
+      // The handler's CS still has to be loaded: run_slice does it with the engine
+      // stopped (far_transfer.h), before the faulting instruction could run again.
+      far_pending_ = FarPending{*d.far, r, vector, ex.error_code, describe_chain(d)};
+      uc_emu_stop(uc_);
+    }
     return;  // the guest's handler runs next, as on hardware
   }
   FaultEvent f{index_, r, vector, ex.error_code.value_or(0), !d.not_modelled,
@@ -373,6 +385,29 @@ void Vcpu::raise_exception(int vector, const std::string& what) {
     f.detail += fmt::format("; CR2 {:#x}", cr2);
   }
   stop_with(f);
+}
+
+void Vcpu::complete_far_delivery() {
+  const FarPending p = *std::exchange(far_pending_, std::nullopt);
+  in_far_jump_ = true;
+  far_jump_fault_.reset();
+  std::string why;
+  try {
+    why = far_jump(uc_, p.to);
+  } catch (...) {
+    in_far_jump_ = false;
+    throw;
+  }
+  in_far_jump_ = false;
+  if (far_jump_fault_ && why.empty())
+    why = fmt::format("loading CS {:#x} raised {}", p.to.selector, diag::vector_name(*far_jump_fault_));
+  if (why.empty()) return;  // the handler runs next
+  // The frame is on the stack but CS could not be loaded the way the CPU would: stop
+  // rather than run the handler with the wrong code size.
+  uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &p.rip), "uc_reg_write(RIP) after a failed far jump");
+  stop_with(FaultEvent{index_, p.rip, p.vector, p.error_code.value_or(0), false,
+                       fmt::format("exception {} at rip {:#x}: {} (not delivered); {}", diag::vector_name(p.vector),
+                                   p.rip, p.chain, why)});
 }
 
 void Vcpu::on_port_io(bool out, uint32_t port, int size, uint32_t value) {

@@ -17,6 +17,7 @@
 #include "core/backend.h"
 #include "core/guest_memory.h"
 #include "core/td_image.h"
+#include "far_transfer.h"
 #include "stub_monitor.h"
 #include "tdx/tdx_module.h"
 #include "trace.h"
@@ -111,6 +112,18 @@ class Vcpu {
   // Delivers `vector` through the guest's IDT; a shutdown ends the vCPU with a
   // FaultEvent whose detail starts with `what`.
   void raise_exception(int vector, const std::string& what);
+  // An exception delivered up to the far jump that loads the handler's CS.
+  struct FarPending {
+    FarTarget to;
+    uint64_t rip;  // of the faulting instruction
+    int vector;
+    std::optional<uint32_t> error_code;
+    std::string chain;
+  };
+  std::optional<FarPending> far_pending_;
+  bool in_far_jump_ = false;  // hooks let tdsim's own far jump through untouched
+  std::optional<uint32_t> far_jump_fault_;
+  void complete_far_delivery();
   bool stop_after_event_ = false;
   bool pause_requested_ = false, paused_ = false, event_pending_ = false;
   bool code_flush_pending_ = false;

@@ -33,6 +33,7 @@ std::vector<std::string> Vcpu::describe_position() const {
 }
 
 void Vcpu::on_stub_code(uint64_t addr) {
+  if (in_far_jump_) return;
   // A budget stop at this address leaves the instruction to the next slice.
   if (stopped_ || exhausted_) return;
   // The #GP the CPU would raise for this CR write goes through the guest's IDT like any
