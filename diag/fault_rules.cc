@@ -181,11 +181,18 @@ std::optional<FaultCause> gdt_no_64bit_cs(const FaultContext& c) {
 std::optional<FaultCause> no_idt(const FaultContext& c) {
   if (!c.ev.triple_fault && c.ev.vector != 8) return {};
   const DtrView idt = c.cpu.idtr;
+  const std::string what =
+      c.ev.vector >= 0 && c.ev.vector != 8 ? vector_name(c.ev.vector) : std::string("exception");
+  const bool in_stub = c.ev.rip >= c.image.stub_gpa && c.ev.rip < (1ull << 32);
+  if (idt.limit == 0 && in_stub && c.image.boot.idtr.limit != 0)
+    // The parameters hold an IDT the stub had not loaded yet (the built-in stub loads it
+    // in IA-32e mode): not a defect of its own, but why this exception was fatal.
+    return FaultCause{"idt-not-loaded", "stub",
+                      fmt::format("the stub had not loaded the IDT yet (boot_params.idtr limit {:#x}): the {} "
+                                  "became a triple fault",
+                                  c.image.boot.idtr.limit, what)};
   if (idt.limit == 0)
-    return FaultCause{"no-idt", "boot_params.idtr",
-                      fmt::format("no IDT (limit 0): the {} became a triple fault",
-                                  c.ev.vector >= 0 && c.ev.vector != 8 ? vector_name(c.ev.vector)
-                                                                       : std::string("exception"))};
+    return FaultCause{"no-idt", "boot_params.idtr", fmt::format("no IDT (limit 0): the {} became a triple fault", what)};
   if (c.view.paging) {
     WalkParams p = walk_params(c.image, c.cpu.cr3, idt.base, Access::kRead, c.cpu.cr0);
     WalkResult w = page_walk(c.mem, p);

@@ -23,7 +23,6 @@ td_boot_start:
 	movl	TD_PER_VCPU_PARAMETERS_ESP_GVA(%eax), %esp
 
 	lgdt	TD_BOOT_PARAMETERS_GDT(%ebx)
-	lidt	TD_BOOT_PARAMETERS_IDT(%ebx)
 
 	/* PAE before CR3 before PG: with LME=1, setting CR0.PG activates IA-32e. */
 	movl	TD_BOOT_PARAMETERS_CR4(%ebx), %edi
@@ -32,6 +31,14 @@ td_boot_start:
 	movl	%edi, %cr3
 	movl	TD_BOOT_PARAMETERS_CR0(%ebx), %edi
 	movl	%edi, %cr0
+
+	/* The IDT holds 64-bit gates, so it is loaded only now, in IA-32e mode (this is
+	   compatibility mode: LIDT still takes the 6-byte limit:base32 of the parameters).
+	   Loaded earlier, an exception in the 32-bit phase would be vectored through those
+	   gates read as 8-byte 32-bit ones: a 16-bit "handler" made of the halves of two
+	   descriptors, running whatever bytes it finds. With no IDT yet, such an exception
+	   is a clean triple fault at the faulting instruction on every backend. */
+	lidt	TD_BOOT_PARAMETERS_IDT(%ebx)
 
 	/* The stub runs from its copy ending at the reset vector, not from where it was
 	   assembled, so the target is that copy's address of td_boot_long64. */

@@ -25,26 +25,32 @@ bool has(const std::vector<std::string>& lines, const std::string& needle) {
 
 TEST(BrokenKvm, MissingCr4PaeIsRefusedByHardwareToo) {
   REQUIRE_KVM();
-  // KVM injects the #GP, which the 64-bit IDT cannot deliver in 32-bit mode, so the
-  // vCPU ends up elsewhere; what is comparable is that paging never came on.
-  const auto ev = run_kvm(image(TDSIM_GUEST_HELLO_ELF, TDSIM_STUB_NO_PAE_BIN));
+  // The #GP comes before the stub loads the IDT (it does so in IA-32e mode): a triple
+  // fault at the MOV to CR0, as on Unicorn (broken_stub_diff_test.cc compares the two).
+  const TdImage im = image(TDSIM_GUEST_HELLO_ELF, TDSIM_STUB_NO_PAE_BIN);
+  const auto ev = run_kvm(im);
   const FaultEvent* f = only_fault(ev);
   ASSERT_NE(f, nullptr) << dump(ev);
-  EXPECT_TRUE(has(f->explanation, "CR0  0x21 = PE NE")) << dump(ev);
+  EXPECT_TRUE(f->triple_fault) << dump(ev);
+  EXPECT_EQ(f->rip, stub_label(im, TDSIM_STUB_NO_PAE_SYMBOLS, "td_boot_enable_paging")) << dump(ev);
+  EXPECT_TRUE(has(f->explanation, "cause [cr4-pae-missing] boot_params.cr4:")) << dump(ev);
+  EXPECT_TRUE(has(f->explanation, "cause [idt-not-loaded] stub: the stub had not loaded the IDT yet")) << dump(ev);
   EXPECT_TRUE(has(f->explanation, "paging off")) << dump(ev);
 }
 
 TEST(BrokenKvm, Cr4VmxeSetIsRefusedByHardwareToo) {
   REQUIRE_KVM();
   // Plain KVM refuses VMXE for a guest without VMX (#GP), like the TDX module's fixed
-  // bit; the #GP then goes astray through the 64-bit IDT, so only the state compares.
+  // bit: a triple fault at the MOV to CR4, CR4 never written.
   TdImage im = image(TDSIM_GUEST_HELLO_ELF);
   set_param32(im, offsetof(abi::TdBootParams, cr4), im.boot.cr4 | abi::kCr4Vmxe);
   const auto ev = run_kvm(im);
   const FaultEvent* f = only_fault(ev);
   ASSERT_NE(f, nullptr) << dump(ev);
-  EXPECT_TRUE(has(f->explanation, "paging off")) << dump(ev);
-  EXPECT_FALSE(has(f->explanation, "VMXE")) << "CR4.VMXE must not have been set\n" << dump(ev);
+  EXPECT_TRUE(f->triple_fault) << dump(ev);
+  EXPECT_TRUE(has(f->explanation, "mov cr4, edi")) << dump(ev);
+  EXPECT_TRUE(has(f->explanation, "cause [cr4-fixed-bits] boot_params.cr4: CR4.VMXE set")) << dump(ev);
+  EXPECT_TRUE(has(f->explanation, "CR4  0x40 = MCE")) << "CR4.VMXE must not have been set\n" << dump(ev);
 }
 
 TEST(BrokenKvm, Cr3AtGarbageTripleFaultsWithTheSameCause) {

@@ -204,6 +204,18 @@ TEST(FaultExplainer, NoIdtTurnsTheGpIntoATripleFault) {
       << dump(e.report);
 }
 
+TEST(FaultExplainer, ExceptionBeforeTheStubLoadsTheIdtIsNamedAsSuch) {
+  // The parameters hold a good IDT, the stub had not loaded it yet (the built-in stub
+  // does so in IA-32e mode): the triple fault is explained, and the parameters not blamed.
+  TdImage im = make_valid_image();
+  CpuState s = in_guest(im.stub_gpa + 4);
+  s.idtr = {0, 0};
+  FaultEvent ev = fault(13, im.stub_gpa + 4);
+  ev.triple_fault = true;
+  Explained e = explain(im, ev, s);
+  expect_cause(e, "idt-not-loaded", "stub", "the stub had not loaded the IDT yet (boot_params.idtr limit");
+}
+
 TEST(FaultExplainer, UnmappedIdtAlsoTripleFaults) {
   TdImage im = make_valid_image();
   poke64(im, kPtLow + (kIdt >> 12) * 8, 0);

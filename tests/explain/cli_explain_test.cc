@@ -28,8 +28,9 @@ std::string read_text(const std::string& path) {
 TEST(CliExplain, NoPaeStubReportNamesLabelRuleAndField) {
   CommandResult r = run_command(tdsim(std::string("run --stub ") + TDSIM_STUB_NO_PAE_BIN));
   EXPECT_EQ(r.exit_code, 5) << r.output;
-  EXPECT_NE(r.output.find("vcpu 0: exception 13 at rip 0xffffffe3"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("  vCPU 0: #GP(0x0) at RIP 0xffffffe3 <td_boot_enable_paging>"), std::string::npos)
+  EXPECT_NE(r.output.find("vcpu 0: triple fault at rip 0xffffffdf"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("  vCPU 0: triple fault (last exception #GP) at RIP 0xffffffdf <td_boot_enable_paging>"),
+            std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("cause [cr4-pae-missing] boot_params.cr4:"), std::string::npos) << r.output;
 }
@@ -86,7 +87,8 @@ TEST(CliExplain, TraceGoesToItsFileNotStdout) {
 TEST(CliExplain, CoverageShowsWhatTheFaultingStubNeverRan) {
   CommandResult r = run_command(tdsim(std::string("run --coverage --stub ") + TDSIM_STUB_NO_PAE_BIN));
   EXPECT_NE(r.output.find("td_boot_enable_paging:"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("+ 0xffffffe3: 0f 22 c7"), std::string::npos) << "the faulting MOV was reached\n" << r.output;
+  EXPECT_NE(r.output.find("+ 0xffffffdf: 0f 22 c7"), std::string::npos) << "the faulting MOV was reached\n" << r.output;
+  EXPECT_NE(r.output.find("- 0xffffffe2: 0f 01 5b 12"), std::string::npos) << "the LIDT never ran\n" << r.output;
   EXPECT_NE(r.output.find("- 0xffffffe6: ea"), std::string::npos) << "the far jump never ran\n" << r.output;
 }
 

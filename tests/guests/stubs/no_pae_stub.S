@@ -18,7 +18,6 @@ td_boot_start:
 	leal	TD_PER_VCPU_OFFSET(%ebx, %eax), %eax
 	movl	TD_PER_VCPU_PARAMETERS_ESP_GVA(%eax), %esp
 	lgdt	TD_BOOT_PARAMETERS_GDT(%ebx)
-	lidt	TD_BOOT_PARAMETERS_IDT(%ebx)
 
 	movl	TD_BOOT_PARAMETERS_CR4(%ebx), %edi
 	andl	$~CR4_PAE_BIT, %edi		/* the defect under test */
@@ -29,6 +28,7 @@ td_boot_start:
 	.globl td_boot_enable_paging
 td_boot_enable_paging:
 	movl	%edi, %cr0			/* must fault: PG with LME and without PAE */
+	lidt	TD_BOOT_PARAMETERS_IDT(%ebx)	/* in IA-32e mode, as td_boot.S */
 
 	ljmp	$KERNEL_CS, $((RESET_VECTOR - (td_boot_end - td_boot_start)) + (td_boot_long64 - td_boot_start))
 
