@@ -46,11 +46,29 @@ std::optional<FaultCause> cr0_fixed_bits(const FaultContext& c) {
   return cr_rule_cause(c, kRuleCr0FixedBits);
 }
 
+// Whether the page CR3 names reads as a PML4: some entry is present, and every present
+// one is a valid PML4E (PS clear, pointing into guest memory). Then a walk failing at
+// the top level means the address is not mapped, not that CR3 is wrong. (A GDT or code
+// page also has bit 0 set here and there, but not as valid entries.)
+bool cr3_page_has_present_entries(const FaultContext& c) {
+  uint64_t entries[512] = {};
+  if (!c.mem.read(c.eff_cr3 & 0x000ffffffffff000ull, entries, sizeof entries)) return false;
+  bool any = false;
+  for (uint64_t e : entries) {
+    if (!(e & 1)) continue;
+    const uint64_t next = e & 0x000ffffffffff000ull & ~c.image.shared_bit;
+    uint8_t probe = 0;
+    if ((e & 0x80) || !c.mem.read(next, &probe, 1)) return false;
+    any = true;
+  }
+  return any;
+}
+
 std::optional<FaultCause> cr3_not_page_tables(const FaultContext& c) {
   if (!c.eff_paging()) return {};
   WalkParams p = c.walk(c.cpu.rip, Access::kExec);
   WalkResult w = page_walk(c.mem, p);
-  if (w.ok() || w.fault_level != 4) return {};
+  if (w.ok() || w.fault_level != 4 || cr3_page_has_present_entries(c)) return {};
   const Region* r = c.image.region_at(c.eff_cr3 & ~0xfffull);
   std::string in = r ? fmt::format("; GPA {:#x} is in region '{}' ({})", c.eff_cr3 & ~0xfffull,
                                    r->name, to_string(r->kind))
@@ -67,9 +85,19 @@ bool rip_is_guest_code(const FaultContext& c) {
 
 std::optional<FaultCause> guest_returned(const FaultContext& c) {
   if (c.cpu.rip != 0) return {};
-  return FaultCause{"guest-code-returned", "guest_code",
-                    "RIP 0: guest_code most likely returned; td_boot enters it by JMP with no "
-                    "return address, so it must end with a ucall (GUEST_DONE) and never return"};
+  // A RET out of guest_code pops the (absent) return address at esp_gva: RSP is then
+  // esp_gva + 8. Any other RSP means RIP 0 came from a jump or call through a null
+  // pointer, which is not the same mistake.
+  if (c.vcpu_params && c.cpu.rsp == c.vcpu_params->esp_gva + 8)
+    return FaultCause{"guest-code-returned", "guest_code",
+                      "RIP 0: guest_code returned (RSP is esp_gva + 8, the RET's pop); td_boot enters it "
+                      "by JMP with no return address, so it must end with a ucall (GUEST_DONE) and never "
+                      "return"};
+  return FaultCause{"rip-null", "code",
+                    fmt::format("RIP 0: a jump or call through a null pointer (RSP {:#x} is not "
+                                "esp_gva + 8{}, so nothing returned from guest_code)",
+                                c.cpu.rsp,
+                                c.vcpu_params ? fmt::format(" = {:#x}", c.vcpu_params->esp_gva + 8) : "")};
 }
 
 std::optional<FaultCause> rip_unmapped(const FaultContext& c) {
@@ -94,7 +122,7 @@ std::optional<FaultCause> rip_unmapped(const FaultContext& c) {
     return {};
   }
   if (w.fault_level == 4 && w.verdict != WalkVerdict::kNoExecute &&
-      w.verdict != WalkVerdict::kWriteProtected)
+      w.verdict != WalkVerdict::kWriteProtected && !cr3_page_has_present_entries(c))
     return {};  // cr3-not-page-tables says it better
   return FaultCause{"rip-unmapped", field,
                     fmt::format("RIP {:#x} {} is not executable: {}{}", c.cpu.rip,
@@ -134,6 +162,8 @@ std::optional<FaultCause> stack_bad(const FaultContext& c) {
   WalkParams p = c.walk(rsp - 8, Access::kWrite);
   WalkResult w = page_walk(c.mem, p);
   if (w.ok() && w.backed) return {};
+  // Every walk fails at the top when CR3 is not a PML4: that is cr3-not-page-tables.
+  if (!w.ok() && w.fault_level == 4 && !cr3_page_has_present_entries(c)) return {};
   return FaultCause{"stack-unmapped", c.vcpu_field("esp_gva"),
                     fmt::format("stack {:#x} not mapped writable{}: {}", rsp, from,
                                 w.ok() ? "GPA not backed by guest memory" : walk_summary(w, p))};
@@ -158,6 +188,14 @@ std::optional<FaultCause> gdt_no_64bit_cs(const FaultContext& c) {
   const bool compat_cs = c.mode == ExecMode::kCompat && (c.cpu.cs.selector & ~7u) == abi::kKernelCs;
   if (!far_jump && !sel8 && !compat_cs) return {};
   const DtrView g = c.cpu.gdtr;
+  // The reset GDTR (base 0) while the parameters name another: the stub never loaded
+  // a GDT, whatever happens to lie at address 0.
+  if (g.base == 0 && g.limit == abi::kTdInitGdtrLimit && c.image.boot.gdtr.base != 0)
+    return FaultCause{"gdt-not-loaded", "stub",
+                      fmt::format("no GDT loaded: GDTR is still the reset value (base 0, limit {:#x}), so "
+                                  "selector 0x08 is read at address 0x8; the stub must LGDT boot_params.gdtr "
+                                  "(base {:#x}) before its far jump",
+                                  g.limit, c.image.boot.gdtr.base)};
   std::optional<uint64_t> raw =
       read_gdt_entry(c.mem, c.image, c.view, g.base, g.limit, abi::kKernelCs);
   if (uint64_t(abi::kKernelCs) + 7 > g.limit)

@@ -24,12 +24,16 @@ Region& region_at(TdImage& im, uint64_t gpa) {
   throw std::runtime_error(fmt::format("no region at {:#x}", gpa));
 }
 
+}  // namespace
+
 void poke(TdImage& im, uint64_t gpa, const void* src, size_t len) {
   Region& r = region_at(im, gpa);
   const uint64_t off = gpa - r.gpa;
   if (r.bytes.size() < off + len) r.bytes.resize(off + len, 0);
   std::memcpy(r.bytes.data() + off, src, len);
 }
+
+namespace {
 
 void sync_copy(TdImage& im) {
   const Region& r = region_at(im, abi::kTdBootParamsGpa);

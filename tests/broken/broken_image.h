@@ -13,6 +13,8 @@ namespace tdsim::broken {
 
 TdImage image(const char* guest_elf, const char* stub_bin = nullptr);
 
+// Overwrites image bytes at `gpa` (a stub instruction's operand, a table entry).
+void poke(TdImage& im, uint64_t gpa, const void* src, size_t len);
 void set_param32(TdImage& im, uint64_t offset, uint32_t v);  // offset in TdBootParams
 void set_guest_code(TdImage& im, uint32_t vcpu, uint64_t gva);
 void set_idtr_limit(TdImage& im, uint16_t limit);

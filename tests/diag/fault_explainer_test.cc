@@ -228,8 +228,18 @@ TEST(FaultExplainer, UnmappedIdtAlsoTripleFaults) {
 TEST(FaultExplainer, ReturningGuestCodeLandsAtZero) {
   TdImage im = make_valid_image();
   CpuState s = in_guest(0);
+  s.rsp = kStackBase + kStackSize - 8 + 8;  // esp_gva + 8: the RET popped the missing return address
   Explained e = explain(im, fault(14, 0, 0x10), s);
   expect_cause(e, "guest-code-returned", "guest_code", "must end with a ucall");
+}
+
+TEST(FaultExplainer, NullJumpIsNotAReturn) {
+  // RIP 0 with RSP still esp_gva: nothing was popped, so nothing returned.
+  TdImage im = make_valid_image();
+  CpuState s = in_guest(0);
+  s.rsp = kStackBase + kStackSize - 8;
+  Explained e = explain(im, fault(14, 0, 0x10), s);
+  expect_cause(e, "rip-null", "code", "a jump or call through a null pointer (RSP 0x203ff8 is not esp_gva + 8");
 }
 
 TEST(FaultExplainer, Int3AfterTheResetVector) {
