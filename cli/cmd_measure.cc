@@ -9,6 +9,10 @@
 #include "bootstub/measure/mrtd.h"
 #include "bootstub/measure/mrtd_json.h"
 #include "commands.h"
+#include "core/text_escape.h"
+#include "firmware/tdvf_measure.h"
+#include "firmware/tdvf_metadata.h"
+#include "input_file.h"
 #include "parse_args.h"
 #include "run_options.h"
 
@@ -16,12 +20,54 @@ namespace tdsim::cli {
 
 namespace po = boost::program_options;
 
+namespace {
+
+// A TD firmware image: far above any OVMF/TDVF build (2-4 MiB), and it must fit below
+// 4 GiB with the rest of the TD anyway.
+constexpr uint64_t kMaxFirmwareFileBytes = 64ull << 20;
+
+// `--firmware FILE`: the TD a TDVF image describes, measured as KVM + QEMU build it.
+int measure_firmware(const std::string& path, const std::string& format) {
+  const std::vector<uint8_t> image = read_input_file(path, "--firmware", kMaxFirmwareFileBytes);
+  firmware::TdvfMetadata md;
+  try {
+    md = firmware::parse_tdvf(image);
+  } catch (const firmware::FirmwareError& e) {
+    throw UsageError(fmt::format("--firmware {}: {}", escape_text(path), e.what()));
+  }
+  const measure::Mrtd mrtd = firmware::predict_tdvf_mrtd(md, image);
+  if (format == "hex") {
+    fmt::print("{}\n", mrtd.hex());
+    return 0;
+  }
+  nlohmann::json sections = nlohmann::json::array();
+  for (const firmware::TdvfSection& s : md.sections)
+    sections.push_back({{"type", firmware::to_string(s.type)},
+                        {"gpa", fmt::format("{:#x}", s.gpa)},
+                        {"size", fmt::format("{:#x}", s.size)},
+                        {"data_offset", fmt::format("{:#x}", s.data_offset)},
+                        {"raw_size", fmt::format("{:#x}", s.raw_size)},
+                        {"attributes", fmt::format("{:#x}", s.attributes)},
+                        {"measured", s.measured()}});
+  const nlohmann::json out = {{"mrtd", mrtd.hex()},
+                              {"order", measure::to_string(measure::MeasureOrder::kKvmPerPage)},
+                              {"firmware", escape_text(path)},
+                              {"metadata_offset", fmt::format("{:#x}", md.offset)},
+                              {"sections", sections}};
+  fmt::print("{}\n", out.dump(2));
+  return 0;
+}
+
+}  // namespace
+
 int cmd_measure(const std::vector<std::string>& args) {
   RunOptions ro;
-  std::string format = "hex", order = "kvm-per-page";
+  std::string format = "hex", order = "kvm-per-page", firmware_path;
   po::options_description desc("tdsim measure [options]");
   desc.add_options()
       ("format", po::value(&format)->default_value(format), "hex | json")
+      ("firmware", po::value(&firmware_path),
+       "a TDVF firmware image (OVMF with TDX): measure the TD its metadata describes instead of an image")
       ("order", po::value(&order)->default_value(order),
        "kvm-per-page (KVM: PAGE.ADD then its extends, page by page) | two-pass (old QEMU)");
   desc.add(run_options_description(ro));
@@ -32,6 +78,11 @@ int cmd_measure(const std::vector<std::string>& args) {
   if (order == "kvm-per-page") mo = measure::MeasureOrder::kKvmPerPage;
   else if (order == "two-pass") mo = measure::MeasureOrder::kTwoPass;
   else throw UsageError(fmt::format("--order: '{}' is not kvm-per-page or two-pass", order));
+  if (!firmware_path.empty()) {
+    if (mo != measure::MeasureOrder::kKvmPerPage)
+      throw UsageError("--order two-pass applies to tdsim images; --firmware is measured as KVM adds it");
+    return measure_firmware(firmware_path, format);
+  }
 
   const TdImage image = build_image(to_layout_spec(ro));
   if (format == "json")

@@ -14,6 +14,7 @@ packages=(
   libcapstone-dev libelf-dev libssl-dev libfmt-dev nlohmann-json3-dev
   libboost-program-options-dev libgtest-dev libbenchmark-dev gdb
   libclang-rt-14-dev valgrind python3 python3-jsonschema
+  ovmf  # Debian's TDX-capable firmware: the real-firmware tests read its TDVF metadata
 )
 unicorn_min=2.1
 
