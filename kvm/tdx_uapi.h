@@ -166,8 +166,9 @@ inline MemoryFault memory_fault(const kvm_run& run) {
   return mf;
 }
 
-// run->tdx (KVM_EXIT_TDX), an overlay of kvm_run's exit union, as merged in Linux 6.16
-// with SetupEventNotifyInterrupt added in 6.17 (include/uapi/linux/kvm.h): flags, the
+// run->tdx (KVM_EXIT_TDX), an overlay of kvm_run's exit union, following the KVM TDX series
+// as merged for Linux 6.16 (include/uapi/linux/kvm.h, with the GetTdVmCallInfo and
+// SetupEventNotifyInterrupt exits of its "exit to userspace" follow-ups): flags, the
 // TDG.VP.VMCALL sub-function in `nr`, then per sub-function `ret` (the status KVM puts
 // in R10 on the next KVM_RUN; KVM presets SUBFUNC_UNSUPPORTED) and its operands:
 //   GetQuote:                  a[0] = GPA (shared bit stripped), a[1] = size

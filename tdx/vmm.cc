@@ -91,6 +91,11 @@ VmmCompletion Vmm::port_io(uint32_t vcpu, uint64_t rip, const PortIoExit& x) con
     return malformed_exit(vcpu, rip, fmt::format("port I/O {:#x} with size {} (must be 1, 2 or 4)", x.port, x.size));
   if (x.count == 0) return malformed_exit(vcpu, rip, fmt::format("port I/O {:#x} with count 0", x.port));
   const uint64_t bytes = uint64_t{x.count} * x.size;
+  // KVM's port I/O data lives in one page after kvm_run: no exit carries more.
+  if (bytes > kPageSize)
+    return malformed_exit(vcpu, rip, fmt::format("port I/O {:#x}: count {} of size {} is more than the {}-byte "
+                                                 "data page",
+                                                 x.port, x.count, x.size, kPageSize));
   if (x.is_out && x.data.size() != bytes)
     return malformed_exit(vcpu, rip, fmt::format("port OUT {:#x}: {} data bytes for count {} of size {}", x.port,
                                                  x.data.size(), x.count, x.size));

@@ -243,7 +243,8 @@ TEST_F(TdxExitsTest, MapGpaToSharedNamesTheRangeWithTheSharedBitAndReturnsZero) 
 TEST_F(TdxExitsTest, MapGpaToPrivateKeepsTheGpa) {
   RunBuffer b;
   map_gpa_exit(b.run(), 0x400000, 1, platform::kMapGpaEncrypted);
-  const auto& x = std::get<VmcallExitEvent>(*handle(b).event);
+  const TdxExitOutcome o = handle(b);
+  const auto& x = std::get<VmcallExitEvent>(*o.event);
   EXPECT_EQ(x.gpa, 0x400000u);
   EXPECT_EQ(x.size, 0x1000u);
 }
@@ -264,7 +265,8 @@ TEST_F(TdxExitsTest, GetQuoteWritesSuccessIntoTheTdxExitRet) {
 TEST_F(TdxExitsTest, SetupEventNotifyInterruptWritesSuccess) {
   RunBuffer b;
   tdx_exit(b.run(), abi::kVmcallSetupEventNotifyInterrupt, 0xf3);
-  const auto& x = std::get<VmcallExitEvent>(*handle(b).event);
+  const TdxExitOutcome o = handle(b);
+  const auto& x = std::get<VmcallExitEvent>(*o.event);
   EXPECT_EQ(x.subfn, abi::kVmcallSetupEventNotifyInterrupt);
   EXPECT_EQ(x.arg, 0xf3u);
   EXPECT_EQ(tdx::tdx_exit(b.run()).ret, abi::kVmcallSuccess);
@@ -276,7 +278,8 @@ TEST_F(TdxExitsTest, GetTdVmCallInfoLeaf1ZeroesR11ToR14) {
   tdx::TdxExit t = tdx::tdx_exit(b.run());
   for (int i = 1; i < 5; ++i) t.a[i] = 0xdead;  // KVM presets them to 0; stale here
   tdx::set_tdx_exit(b.run(), t);
-  const auto& x = std::get<VmcallExitEvent>(*handle(b).event);
+  const TdxExitOutcome o = handle(b);
+  const auto& x = std::get<VmcallExitEvent>(*o.event);
   EXPECT_EQ(x.arg, 1u);
   t = tdx::tdx_exit(b.run());
   EXPECT_EQ(t.ret, abi::kVmcallSuccess);
