@@ -8,10 +8,13 @@
 #include <gtest/gtest.h>
 #include <linux/kvm.h>
 
+#include <cstddef>
 #include <cstring>
+#include <random>
 #include <vector>
 
 #include "core/guest_memory.h"
+#include "kvm/exit_events.h"
 #include "kvm/tdx_exits.h"
 #include "kvm/tdx_uapi.h"
 #include "tdsim/abi/tdx.h"
@@ -411,6 +414,106 @@ TEST_F(TdxExitsTest, ExitsTheVmmDoesNotTakeAreLeftToTheCaller) {
   b.run().exit_reason = KVM_EXIT_SYSTEM_EVENT;
   b.run().system_event.type = KVM_SYSTEM_EVENT_SHUTDOWN;
   EXPECT_FALSE(handle(b).handled);
+}
+
+// --- hostile kvm_run contents: many seeded random exits ------------------------------
+
+// Where a completion may write for the exit in `r` (byte ranges of the mapping); empty
+// when nothing may change.
+std::vector<std::pair<size_t, size_t>> writable(const kvm_run& r) {
+  const size_t u = offsetof(kvm_run, mmio);  // the exit union
+  switch (r.exit_reason) {
+    case KVM_EXIT_MMIO: return {{offsetof(kvm_run, mmio.data), offsetof(kvm_run, mmio.data) + 8}};
+    case KVM_EXIT_IO: return {{r.io.data_offset, r.io.data_offset + uint64_t{r.io.count} * r.io.size}};
+    case KVM_EXIT_HYPERCALL: return {{offsetof(kvm_run, hypercall.ret), offsetof(kvm_run, hypercall.ret) + 8}};
+    default:
+      if (r.exit_reason == tdx::kExitTdx)
+        return {{u + offsetof(tdx::TdxExit, ret), u + offsetof(tdx::TdxExit, ret) + 8},
+                {u + offsetof(tdx::TdxExit, a) + 8, u + sizeof(tdx::TdxExit)}};
+      return {};
+  }
+}
+
+// Whatever KVM (or a corruption of the shared page) leaves in kvm_run: no crash, no
+// exception, no write outside the completion fields of that exit kind, and a malformed
+// exit changes nothing and stops the vCPU. Biased to the exit kinds and the values that
+// matter (sizes, counts near the page, data offsets around kvm_run and the mapping end).
+TEST_F(TdxExitsTest, RandomKvmRunContentsNeverWriteOutsideTheCompletion) {
+  std::mt19937_64 rng(0x7d5c0ffee);
+  auto pick = [&](std::initializer_list<uint64_t> v) { return *(v.begin() + rng() % v.size()); };
+  const uint32_t reasons[] = {KVM_EXIT_MMIO, KVM_EXIT_IO, KVM_EXIT_HYPERCALL, tdx::kExitTdx, KVM_EXIT_SYSTEM_EVENT,
+                              KVM_EXIT_HLT, 0xffffffffu};
+  int handled = 0, faults = 0;
+  for (int iter = 0; iter < 4000; ++iter) {
+    RunBuffer b;
+    for (size_t i = 0; i + 8 <= sizeof(kvm_run) + 64; i += 8) {  // kvm_run and the start of the data page
+      const uint64_t v = rng();
+      std::memcpy(b.base() + (i < sizeof(kvm_run) ? i : kPioOffset + i - sizeof(kvm_run)), &v, 8);
+    }
+    kvm_run& r = b.run();
+    r.exit_reason = reasons[rng() % std::size(reasons)];
+    switch (r.exit_reason) {
+      case KVM_EXIT_MMIO:
+        r.mmio.len = static_cast<uint32_t>(pick({1, 2, 4, 8, 0, 3, 9, rng()}));
+        r.mmio.is_write = static_cast<uint8_t>(pick({0, 1, rng()}));
+        r.mmio.phys_addr = pick({kUcallMmio, kDeviceGpa, rng()});
+        if (rng() % 2) {
+          const uint64_t slot = pick({kSlotGpa | kShared, kSlotGpa, rng(), 0});
+          std::memcpy(r.mmio.data, &slot, 8);
+        }
+        break;
+      case KVM_EXIT_IO:
+        r.io.direction = static_cast<uint8_t>(pick({0, 1, rng()}));
+        r.io.size = static_cast<uint8_t>(pick({1, 2, 4, 0, 3, rng()}));
+        r.io.count = static_cast<uint32_t>(pick({1, 2, 1024, 1025, 4096, 0, rng()}));
+        r.io.data_offset = pick({kPioOffset, kPioOffset + kPage, kRunSize - 1, kRunSize, sizeof(kvm_run) - 1, 0,
+                                 ~0ull - 1, rng()});
+        break;
+      case KVM_EXIT_HYPERCALL:
+        r.hypercall.nr = pick({platform::kKvmHcMapGpaRange, rng()});
+        r.hypercall.args[1] = pick({1, 512, 0, ~0ull, rng()});
+        r.hypercall.args[2] = pick({platform::kMapGpaEncrypted, platform::kMapGpaDecrypted, rng()});
+        break;
+      case KVM_EXIT_SYSTEM_EVENT:
+        r.system_event.type = static_cast<uint32_t>(pick({tdx::kSystemEventTdxFatal, rng()}));
+        r.system_event.ndata = static_cast<uint32_t>(pick({16, 14, 13, 10, 17, rng()}));
+        break;
+      default:
+        if (r.exit_reason == tdx::kExitTdx) {
+          tdx::TdxExit t = tdx::tdx_exit(r);
+          t.flags = pick({0, 0, 0, rng()});
+          t.nr = pick({abi::kVmcallGetQuote, abi::kVmcallSetupEventNotifyInterrupt, abi::kVmcallGetTdVmCallInfo,
+                       abi::kVmcallMapGpa, rng()});
+          if (t.nr == abi::kVmcallGetTdVmCallInfo) t.a[0] = pick({1, 0, rng()});
+          tdx::set_tdx_exit(r, t);
+        }
+    }
+    const std::vector<uint8_t> before(b.base(), b.base() + b.size);
+    const auto allowed = writable(r);
+    const std::string what = describe_exit(r);
+    TdxExitOutcome o;
+    ASSERT_NO_THROW(o = handle(b)) << "iteration " << iter;
+    const FaultEvent* f = o.event ? std::get_if<FaultEvent>(&*o.event) : nullptr;
+    const bool malformed = f && f->detail.rfind("malformed KVM exit: ", 0) == 0;
+    handled += o.handled;
+    faults += malformed;
+    if (malformed) {
+      EXPECT_TRUE(o.stop) << f->detail;
+    }
+    for (size_t i = 0; i < b.size; ++i) {
+      if (b.base()[i] == before[i]) continue;
+      bool ok = o.handled && !malformed;
+      if (ok) {
+        ok = false;
+        for (auto [lo, hi] : allowed) ok = ok || (i >= lo && i < hi);
+      }
+      ASSERT_TRUE(ok) << "iteration " << iter << ": " << what << " changed byte " << i
+                      << (f ? " (" + f->detail + ")" : "");
+    }
+  }
+  // The generator reaches both sides: exits answered and exits refused.
+  EXPECT_GT(handled - faults, 400);
+  EXPECT_GT(faults, 400);
 }
 
 // --- agreement: the emulated path and the kvm-tdx exit path ---------------------------
