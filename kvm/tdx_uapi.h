@@ -170,7 +170,8 @@ inline MemoryFault memory_fault(const kvm_run& run) {
 // as merged for Linux 6.16 (include/uapi/linux/kvm.h, with the GetTdVmCallInfo and
 // SetupEventNotifyInterrupt exits of its "exit to userspace" follow-ups): flags, the
 // TDG.VP.VMCALL sub-function in `nr`, then per sub-function `ret` (the status KVM puts
-// in R10 on the next KVM_RUN; KVM presets SUBFUNC_UNSUPPORTED) and its operands:
+// in R10 on the next KVM_RUN; KVM presets SUBFUNC_UNSUPPORTED, or SUCCESS for
+// GetTdVmCallInfo) and its operands:
 //   GetQuote:                  a[0] = GPA (shared bit stripped), a[1] = size
 //   GetTdVmCallInfo:           a[0] = leaf, a[1..4] = R11..R14 written back by userspace
 //   SetupEventNotifyInterrupt: a[0] = vector

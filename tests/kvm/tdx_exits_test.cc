@@ -139,7 +139,7 @@ void tdx_exit(kvm_run& r, uint64_t nr, uint64_t a0, uint64_t a1 = 0) {
   r.exit_reason = tdx::kExitTdx;
   tdx::TdxExit t{};
   t.nr = nr;
-  t.ret = abi::kVmcallSubfnUnsupported;  // KVM's preset
+  t.ret = abi::kVmcallSubfnUnsupported;  // KVM's preset for GetQuote, SetupEventNotifyInterrupt
   t.a[0] = a0;
   t.a[1] = a1;
   tdx::set_tdx_exit(r, t);
