@@ -55,6 +55,7 @@ class Mapping {
   Mapping(const Mapping&) = delete;
   Mapping& operator=(const Mapping&) = delete;
   void* get() const { return addr_; }
+  size_t size() const { return size_; }
   void reset();
 
  private:

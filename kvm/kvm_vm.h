@@ -18,6 +18,8 @@ class KvmVcpu {
   int fd() const { return fd_.get(); }
   uint32_t id() const { return id_; }
   kvm_run* run() const { return static_cast<kvm_run*>(run_map_.get()); }
+  // Bytes mapped at run(): KVM_GET_VCPU_MMAP_SIZE (kvm_run, then the port I/O data page).
+  size_t run_size() const { return run_map_.size(); }
 
  private:
   Fd fd_;

@@ -1,6 +1,9 @@
 // The "kvm-tdx" backend: a real TD through the KVM TDX uAPI (Linux 6.16+ on a TDX host).
 // Executes plan_tdx_launch() and runs the vCPUs; the TDX module sets the initial state,
-// KVM strips the shared bit from MMIO exits. No register access: TDs have none.
+// KVM handles the TDCALLs, and the userspace exits it makes (MMIO, port I/O, MapGPA,
+// GetQuote, SetupEventNotifyInterrupt, GetTdVmCallInfo, ReportFatalError) are answered
+// by the platform's VMM layer (tdx/vmm.h) through kvm/tdx_exits.h. No register access:
+// TDs have none.
 // Depends on core/, ucall/host and the kvm/ helpers; never on another backend.
 #pragma once
 #include <string>

@@ -120,12 +120,13 @@ void TdxLaunch::execute(const TdxStep& step) {
     case TdxIoctl::kTdxCapabilities:
       read_capabilities();
       break;
-    case TdxIoctl::kEnableSplitIrqchip: {
+    case TdxIoctl::kEnableSplitIrqchip:
+    case TdxIoctl::kEnableExitHypercall: {
       const auto& p = std::get<EnableCapPayload>(step.payload);
       kvm_enable_cap cap{};
       cap.cap = static_cast<__u32>(p.cap);
       cap.args[0] = p.arg0;
-      checked_ioctl(vm_->fd(), KVM_ENABLE_CAP, &cap, "KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP)");
+      checked_ioctl(vm_->fd(), KVM_ENABLE_CAP, &cap, to_string(step.ioctl));
       break;
     }
     case TdxIoctl::kTdxInitVm:

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <linux/kvm.h>
+#include <linux/kvm_para.h>
 
 #include "core/launch_order.h"
 #include "tdx_uapi.h"
@@ -30,6 +31,7 @@ const char* to_string(TdxIoctl k) {
     case TdxIoctl::kCreateVm: return "KVM_CREATE_VM";
     case TdxIoctl::kTdxCapabilities: return "KVM_TDX_CAPABILITIES";
     case TdxIoctl::kEnableSplitIrqchip: return "KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP)";
+    case TdxIoctl::kEnableExitHypercall: return "KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL)";
     case TdxIoctl::kTdxInitVm: return "KVM_TDX_INIT_VM";
     case TdxIoctl::kCreateVcpu: return "KVM_CREATE_VCPU";
     case TdxIoctl::kTdxGetCpuid: return "KVM_TDX_GET_CPUID";
@@ -72,6 +74,9 @@ TdxPlan plan_tdx_launch(const TdImage& image) {
   out.push_back(step(TdxIoctl::kEnableSplitIrqchip, vm(),
                      EnableCapPayload{kCapSplitIrqchip, kSplitIrqchipPins}, KVM_ENABLE_CAP,
                      "TDs need the split IRQ chip before any vCPU exists"));
+  out.push_back(step(TdxIoctl::kEnableExitHypercall, vm(),
+                     EnableCapPayload{kCapExitHypercall, 1ull << KVM_HC_MAP_GPA_RANGE}, KVM_ENABLE_CAP,
+                     "TDG.VP.VMCALL<MapGPA> reaches the VMM (else KVM answers SUBFUNC_UNSUPPORTED)"));
   out.push_back(step(TdxIoctl::kTdxInitVm, vm(), InitVmPayload{0, image.gpaw}, enc,
                      fmt::format("attributes 0, CPUID 0x80000008 EAX[23:16] = GPAW {}", image.gpaw),
                      kTdxInitVm));

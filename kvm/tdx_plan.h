@@ -17,6 +17,7 @@ enum class TdxIoctl {
   kCreateVm,              // KVM_CREATE_VM(KVM_X86_TDX_VM)
   kTdxCapabilities,       // KVM_MEMORY_ENCRYPT_OP(KVM_TDX_CAPABILITIES)
   kEnableSplitIrqchip,    // KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP, 24 IOAPIC pins)
+  kEnableExitHypercall,   // KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL, 1 << KVM_HC_MAP_GPA_RANGE)
   kTdxInitVm,             // KVM_MEMORY_ENCRYPT_OP(KVM_TDX_INIT_VM)
   kCreateVcpu,            // KVM_CREATE_VCPU(i)
   kTdxGetCpuid,           // vCPU KVM_MEMORY_ENCRYPT_OP(KVM_TDX_GET_CPUID)

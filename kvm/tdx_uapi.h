@@ -23,6 +23,9 @@ inline constexpr long kCapMemoryFaultInfo = 232;
 inline constexpr long kCapMemoryAttributes = 233;
 inline constexpr long kCapGuestMemfd = 234;
 inline constexpr long kCapVmTypes = 235;
+// KVM_CAP_EXIT_HYPERCALL: args[0] is a mask of hypercall numbers KVM hands to userspace
+// as KVM_EXIT_HYPERCALL; TDG.VP.VMCALL<MapGPA> needs bit KVM_HC_MAP_GPA_RANGE (12) set.
+inline constexpr long kCapExitHypercall = 201;
 
 // Exits.
 inline constexpr uint32_t kExitSystemEvent = 24;
@@ -33,6 +36,12 @@ inline constexpr uint32_t kSystemEventTdxFatal = 7;
 inline constexpr uint32_t kTdxFatalErrorCodeIndex = 12;  // R12
 inline constexpr uint32_t kTdxFatalGpaIndex = 13;        // R13
 inline constexpr uint64_t kMemoryExitFlagPrivate = 1ull << 3;
+// KVM_EXIT_SYSTEM_EVENT/TDX_FATAL: ReportFatalError's message registers (R14, R15, RBX,
+// RDI, RSI, R8, R9, RDX, GHCI order) as indices into data[].
+inline constexpr uint32_t kTdxFatalMessageIndex[8] = {14, 15, 3, 7, 6, 8, 9, 2};
+inline constexpr uint32_t kTdxFatalNdata = 16;
+// x86 KVM_PIO_PAGE_OFFSET: KVM puts KVM_EXIT_IO's data one page after kvm_run.
+inline constexpr uint64_t kPioPageOffset = 1;
 
 // KVM_MEMORY_ENCRYPT_OP sub-commands (enum kvm_tdx_cmd_id).
 enum TdxCmdId : uint32_t {
@@ -156,6 +165,31 @@ inline MemoryFault memory_fault(const kvm_run& run) {
   std::memcpy(&mf, &run.mmio, sizeof mf);  // &run.mmio is the start of the union
   return mf;
 }
+
+// run->tdx (KVM_EXIT_TDX), an overlay of kvm_run's exit union, following the KVM TDX series
+// as merged for Linux 6.16 (include/uapi/linux/kvm.h, with the GetTdVmCallInfo and
+// SetupEventNotifyInterrupt exits of its "exit to userspace" follow-ups): flags, the
+// TDG.VP.VMCALL sub-function in `nr`, then per sub-function `ret` (the status KVM puts
+// in R10 on the next KVM_RUN; KVM presets SUBFUNC_UNSUPPORTED, or SUCCESS for
+// GetTdVmCallInfo) and its operands:
+//   GetQuote:                  a[0] = GPA (shared bit stripped), a[1] = size
+//   GetTdVmCallInfo:           a[0] = leaf, a[1..4] = R11..R14 written back by userspace
+//   SetupEventNotifyInterrupt: a[0] = vector
+struct TdxExit {
+  uint64_t flags;  // 0; no flags are defined
+  uint64_t nr;
+  uint64_t ret;
+  uint64_t a[5];
+};
+static_assert(sizeof(TdxExit) == 64);
+static_assert(offsetof(TdxExit, nr) == 8 && offsetof(TdxExit, ret) == 16 && offsetof(TdxExit, a) == 24);
+static_assert(sizeof(TdxExit) <= sizeof(kvm_run::padding), "must fit kvm_run's exit union");
+inline TdxExit tdx_exit(const kvm_run& run) {
+  TdxExit t;
+  std::memcpy(&t, &run.mmio, sizeof t);
+  return t;
+}
+inline void set_tdx_exit(kvm_run& run, const TdxExit& t) { std::memcpy(&run.mmio, &t, sizeof t); }
 
 // ioctl numbers.
 inline constexpr unsigned long kKvmMemoryEncryptOp = _IOWR(KVMIO, 0xba, unsigned long);

@@ -17,6 +17,7 @@
 #include "core/td_image.h"
 #include "host_hooks.h"
 #include "tdreport.h"
+#include "vmm.h"
 #include "ucall/host/tdvmcall.h"
 
 namespace tdsim::tdx {
@@ -104,6 +105,8 @@ class TdxModule {
   SubfnResult subfn_get_quote(const VmcallRequest& req);
   SubfnResult subfn_report_fatal_error(const VmcallRequest& req);
   SubfnResult subfn_setup_event_notify_interrupt(const VmcallRequest& req);
+  // KVM returns to userspace: the VMM layer (tdx/vmm.h) answers the exit.
+  VmmCompletion to_userspace(const VmcallRequest& req, ExitKind exit) const;
   // A private GPA operand of a module leaf: nullopt if fine, else the status to return.
   std::optional<uint64_t> check_private_gpa(uint64_t gpa, uint64_t size, uint64_t align,
                                             uint64_t operand_id, std::string& why) const;

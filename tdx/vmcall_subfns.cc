@@ -1,15 +1,16 @@
 // KVM's side of the standard TDG.VP.VMCALL sub-functions (Linux arch/x86/kvm/vmx/tdx.c,
-// docs/tdx-abi.md, "TDG.VP.VMCALL calling convention"): what status and outputs the guest
-// gets, and what userspace sees.
-// Userspace exits are completed by the simulated VMM (defaults in TdxConfig, device
-// answers from HostHooks) and reported as events. One handler per sub-function, listed
-// in the table at the end: a new sub-function is its ABI number plus one entry here.
+// docs/tdx-abi.md, "TDG.VP.VMCALL calling convention"): the operand checks KVM makes, the
+// sub-functions it completes in the kernel (CPUID, HLT, RDMSR, WRMSR, GetTdVmCallInfo
+// leaf 0), and for the rest the userspace exit it builds. What userspace answers and the
+// event the host sees come from the VMM layer (tdx/vmm.cc), the same code the kvm-tdx
+// backend feeds its KVM exits to. One handler per sub-function, listed in the table at
+// the end: a new sub-function is its ABI number plus one entry here (and, if it becomes a
+// userspace exit, its exit kind and answer in tdx/vmm.{h,cc}).
 #include <fmt/format.h>
 
-#include "core/backend.h"
 #include "tdsim/abi/tdx.h"
 #include "tdx_module.h"
-#include "ucall/host/ucall_decoder.h"
+#include "vmm.h"
 
 namespace tdsim::tdx {
 
@@ -35,18 +36,10 @@ SubfnResult with_event(Event e, VmcallReply r = status(abi::kVmcallSuccess), boo
   return SubfnResult{r, std::move(e), stop, {}};
 }
 
-// ReportFatalError's optional message: up to 64 bytes in R14, R15, RBX, RDI, RSI, R8,
-// R9, RDX (GHCI; Linux tdx_panic), NUL-terminated or full.
-std::string fatal_message(const ucall::TdcallRegs& v) {
-  const uint64_t regs[] = {v.r14, v.r15, v.rbx, v.rdi, v.rsi, v.r8, v.r9, v.rdx};
-  std::string s;
-  for (uint64_t r : regs)
-    for (int i = 0; i < 8; ++i) {
-      const char c = static_cast<char>(r >> (8 * i));
-      if (c == '\0') return s;
-      s.push_back(c);
-    }
-  return s;
+// The VMM's completion as KVM hands it back to the guest: `reply` is what KVM writes into
+// the guest's registers from it.
+SubfnResult from_vmm(VmmCompletion c, VmcallReply reply) {
+  return SubfnResult{reply, std::move(c.event), c.stop, {}};
 }
 
 }  // namespace
@@ -71,15 +64,16 @@ SubfnResult TdxModule::subfn_io(const VmcallRequest& req) {
     return refuse(abi::kVmcallInvalidOperand, fmt::format("Instruction.IO direction R13 = {} (must be 0 in or 1 out)", dir));
   if (port > 0xffff)
     return refuse(abi::kVmcallInvalidOperand, fmt::format("Instruction.IO port R14 = {:#x} exceeds 0xffff", port));
-  const auto p = static_cast<uint16_t>(port);
-  if (dir == 1) {
-    if (cfg_.hooks.io_write) cfg_.hooks.io_write(req.vcpu, p, static_cast<uint32_t>(size), mask_to_access_size(v.r15, size));
-    return ok();
-  }
-  std::optional<uint64_t> val;
-  if (cfg_.hooks.io_read) val = cfg_.hooks.io_read(req.vcpu, p, static_cast<uint32_t>(size));
-  const uint64_t dflt = cfg_.io_read_all_ones ? ~0ull : 0;
-  return ok(VmcallReply{abi::kVmcallSuccess, mask_to_access_size(val.value_or(dflt), size), {}, {}, {}, {}});
+  // No in-kernel port devices: KVM_EXIT_IO with one access; OUT carries R15's low bytes.
+  PortIoExit x{static_cast<uint16_t>(port), static_cast<uint32_t>(size), dir == 1, 1, {}};
+  if (x.is_out)
+    for (uint64_t b = 0; b < size; ++b) x.data.push_back(static_cast<uint8_t>(v.r15 >> (8 * b)));
+  VmmCompletion c = to_userspace(req, std::move(x));
+  if (dir == 1 || c.io_data.size() != size) return from_vmm(std::move(c), status(abi::kVmcallSuccess));
+  // IN: KVM puts the `size` bytes userspace left in the data area into R11.
+  uint64_t val = 0;
+  for (uint64_t b = 0; b < size; ++b) val |= uint64_t{c.io_data[b]} << (8 * b);
+  return from_vmm(std::move(c), VmcallReply{abi::kVmcallSuccess, val, {}, {}, {}, {}});
 }
 
 SubfnResult TdxModule::subfn_rdmsr(const VmcallRequest& req) {
@@ -115,23 +109,23 @@ SubfnResult TdxModule::subfn_wrmsr(const VmcallRequest& req) {
 SubfnResult TdxModule::subfn_request_mmio(const VmcallRequest& req) {
   const ucall::VmcallMmioDecision d = ucall::check_vmcall_mmio(req.regs, image_.shared_bit, req.vcpu);
   if (d.kind == ucall::VmcallMmioDecision::Kind::kRejected) return refuse(d.r10, d.reason);
-  if (d.mmio.is_write) {
-    Event e = ucall::decode_mmio(mem_, d.mmio, image_.ucall_mmio_gpa, image_.shared_bit);
-    const bool stop = is_terminal(e);
-    return with_event(std::move(e), status(abi::kVmcallSuccess), stop);
-  }
-  MmioEvent m = d.mmio;
-  m.data = answer_mmio_read(cfg_.hooks.mmio_read, req.vcpu, m.gpa, m.len);
-  return with_event(m, VmcallReply{abi::kVmcallSuccess, m.data, {}, {}, {}, {}});
+  // No in-kernel MMIO devices: KVM_EXIT_MMIO with the shared bit stripped; a read's
+  // answer goes to R11.
+  VmmCompletion c = to_userspace(req, MmioExit{d.mmio.gpa, d.mmio.len, d.mmio.is_write, d.mmio.data});
+  if (d.mmio.is_write) return from_vmm(std::move(c), status(abi::kVmcallSuccess));
+  const uint64_t data = c.mmio_data;
+  return from_vmm(std::move(c), VmcallReply{abi::kVmcallSuccess, data, {}, {}, {}, {}});
 }
 
 SubfnResult TdxModule::subfn_get_td_vmcall_info(const VmcallRequest& req) {
   const ucall::TdcallRegs& v = req.regs;
   if (v.r12 == abi::kGetTdVmCallInfoLeaf0) return ok(VmcallReply{abi::kVmcallSuccess, 0, 0, 0, 0, {}});
-  if (v.r12 == abi::kGetTdVmCallInfoLeaf1)
-    // KVM_EXIT_TDX to userspace; this VMM reports no optional sub-functions.
-    return with_event(VmcallExitEvent{req.vcpu, req.rip, v.r11, 0, 0, v.r12, abi::kVmcallSuccess},
-                      VmcallReply{abi::kVmcallSuccess, 0, 0, 0, 0, {}});
+  if (v.r12 == abi::kGetTdVmCallInfoLeaf1) {
+    // KVM_EXIT_TDX; userspace names the optional sub-functions it implements in R11..R14.
+    VmmCompletion c = to_userspace(req, GetTdVmCallInfoExit{v.r12});
+    const VmcallReply r{c.ret, c.info[0], c.info[1], c.info[2], c.info[3], {}};
+    return from_vmm(std::move(c), r);
+  }
   return refuse(abi::kVmcallInvalidOperand, fmt::format("GetTdVmCallInfo leaf R12 = {:#x} (must be 0 or 1)", v.r12));
 }
 
@@ -151,9 +145,18 @@ SubfnResult TdxModule::subfn_map_gpa(const VmcallRequest& req) {
   if ((gpa | size) & 0xfff)
     return refuse(VmcallReply{abi::kVmcallAlignError, gpa, {}, {}, {}, {}},
                   fmt::format("MapGPA GPA R12 = {:#x} or size R13 = {:#x} not 4 KiB aligned", gpa, size));
-  // KVM_EXIT_HYPERCALL(KVM_HC_MAP_GPA_RANGE) per 2 MiB chunk; with no interrupts
-  // pending KVM never returns RETRY, so the whole range completes in one go.
-  return with_event(VmcallExitEvent{req.vcpu, req.rip, v.r11, gpa, size, 0, abi::kVmcallSuccess});
+  // KVM_EXIT_HYPERCALL(KVM_HC_MAP_GPA_RANGE), shared bit stripped, the target state in
+  // the attributes. Real KVM exits once per 2 MiB chunk and may stop with RETRY when an
+  // interrupt is pending; with no interrupt source here the whole range is one exit.
+  VmmCompletion c = to_userspace(
+      req, MapGpaExit{gpa & ~image_.shared_bit, size / 4096, priv_start ? kMapGpaEncrypted : kMapGpaDecrypted});
+  if (c.ret != 0) {
+    // KVM turns any non-zero hypercall.ret into INVALID_OPERAND with R11 = the failed GPA.
+    SubfnResult r = from_vmm(std::move(c), VmcallReply{abi::kVmcallInvalidOperand, gpa, {}, {}, {}, {}});
+    r.why = fmt::format("MapGPA {:#x} size {:#x}: the VMM refused the conversion", gpa, size);
+    return r;
+  }
+  return from_vmm(std::move(c), status(abi::kVmcallSuccess));
 }
 
 SubfnResult TdxModule::subfn_get_quote(const VmcallRequest& req) {
@@ -161,18 +164,17 @@ SubfnResult TdxModule::subfn_get_quote(const VmcallRequest& req) {
   if (!(v.r12 & image_.shared_bit))
     return refuse(abi::kVmcallInvalidOperand, fmt::format("GetQuote buffer R12 = {:#x} is private (shared bit {:#x} clear)",
                                                           v.r12, image_.shared_bit));
-  return with_event(VmcallExitEvent{req.vcpu, req.rip, v.r11, v.r12, v.r13, 0, abi::kVmcallSuccess});
+  // KVM_EXIT_TDX with the shared bit stripped; userspace's `ret` becomes R10.
+  VmmCompletion c = to_userspace(req, GetQuoteExit{v.r12 & ~image_.shared_bit, v.r13});
+  const uint64_t ret = c.ret;
+  return from_vmm(std::move(c), status(ret));
 }
 
 SubfnResult TdxModule::subfn_report_fatal_error(const VmcallRequest& req) {
   const ucall::TdcallRegs& v = req.regs;
-  const uint64_t code = v.r12;
-  std::string detail = fmt::format("TDG.VP.VMCALL<ReportFatalError> error code {:#x}", code);
-  if (code >> 63) detail += fmt::format(", extra info at GPA {:#x}", v.r13);
-  const std::string msg = fatal_message(v);
-  if (!msg.empty()) detail += fmt::format(": \"{}\"", msg);
-  // KVM_EXIT_SYSTEM_EVENT (TDX_FATAL): the vCPU stops; a host may resume it.
-  return with_event(FaultEvent{req.vcpu, req.rip, -1, code, false, std::move(detail)}, status(abi::kVmcallSuccess), true);
+  // No checks: KVM_EXIT_SYSTEM_EVENT(TDX_FATAL) with the registers; the vCPU stops.
+  return from_vmm(to_userspace(req, FatalErrorExit{v.r12, v.r13, {v.r14, v.r15, v.rbx, v.rdi, v.rsi, v.r8, v.r9, v.rdx}}),
+                  status(abi::kVmcallSuccess));
 }
 
 SubfnResult TdxModule::subfn_setup_event_notify_interrupt(const VmcallRequest& req) {
@@ -180,7 +182,10 @@ SubfnResult TdxModule::subfn_setup_event_notify_interrupt(const VmcallRequest& r
   if (v.r12 < 32 || v.r12 > 255)
     return refuse(abi::kVmcallInvalidOperand,
                   fmt::format("SetupEventNotifyInterrupt vector R12 = {} (must be 32..255)", v.r12));
-  return with_event(VmcallExitEvent{req.vcpu, req.rip, v.r11, 0, 0, v.r12, abi::kVmcallSuccess});
+  // KVM_EXIT_TDX; userspace's `ret` becomes R10.
+  VmmCompletion c = to_userspace(req, SetupEventNotifyExit{v.r12});
+  const uint64_t ret = c.ret;
+  return from_vmm(std::move(c), status(ret));
 }
 
 const std::vector<TdxModule::Subfn>& TdxModule::subfns() {
@@ -210,6 +215,10 @@ const TdxModule::Subfn* TdxModule::find_subfn(uint64_t id) {
 const char* TdxModule::subfn_name(uint64_t id) {
   const Subfn* s = find_subfn(id);
   return s ? s->name : "unknown sub-function";
+}
+
+VmmCompletion TdxModule::to_userspace(const VmcallRequest& req, ExitKind exit) const {
+  return Vmm(image_, mem_, cfg_).handle(UserspaceExit{req.vcpu, req.rip, std::move(exit)});
 }
 
 SubfnResult TdxModule::kvm_subfn(const VmcallRequest& req) {

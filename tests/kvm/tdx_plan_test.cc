@@ -191,7 +191,8 @@ TEST(TdxPlan, IoctlNumbersCarryTheUapiStructSizes) {
       case TdxIoctl::kCreateGuestMemfd: EXPECT_EQ(size, 64u); break;
       case TdxIoctl::kSetUserMemoryRegion2: EXPECT_EQ(size, 160u); break;
       case TdxIoctl::kSetMemoryAttributes: EXPECT_EQ(size, 32u); break;
-      case TdxIoctl::kEnableSplitIrqchip: EXPECT_EQ(size, sizeof(kvm_enable_cap)); break;
+      case TdxIoctl::kEnableSplitIrqchip:
+      case TdxIoctl::kEnableExitHypercall: EXPECT_EQ(size, sizeof(kvm_enable_cap)); break;
       case TdxIoctl::kSetCpuid2: EXPECT_EQ(size, sizeof(kvm_cpuid2)); break;
       default: break;
     }
@@ -200,6 +201,21 @@ TEST(TdxPlan, IoctlNumbersCarryTheUapiStructSizes) {
   EXPECT_EQ(sizeof(tdx::TdxInitMemRegion), 24u);
   EXPECT_EQ(sizeof(tdx::TdxInitVmHeader), 264u);
   EXPECT_EQ(sizeof(tdx::TdxCapabilitiesHeader), 2056u);
+}
+
+// MapGPA reaches the VMM only when userspace asked for KVM_HC_MAP_GPA_RANGE exits
+// (KVM_CAP_EXIT_HYPERCALL, 201); else KVM answers the guest SUBFUNC_UNSUPPORTED.
+TEST(TdxPlan, EnablesMapGpaHypercallExitsOnTheVm) {
+  const TdxPlan p = plan_tdx_launch(sample_image());
+  const auto at = indices(p, TdxIoctl::kEnableExitHypercall);
+  ASSERT_EQ(at.size(), 1u) << p.to_text();
+  const TdxStep& s = p.steps[at[0]];
+  EXPECT_EQ(s.scope.kind, TdxScope::kVm);
+  EXPECT_EQ(s.request, static_cast<unsigned long>(KVM_ENABLE_CAP));
+  const auto& cap = std::get<EnableCapPayload>(s.payload);
+  EXPECT_EQ(cap.cap, 201);
+  EXPECT_EQ(cap.arg0, 1ull << 12);
+  EXPECT_LT(at[0], indices(p, TdxIoctl::kRun)[0]);
 }
 
 TEST(TdxPlan, IsAPureFunctionOfTheImage) {

@@ -7,6 +7,7 @@
 
 #include "tdsim/abi/tdx.h"
 #include "tdx/tdx_module.h"
+#include "tdx/vmm.h"
 
 namespace tdsim::tdx {
 namespace {
@@ -75,6 +76,36 @@ TEST(TdPlatform, SubfunctionTableHasOneNamedHandlerEach) {
     EXPECT_NE(TdxModule::find_subfn(id), nullptr) << "no handler for sub-function " << id;
   EXPECT_STREQ(TdxModule::subfn_name(abi::kVmcallMapGpa), "MapGPA");
   EXPECT_STREQ(TdxModule::subfn_name(0x7777), "unknown sub-function");
+}
+
+// The VMM layer on its own: a userspace exit as KVM presents it in, the completion and the
+// event out — what the kvm-tdx backend feeds it, with no engine and no kvm_run.
+TEST(TdPlatform, VmmAnswersUserspaceExitsWithoutAnyEngine) {
+  const TdImage im = tiny_image();
+  GuestMemory mem(im);
+  TdxConfig cfg;
+  cfg.hooks.io_read = [](uint32_t, uint16_t port, uint32_t) -> std::optional<uint64_t> { return port; };
+  const Vmm vmm(im, mem, cfg);
+
+  const VmmCompletion in = vmm.handle(UserspaceExit{0, 0x1000, PortIoExit{0x1234, 2, false, 2, {}}});
+  EXPECT_EQ(in.io_data, (std::vector<uint8_t>{0x34, 0x12, 0x34, 0x12}));
+  EXPECT_FALSE(in.event.has_value());
+  EXPECT_FALSE(in.stop);
+
+  // KVM strips the shared bit from GetQuote's GPA; the event names it as the guest did.
+  const VmmCompletion q = vmm.handle(UserspaceExit{0, 0x1000, GetQuoteExit{0x10000, 0x1000}});
+  EXPECT_EQ(q.ret, abi::kVmcallSuccess);
+  ASSERT_TRUE(q.event.has_value());
+  EXPECT_EQ(std::get<VmcallExitEvent>(*q.event).gpa, kSharedBit | 0x10000);
+
+  // An exit KVM never makes is a fault that stops the vCPU, not an answer.
+  const VmmCompletion bad = vmm.handle(UserspaceExit{0, 0x1000, PortIoExit{0x60, 8, false, 1, {}}});
+  EXPECT_TRUE(bad.stop);
+  ASSERT_TRUE(bad.event.has_value());
+  EXPECT_NE(std::get<FaultEvent>(*bad.event).detail.find("malformed KVM exit"), std::string::npos);
+  EXPECT_TRUE(vmm.handle(UserspaceExit{0, 0x1000, PortIoExit{0x60, 4, false, 1025, {}}}).stop);  // > a page
+  const VmmCompletion short_out = vmm.handle(UserspaceExit{0, 0x1000, PortIoExit{0x60, 4, true, 2, {1, 2, 3}}});
+  EXPECT_TRUE(short_out.stop);
 }
 
 }  // namespace
