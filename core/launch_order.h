@@ -1,6 +1,7 @@
 // The one definition of the order in which a TD's private pages are added at launch
 // (TDH.MEM.PAGE.ADD, then TDH.MR.EXTEND of its 16 chunks when measured). The KVM TDX
-// launch plan and the MRTD prediction both walk this list, so they cannot disagree.
+// launch plan, the TD build of the Unicorn and plain-KVM backends (tdx/td_build.h) and the
+// MRTD prediction all walk this list, so they cannot disagree.
 #pragma once
 #include <cstdint>
 #include <vector>

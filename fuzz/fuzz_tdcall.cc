@@ -63,6 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   tdx::TdxModule tdx(img, fuzz::fuzz_memory());
+  tdx.build_td();  // a TD runs only once built (TDG.MR.REPORT reports its MRTD)
   const tdx::TdcallResult out = tdx.tdcall(vcpu, rip, r);
   const ucall::TdcallRegs& o = out.regs;
   const uint64_t in_regs[] = {r.rdx, r.rbx, r.rsi, r.rdi, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15};

@@ -48,6 +48,9 @@ PlainMachine::PlainMachine(const TdImage& image, ::tdsim::tdx::TdxConfig config)
       mmio_read_(config.hooks.mmio_read),
       platform_(image, mem_, std::move(config)),
       vm_(tdx::kX86DefaultVm) {
+  // The VMM's build of the TD through the TDX module model (tdx/td_build.h): the private
+  // pages added and measured from the memory just loaded, in the order kvm-tdx adds them.
+  platform_.build_td();
   // The S-bit (47/51) would be a reserved physical-address bit for this guest
   // (MAXPHYADDR 36 without settable CPUID): fold it out, shared regions stay untagged.
   fold_shared_bit_in_page_tables(image, mem_);

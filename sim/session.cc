@@ -22,6 +22,10 @@ Session::Session(const TdImage& image, tdx::TdxConfig config, uint64_t slice_ins
     : image_(image), slice_(slice_insns), mem_(image), tdx_(image, mem_, std::move(config)) {
   if (image.nr_vcpus == 0) throw BackendError("unicorn: image has nr_vcpus 0");
   if (slice_ == 0) throw BackendError("unicorn: scheduling slice of 0 instructions");
+  // The VMM's build of the TD: every private page added (and measured) from the memory
+  // just loaded, as kvm-tdx adds it; MRTD is what this build accumulated. Before the
+  // fold below, which is an engine workaround and not part of the TD's contents.
+  tdx_.build_td();
   // Unicorn's TCG faults on a PTE with bit 47 (even 39) set; see core/shared_bit_fold.h.
   fold_shared_bit_in_page_tables(image_, mem_);
   make_vcpus();

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 #include "tdsim/abi/tdx.h"
 
 namespace tdsim::tdx {
@@ -32,16 +34,25 @@ TdxModule::TdxModule(const TdImage& image, GuestMemory& mem, TdxConfig config)
     : image_(image),
       mem_(mem),
       cfg_(std::move(config)),
-      cpuid_(cfg_.cpuid ? *cfg_.cpuid : CpuidModel::default_for(image.gpaw)) {}
+      cpuid_(cfg_.cpuid ? *cfg_.cpuid : CpuidModel::default_for(image.gpaw)),
+      build_(mem) {}
 
 void TdxModule::reset() {
   rtmr_ = {};
   msr_writes_.clear();
 }
 
-const measure::Mrtd& TdxModule::mrtd() {
-  if (!mrtd_) mrtd_ = measure::predict_mrtd(image_);
-  return *mrtd_;
+void TdxModule::build_td() { build_td(launch_page_order(image_)); }
+
+void TdxModule::build_td(const std::vector<PageAdd>& pages) {
+  const TdParams params{cfg_.attributes, cfg_.xfam, image_.gpaw, cfg_.max_vcpus ? cfg_.max_vcpus : image_.nr_vcpus};
+  perform_td_build(build_, params, image_.nr_vcpus, pages);
+}
+
+const measure::Mrtd& TdxModule::mrtd() const {
+  if (!build_.mrtd())
+    throw std::logic_error("TDX module: MRTD asked for before the TD was built and finalized (build_td())");
+  return *build_.mrtd();
 }
 
 std::optional<CpuidValue> TdxModule::instruction_cpuid(uint32_t leaf, uint32_t subleaf) const {

@@ -16,6 +16,7 @@
 #include "core/guest_memory.h"
 #include "core/td_image.h"
 #include "host_hooks.h"
+#include "td_build.h"
 #include "tdreport.h"
 #include "vmm.h"
 #include "ucall/host/tdvmcall.h"
@@ -79,8 +80,19 @@ class TdxModule {
   using HostWriteObserver = std::function<void(uint64_t gpa, uint64_t len)>;
   void set_host_write_observer(HostWriteObserver o) { host_write_ = std::move(o); }
 
-  // MRTD as TDG.MR.REPORT reports it: measure::predict_mrtd(image), computed on first use.
-  const measure::Mrtd& mrtd();
+  // Builds the TD through the TDX module's build calls (td_build.h): TDH.MNG.INIT with this
+  // configuration (GPAW from the image, MAX_VCPUS, attributes, XFAM), TDH.VP.INIT per vCPU,
+  // then `pages` added, and extended where measured, from guest memory as it is now, then
+  // TDH.MR.FINALIZE. A mechanism calls it once, after loading the TD's memory and before
+  // any vCPU runs; the default pages are core launch_page_order(image), the list the KVM
+  // TDX launch plan adds. Throws TdBuildError naming the call the module refused.
+  void build_td();
+  void build_td(const std::vector<PageAdd>& pages);
+  const TdBuild& td_build() const { return build_; }
+
+  // MRTD as TDG.MR.REPORT reports it: accumulated by build_td() from the pages it added
+  // and measured. Throws std::logic_error before the TD was built (no TD runs unbuilt).
+  const measure::Mrtd& mrtd() const;
   const std::array<Digest48, 4>& rtmrs() const { return rtmr_; }
   const TdxConfig& config() const { return cfg_; }
 
@@ -115,7 +127,7 @@ class TdxModule {
   GuestMemory& mem_;
   TdxConfig cfg_;
   CpuidModel cpuid_;
-  std::optional<measure::Mrtd> mrtd_;
+  TdBuild build_;
   std::array<Digest48, 4> rtmr_{};
   std::map<std::pair<uint32_t, uint64_t>, uint64_t> msr_writes_;  // (vcpu, msr) -> value
   HostWriteObserver host_write_;

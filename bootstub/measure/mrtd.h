@@ -1,6 +1,7 @@
-// MRTD: the TD build-time measurement, predicted from a TdImage. One running SHA-384 over
-// the TDH.MEM.PAGE.ADD / TDH.MR.EXTEND records the TDX module hashes (docs/tdx-abi.md,
-// "MRTD accumulation").
+// MRTD: the TD build-time measurement. One running SHA-384 over the TDH.MEM.PAGE.ADD /
+// TDH.MR.EXTEND records the TDX module hashes (docs/tdx-abi.md, "MRTD accumulation"):
+// MrtdAccumulator is that hash, used both by the prediction from a TdImage here and by the
+// platform's TD build (tdx/td_build.h), which accumulates what a backend actually added.
 // Depends on core (TdImage, launch_order) and OpenSSL only; knows no backend, and must not:
 // the KVM launch plan walks the same launch_page_order(), so both agree by construction.
 #pragma once

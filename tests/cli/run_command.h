@@ -25,4 +25,8 @@ inline CommandResult run_command(const std::string& cmd) {
   return r;
 }
 
+// A test written inside namespace tdsim defines TDSIM_RUN_COMMAND_NO_TDSIM_HELPER: a
+// global function of the namespace's name cannot coexist with it.
+#ifndef TDSIM_RUN_COMMAND_NO_TDSIM_HELPER
 inline std::string tdsim(const std::string& args) { return std::string(TDSIM_BIN) + " " + args; }
+#endif

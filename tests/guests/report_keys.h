@@ -43,4 +43,7 @@ inline constexpr char kPatchSymbol[] = "tdsim_test_patch_me";
 // unhandled_ud.cc: (kUdSite, address of the UD2) before executing it.
 inline constexpr uint64_t kUdSite = 0x0d2e0001;
 
+// mr_report.cc: TDG.MR.REPORT into this 1024-byte global, then DONE.
+inline constexpr char kTdreportSymbol[] = "tdsim_test_tdreport";
+
 }  // namespace tdsim::test::reports

@@ -7,9 +7,13 @@
 #include <map>
 #include <set>
 
+#include "bootstub/measure/mrtd.h"
+#include "core/guest_memory.h"
 #include "core/launch_order.h"
 #include "kvm/tdx_plan.h"
 #include "kvm/tdx_uapi.h"
+#include "tdx/td_build.h"
+#include "tdx/tdx_module.h"
 #include "stubs.h"
 #include "test_image.h"
 
@@ -136,6 +140,49 @@ TEST(TdxPlan, EachPrivatePageIsAddedOnceInLaunchOrderSharedNever) {
     for (auto& [gpa, m] : added) {
       EXPECT_FALSE(r.contains(gpa)) << r.name;
     }
+  }
+}
+
+// The SEAMCALLs KVM issues for the plan's steps (KVM_TDX_INIT_VM: TDH.MNG.INIT,
+// KVM_TDX_INIT_VCPU: TDH.VP.INIT, KVM_TDX_INIT_MEM_REGION: per page TDH.MEM.PAGE.ADD and,
+// with MEASURE, 16 TDH.MR.EXTENDs, KVM_TDX_FINALIZE_VM: TDH.MR.FINALIZE), played through
+// the TDX module model: every call is accepted, and the MRTD equals the one the
+// in-process backends' build accumulates (tdx::TdxModule::build_td) for the same image.
+TEST(TdxPlan, TheSeamcallsOfThePlanBuildTheSameMrtdAsTheInProcessBackends) {
+  for (uint32_t vcpus : {1u, 3u}) {
+    const TdImage img = sample_image(vcpus);
+    const TdxPlan p = plan_tdx_launch(img);
+    GuestMemory mem(img);
+    tdsim::tdx::TdBuild model(mem);
+    for (const TdxStep& st : p.steps) {
+      tdsim::tdx::SeamcallResult r;
+      switch (st.ioctl) {
+        case TdxIoctl::kTdxInitVm: {
+          const auto& iv = std::get<InitVmPayload>(st.payload);
+          r = model.mng_init({iv.attributes, 0x3, iv.gpaw, img.nr_vcpus});
+          break;
+        }
+        case TdxIoctl::kTdxInitVcpu: r = model.vp_init(); break;
+        case TdxIoctl::kTdxInitMemRegion: {
+          const auto& m = std::get<InitMemRegionPayload>(st.payload);
+          for (uint64_t k = 0; k < m.nr_pages && r.ok(); ++k) {
+            const uint64_t gpa = m.gpa + k * 4096;
+            r = model.page_add(gpa);
+            for (uint64_t c = 0; m.measure && c < 4096 && r.ok(); c += 256) r = model.mr_extend(gpa + c);
+          }
+          break;
+        }
+        case TdxIoctl::kTdxFinalizeVm: r = model.mr_finalize(); break;
+        default: break;
+      }
+      ASSERT_TRUE(r.ok()) << st.description << ": " << r.why;
+    }
+    ASSERT_TRUE(model.mrtd().has_value());
+    GuestMemory mem2(img);
+    tdsim::tdx::TdxModule module(img, mem2);
+    module.build_td();
+    EXPECT_EQ(*model.mrtd(), module.mrtd()) << vcpus << " vCPUs";
+    EXPECT_EQ(*model.mrtd(), measure::predict_mrtd(img)) << vcpus << " vCPUs";
   }
 }
 

@@ -20,6 +20,7 @@ class ModuleTest : public ::testing::Test {
     mem_.reset();
     mem_ = std::make_unique<GuestMemory>(image_);
     module_ = std::make_unique<tdx::TdxModule>(image_, *mem_, std::move(cfg));
+    module_->build_td();
   }
   tdx::TdcallResult call(const ucall::TdcallRegs& r, uint32_t vcpu = 0) {
     return module_->tdcall(vcpu, 0x401000, r);

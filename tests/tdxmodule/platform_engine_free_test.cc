@@ -41,6 +41,7 @@ TEST(TdPlatform, MapGpaBecomesAUserspaceExitWithoutAnyEngine) {
   const TdImage im = tiny_image();
   GuestMemory mem(im);
   TdxModule platform(im, mem);
+  platform.build_td();
   const TdcallResult r = platform.tdcall(0, 0x1000, vmcall(abi::kVmcallMapGpa, kSharedBit | 0x200000, 0x200000));
   EXPECT_EQ(r.regs.rax, abi::kTdxSuccess);
   EXPECT_EQ(r.regs.r10, abi::kVmcallSuccess);
@@ -55,6 +56,7 @@ TEST(TdPlatform, UnknownSubfunctionIsUnsupported) {
   const TdImage im = tiny_image();
   GuestMemory mem(im);
   TdxModule platform(im, mem);
+  platform.build_td();
   const TdcallResult r = platform.tdcall(0, 0x1000, vmcall(0x7777));
   EXPECT_EQ(r.regs.r10, abi::kVmcallSubfnUnsupported);
   ASSERT_TRUE(r.event.has_value());

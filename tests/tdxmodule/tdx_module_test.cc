@@ -41,7 +41,7 @@ TEST_F(ModuleTest, VpInfoMaxVcpusDefaultsToImageAndGpaw52) {
   EXPECT_EQ(res.regs.r8 >> 32, image_.nr_vcpus);
 }
 
-TEST_F(ModuleTest, MrReportWritesTdreportWithPredictedMrtdAndReportData) {
+TEST_F(ModuleTest, MrReportWritesTdreportWithBuiltMrtdAndReportData) {
   const uint64_t rep = elf_gpa() + 0x2000, data = elf_gpa() + 0x1040;
   uint8_t rd[64];
   for (int i = 0; i < 64; ++i) rd[i] = static_cast<uint8_t>(i * 3);
@@ -61,6 +61,7 @@ TEST_F(ModuleTest, MrReportWritesTdreportWithPredictedMrtdAndReportData) {
   ASSERT_TRUE(mem_->read(rep, out.data(), out.size()));
   EXPECT_EQ(out[0], 0x81);
   EXPECT_EQ(0, std::memcmp(&out[128], rd, 64));
+  EXPECT_EQ(measure::Mrtd::from_tdreport(out), module_->mrtd());  // what build_td() accumulated
   EXPECT_EQ(measure::Mrtd::from_tdreport(out), measure::predict_mrtd(image_));
   uint64_t attr, xfam;
   std::memcpy(&attr, &out[512], 8);

@@ -45,6 +45,14 @@ TDSIM_ABI_CONST(uint64_t, kTdxOperandAddrRangeError, 0xC000010100000000ull)  // 
 TDSIM_ABI_CONST(uint64_t, kTdxPageAlreadyAccepted, 0x00000B0A00000000ull)
 TDSIM_ABI_CONST(uint64_t, kTdxPageSizeMismatch, 0xC0000B0B00000000ull)
 
+// SEAMCALL statuses of the TD build (TDH.MNG.INIT .. TDH.MR.FINALIZE), as the TDX module
+// returns them to the VMM; tdx/td_build.h models the calls (docs/tdx-abi.md, "TD build").
+TDSIM_ABI_CONST(uint64_t, kTdxOpStateIncorrect, 0xC000060800000000ull)
+TDSIM_ABI_CONST(uint64_t, kTdxNoVcpus, 0xC000060900000000ull)
+TDSIM_ABI_CONST(uint64_t, kTdxMaxVcpusExceeded, 0xC000070500000000ull)
+TDSIM_ABI_CONST(uint64_t, kTdxEptEntryNotPresent, 0xC0000B0300000000ull)      // | operand id
+TDSIM_ABI_CONST(uint64_t, kTdxEptEntryStateIncorrect, 0xC0000B0D00000000ull)  // | operand id
+
 // TDG.VP.INFO / TDG.MR.REPORT sizes and constants.
 TDSIM_ABI_CONST(uint64_t, kTdReportSize, 1024)
 TDSIM_ABI_CONST(uint64_t, kTdReportAlign, 1024)
