@@ -21,7 +21,6 @@
 #include "sim/engine_limits.h"
 #include "sink_guard.h"
 #include "core/text_escape.h"
-#include "sim/session.h"
 #include "sim/trace.h"
 
 namespace tdsim::cli {
