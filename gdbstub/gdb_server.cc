@@ -68,6 +68,9 @@ class Conversation {
   // The register layout gdb uses: the description it read last (it reads one when it
   // connects and on `unset tdesc filename`), which is the mode the vCPU was in then.
   Layout layout_;
+  // gdb has a symbol file (it asked for qOffsets or qSymbol): an x86-64 ELF, which
+  // makes gdb reject the i386 description, so only the amd64 one is served.
+  bool has_elf_ = false;
   std::string last_stop_ = "T05thread:01;";
 };
 
@@ -177,8 +180,16 @@ std::string Conversation::query(const std::string& p) {
   if (p.starts_with("qXfer:features:read:")) {
     // A read at offset 0 starts a new description: the one for the mode the selected
     // vCPU is in now; later chunks continue the same one.
-    if (p.find(":0,") != std::string::npos) layout_ = current_layout(target_, g_vcpu_);
+    if (p.find(":0,") != std::string::npos) layout_ = has_elf_ ? Layout::kAmd64 : current_layout(target_, g_vcpu_);
     return features_read(std::string_view(p).substr(20), layout_);
+  }
+  if (p == "qOffsets") {
+    // Asked while connecting, after the description and before the first 'g', only by
+    // a gdb with a symbol file. If the description was i386 gdb rejected it ("Selected
+    // architecture i386:x86-64 is not compatible") and uses its built-in amd64 file.
+    has_elf_ = true;
+    if (layout_ == Layout::kI386) layout_ = Layout::kAmd64Builtin;
+    return "";  // no relocation: the ELF is loaded where it was linked
   }
   if (p == "qAttached") return "1";  // gdb detaches (the TD runs on) when it quits
   if (p == "qC") return fmt::format("QC{:x}", g_vcpu_ + 1);
@@ -192,7 +203,10 @@ std::string Conversation::query(const std::string& p) {
     const auto v = thread(std::string_view(p).substr(17), g_vcpu_);
     return v ? to_hex(fmt::format("vCPU {}{}", *v, target_.ended(*v) ? " (ended)" : "")) : "E01";
   }
-  if (p.starts_with("qSymbol")) return "OK";
+  if (p.starts_with("qSymbol")) {
+    has_elf_ = true;  // gdb has a symbol file (loaded after connecting)
+    return "OK";
+  }
   if (p.starts_with("qRcmd,")) {
     const auto cmd = from_hex(std::string_view(p).substr(6));
     if (!cmd) return "E01";

@@ -61,11 +61,14 @@ std::optional<uint64_t> number(std::string_view s) {
 // one when it connects and again on `unset tdesc filename`, never by itself.
 std::string mode_line(DebugTarget& t, uint32_t vcpu, Layout described) {
   const CpuMode m = cpu_mode(t, vcpu);
-  const Layout fits = m == CpuMode::kLong64 ? Layout::kAmd64 : Layout::kI386;
-  const char* name = described == Layout::kAmd64 ? "i386:x86-64" : "i386";
-  if (fits == described) return fmt::format("vCPU {}: {}; gdb's description: {}", vcpu, to_string(m), name);
-  return fmt::format("vCPU {}: {}; gdb's description is still {}: `unset tdesc filename` makes gdb re-read it",
-                     vcpu, to_string(m), name);
+  const std::string head = fmt::format("vCPU {}: {}; ", vcpu, to_string(m));
+  if (m != CpuMode::kLong64 && described != Layout::kI386)
+    return head + "gdb decodes this code as 64-bit: with no ELF loaded, `unset tdesc filename` switches it to i386";
+  if (m == CpuMode::kLong64 && described == Layout::kI386)
+    return head + "gdb's description is still i386: `unset tdesc filename` makes gdb re-read it";
+  if (described == Layout::kAmd64Builtin)
+    return head + "gdb uses its built-in amd64 registers: `unset tdesc filename` adds the control registers";
+  return head + (described == Layout::kAmd64 ? "gdb's description: i386:x86-64" : "gdb's description: i386");
 }
 
 std::string control_registers(DebugTarget& t, uint32_t vcpu, Layout described) {

@@ -83,7 +83,7 @@ std::string escape_binary(std::string_view s) {
 
 const std::string& target_xml(Layout l) {
   static const std::string amd64 = build(Layout::kAmd64), i386 = build(Layout::kI386);
-  return l == Layout::kAmd64 ? amd64 : i386;
+  return l == Layout::kI386 ? i386 : amd64;
 }
 
 std::string features_read(std::string_view args, Layout l) {

@@ -14,6 +14,7 @@
 
 namespace tdsim::gdbstub {
 
+// kAmd64Builtin has no description of its own (gdb did not take one): the amd64 one.
 const std::string& target_xml(Layout l);
 
 // The reply to "qXfer:features:read:ANNEX:OFFSET,LENGTH" (the part after "read:"):

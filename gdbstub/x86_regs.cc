@@ -87,10 +87,16 @@ bool read_full(DebugTarget& t, uint32_t vcpu, const GdbRegister& g, std::array<u
 
 std::span<const GdbRegister> gdb_registers(Layout l) {
   static const std::vector<GdbRegister> a = amd64(), i = i386();
-  return l == Layout::kAmd64 ? std::span<const GdbRegister>(a) : std::span<const GdbRegister>(i);
+  static const std::vector<GdbRegister> builtin(a.begin(), a.begin() + 57);
+  switch (l) {
+    case Layout::kI386: return i;
+    case Layout::kAmd64: return a;
+    case Layout::kAmd64Builtin: return builtin;
+  }
+  return a;
 }
 
-unsigned pc_regnum(Layout l) { return l == Layout::kAmd64 ? 16 : 8; }
+unsigned pc_regnum(Layout l) { return l == Layout::kI386 ? 8 : 16; }
 
 size_t g_offset(Layout l, unsigned regnum) {
   size_t off = 0;

@@ -13,7 +13,13 @@
 
 namespace tdsim::gdbstub {
 
-enum class Layout : uint8_t { kI386, kAmd64 };
+enum class Layout : uint8_t {
+  kI386,   // the i386 description: the 32-bit boot phase
+  kAmd64,  // the i386:x86-64 description: long mode
+  // gdb's built-in amd64 file (the description's first 57 registers): what gdb falls
+  // back to when it rejected the i386 description because an x86-64 ELF was loaded.
+  kAmd64Builtin,
+};
 
 struct GdbRegister {
   const char* name;  // gdb's name in this layout

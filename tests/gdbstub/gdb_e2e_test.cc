@@ -146,7 +146,7 @@ struct Session {
   std::string ctx;  // everything, for failure messages
 };
 
-Session run_session(const char* elf, const std::vector<std::string>& commands) {
+Session run_session(const char* elf, const std::vector<std::string>& commands, const std::string& gdb_file = "") {
   Session r;
   const std::string out_path =
       (std::filesystem::temp_directory_path() / ("tdsim-gdb-e2e-" + std::to_string(::getpid()) + ".out")).string();
@@ -158,7 +158,9 @@ Session run_session(const char* elf, const std::vector<std::string>& commands) {
     return r;
   }
   // timeout(1) is a hang guard only: the session ends by itself long before.
-  std::string cmd = fmt::format("timeout -k 5 120 gdb -nx -batch -ex 'target remote 127.0.0.1:{}'", port);
+  std::string cmd = "timeout -k 5 120 gdb -nx -batch";
+  if (!gdb_file.empty()) cmd += " -ex 'file " + gdb_file + "'";
+  cmd += fmt::format(" -ex 'target remote 127.0.0.1:{}'", port);
   for (const std::string& ex : commands) cmd += " -ex '" + ex + "'";
   const CommandResult gdb = run_command(cmd);
   r.gdb_exit = gdb.exit_code;
@@ -268,6 +270,39 @@ TEST(GdbE2e, WatchpointsOnBootParamsAndUcallSlotTrigger) {
   EXPECT_NE(s.gdb.find("Hardware watchpoint 2: "), std::string::npos) << s.ctx;
   EXPECT_NE(s.gdb.find("Old value = 0\nNew value = "), std::string::npos) << s.ctx;
   EXPECT_NE(s.gdb.find("no TDCALL yet"), std::string::npos) << s.ctx;  // the store comes before the TDCALL
+  EXPECT_EQ(s.tdsim_exit, 0) << s.ctx;
+}
+
+// With the guest ELF loaded before connecting (symbols), gdb rejects the i386
+// description at the reset vector and uses its built-in amd64 registers; the session
+// works, and re-reading the description adds the control registers.
+TEST(GdbE2e, GdbWithTheGuestElfLoadedUsesAmd64Throughout) {
+  if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (apt-get install gdb)";
+  const TdImage image = test::image_for(TDSIM_GUEST_HELLO_ELF);
+  const Session s = run_session(TDSIM_GUEST_HELLO_ELF, {
+      "info registers rip",
+      "monitor cr",
+      "break _start",
+      "continue",
+      "info registers rip rsp",
+      "unset tdesc filename",
+      "info registers cr3 efer",
+      "monitor cr",
+      "continue",
+  }, TDSIM_GUEST_HELLO_ELF);
+  ASSERT_EQ(s.gdb_exit, 0) << s.ctx;
+  EXPECT_EQ(s.gdb.find("Remote 'g' packet reply"), std::string::npos) << s.ctx;
+  EXPECT_EQ(s.gdb.find("Truncated register"), std::string::npos) << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex("rip +0xfffffff0"))) << s.ctx;
+  EXPECT_NE(s.gdb.find("gdb decodes this code as 64-bit"), std::string::npos) << s.ctx;
+  EXPECT_NE(s.gdb.find("Breakpoint 1, _start ()"), std::string::npos) << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex(fmt::format("rip +{:#x} +{:#x} <_start>", image.guest_entry,
+                                                              image.guest_entry))))
+      << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex("cr3 +0x1000 "))) << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex("efer +0xd01 "))) << s.ctx;
+  EXPECT_NE(s.gdb.find("vCPU 0: 64-bit (long mode); gdb's description: i386:x86-64"), std::string::npos) << s.ctx;
+  EXPECT_NE(s.gdb.find("exited normally"), std::string::npos) << s.ctx;
   EXPECT_EQ(s.tdsim_exit, 0) << s.ctx;
 }
 

@@ -176,6 +176,26 @@ TEST(GdbServer, WatchpointsStopWithTheirKindAndAddress) {
   EXPECT_EQ(classify(s.events, 1), Outcome::kDone);
 }
 
+// qOffsets comes only from a gdb with a symbol file: it has rejected the i386
+// description (an x86-64 ELF), so 'g' is gdb's built-in amd64 file, and later
+// descriptions are amd64 whatever the mode.
+TEST(GdbServer, AGdbWithAnElfGetsAmd64Registers) {
+  Served s(TDSIM_GUEST_HELLO_ELF, RunLimits{100'000'000, std::chrono::seconds(30)});
+  Client c(s.server.port());
+  ASSERT_TRUE(c.connected());
+  EXPECT_NE(read_target_xml(c, 0x1000).find("<architecture>i386</architecture>"), std::string::npos);
+  EXPECT_EQ(c.ask("qOffsets"), "");
+  EXPECT_EQ(c.ask("g").size(), 2 * 536u);
+  EXPECT_EQ(c.ask("p10"), "f0ffffff00000000");
+  EXPECT_EQ(c.ask("p39"), "");  // orig_rax, fs_base...: not in gdb's built-in file here
+  EXPECT_NE(read_target_xml(c, 0x1000).find("<architecture>i386:x86-64</architecture>"), std::string::npos);
+  EXPECT_EQ(c.ask("g").size(), 2 * g_packet_bytes(Layout::kAmd64));
+  EXPECT_EQ(c.ask("p3f"), "0109000000000000");  // efer
+  c.send("k");
+  s.thread.join();
+  EXPECT_TRUE(s.events.empty());
+}
+
 TEST(GdbServer, CtrlCStopsARunningGuestWithSigint) {
   // The budget is far beyond what the guest runs before the interrupt is seen.
   Served s(TDSIM_GUEST_LOOP_FOREVER_ELF, RunLimits{1'000'000'000, std::chrono::seconds(60)});
