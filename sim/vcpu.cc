@@ -156,6 +156,7 @@ void Vcpu::reset() {
   uc_check(uc_reg_write(uc_, UC_X86_REG_CR3, &cr3), "uc_reg_write(CR3) on reset");
   stopped_ = exhausted_ = false;
   pause_requested_ = paused_ = event_pending_ = false;
+  watch_pending_ = false;
   resume_rip_.reset();
   executed_total_ = 0;
   last_addr_ = ~0ull;

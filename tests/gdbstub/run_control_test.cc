@@ -164,7 +164,7 @@ TEST(RunControl, WriteWatchpointStopsAfterTheStoreIntoTheUcallSlot) {
   ASSERT_EQ(r.target.read_memory(0, slot, &v, sizeof v), sizeof v);
   EXPECT_NE(v, 0u);
   EXPECT_TRUE(r.events.empty());
-  // A step never passes a watched store silently either: the next stop is a step.
+  // Stepping on from the watchpoint stop runs the next instruction.
   EXPECT_EQ(r.driver.step(0).why, Stop::kStepped);
   EXPECT_TRUE(r.target.remove_watchpoint(WatchKind::kWrite, slot, 8));
   EXPECT_FALSE(r.target.remove_watchpoint(WatchKind::kWrite, slot, 8));
