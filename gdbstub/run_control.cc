@@ -7,12 +7,11 @@ namespace tdsim::gdbstub {
 
 namespace {
 
-constexpr unsigned kRip = 16;  // x86_register_file() index of "rip"
-
 uint64_t rip_of(DebugTarget& t, uint32_t vcpu) {
+  static const unsigned rip = *find_register("rip");
   uint64_t r = 0;
   std::array<uint8_t, 8> b{};
-  if (t.read_register(vcpu, kRip, b)) std::memcpy(&r, b.data(), sizeof r);
+  if (t.read_register(vcpu, rip, b)) std::memcpy(&r, b.data(), sizeof r);
   return r;
 }
 

@@ -11,8 +11,9 @@ namespace tdsim::sim {
 namespace {
 
 constexpr uint32_t kMsrEfer = 0xc0000080;
-// EFER bits a TD's CPU holds at 1 whatever the guest writes (the TD initial state's SCE
-// and NXE); the engine is not asked to keep them, so the TD's view adds them back.
+// EFER bits a TD's CPU holds at 1 (the TD initial state's SCE and NXE; a TD cannot write
+// EFER). The engine starts with them (reset_state.cc writes 0x901 and Unicorn 2.1 keeps
+// it); adding them keeps the TD's view should a guest WRMSR clear them in the engine.
 constexpr uint64_t kEferFixedInTd = abi::kTdInitEfer & ~abi::kEferLme;
 
 // Registers Unicorn does not hand out as one plain value.
