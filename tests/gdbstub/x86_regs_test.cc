@@ -89,6 +89,16 @@ TEST(X86Regs, ResetStateReadsAsTheTdSeesIt) {
   EXPECT_EQ(read_register(r.target, 0, Layout::kAmd64, 64), std::nullopt);
 }
 
+// A TD cannot clear EFER.SCE or NXE: should the engine lose them (a guest WRMSR the
+// engine honours), the facet still reports the TD's EFER.
+TEST(X86Regs, EferKeepsTheBitsATdHoldsFixed) {
+  Rig r;
+  uc_x86_msr efer{0xc0000080, 0x100};  // LME only
+  ASSERT_EQ(uc_reg_write(r.session.vcpu(0).engine(), UC_X86_REG_MSR, &efer), UC_ERR_OK);
+  EXPECT_EQ(read_register(r.target, 0, Layout::kAmd64, 63),
+            std::vector<uint8_t>({0x01, 0x09, 0, 0, 0, 0, 0, 0}));
+}
+
 TEST(X86Regs, NarrowI386WriteKeepsTheUpperHalf) {
   Rig r;
   uint64_t rax = 0x1122334455667788;
