@@ -21,7 +21,6 @@
 #include "sim/engine_limits.h"
 #include "sink_guard.h"
 #include "core/text_escape.h"
-#include "sim/session.h"
 #include "sim/trace.h"
 
 namespace tdsim::cli {
@@ -40,6 +39,14 @@ std::pair<size_t, size_t> lint_to_stderr(const TdImage& image) {
                findings.size() - errors);
   std::fflush(stderr);
   return {errors, findings.size() - errors};
+}
+
+// "backends that offer one: unicorn" from the registry's capabilities.
+std::string debug_backends() {
+  std::string names;
+  for (const host::BackendInfo& b : host::backends())
+    if (b.caps.debug_target) names += (names.empty() ? "" : ", ") + b.name;
+  return names.empty() ? "no backend offers one" : "backends that offer one: " + names;
 }
 
 }  // namespace
@@ -62,7 +69,7 @@ int cmd_run(const std::vector<std::string>& args) {
       ("coverage", "after the run, list the boot-stub instructions and mark those that never ran (unicorn)")
       ("no-lint", "do not lint the image before running")
       ("gdb", po::value(&gdb_endpoint),
-       "127.0.0.1:PORT: wait for gdb there (0 = a free port) and let it drive the TD (unicorn)")
+       "127.0.0.1:PORT: wait for gdb there (0 = a free port) and let it drive the TD (backends with a debug target)")
       ("gdb-wait", po::value(&gdb_wait_s)->default_value(gdb_wait_s),
        "seconds --gdb waits for gdb to connect before giving up (exit 70); the --timeout budget "
        "starts when gdb connects");
@@ -85,7 +92,7 @@ int cmd_run(const std::vector<std::string>& args) {
     const auto port = gdbstub::parse_loopback_endpoint(gdb_endpoint, &why);
     if (!port) throw UsageError("--gdb: " + why);
     if (!info.caps.debug_target)
-      throw UsageError(fmt::format("--gdb: backend {} offers no debug target (unicorn does)", info.name));
+      throw UsageError(fmt::format("--gdb: backend {} offers no debug target; {}", info.name, debug_backends()));
     gdb.emplace(*port);
   }
 
@@ -139,12 +146,17 @@ int cmd_run(const std::vector<std::string>& args) {
     });
   };
   if (gdb) {
-    sim::Session session(image);
-    if (trace.any_engine() || coverage) session.set_trace(&topts);
+    // The debugger drives the backend the user chose through its debug-target facet and
+    // the common scheduler; the facet exists where caps.debug_target said so.
+    std::unique_ptr<Vm> vm = info.make_vm ? info.make_vm(image, VmOptions{limits}, setup) : nullptr;
+    DebugTarget* target = vm ? vm->debug_target() : nullptr;
+    if (!target)
+      throw BackendError(fmt::format("--gdb: backend {} did not provide the debug target its capabilities promise",
+                                     info.name));
     fmt::print(stderr, "tdsim: waiting for gdb on 127.0.0.1:{}\n", gdb->port());
     std::fflush(stderr);
     // Waiting for a person to attach gdb is not set-up: the budget starts when gdb does.
-    gdb->serve(session, limits, on_event,
+    gdb->serve(*target, limits, on_event,
                std::chrono::milliseconds(static_cast<int64_t>(std::ceil(gdb_wait_s * 1000))));
   } else {
     const auto setup_time =

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "backend.h"
+#include "debug_target.h"
 #include "event.h"
 #include "td_image.h"
 
@@ -50,6 +51,10 @@ class Vm {
   virtual bool write(uint64_t gpa, const void* src, uint64_t len) = 0;
   // The device behind guest MMIO reads, as Backend::set_mmio_read.
   virtual void set_mmio_read(MmioReadHandler handler) = 0;
+  // The debug-target facet (core/debug_target.h), nullptr where the backend offers none
+  // (BackendCaps::debug_target says so beforehand). Debugging drives the vCPUs through
+  // the facet and core/round_robin.h instead of Vcpu::run; the two are not mixed.
+  virtual DebugTarget* debug_target() { return nullptr; }
 };
 
 // Thrown for a symbol the image does not have, of another size, or outside the guest

@@ -2,12 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <vector>
 
 #include "core/outcome.h"
 #include "monitor.h"
-#include "td_driver.h"
+#include "run_control.h"
+#include "target_description.h"
 #include "x86_regs.h"
 
 namespace tdsim::gdbstub {
@@ -34,11 +37,12 @@ std::optional<uint16_t> parse_loopback_endpoint(std::string_view text, std::stri
 
 namespace {
 
-// One connected gdb driving one TdDriver.
+// One connected gdb driving one debug target.
 class Conversation {
  public:
-  Conversation(RspSocket& s, TdDriver& d, const OutcomeTracker& outcome, uint32_t nr_vcpus)
-      : sock_(s), drv_(d), outcome_(outcome), nr_(nr_vcpus) {}
+  Conversation(RspSocket& s, RunControl& d, const OutcomeTracker& outcome)
+      : sock_(s), drv_(d), target_(d.target()), outcome_(outcome), nr_(target_.nr_vcpus()),
+        layout_(current_layout(target_, 0)) {}
 
   // Returns when the conversation is over: true = let the TD run on without gdb.
   bool run();
@@ -46,21 +50,27 @@ class Conversation {
  private:
   enum class Next { kContinue, kDetach, kKill, kOver };
   Next handle(const std::string& p);
-  Next report(TdDriver::StopInfo s);
+  Next report(RunControl::StopInfo s);
   std::string query(const std::string& p);
   std::string read_memory(const std::string& args);
   std::string write_memory(const std::string& args);
   std::string breakpoint(const std::string& p);
   Next vcont(const std::string& p);
-  uc_engine* reg_engine() { return drv_.session().vcpu(g_vcpu_).engine(); }
   // gdb thread id (hex; 0 = any, -1 = all) -> vCPU index, nullopt if unknown.
   std::optional<uint32_t> thread(std::string_view id, uint32_t any) const;
 
   RspSocket& sock_;
-  TdDriver& drv_;
+  RunControl& drv_;
+  DebugTarget& target_;
   const OutcomeTracker& outcome_;
   uint32_t nr_;
   uint32_t g_vcpu_ = 0, c_vcpu_ = 0, stop_vcpu_ = 0;
+  // The register layout gdb uses: the description it read last (it reads one when it
+  // connects and on `unset tdesc filename`), which is the mode the vCPU was in then.
+  Layout layout_;
+  // gdb has a symbol file (it asked for qOffsets or qSymbol): an x86-64 ELF, which
+  // makes gdb reject the i386 description, so only the amd64 one is served.
+  bool has_elf_ = false;
   std::string last_stop_ = "T05thread:01;";
 };
 
@@ -95,16 +105,21 @@ bool Conversation::run() {
   }
 }
 
-Conversation::Next Conversation::report(TdDriver::StopInfo s) {
-  using Stop = TdDriver::Stop;
+Conversation::Next Conversation::report(RunControl::StopInfo s) {
+  using Stop = RunControl::Stop;
   if (s.why == Stop::kEnded || s.why == Stop::kBudget) {
-    // The exit status is the one tdsim exits with (0 DONE, 1 assert, 2 fault, 3 budget).
+    // The exit status is the one tdsim exits with (docs/architecture.md, the outcome table).
     sock_.send_packet(fmt::format("W{:02x}", exit_code(outcome_.outcome())));
     return Next::kOver;
   }
   g_vcpu_ = c_vcpu_ = stop_vcpu_ = s.vcpu;
   const char* sig = s.why == Stop::kInterrupted ? "02" : "05";
-  const char* reason = s.why == Stop::kBreakpoint ? "swbreak:;" : "";
+  std::string reason;
+  if (s.why == Stop::kBreakpoint) reason = "swbreak:;";
+  if (s.why == Stop::kWatchpoint) {
+    const char* kind = s.watch == WatchKind::kWrite ? "watch" : s.watch == WatchKind::kRead ? "rwatch" : "awatch";
+    reason = fmt::format("{}:{:x};", kind, s.watch_addr);
+  }
   last_stop_ = fmt::format("T{}{}thread:{:x};", sig, reason, s.vcpu + 1);
   sock_.send_packet(last_stop_);
   return Next::kContinue;
@@ -116,11 +131,9 @@ std::string Conversation::read_memory(const std::string& args) {
   const auto len = comma == std::string::npos ? std::nullopt : parse_hex_u64(std::string_view(args).substr(comma + 1));
   if (!addr || !len || *len > 0x10000) return "E01";
   std::vector<uint8_t> buf(*len);
-  // All engines map the same host memory: the selected one is as good as any. A read
-  // that runs into unmapped space returns what came before it, as gdb expects.
-  size_t n = buf.size();
-  if (uc_mem_read(reg_engine(), *addr, buf.data(), n) != UC_ERR_OK)
-    for (n = 0; n < buf.size() && uc_mem_read(reg_engine(), *addr + n, &buf[n], 1) == UC_ERR_OK;) ++n;
+  // By GVA through the selected vCPU's paging. A read that runs into unmapped space
+  // returns what came before it, as gdb expects.
+  const uint64_t n = target_.read_memory(g_vcpu_, *addr, buf.data(), buf.size());
   if (n == 0 && !buf.empty()) return "E14";
   return to_hex(buf.data(), n);
 }
@@ -132,27 +145,52 @@ std::string Conversation::write_memory(const std::string& args) {
   const auto len = parse_hex_u64(std::string_view(args).substr(comma + 1, colon - comma - 1));
   const auto bytes = from_hex(std::string_view(args).substr(colon + 1));
   if (!addr || !len || !bytes || bytes->size() != *len) return "E01";
-  if (*len && uc_mem_write(reg_engine(), *addr, bytes->data(), bytes->size()) != UC_ERR_OK) return "E14";
-  drv_.code_written(*addr, *len);
+  if (*len && !target_.write_memory(g_vcpu_, *addr, bytes->data(), bytes->size())) return "E14";
   return "OK";
 }
 
 std::string Conversation::breakpoint(const std::string& p) {
-  // Z0/z0 only; hardware breakpoints and watchpoints get "" (gdb falls back or says so).
-  if (p.size() < 3 || p[1] != '0' || p[2] != ',') return "";
+  // Z0 (software) and Z1 (hardware) breakpoints are one thing here; Z2/Z3/Z4 are write,
+  // read and access watchpoints. "Z<type>,<addr>,<kind>[;cond...]".
+  if (p.size() < 3 || p[1] < '0' || p[1] > '4' || p[2] != ',') return "";
   const size_t comma = p.find(',', 3);
-  const auto addr = parse_hex_u64(std::string_view(p).substr(3, comma == std::string::npos ? comma : comma - 3));
-  if (!addr) return "E01";
-  if (p[0] == 'Z')
-    drv_.add_breakpoint(*addr);
-  else
-    drv_.remove_breakpoint(*addr);
-  return "OK";
+  if (comma == std::string::npos) return "E01";
+  const auto addr = parse_hex_u64(std::string_view(p).substr(3, comma - 3));
+  const size_t end = std::min(p.find(';', comma + 1), p.size());
+  const auto kind = parse_hex_u64(std::string_view(p).substr(comma + 1, end - comma - 1));
+  if (!addr || !kind) return "E01";
+  const bool set = p[0] == 'Z';
+  if (p[1] == '0' || p[1] == '1') {
+    if (set)
+      target_.add_breakpoint(*addr);
+    else
+      target_.remove_breakpoint(*addr);
+    return "OK";
+  }
+  // For a watchpoint `kind` is the length in bytes.
+  if (*kind == 0 || *kind > 0x10000) return "E01";
+  const WatchKind w = p[1] == '2' ? WatchKind::kWrite : p[1] == '3' ? WatchKind::kRead : WatchKind::kAccess;
+  if (set) return target_.add_watchpoint(w, *addr, *kind) ? "OK" : "E01";
+  return target_.remove_watchpoint(w, *addr, *kind) ? "OK" : "E01";
 }
 
 std::string Conversation::query(const std::string& p) {
   if (p.starts_with("qSupported"))
-    return fmt::format("PacketSize={:x};swbreak+;vContSupported+", kMaxPacketPayload);
+    return fmt::format("PacketSize={:x};qXfer:features:read+;swbreak+;vContSupported+", kMaxPacketPayload);
+  if (p.starts_with("qXfer:features:read:")) {
+    // A read at offset 0 starts a new description: the one for the mode the selected
+    // vCPU is in now; later chunks continue the same one.
+    if (p.find(":0,") != std::string::npos) layout_ = has_elf_ ? Layout::kAmd64 : current_layout(target_, g_vcpu_);
+    return features_read(std::string_view(p).substr(20), layout_);
+  }
+  if (p == "qOffsets") {
+    // Asked while connecting, after the description and before the first 'g', only by
+    // a gdb with a symbol file. If the description was i386 gdb rejected it ("Selected
+    // architecture i386:x86-64 is not compatible") and uses its built-in amd64 file.
+    has_elf_ = true;
+    if (layout_ == Layout::kI386) layout_ = Layout::kAmd64Builtin;
+    return "";  // no relocation: the ELF is loaded where it was linked
+  }
   if (p == "qAttached") return "1";  // gdb detaches (the TD runs on) when it quits
   if (p == "qC") return fmt::format("QC{:x}", g_vcpu_ + 1);
   if (p == "qfThreadInfo") {
@@ -163,25 +201,18 @@ std::string Conversation::query(const std::string& p) {
   if (p == "qsThreadInfo") return "l";
   if (p.starts_with("qThreadExtraInfo,")) {
     const auto v = thread(std::string_view(p).substr(17), g_vcpu_);
-    return v ? to_hex(fmt::format("vCPU {}{}", *v, drv_.session().vcpu(*v).stopped() ? " (ended)" : "")) : "E01";
+    return v ? to_hex(fmt::format("vCPU {}{}", *v, target_.ended(*v) ? " (ended)" : "")) : "E01";
   }
-  if (p.starts_with("qSymbol")) return "OK";
+  if (p.starts_with("qSymbol")) {
+    has_elf_ = true;  // gdb has a symbol file (loaded after connecting)
+    return "OK";
+  }
   if (p.starts_with("qRcmd,")) {
     const auto cmd = from_hex(std::string_view(p).substr(6));
     if (!cmd) return "E01";
-    // gdb does not say which thread is selected for a monitor command: "cr N" names the
-    // vCPU, else it is the one of the last stop. Hex text is printed as the output.
-    std::string text(cmd->begin(), cmd->end());
-    uint32_t v = stop_vcpu_;
-    if (const size_t sp = text.find(' '); sp != std::string::npos) {
-      unsigned n = 0;
-      const auto [end, ec] = std::from_chars(text.data() + sp + 1, text.data() + text.size(), n);
-      if (ec != std::errc() || end != text.data() + text.size() || n >= nr_)
-        return to_hex(fmt::format("no vCPU '{}' (this TD has {})\n", text.substr(sp + 1), nr_));
-      v = n;
-      text.resize(sp);
-    }
-    return to_hex(monitor_command(text, drv_.session().vcpu(v).engine(), v));
+    // gdb does not say which thread is selected for a monitor command: it is the one of
+    // the last stop unless the command names one. Hex text is printed as the output.
+    return to_hex(monitor_command(std::string(cmd->begin(), cmd->end()), target_, stop_vcpu_, layout_));
   }
   return "";
 }
@@ -225,23 +256,23 @@ Conversation::Next Conversation::handle(const std::string& p) {
       break;
     }
     case 'T': r = thread(rest, 0) ? "OK" : "E01"; break;
-    case 'g': r = to_hex(read_all_registers(reg_engine()).data(), g_packet_bytes()); break;
+    case 'g': r = to_hex(read_all_registers(target_, g_vcpu_, layout_).data(), g_packet_bytes(layout_)); break;
     case 'G': {
       const auto b = from_hex(rest);
-      r = b && write_all_registers(reg_engine(), *b) ? "OK" : "E01";
+      r = b && write_all_registers(target_, g_vcpu_, layout_, *b) ? "OK" : "E01";
       break;
     }
     case 'p': {
       const auto n = parse_hex_u64(rest);
-      const auto v = n && *n < amd64_registers().size() ? read_register(reg_engine(), static_cast<unsigned>(*n)) : std::nullopt;
-      r = v ? to_hex(v->data(), v->size()) : "";  // "": not in our file (orig_rax, fs_base...)
+      const auto v = n && *n < gdb_registers(layout_).size() ? read_register(target_, g_vcpu_, layout_, static_cast<unsigned>(*n)) : std::nullopt;
+      r = v ? to_hex(v->data(), v->size()) : "";  // "": not in the described file
       break;
     }
     case 'P': {
       const size_t eq = rest.find('=');
       const auto n = parse_hex_u64(std::string_view(rest).substr(0, eq));
       const auto b = eq == std::string::npos ? std::nullopt : from_hex(std::string_view(rest).substr(eq + 1));
-      r = n && *n < amd64_registers().size() && b && write_register(reg_engine(), static_cast<unsigned>(*n), *b) ? "OK" : "E01";
+      r = n && *n < gdb_registers(layout_).size() && b && write_register(target_, g_vcpu_, layout_, static_cast<unsigned>(*n), *b) ? "OK" : "E01";
       break;
     }
     case 'm': r = read_memory(rest); break;
@@ -252,8 +283,13 @@ Conversation::Next Conversation::handle(const std::string& p) {
     case 'c': {
       if (!rest.empty()) {  // "s addr" / "c addr": resume at addr
         const auto a = parse_hex_u64(rest);
-        if (!a) { r = "E01"; break; }
-        uc_reg_write(drv_.session().vcpu(c_vcpu_).engine(), UC_X86_REG_RIP, &*a);
+        const unsigned pc = pc_regnum(layout_);
+        std::array<uint8_t, 8> b{};
+        if (a) std::memcpy(b.data(), &*a, b.size());
+        if (!a || !write_register(target_, c_vcpu_, layout_, pc, std::span(b.data(), gdb_registers(layout_)[pc].size))) {
+          r = "E01";
+          break;
+        }
       }
       if (p[0] == 's') return report(drv_.step(c_vcpu_));
       return report(drv_.resume(c_vcpu_, [&] { return sock_.poll_interrupt(); }));
@@ -275,20 +311,20 @@ Conversation::Next Conversation::handle(const std::string& p) {
 
 }  // namespace
 
-void GdbServer::serve(sim::Session& session, const RunLimits& limits, const EventSink& sink,
+void GdbServer::serve(DebugTarget& target, const RunLimits& limits, const EventSink& sink,
                       std::chrono::milliseconds client_wait) {
   if (!socket_.accept_client(client_wait))
     throw GdbNoClientError(fmt::format("gdb stub: no gdb connected to 127.0.0.1:{} within {} ms; the TD did not run",
                                        socket_.port(), client_wait.count()));
-  OutcomeTracker outcome(session.nr_vcpus());
-  TdDriver driver(session, limits, [&](const Event& e) {
+  OutcomeTracker outcome(target.nr_vcpus());
+  RunControl driver(target, limits, [&](const Event& e) {
     outcome.add(e);
     sink(e);
   });
-  Conversation talk(socket_, driver, outcome, session.nr_vcpus());
+  Conversation talk(socket_, driver, outcome);
   if (!talk.run()) return;
   // Detached: the TD runs to its end like a plain `tdsim run` (budgets still apply).
-  driver.clear_breakpoints();
+  target.clear_breakpoints_and_watchpoints();
   while (!driver.ended() && !driver.over_budget()) driver.resume(0, nullptr);
 }
 

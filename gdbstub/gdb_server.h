@@ -1,7 +1,9 @@
-// `tdsim run --gdb 127.0.0.1:PORT`: a GDB remote-serial-protocol server for one
-// sim::Session: registers, memory, Z0 breakpoints, step and continue from the reset
+// `tdsim run --gdb 127.0.0.1:PORT`: a GDB remote-serial-protocol server for any
+// backend's debug target (core/debug_target.h): a target description, registers,
+// memory, breakpoints, watchpoints, monitor commands, step and continue from the reset
 // vector on, events still to the caller's sink. gdb threads are vCPUs (id = index + 1);
-// a step runs the selected vCPU, a continue all of them. Knows TdDriver and the socket.
+// a step runs the selected vCPU, a continue all of them (RunControl). Knows the facet,
+// RunControl and the socket; no engine.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -10,8 +12,8 @@
 #include <string_view>
 
 #include "core/backend.h"
+#include "core/debug_target.h"
 #include "rsp_socket.h"
-#include "sim/session.h"
 
 namespace tdsim::gdbstub {
 
@@ -36,7 +38,7 @@ class GdbServer {
   // with the budget exit code). gdb detaching or disconnecting lets the TD run on to its
   // end without breakpoints; 'k' ends the run where it is. Keeps no copy of the events:
   // the exit code gdb is told is classified as they stream past.
-  void serve(sim::Session& session, const RunLimits& limits, const EventSink& sink,
+  void serve(DebugTarget& target, const RunLimits& limits, const EventSink& sink,
              std::chrono::milliseconds client_wait);
 
  private:

@@ -2,103 +2,189 @@
 
 #include <array>
 #include <cstring>
+#include <string_view>
+
+#include "tdsim/abi/tdx.h"
 
 namespace tdsim::gdbstub {
 
 namespace {
 
-constexpr GdbRegister kRegs[] = {
-    {"rax", UC_X86_REG_RAX, 8, true},    {"rbx", UC_X86_REG_RBX, 8, true},
-    {"rcx", UC_X86_REG_RCX, 8, true},    {"rdx", UC_X86_REG_RDX, 8, true},
-    {"rsi", UC_X86_REG_RSI, 8, true},    {"rdi", UC_X86_REG_RDI, 8, true},
-    {"rbp", UC_X86_REG_RBP, 8, true},    {"rsp", UC_X86_REG_RSP, 8, true},
-    {"r8", UC_X86_REG_R8, 8, true},      {"r9", UC_X86_REG_R9, 8, true},
-    {"r10", UC_X86_REG_R10, 8, true},    {"r11", UC_X86_REG_R11, 8, true},
-    {"r12", UC_X86_REG_R12, 8, true},    {"r13", UC_X86_REG_R13, 8, true},
-    {"r14", UC_X86_REG_R14, 8, true},    {"r15", UC_X86_REG_R15, 8, true},
-    {"rip", UC_X86_REG_RIP, 8, true},    {"eflags", UC_X86_REG_EFLAGS, 4, true},
-    {"cs", UC_X86_REG_CS, 4, false},     {"ss", UC_X86_REG_SS, 4, false},
-    {"ds", UC_X86_REG_DS, 4, false},     {"es", UC_X86_REG_ES, 4, false},
-    {"fs", UC_X86_REG_FS, 4, false},     {"gs", UC_X86_REG_GS, 4, false},
-    {"st0", UC_X86_REG_ST0, 10, true},   {"st1", UC_X86_REG_ST1, 10, true},
-    {"st2", UC_X86_REG_ST2, 10, true},   {"st3", UC_X86_REG_ST3, 10, true},
-    {"st4", UC_X86_REG_ST4, 10, true},   {"st5", UC_X86_REG_ST5, 10, true},
-    {"st6", UC_X86_REG_ST6, 10, true},   {"st7", UC_X86_REG_ST7, 10, true},
-    {"fctrl", UC_X86_REG_FPCW, 4, true}, {"fstat", UC_X86_REG_FPSW, 4, true},
-    {"ftag", UC_X86_REG_FPTAG, 4, true}, {"fiseg", UC_X86_REG_FCS, 4, false},
-    {"fioff", UC_X86_REG_FIP, 4, false}, {"foseg", UC_X86_REG_FDS, 4, false},
-    {"fooff", UC_X86_REG_FDP, 4, false}, {"fop", UC_X86_REG_FOP, 4, false},
-    {"xmm0", UC_X86_REG_XMM0, 16, true}, {"xmm1", UC_X86_REG_XMM1, 16, true},
-    {"xmm2", UC_X86_REG_XMM2, 16, true}, {"xmm3", UC_X86_REG_XMM3, 16, true},
-    {"xmm4", UC_X86_REG_XMM4, 16, true}, {"xmm5", UC_X86_REG_XMM5, 16, true},
-    {"xmm6", UC_X86_REG_XMM6, 16, true}, {"xmm7", UC_X86_REG_XMM7, 16, true},
-    {"xmm8", UC_X86_REG_XMM8, 16, true}, {"xmm9", UC_X86_REG_XMM9, 16, true},
-    {"xmm10", UC_X86_REG_XMM10, 16, true}, {"xmm11", UC_X86_REG_XMM11, 16, true},
-    {"xmm12", UC_X86_REG_XMM12, 16, true}, {"xmm13", UC_X86_REG_XMM13, 16, true},
-    {"xmm14", UC_X86_REG_XMM14, 16, true}, {"xmm15", UC_X86_REG_XMM15, 16, true},
-    {"mxcsr", UC_X86_REG_MXCSR, 4, true},
-};
-static_assert(std::size(kRegs) == 57, "gdb's amd64 core + sse register numbers are 0..56");
+constexpr const char* kCore = "org.gnu.gdb.i386.core";
+constexpr const char* kSse = "org.gnu.gdb.i386.sse";
+constexpr const char* kSegments = "org.gnu.gdb.i386.segments";
+constexpr const char* kControl = "org.tdsim.x86.control";
 
-// Unicorn writes at most 16 bytes for any of these ids (xmm); narrower ones (selectors,
-// x87 control words) write 2 or 4, so a zeroed buffer zero-extends them.
-using RegBuf = std::array<uint8_t, 16>;
+unsigned idx(std::string_view name) { return *find_register(name); }
 
-bool read_raw(uc_engine* uc, const GdbRegister& r, RegBuf& buf) {
+GdbRegister entry(const char* gdb_name, const char* facet_name, uint8_t size, const char* feature,
+                  const char* type, const char* group = nullptr) {
+  return {gdb_name, idx(facet_name), size, feature, type, group};
+}
+
+// The x87, control and (partly) sse parts are the same in both layouts.
+void add_x87(std::vector<GdbRegister>& v) {
+  for (const char* st : {"st0", "st1", "st2", "st3", "st4", "st5", "st6", "st7"})
+    v.push_back(entry(st, st, 10, kCore, "i387_ext"));
+  for (const char* f : {"fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop"})
+    v.push_back(entry(f, f, 4, kCore, "int", "float"));
+}
+void add_control(std::vector<GdbRegister>& v) {
+  for (const char* c : {"cr0", "cr2", "cr3", "cr4", "efer"}) v.push_back(entry(c, c, 8, kControl, "int64"));
+}
+
+std::vector<GdbRegister> amd64() {
+  std::vector<GdbRegister> v;
+  for (const char* r : {"rax", "rbx", "rcx", "rdx", "rsi", "rdi"}) v.push_back(entry(r, r, 8, kCore, "int64"));
+  v.push_back(entry("rbp", "rbp", 8, kCore, "data_ptr"));
+  v.push_back(entry("rsp", "rsp", 8, kCore, "data_ptr"));
+  for (const char* r : {"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"}) v.push_back(entry(r, r, 8, kCore, "int64"));
+  v.push_back(entry("rip", "rip", 8, kCore, "code_ptr"));
+  v.push_back(entry("eflags", "eflags", 4, kCore, "i386_eflags"));
+  for (const char* s : {"cs", "ss", "ds", "es", "fs", "gs"}) v.push_back(entry(s, s, 4, kCore, "int32"));
+  add_x87(v);
+  for (const char* x : {"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+                        "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"})
+    v.push_back(entry(x, x, 16, kSse, "vec128"));
+  v.push_back(entry("mxcsr", "mxcsr", 4, kSse, "i386_mxcsr", "vector"));
+  v.push_back(entry("fs_base", "fs_base", 8, kSegments, "int"));
+  v.push_back(entry("gs_base", "gs_base", 8, kSegments, "int"));
+  add_control(v);
+  return v;
+}
+
+std::vector<GdbRegister> i386() {
+  std::vector<GdbRegister> v;
+  // gdb's i386 numbering: eax ecx edx ebx esp ebp esi edi.
+  v.push_back(entry("eax", "rax", 4, kCore, "int32"));
+  v.push_back(entry("ecx", "rcx", 4, kCore, "int32"));
+  v.push_back(entry("edx", "rdx", 4, kCore, "int32"));
+  v.push_back(entry("ebx", "rbx", 4, kCore, "int32"));
+  v.push_back(entry("esp", "rsp", 4, kCore, "data_ptr"));
+  v.push_back(entry("ebp", "rbp", 4, kCore, "data_ptr"));
+  v.push_back(entry("esi", "rsi", 4, kCore, "int32"));
+  v.push_back(entry("edi", "rdi", 4, kCore, "int32"));
+  v.push_back(entry("eip", "rip", 4, kCore, "code_ptr"));
+  v.push_back(entry("eflags", "eflags", 4, kCore, "i386_eflags"));
+  for (const char* s : {"cs", "ss", "ds", "es", "fs", "gs"}) v.push_back(entry(s, s, 4, kCore, "int32"));
+  add_x87(v);
+  for (const char* x : {"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7"})
+    v.push_back(entry(x, x, 16, kSse, "vec128"));
+  v.push_back(entry("mxcsr", "mxcsr", 4, kSse, "i386_mxcsr", "vector"));
+  // No .segments feature: gdb 13's i386 architecture (unlike amd64) makes no room for
+  // fs_base/gs_base outside GNU/Linux and fails an internal assertion on them.
+  add_control(v);
+  return v;
+}
+
+// Reads the whole facet register (up to 16 bytes) behind `g`.
+bool read_full(DebugTarget& t, uint32_t vcpu, const GdbRegister& g, std::array<uint8_t, 16>& buf) {
   buf.fill(0);
-  return uc_reg_read(uc, r.uc_id, buf.data()) == UC_ERR_OK;
+  return t.read_register(vcpu, g.reg, std::span(buf.data(), x86_register_file()[g.reg].size));
 }
 
 }  // namespace
 
-std::span<const GdbRegister> amd64_registers() { return kRegs; }
+std::span<const GdbRegister> gdb_registers(Layout l) {
+  static const std::vector<GdbRegister> a = amd64(), i = i386();
+  static const std::vector<GdbRegister> builtin(a.begin(), a.begin() + 57);
+  switch (l) {
+    case Layout::kI386: return i;
+    case Layout::kAmd64: return a;
+    case Layout::kAmd64Builtin: return builtin;
+  }
+  return a;
+}
 
-size_t g_offset(unsigned regnum) {
+unsigned pc_regnum(Layout l) { return l == Layout::kI386 ? 8 : 16; }
+
+size_t g_offset(Layout l, unsigned regnum) {
   size_t off = 0;
-  for (unsigned i = 0; i < regnum && i < std::size(kRegs); ++i) off += kRegs[i].size;
+  const auto regs = gdb_registers(l);
+  for (unsigned i = 0; i < regnum && i < regs.size(); ++i) off += regs[i].size;
   return off;
 }
 
-size_t g_packet_bytes() { return g_offset(std::size(kRegs)); }
+size_t g_packet_bytes(Layout l) { return g_offset(l, static_cast<unsigned>(gdb_registers(l).size())); }
 
-std::optional<std::vector<uint8_t>> read_register(uc_engine* uc, unsigned regnum) {
-  if (regnum >= std::size(kRegs)) return std::nullopt;
-  RegBuf buf;
-  // A register Unicorn cannot read shows as 0 rather than failing the whole 'g'.
-  if (!read_raw(uc, kRegs[regnum], buf)) buf.fill(0);
-  return std::vector<uint8_t>(buf.begin(), buf.begin() + kRegs[regnum].size);
+std::optional<std::vector<uint8_t>> read_register(DebugTarget& t, uint32_t vcpu, Layout l, unsigned regnum) {
+  const auto regs = gdb_registers(l);
+  if (regnum >= regs.size()) return std::nullopt;
+  std::array<uint8_t, 16> buf;
+  if (!read_full(t, vcpu, regs[regnum], buf)) buf.fill(0);
+  return std::vector<uint8_t>(buf.begin(), buf.begin() + regs[regnum].size);
 }
 
-std::vector<uint8_t> read_all_registers(uc_engine* uc) {
+std::vector<uint8_t> read_all_registers(DebugTarget& t, uint32_t vcpu, Layout l) {
   std::vector<uint8_t> out;
-  out.reserve(g_packet_bytes());
-  for (unsigned i = 0; i < std::size(kRegs); ++i) {
-    const auto one = read_register(uc, i);
+  out.reserve(g_packet_bytes(l));
+  for (unsigned i = 0; i < gdb_registers(l).size(); ++i) {
+    const auto one = read_register(t, vcpu, l, i);
     out.insert(out.end(), one->begin(), one->end());
   }
   return out;
 }
 
-bool write_register(uc_engine* uc, unsigned regnum, std::span<const uint8_t> bytes) {
-  if (regnum >= std::size(kRegs)) return false;
-  const GdbRegister& r = kRegs[regnum];
-  if (bytes.size() != r.size) return false;
-  RegBuf cur;
-  if (!read_raw(uc, r, cur)) return false;
-  if (!r.writable) return std::memcmp(cur.data(), bytes.data(), r.size) == 0;
-  // Keep bytes past the gdb width (e.g. the upper half of a 4-byte eflags) as they are.
-  std::memcpy(cur.data(), bytes.data(), r.size);
-  return uc_reg_write(uc, r.uc_id, cur.data()) == UC_ERR_OK;
+bool write_register(DebugTarget& t, uint32_t vcpu, Layout l, unsigned regnum, std::span<const uint8_t> bytes) {
+  const auto regs = gdb_registers(l);
+  if (regnum >= regs.size() || bytes.size() != regs[regnum].size) return false;
+  const GdbRegister& g = regs[regnum];
+  std::array<uint8_t, 16> buf;
+  if (!read_full(t, vcpu, g, buf)) return false;
+  std::memcpy(buf.data(), bytes.data(), bytes.size());
+  return t.write_register(vcpu, g.reg, std::span<const uint8_t>(buf.data(), x86_register_file()[g.reg].size));
 }
 
-bool write_all_registers(uc_engine* uc, std::span<const uint8_t> bytes) {
-  if (bytes.size() != g_packet_bytes()) return false;
+bool write_all_registers(DebugTarget& t, uint32_t vcpu, Layout l, std::span<const uint8_t> bytes) {
+  if (bytes.size() != g_packet_bytes(l)) return false;
   size_t off = 0;
-  for (unsigned i = 0; i < std::size(kRegs); ++i) {
-    if (!write_register(uc, i, bytes.subspan(off, kRegs[i].size))) return false;
-    off += kRegs[i].size;
+  const auto regs = gdb_registers(l);
+  for (unsigned i = 0; i < regs.size(); ++i) {
+    if (!write_register(t, vcpu, l, i, bytes.subspan(off, regs[i].size))) return false;
+    off += regs[i].size;
   }
   return true;
+}
+
+namespace {
+
+uint64_t value_of(DebugTarget& t, uint32_t vcpu, std::string_view name) {
+  std::array<uint8_t, 16> b{};
+  const unsigned r = idx(name);
+  uint64_t v = 0;
+  if (t.read_register(vcpu, r, std::span(b.data(), x86_register_file()[r].size))) std::memcpy(&v, b.data(), sizeof v);
+  return v;
+}
+
+}  // namespace
+
+CpuMode cpu_mode(DebugTarget& t, uint32_t vcpu) {
+  constexpr uint64_t kCr0Pe = 1, kCr0Pg = 1ull << 31, kDescL = 1ull << 53;
+  const uint64_t cr0 = value_of(t, vcpu, "cr0"), efer = value_of(t, vcpu, "efer");
+  if (!(cr0 & kCr0Pe)) return CpuMode::kReal;
+  if (!(efer & abi::kEferLma) || !(cr0 & kCr0Pg)) return CpuMode::kProtected32;
+  const uint64_t sel = value_of(t, vcpu, "cs") & 0xfff8;
+  uint64_t desc = 0;
+  // The GDT base is a linear address; an entry that cannot be read is taken as 64-bit
+  // (IA-32e mode outside the stub's switch is 64-bit code).
+  if (sel + 7 > value_of(t, vcpu, "gdtr_limit") ||
+      t.read_memory(vcpu, value_of(t, vcpu, "gdtr_base") + sel, &desc, sizeof desc) != sizeof desc)
+    return CpuMode::kLong64;
+  return desc & kDescL ? CpuMode::kLong64 : CpuMode::kCompatibility;
+}
+
+const char* to_string(CpuMode m) {
+  switch (m) {
+    case CpuMode::kReal: return "real mode";
+    case CpuMode::kProtected32: return "32-bit protected mode";
+    case CpuMode::kCompatibility: return "compatibility mode (IA-32e, 32-bit code segment)";
+    case CpuMode::kLong64: return "64-bit (long mode)";
+  }
+  return "?";
+}
+
+Layout current_layout(DebugTarget& t, uint32_t vcpu) {
+  return cpu_mode(t, vcpu) == CpuMode::kLong64 ? Layout::kAmd64 : Layout::kI386;
 }
 
 }  // namespace tdsim::gdbstub

@@ -1,42 +1,61 @@
-// gdb's `i386:x86-64` register file without a target description (amd64 numbers 0..56)
-// on a Unicorn engine. No target.xml: gdb 13 takes this 'g' layout under any osabi and
-// asks for osabi extras (orig_rax, fs_base) with 'p', which we decline. The 32-bit boot
-// phase reports the same file (EIP in RIP): the engine is MODE_64 from reset on
-// (reset_state.h), so all registers read back in both phases. Knows Unicorn only.
+// gdb's register files for a TD, over the debug target's x86 registers
+// (core/debug_target.h): the amd64 one for long mode and the i386 one for the 32-bit
+// boot phase, each in the order its target description (target_description.h) lists
+// it, so gdb's register number N is entry N and the 'g' packet is every entry in order.
+// An i386 entry is the low bytes of the facet's register (EAX of RAX). Knows no engine.
 #pragma once
-#include <unicorn/unicorn.h>
-
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <string>
 #include <vector>
+
+#include "core/debug_target.h"
 
 namespace tdsim::gdbstub {
 
-struct GdbRegister {
-  const char* name;  // gdb's name
-  int uc_id;         // UC_X86_REG_*
-  uint8_t size;      // bytes in the 'g' packet
-  bool writable;     // selectors are not: a MODE_64 engine would only change the selector
+enum class Layout : uint8_t {
+  kI386,   // the i386 description: the 32-bit boot phase
+  kAmd64,  // the i386:x86-64 description: long mode
+  // gdb's built-in amd64 file (the description's first 57 registers): what gdb falls
+  // back to when it rejected the i386 description because an x86-64 ELF was loaded.
+  kAmd64Builtin,
 };
 
-// Index = gdb register number.
-std::span<const GdbRegister> amd64_registers();
-inline constexpr unsigned kRegRip = 16;
-inline constexpr unsigned kRegEflags = 17;
-// Byte offset of register `regnum` in the 'g' packet, and the packet's total size.
-size_t g_offset(unsigned regnum);
-size_t g_packet_bytes();
+struct GdbRegister {
+  const char* name;  // gdb's name in this layout
+  unsigned reg;      // x86_register_file() index
+  uint8_t size;      // bytes in the 'g' packet (at most the facet register's size)
+  const char* feature;
+  const char* type;   // gdb type in the description
+  const char* group;  // gdb register group, or nullptr
+};
 
-// Raw little-endian register bytes in 'g' order.
-std::vector<uint8_t> read_all_registers(uc_engine* uc);
+std::span<const GdbRegister> gdb_registers(Layout l);
+// The register number of the program counter (rip / eip) in `l`.
+unsigned pc_regnum(Layout l);
+// Byte offset of register `regnum` in the 'g' packet, and the packet's total size.
+size_t g_offset(Layout l, unsigned regnum);
+size_t g_packet_bytes(Layout l);
+
+// Raw little-endian register bytes in 'g' order; a register the target cannot read
+// shows as zeros rather than failing the whole packet.
+std::vector<uint8_t> read_all_registers(DebugTarget& t, uint32_t vcpu, Layout l);
 // One register's bytes; nullopt for a number past the file.
-std::optional<std::vector<uint8_t>> read_register(uc_engine* uc, unsigned regnum);
+std::optional<std::vector<uint8_t>> read_register(DebugTarget& t, uint32_t vcpu, Layout l, unsigned regnum);
 // False (nothing written for that register) for an unknown number, a read-only
-// register whose value would change, a wrong size, or an engine error.
-bool write_register(uc_engine* uc, unsigned regnum, std::span<const uint8_t> bytes);
+// register whose value would change, a wrong size, or a target error. A narrower
+// i386 write keeps the facet register's upper bytes.
+bool write_register(DebugTarget& t, uint32_t vcpu, Layout l, unsigned regnum, std::span<const uint8_t> bytes);
 // A whole 'G' payload (decoded); false on a size mismatch or a failed register write.
-bool write_all_registers(uc_engine* uc, std::span<const uint8_t> bytes);
+bool write_all_registers(DebugTarget& t, uint32_t vcpu, Layout l, std::span<const uint8_t> bytes);
+
+// What the vCPU executes as now: IA-32e mode (EFER.LMA) with CS.L set (read from the GDT
+// entry CS selects) is 64-bit; IA-32e mode with CS.L clear is compatibility mode (the
+// stub's few instructions between enabling paging and its far jump).
+enum class CpuMode : uint8_t { kReal, kProtected32, kCompatibility, kLong64 };
+CpuMode cpu_mode(DebugTarget& t, uint32_t vcpu);
+const char* to_string(CpuMode m);
+// The layout matching the code the vCPU executes now: amd64 in 64-bit mode, else i386.
+Layout current_layout(DebugTarget& t, uint32_t vcpu);
 
 }  // namespace tdsim::gdbstub

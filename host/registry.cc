@@ -32,7 +32,9 @@ std::vector<BackendInfo> make_registry() {
         return std::unique_ptr<Backend>(std::move(b));
       },
       [](const TdImage& image, const VmOptions& o, const BackendSetup& s) {
-        return std::unique_ptr<Vm>(std::make_unique<sim::SimVm>(image, o, s.config));
+        auto vm = std::make_unique<sim::SimVm>(image, o, s.config);
+        vm->set_trace(s.trace);
+        return std::unique_ptr<Vm>(std::move(vm));
       }});
   r.push_back(BackendInfo{
       "kvm",

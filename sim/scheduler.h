@@ -2,7 +2,8 @@
 // One thread because LOCK-prefixed instructions are not atomic across Unicorn engines
 // (docs/engine-quirks.md, "One thread for all vCPUs"); fixed slices so the same image
 // gives the same event order.
-// Knows Vcpu and Watchdog; not the backend or the image layout.
+// The loop itself is core/round_robin.h, shared with the gdb stub; this adapts the
+// Unicorn vCPUs and the watchdog to it. Not the backend or the image layout.
 #pragma once
 #include <cstdint>
 #include <memory>

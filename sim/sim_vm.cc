@@ -89,6 +89,11 @@ bool SimVm::write(uint64_t gpa, const void* src, uint64_t len) {
   return session_.write_guest(gpa, src, len);
 }
 
+DebugTarget* SimVm::debug_target() {
+  if (!debug_) debug_ = std::make_unique<SimDebugTarget>(session_);
+  return debug_.get();
+}
+
 void SimVm::set_mmio_read(MmioReadHandler handler) {
   std::lock_guard<std::mutex> lock(engine_lock_);
   *mmio_read_ = std::move(handler);

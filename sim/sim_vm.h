@@ -9,6 +9,7 @@
 
 #include "core/vm.h"
 #include "session.h"
+#include "sim_debug_target.h"
 #include "tdx/host_hooks.h"
 
 namespace tdsim::sim {
@@ -25,6 +26,11 @@ class SimVm : public Vm {
   bool read(uint64_t gpa, void* dst, uint64_t len) const override;
   bool write(uint64_t gpa, const void* src, uint64_t len) override;
   void set_mmio_read(MmioReadHandler handler) override;
+  // Made on first use: from then on the vCPUs also feed the facet's TDCALL log, which
+  // a VM nobody debugs should not pay for.
+  DebugTarget* debug_target() override;
+  // Trace lines and stub coverage (nullptr: off); `t` must outlive the runs.
+  void set_trace(const TraceOptions* t) { session_.set_trace(t); }
 
  private:
   class Stepper;
@@ -36,6 +42,7 @@ class SimVm : public Vm {
   std::mutex engine_lock_;
   std::shared_ptr<MmioReadHandler> mmio_read_;
   std::vector<std::unique_ptr<Stepper>> vcpus_;
+  std::unique_ptr<SimDebugTarget> debug_;
 };
 
 }  // namespace tdsim::sim

@@ -66,6 +66,11 @@ bool mem_invalid_cb(uc_engine*, uc_mem_type type, uint64_t addr, int size, int64
   return false;  // not handled: uc_emu_start returns the matching UC_ERR_*
 }
 
+void mem_access_cb(uc_engine*, uc_mem_type type, uint64_t addr, int size, int64_t, void* self) {
+  auto* v = static_cast<Vcpu*>(self);
+  v->guarded([&] { v->on_mem_access(type, addr, size); });
+}
+
 const char* mem_access_name(uc_mem_type t) {
   switch (t) {
     case UC_MEM_READ_UNMAPPED: return "read of unmapped GPA";
@@ -145,6 +150,7 @@ void Vcpu::reset() {
   uc_check(uc_reg_write(uc_, UC_X86_REG_CR3, &cr3), "uc_reg_write(CR3) on reset");
   stopped_ = exhausted_ = false;
   pause_requested_ = paused_ = event_pending_ = false;
+  watch_pending_ = false;
   resume_rip_.reset();
   far_pending_.reset();
   executed_total_ = 0;
@@ -207,7 +213,7 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
   sink_ = &sink;
   slice_limit_ = max_insns;
   slice_executed_ = 0;
-  exhausted_ = at_breakpoint_ = false;
+  exhausted_ = at_breakpoint_ = at_watchpoint_ = false;
   event_pending_ = false;
   while (!stopped_) {
     if (pause_requested_) {
@@ -246,7 +252,8 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
       paused_ = exhausted_ = false;
       continue;
     }
-    if (exhausted_) return at_breakpoint_ ? SliceEnd::kBreakpoint : SliceEnd::kExhausted;
+    if (exhausted_)
+      return at_watchpoint_ ? SliceEnd::kWatchpoint : at_breakpoint_ ? SliceEnd::kBreakpoint : SliceEnd::kExhausted;
     if (cancel.load(std::memory_order_acquire)) return SliceEnd::kCancelled;
     const uint64_t r = rip();
     if (at_tdcall(r)) {
@@ -312,6 +319,16 @@ void Vcpu::on_code(uint64_t addr) {
     // Stop before `addr` runs; run_slice handles the request and carries on.
     if (!exhausted_) {
       exhausted_ = paused_ = true;
+      uc_emu_stop(uc_);
+    }
+    return;
+  }
+  if (watch_pending_) {
+    // The previous instruction touched a watched range: it has completed, as with a
+    // data breakpoint on x86 (a trap); stop before this one.
+    if (!exhausted_) {
+      watch_pending_ = false;
+      exhausted_ = at_watchpoint_ = true;
       uc_emu_stop(uc_);
     }
     return;
@@ -437,6 +454,38 @@ bool Vcpu::on_insn_invalid() {
   return true;
 }
 
+void Vcpu::set_watchpoints(const std::vector<Watch>* w) {
+  watchpoints_ = w && !w->empty() ? w : nullptr;
+  if (watchpoints_ && !watch_hook_) {
+    uc_check(uc_hook_add(uc_, &watch_hook_, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+                         reinterpret_cast<void*>(mem_access_cb), this, 1, 0),
+             "uc_hook_add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, watchpoints)");
+    // Code translated before the hook existed would not call it.
+    uc_check(uc_ctl_flush_tb(uc_), "uc_ctl_flush_tb (watchpoints set)");
+  } else if (!watchpoints_ && watch_hook_) {
+    uc_check(uc_hook_del(uc_, watch_hook_), "uc_hook_del(watchpoints)");
+    watch_hook_ = 0;
+    uc_check(uc_ctl_flush_tb(uc_), "uc_ctl_flush_tb (watchpoints cleared)");
+  }
+  if (!watchpoints_) watch_pending_ = false;
+}
+
+void Vcpu::on_mem_access(uc_mem_type type, uint64_t addr, int size) {
+  if (in_far_jump_) return;  // tdsim's own far jump reading the GDT is not a guest access
+  if (!watchpoints_ || watch_pending_ || size <= 0) return;
+  const bool write = type == UC_MEM_WRITE;
+  for (const Watch& w : *watchpoints_) {
+    if (w.kind == WatchKind::kWrite && !write) continue;
+    if (w.kind == WatchKind::kRead && write) continue;
+    // Overlap of [addr, addr+size) and [w.addr, w.addr+w.len), without overflow.
+    if (addr <= w.addr + (w.len - 1) && w.addr <= addr + (static_cast<uint64_t>(size) - 1)) {
+      watch_pending_ = true;
+      watch_hit_ = w;
+      return;
+    }
+  }
+}
+
 void Vcpu::on_mem_invalid(uc_mem_type type, uint64_t addr, int size) {
   mem_fault_detail_ = fmt::format("{} {:#x}, {} bytes", mem_access_name(type), addr, size);
   mem_fault_type_ = type;
@@ -455,6 +504,7 @@ void Vcpu::on_tdcall(uint64_t addr) {
 
   const tdx::TdcallResult res = tdx_.tdcall(index_, addr, in);
   if (trace_ && trace_->tdcall && trace_->sink) trace_->sink(format_tdcall(index_, addr, in, res.regs, res.event));
+  if (tdcall_observer_) tdcall_observer_(format_tdcall(index_, addr, in, res.regs, res.event));
   if (res.stop) {
     // Not writing RIP: a PC write makes Unicorn continue internally and would swallow
     // the stop request. A host that resumes the vCPU (after HLT or ReportFatalError)

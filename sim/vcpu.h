@@ -10,11 +10,13 @@
 #include <memory>
 #include <optional>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "core/backend.h"
+#include "core/debug_target.h"
 #include "core/guest_memory.h"
 #include "core/td_image.h"
 #include "far_transfer.h"
@@ -42,6 +44,7 @@ class Vcpu {
     kCancelled,  // `cancel` was set (wall clock) and the engine stopped early
     kBreakpoint,  // reached an address of set_breakpoints(); that instruction has not run
     kEvent,      // with set_stop_after_event: an event was reported; resume later
+    kWatchpoint,  // after an instruction whose data access hit set_watchpoints(); see watch_hit()
   };
   // Runs at most `max_insns` guest instructions, reporting events to `sink`.
   SliceEnd run_slice(uint64_t max_insns, const EventSink& sink, const std::atomic<bool>& cancel);
@@ -50,6 +53,22 @@ class Vcpu {
   // these addresses, even one a TDCALL site hook handles. nullptr: none (the default; the
   // scheduler never sets any). `bps` must outlive the slices run with it.
   void set_breakpoints(const std::set<uint64_t>* bps) { breakpoints_ = bps; }
+
+  // Debugger watchpoints: run_slice returns kWatchpoint before the instruction after one
+  // whose guest data access (by GVA, as the engine's memory hooks see it) overlaps a
+  // range of the matching kind. A memory hook exists only while `w` is non-empty, so an
+  // undebugged run pays nothing. `w` must outlive the slices run with it.
+  struct Watch {
+    WatchKind kind;
+    uint64_t addr, len;
+  };
+  void set_watchpoints(const std::vector<Watch>* w);
+  // The watchpoint the last kWatchpoint slice stopped for.
+  const Watch& watch_hit() const { return watch_hit_; }
+
+  // Told of every TDCALL this vCPU makes, as the trace formats it (the debugger's TDCALL
+  // log). Empty: none (the default).
+  void set_tdcall_observer(std::function<void(const std::string&)> o) { tdcall_observer_ = std::move(o); }
 
   // The host API's stepping: run_slice returns kEvent after each non-terminal event, the
   // next instruction not yet run.
@@ -100,6 +119,7 @@ class Vcpu {
   void on_mem_invalid(uc_mem_type type, uint64_t addr, int size);
   void on_stub_code(uint64_t addr);
   void on_guest_entry(uint64_t addr);
+  void on_mem_access(uc_mem_type type, uint64_t addr, int size);
 
  private:
   void emit(const Event& e);
@@ -151,6 +171,12 @@ class Vcpu {
   bool exhausted_ = false, stopped_ = false;
   const std::set<uint64_t>* breakpoints_ = nullptr;
   bool at_breakpoint_ = false;  // exhausted_ was set by a breakpoint, not the budget
+  const std::vector<Watch>* watchpoints_ = nullptr;
+  uc_hook watch_hook_ = 0;
+  bool watch_pending_ = false;  // an instruction hit a watchpoint: stop before the next
+  bool at_watchpoint_ = false;
+  Watch watch_hit_{};
+  std::function<void(const std::string&)> tdcall_observer_;
   // Filled by the INSN_INVALID / MEM hooks for the error uc_emu_start returns next.
   std::string insn_invalid_detail_;
   std::string mem_fault_detail_;

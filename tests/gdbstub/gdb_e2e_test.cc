@@ -133,57 +133,187 @@ std::string value_of(const std::string& out, const std::string& key) {
   return std::regex_search(out, m, std::regex(key + "=([0-9a-f]+)")) ? std::string(m[1]) : "<missing " + key + ">";
 }
 
-TEST(GdbE2e, GdbStepsFromResetVectorThroughStubToGuestAndDone) {
-  if (run_command("command -v gdb").exit_code != 0) GTEST_SKIP() << "gdb is not installed (apt-get install gdb)";
-  const TdImage image = test::image_for(TDSIM_GUEST_HELLO_ELF);
+bool have_gdb() { return run_command("command -v gdb").exit_code == 0; }
+
+// One session: `tdsim run --guest ELF --gdb 127.0.0.1:0`, then stock gdb in batch mode
+// with no ELF loaded: connect, the `-ex` commands, and whatever they leave (gdb detaches
+// at the end of the batch, so the TD runs on to its end).
+struct Session {
+  int gdb_exit = -1;
+  std::string gdb;  // gdb's combined output
+  int tdsim_exit = -1;
+  std::string out;  // tdsim's stdout
+  std::string ctx;  // everything, for failure messages
+};
+
+Session run_session(const char* elf, const std::vector<std::string>& commands, const std::string& gdb_file = "") {
+  Session r;
   const std::string out_path =
       (std::filesystem::temp_directory_path() / ("tdsim-gdb-e2e-" + std::to_string(::getpid()) + ".out")).string();
-  TdsimChild td({TDSIM_BIN, "run", "--guest", TDSIM_GUEST_HELLO_ELF, "--gdb", "127.0.0.1:0"}, out_path);
-  ASSERT_TRUE(td.started());
+  TdsimChild td({TDSIM_BIN, "run", "--guest", elf, "--gdb", "127.0.0.1:0"}, out_path);
+  if (!td.started()) return r;
   const int port = td.wait_for_port(std::chrono::seconds(30));
-  ASSERT_NE(port, 0) << td.stderr_text();
-
-  const auto hex = [](uint64_t v) { return fmt::format("{:#x}", v); };
-  std::string cmd = "timeout -k 5 60 gdb -nx -batch -ex 'set architecture i386:x86-64'";
-  for (const std::string& ex : {
-           fmt::format("target remote 127.0.0.1:{}", port),
-           std::string("info registers rip"),
-           std::string("printf \"RIP0=%lx\\n\", (unsigned long)$rip"),
-           std::string("printf \"MEM0=%x\\n\", *(unsigned char *)0xfffffff0"),
-           std::string("monitor cr"),
-           std::string("stepi"),
-           std::string("printf \"RIP1=%lx\\n\", (unsigned long)$rip"),
-           "break *" + hex(image.guest_entry),
-           std::string("continue"),
-           std::string("printf \"RIP2=%lx RSP2=%lx\\n\", (unsigned long)$rip, (unsigned long)$rsp"),
-           std::string("monitor cr"),
-           std::string("continue"),
-       })
-    cmd += " -ex '" + ex + "'";
+  if (port == 0) {
+    r.ctx = "no port line:\n" + td.stderr_text();
+    return r;
+  }
+  // timeout(1) is a hang guard only: the session ends by itself long before.
+  std::string cmd = "timeout -k 5 120 gdb -nx -batch";
+  if (!gdb_file.empty()) cmd += " -ex 'file " + gdb_file + "'";
+  cmd += fmt::format(" -ex 'target remote 127.0.0.1:{}'", port);
+  for (const std::string& ex : commands) cmd += " -ex '" + ex + "'";
   const CommandResult gdb = run_command(cmd);
-  const int tdsim_exit = td.wait_exit(std::chrono::seconds(30));
-  const std::string out = slurp(out_path);
+  r.gdb_exit = gdb.exit_code;
+  r.gdb = gdb.output;
+  r.tdsim_exit = td.wait_exit(std::chrono::seconds(60));
+  r.out = slurp(out_path);
   std::filesystem::remove(out_path);
-  const std::string ctx = "gdb:\n" + gdb.output + "\ntdsim stdout:\n" + out + "\ntdsim stderr:\n" + td.stderr_text();
+  r.ctx = "gdb:\n" + r.gdb + "\ntdsim stdout:\n" + r.out + "\ntdsim stderr:\n" + td.stderr_text();
+  return r;
+}
 
-  EXPECT_EQ(gdb.exit_code, 0) << ctx;
-  EXPECT_NE(gdb.output.find("rip            0xfffffff0"), std::string::npos) << ctx;
-  EXPECT_EQ(value_of(gdb.output, "RIP0"), "fffffff0") << ctx;
-  EXPECT_EQ(value_of(gdb.output, "MEM0"), "eb") << ctx;
-  // The reset vector's JMP rel8 lands on the first stub byte.
-  EXPECT_EQ(value_of(gdb.output, "RIP1"), fmt::format("{:x}", image.stub_gpa)) << ctx;
-  EXPECT_EQ(value_of(gdb.output, "RIP2"), fmt::format("{:x}", image.guest_entry)) << ctx;
-  EXPECT_EQ(value_of(gdb.output, "RSP2"), fmt::format("{:x}", image.per_vcpu.at(0).esp_gva)) << ctx;
-  const size_t first_mode = gdb.output.find("vCPU 0: 32-bit protected mode");
-  const size_t long_mode = gdb.output.find("vCPU 0: 64-bit (long mode)");
-  EXPECT_NE(first_mode, std::string::npos) << ctx;
-  EXPECT_NE(long_mode, std::string::npos) << ctx;
-  EXPECT_LT(first_mode, long_mode) << ctx;
-  EXPECT_NE(gdb.output.find("Breakpoint 1, " + fmt::format("{:#018x}", image.guest_entry)), std::string::npos) << ctx;
-  EXPECT_NE(gdb.output.find("exited normally"), std::string::npos) << ctx;
-  EXPECT_EQ(tdsim_exit, 0) << ctx;
-  EXPECT_NE(out.find("vcpu 0: ucall DONE"), std::string::npos) << ctx;
-  EXPECT_NE(out.find("tdsim: DONE on unicorn"), std::string::npos) << ctx;
+uint64_t symbol(const TdImage& image, const std::string& name) {
+  for (const Symbol& s : image.symbols)
+    if (s.name == name) return s.addr;
+  ADD_FAILURE() << "no symbol " << name;
+  return 0;
+}
+
+// From the reset vector (32-bit: the i386 description) through a stub-label breakpoint
+// (64-bit: re-read description) into the guest and to DONE, no ELF given to gdb.
+TEST(GdbE2e, StockGdbWithoutElfFollowsTheBootFromResetToDone) {
+  if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (apt-get install gdb)";
+  const TdImage image = test::image_for(TDSIM_GUEST_HELLO_ELF);
+  const uint64_t long64 = symbol(image, "td_boot_long64");
+  const auto hex = [](uint64_t v) { return fmt::format("{:#x}", v); };
+  const Session s = run_session(TDSIM_GUEST_HELLO_ELF, {
+      "info registers",
+      "x/2i $pc",
+      "stepi",
+      "printf \"PC1=%x\\n\", $pc",
+      // The whole 32-bit stub: its far jump exists only in 32-bit code (64-bit: bad).
+      "x/16i $pc",
+      "monitor cr",
+      "monitor bootparams",
+      "break *" + hex(long64),
+      "continue",
+      "monitor cr",
+      "unset tdesc filename",
+      "info registers rip cr0 cr3 efer",
+      "x/i $pc",
+      "break *" + hex(image.guest_entry),
+      "continue",
+      "printf \"RIP2=%lx RSP2=%lx\\n\", $rip, $rsp",
+      "monitor walk " + hex(image.guest_entry),
+      "continue",
+  });
+  ASSERT_EQ(s.gdb_exit, 0) << s.ctx;
+  // No 'g' reply error, the reset state as the TD sees it in the i386 view.
+  EXPECT_EQ(s.gdb.find("Remote 'g' packet reply"), std::string::npos) << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex("eip +0xfffffff0"))) << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex("cr0 +0x21 "))) << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex("cr3 +0x0 "))) << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex("efer +0x901 "))) << s.ctx;
+  EXPECT_NE(s.gdb.find("0xfffffff0:\tjmp"), std::string::npos) << s.ctx;
+  EXPECT_EQ(value_of(s.gdb, "PC1"), fmt::format("{:x}", image.stub_gpa)) << s.ctx;
+  EXPECT_NE(s.gdb.find("ljmp   $0x8,"), std::string::npos) << s.ctx;
+  EXPECT_EQ(s.gdb.find("(bad)"), std::string::npos) << s.ctx;
+  EXPECT_NE(s.gdb.find("vCPU 0: 32-bit protected mode; gdb's description: i386\n"), std::string::npos) << s.ctx;
+  EXPECT_NE(s.gdb.find("boot parameters at GPA 0xffff0000:"), std::string::npos) << s.ctx;
+  EXPECT_NE(s.gdb.find(fmt::format("vcpu 0: esp {:#x} guest_code {:#x}", image.per_vcpu.at(0).esp_gva,
+                                   image.per_vcpu.at(0).guest_code)),
+            std::string::npos)
+      << s.ctx;
+  // The stub label in 64-bit code: the breakpoint stops there, monitor says the
+  // description no longer fits, and after re-reading it gdb has the amd64 view.
+  EXPECT_NE(s.gdb.find(fmt::format("Breakpoint 1, {:#x} in ?? ()", long64)), std::string::npos) << s.ctx;
+  EXPECT_NE(s.gdb.find("vCPU 0: 64-bit (long mode); gdb's description is still i386: `unset tdesc filename`"),
+            std::string::npos)
+      << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex(fmt::format("rip +{:#x}", long64)))) << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex("cr0 +0x80000031 "))) << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex("cr3 +0x1000 "))) << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex("efer +0xd01 "))) << s.ctx;
+  EXPECT_NE(s.gdb.find("jmp    *0x8(%rax)"), std::string::npos) << s.ctx;
+  EXPECT_NE(s.gdb.find("Breakpoint 2, " + fmt::format("{:#018x}", image.guest_entry)), std::string::npos) << s.ctx;
+  EXPECT_EQ(value_of(s.gdb, "RIP2"), fmt::format("{:x}", image.guest_entry)) << s.ctx;
+  EXPECT_EQ(value_of(s.gdb, "RSP2"), fmt::format("{:x}", image.per_vcpu.at(0).esp_gva)) << s.ctx;
+  EXPECT_NE(s.gdb.find(fmt::format("mapped -> GPA {:#x}", image.guest_entry)), std::string::npos) << s.ctx;
+  EXPECT_NE(s.gdb.find("exited normally"), std::string::npos) << s.ctx;
+  EXPECT_EQ(s.tdsim_exit, 0) << s.ctx;
+  EXPECT_NE(s.out.find("vcpu 0: ucall DONE"), std::string::npos) << s.ctx;
+  EXPECT_NE(s.out.find("tdsim: DONE on unicorn"), std::string::npos) << s.ctx;
+}
+
+// A read watchpoint on the boot parameters stops in the stub after the load; a write
+// watchpoint on the ucall slot stops in the guest; `monitor tdcalls` lists the ucall
+// TDCALL once it ran.
+TEST(GdbE2e, WatchpointsOnBootParamsAndUcallSlotTrigger) {
+  if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (apt-get install gdb)";
+  const TdImage image = test::image_for(TDSIM_GUEST_HELLO_ELF);
+  const Session s = run_session(TDSIM_GUEST_HELLO_ELF, {
+      "rwatch *(unsigned int *)0xffff0004",
+      "continue",
+      "x/i $pc",
+      "delete",
+      fmt::format("watch *(unsigned long long *){:#x}", image.ucall_pool_gpa),
+      "continue",
+      "monitor tdcalls",
+      "delete",
+      fmt::format("break *{:#x}", image.guest_entry),
+      "continue",
+  });
+  ASSERT_EQ(s.gdb_exit, 0) << s.ctx;
+  EXPECT_NE(s.gdb.find("Hardware read watchpoint 1: *(unsigned int *)0xffff0004\n\nValue = 4096"), std::string::npos)
+      << s.ctx;
+  EXPECT_NE(s.gdb.find("mov    %edi,%cr3"), std::string::npos) << s.ctx;
+  EXPECT_NE(s.gdb.find("Hardware watchpoint 2: "), std::string::npos) << s.ctx;
+  EXPECT_NE(s.gdb.find("Old value = 0\nNew value = "), std::string::npos) << s.ctx;
+  EXPECT_NE(s.gdb.find("no TDCALL yet"), std::string::npos) << s.ctx;  // the store comes before the TDCALL
+  EXPECT_EQ(s.tdsim_exit, 0) << s.ctx;
+}
+
+// With the guest ELF loaded before connecting (symbols), gdb rejects the i386
+// description at the reset vector and uses its built-in amd64 registers; the session
+// works, and re-reading the description adds the control registers.
+TEST(GdbE2e, GdbWithTheGuestElfLoadedUsesAmd64Throughout) {
+  if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (apt-get install gdb)";
+  const TdImage image = test::image_for(TDSIM_GUEST_HELLO_ELF);
+  const Session s = run_session(TDSIM_GUEST_HELLO_ELF, {
+      "info registers rip",
+      "monitor cr",
+      "break _start",
+      "continue",
+      "info registers rip rsp",
+      "unset tdesc filename",
+      "info registers cr3 efer",
+      "monitor cr",
+      "continue",
+  }, TDSIM_GUEST_HELLO_ELF);
+  ASSERT_EQ(s.gdb_exit, 0) << s.ctx;
+  EXPECT_EQ(s.gdb.find("Remote 'g' packet reply"), std::string::npos) << s.ctx;
+  EXPECT_EQ(s.gdb.find("Truncated register"), std::string::npos) << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex("rip +0xfffffff0"))) << s.ctx;
+  EXPECT_NE(s.gdb.find("gdb decodes this code as 64-bit"), std::string::npos) << s.ctx;
+  EXPECT_NE(s.gdb.find("Breakpoint 1, _start ()"), std::string::npos) << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex(fmt::format("rip +{:#x} +{:#x} <_start>", image.guest_entry,
+                                                              image.guest_entry))))
+      << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex("cr3 +0x1000 "))) << s.ctx;
+  EXPECT_TRUE(std::regex_search(s.gdb, std::regex("efer +0xd01 "))) << s.ctx;
+  EXPECT_NE(s.gdb.find("vCPU 0: 64-bit (long mode); gdb's description: i386:x86-64"), std::string::npos) << s.ctx;
+  EXPECT_NE(s.gdb.find("exited normally"), std::string::npos) << s.ctx;
+  EXPECT_EQ(s.tdsim_exit, 0) << s.ctx;
+}
+
+// `continue` to the end gives gdb the run's exit code, and tdsim exits with it.
+TEST(GdbE2e, ContinueToTheEndExitsWithTheRunsExitCode) {
+  if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (apt-get install gdb)";
+  const Session s = run_session(TDSIM_GUEST_ASSERT_ELF, {"continue"});
+  ASSERT_EQ(s.gdb_exit, 0) << s.ctx;
+  EXPECT_NE(s.gdb.find("exited with code 01"), std::string::npos) << s.ctx;
+  EXPECT_EQ(s.tdsim_exit, 1) << s.ctx;
+  EXPECT_NE(s.out.find("ucall ABORT"), std::string::npos) << s.ctx;
 }
 
 TEST(GdbE2e, GdbOptionRefusesNonLoopbackAndOtherBackends) {
@@ -193,7 +323,9 @@ TEST(GdbE2e, GdbOptionRefusesNonLoopbackAndOtherBackends) {
   EXPECT_NE(r.output.find("loopback"), std::string::npos) << r.output;
   r = run_command(tdsim_cmd("run --backend kvm --gdb 127.0.0.1:0"));
   EXPECT_EQ(r.exit_code, 64) << r.output;
-  EXPECT_NE(r.output.find("--gdb: backend kvm offers no debug target"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--gdb: backend kvm offers no debug target; backends that offer one: unicorn"),
+            std::string::npos)
+      << r.output;
 }
 
 }  // namespace
