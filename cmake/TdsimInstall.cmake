@@ -113,7 +113,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/tdsimConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/tdsimConfig.cmake ${PROJECT_BINARY_DIR}/tdsimConfigVersion.cmake
   ${CMAKE_CURRENT_LIST_DIR}/TdsimGuest.cmake ${CMAKE_CURRENT_LIST_DIR}/TdsimStub.cmake
   ${CMAKE_CURRENT_LIST_DIR}/guest.ld ${CMAKE_CURRENT_LIST_DIR}/check_guest_elf.cmake
-  ${CMAKE_CURRENT_LIST_DIR}/make_stub_blob.cmake
+  ${CMAKE_CURRENT_LIST_DIR}/make_stub_blob.cmake ${CMAKE_CURRENT_LIST_DIR}/require_no_relocations.cmake
   DESTINATION ${TDSIM_CMAKE_DIR})
 
 # pkg-config: the host libraries in link order (dependents first) and their
