@@ -22,6 +22,17 @@ add_library(tdsim_host INTERFACE)
 target_link_libraries(tdsim_host INTERFACE tdsim_layout tdsim_measure tdsim_registry tdsim_sim tdsim_kvm tdsim_diag
   tdsim_ucall tdsim_core)
 set_target_properties(tdsim_host PROPERTIES EXPORT_NAME host)
+# A sanitizer build (TDSIM_SANITIZE) installs libraries that call the ASan/UBSan
+# runtimes, so whoever links them must link those runtimes too: the package and the
+# pkg-config file pass the same flags on (compile and link), and a user's program is
+# then checked alike. Empty in an ordinary build.
+set(TDSIM_PC_SANITIZE)
+if(TDSIM_HOST_SANITIZE)
+  target_compile_options(tdsim_host INTERFACE ${TDSIM_HOST_SANITIZE})
+  target_link_options(tdsim_host INTERFACE ${TDSIM_HOST_SANITIZE})
+  list(JOIN TDSIM_HOST_SANITIZE " " TDSIM_PC_SANITIZE)
+  string(PREPEND TDSIM_PC_SANITIZE " ")
+endif()
 
 # Everything the host library links, found by walking the link graph, so a library added
 # to it (or moved between folders) is exported and its headers installed without an edit
