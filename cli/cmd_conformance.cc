@@ -11,6 +11,7 @@
 #include "core/outcome.h"
 #include "conformance/runner.h"
 #include "run_options.h"
+#include "suite_on_backend.h"
 
 namespace tdsim::cli {
 
@@ -34,12 +35,7 @@ int cmd_conformance(const std::vector<std::string>& args) {
   opts.gpaw = static_cast<uint32_t>(parse_number(gpaw, "gpaw", 0, UINT32_MAX));
   opts.limits = RunLimits{parse_number(max_insns, "max-insns", 1, UINT64_MAX),
                           std::chrono::milliseconds(parse_number(timeout_ms, "timeout-ms", 1, 86'400'000))};
-  const host::BackendInfo& info = backend_info(backend);
-  const std::unique_ptr<Backend> b = info.make_backend({});
-  const std::string why = unavailable_reason(info);
-  if (!why.empty()) (void)conformance::build_suite_image(opts);  // bad options are still usage errors
-  const conformance::SuiteResult r = why.empty() ? conformance::run_suite(*b, opts)
-                                                 : conformance::skipped_suite(b->name(), opts.nr_vcpus, why);
+  const conformance::SuiteResult r = suite_on_backend(backend_info(backend), opts);
   conformance::print_ktap(stdout, r);
   return conformance::exit_code(r);
 }

@@ -67,7 +67,7 @@ json body(const Event& e) {
             if (!u.text.empty()) j["text"] = esc(u.text);
             if (u.assertion)
               j["assert"] = {{"expr", esc(u.assertion->expr)}, {"file", esc(u.assertion->file)},
-                             {"line", u.assertion->line}};
+                             {"line", hex(u.assertion->line)}};
             return j;
           },
           [](const MmioEvent& m) {
@@ -81,7 +81,7 @@ json body(const Event& e) {
           },
           [](const GuestMemoryErrorEvent& g) {
             return json{{"type", "guest_memory_error"}, {"vcpu", g.vcpu}, {"gpa", hex(g.gpa)},
-                        {"size", g.size},               {"what", esc(g.what)}};
+                        {"size", hex(g.size)},               {"what", esc(g.what)}};
           },
           [](const FaultEvent& f) {
             return json{{"type", "fault"},          {"vcpu", f.vcpu},
@@ -104,7 +104,9 @@ json body(const Event& e) {
 
 }  // namespace
 
-json header_json() { return json{{"type", "header"}, {"schema", kJsonSchemaVersion}}; }
+json header_json() {
+  return json{{"type", "header"}, {"schema", kJsonSchemaVersion}, {"version", TDSIM_VERSION}};
+}
 
 json event_to_json(const Event& e) {
   json j = body(e);

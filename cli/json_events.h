@@ -1,8 +1,9 @@
 // Events and the run summary as JSON objects for `tdsim run --format json` (one object
 // per line: a header, the events, a summary; described in docs/output-formats.md and
-// checked against docs/tdsim-events.schema.json). Addresses and register values are hex
-// strings ("0x401000") so 64-bit values survive JSON readers that use doubles; strings
-// the guest or an ELF supplied are escaped (core/text_escape.h).
+// checked against docs/tdsim-events.schema.json). Addresses, register values and every
+// other 64-bit value a guest supplies (a length, an assertion's line) are hex strings
+// ("0x401000") so they survive JSON readers that use doubles; counts are numbers.
+// Strings the guest or an ELF supplied are escaped (core/text_escape.h).
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -11,10 +12,13 @@
 
 namespace tdsim::cli {
 
-// Bumped whenever a field changes meaning or goes away (adding one does not).
-inline constexpr int kJsonSchemaVersion = 1;
+// Bumped whenever a field changes meaning or goes away (adding one does not). 2: a
+// guest memory error's `size` and an assertion's `line` became hex strings (both are
+// guest-supplied 64-bit values).
+inline constexpr int kJsonSchemaVersion = 2;
 
-nlohmann::json header_json();  // {"type":"header","schema":N}
+// {"type":"header","schema":N,"version":"<what tdsim --version prints after 'tdsim '>"}
+nlohmann::json header_json();
 nlohmann::json event_to_json(const Event& e);
 nlohmann::json summary_to_json(const RunSummary& s);
 

@@ -22,6 +22,17 @@ add_library(tdsim_host INTERFACE)
 target_link_libraries(tdsim_host INTERFACE tdsim_layout tdsim_measure tdsim_registry tdsim_sim tdsim_kvm tdsim_diag
   tdsim_ucall tdsim_core)
 set_target_properties(tdsim_host PROPERTIES EXPORT_NAME host)
+# A sanitizer build (TDSIM_SANITIZE) installs libraries that call the ASan/UBSan
+# runtimes, so whoever links them must link those runtimes too: the package and the
+# pkg-config file pass the same flags on (compile and link), and a user's program is
+# then checked alike. Empty in an ordinary build.
+set(TDSIM_PC_SANITIZE)
+if(TDSIM_HOST_SANITIZE)
+  target_compile_options(tdsim_host INTERFACE ${TDSIM_HOST_SANITIZE})
+  target_link_options(tdsim_host INTERFACE ${TDSIM_HOST_SANITIZE})
+  list(JOIN TDSIM_HOST_SANITIZE " " TDSIM_PC_SANITIZE)
+  string(PREPEND TDSIM_PC_SANITIZE " ")
+endif()
 
 # Everything the host library links, found by walking the link graph, so a library added
 # to it (or moved between folders) is exported and its headers installed without an edit
@@ -113,7 +124,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/tdsimConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/tdsimConfig.cmake ${PROJECT_BINARY_DIR}/tdsimConfigVersion.cmake
   ${CMAKE_CURRENT_LIST_DIR}/TdsimGuest.cmake ${CMAKE_CURRENT_LIST_DIR}/TdsimStub.cmake
   ${CMAKE_CURRENT_LIST_DIR}/guest.ld ${CMAKE_CURRENT_LIST_DIR}/check_guest_elf.cmake
-  ${CMAKE_CURRENT_LIST_DIR}/make_stub_blob.cmake
+  ${CMAKE_CURRENT_LIST_DIR}/make_stub_blob.cmake ${CMAKE_CURRENT_LIST_DIR}/require_no_relocations.cmake
   DESTINATION ${TDSIM_CMAKE_DIR})
 
 # pkg-config: the host libraries in link order (dependents first) and their

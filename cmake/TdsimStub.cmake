@@ -35,7 +35,8 @@ function(tdsim_add_stub name src)
       -DREADELF=${CMAKE_READELF} -DOBJCOPY=${CMAKE_OBJCOPY} -DNM=${CMAKE_NM}
       -DOFFSETS_H=${offsets_dir}/td_boot_offsets.h
       -P ${script}
-    DEPENDS ${base}.o ${script} ${offsets_dir}/td_boot_offsets.h
+    DEPENDS ${base}.o ${script} ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/require_no_relocations.cmake
+      ${offsets_dir}/td_boot_offsets.h
     COMMENT "Checking and flattening boot stub ${name}"
     VERBATIM)
   add_custom_target(stub_${name} ALL DEPENDS ${base}.bin ${base}_symbols.inc)

@@ -17,14 +17,9 @@ if(NOT max_line MATCHES "^#define TD_BOOT_MAX_STUB_SIZE (0x[0-9a-f]+)$")
 endif()
 math(EXPR MAX_SIZE "${CMAKE_MATCH_1}")
 
-execute_process(COMMAND ${READELF} -r -W ${OBJ} OUTPUT_VARIABLE relocs RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "${READELF} -r ${OBJ} failed (${rc})")
-endif()
-if(relocs MATCHES "Relocation section")
-  message(FATAL_ERROR "stub ${OBJ} has relocations; a boot stub blob is never linked, so "
-    "every address must be an absolute expression:\n${relocs}")
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/require_no_relocations.cmake)
+tdsim_require_no_relocations(${READELF} ${OBJ} stub
+  "a boot stub blob is never linked, so every address must be an absolute expression")
 
 execute_process(COMMAND ${READELF} -S -W ${OBJ} OUTPUT_VARIABLE sections RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)

@@ -66,6 +66,8 @@ TdImage build_suite_image(const SuiteOptions& opts) {
   spec.guest_elf.assign(tdsim_conformance_guest_elf,
                         tdsim_conformance_guest_elf + tdsim_conformance_guest_elf_size);
   spec.guest_elf_name = "builtin:conformance";
+  spec.stub = opts.stub;
+  spec.stub_name = opts.stub_name;
   return build_image(spec);
 }
 
@@ -163,10 +165,11 @@ SuiteResult skipped_suite(const std::string& backend, uint32_t nr_vcpus, const s
 
 namespace {
 
-// One group as a nested KTAP subtest, then its own result line at the top level.
-void print_group(std::FILE* out, size_t number, const std::string& group, const CheckResult* first,
-                 const CheckResult* last) {
-  fmt::print(out, "  KTAP version 1\n  # Subtest: {}\n  1..{}\n", group, last - first);
+// One group as a nested KTAP subtest, then its own result line at the top level; every
+// line starts with `in` (the indentation of the top level).
+void print_group(std::FILE* out, const std::string& in, size_t number, const std::string& group,
+                 const CheckResult* first, const CheckResult* last) {
+  fmt::print(out, "{0}  KTAP version 1\n{0}  # Subtest: {1}\n{0}  1..{2}\n", in, group, last - first);
   bool failed = false, all_skipped = true;
   std::string skip_reason;
   for (const CheckResult* c = first; c != last; ++c) {
@@ -178,11 +181,11 @@ void print_group(std::FILE* out, size_t number, const std::string& group, const 
         escape_text(c->name.rfind(prefix, 0) == 0 ? c->name.substr(prefix.size()) : c->name, '#');
     const std::string detail = escape_text(c->detail);
     switch (c->status) {
-      case Status::kPass: fmt::print(out, "  ok {} {}\n", n, name); break;
+      case Status::kPass: fmt::print(out, "{}  ok {} {}\n", in, n, name); break;
       case Status::kFail:
-        fmt::print(out, "  # {}: {}\n  not ok {} {}\n", name, detail.empty() ? "failed" : detail, n, name);
+        fmt::print(out, "{0}  # {1}: {2}\n{0}  not ok {3} {1}\n", in, name, detail.empty() ? "failed" : detail, n);
         break;
-      case Status::kSkip: fmt::print(out, "  ok {} {} # SKIP {}\n", n, name, detail); break;
+      case Status::kSkip: fmt::print(out, "{}  ok {} {} # SKIP {}\n", in, n, name, detail); break;
     }
     failed = failed || c->status == Status::kFail;
     all_skipped = all_skipped && c->status == Status::kSkip;
@@ -190,26 +193,32 @@ void print_group(std::FILE* out, size_t number, const std::string& group, const 
   }
   const std::string gname = escape_text(group, '#');
   if (failed)
-    fmt::print(out, "not ok {} {}\n", number, gname);
+    fmt::print(out, "{}not ok {} {}\n", in, number, gname);
   else if (all_skipped)
-    fmt::print(out, "ok {} {} # SKIP {}\n", number, gname, skip_reason);
+    fmt::print(out, "{}ok {} {} # SKIP {}\n", in, number, gname, skip_reason);
   else
-    fmt::print(out, "ok {} {}\n", number, gname);
+    fmt::print(out, "{}ok {} {}\n", in, number, gname);
 }
 
 }  // namespace
 
 void print_ktap(std::FILE* out, const SuiteResult& r) {
+  fmt::print(out, "KTAP version 1\n# tdsim conformance on backend {}\n", escape_text(r.backend));
+  print_ktap_body(out, r);
+}
+
+void print_ktap_body(std::FILE* out, const SuiteResult& r, size_t indent) {
+  const std::string in(indent, ' ');
   // Groups are runs of consecutive checks with the same group (catalogue order).
   std::vector<std::pair<size_t, size_t>> groups;
   for (size_t i = 0; i < r.checks.size(); ++i)
     if (i == 0 || r.checks[i].group != r.checks[i - 1].group) groups.push_back({i, i + 1});
     else groups.back().second = i + 1;
-  fmt::print(out, "KTAP version 1\n# tdsim conformance on backend {}\n1..{}\n", escape_text(r.backend), groups.size());
+  fmt::print(out, "{}1..{}\n", in, groups.size());
   for (size_t g = 0; g < groups.size(); ++g)
-    print_group(out, g + 1, r.checks[groups[g].first].group, r.checks.data() + groups[g].first,
+    print_group(out, in, g + 1, r.checks[groups[g].first].group, r.checks.data() + groups[g].first,
                 r.checks.data() + groups[g].second);
-  fmt::print(out, "# Totals: pass:{} fail:{} skip:{}\n", r.count(Status::kPass), r.count(Status::kFail),
+  fmt::print(out, "{}# Totals: pass:{} fail:{} skip:{}\n", in, r.count(Status::kPass), r.count(Status::kFail),
              r.count(Status::kSkip));
 }
 

@@ -22,8 +22,14 @@ struct CheckResult {
 struct SuiteOptions {
   uint32_t nr_vcpus = 2;
   uint32_t gpaw = 48;
+  std::vector<uint8_t> stub;  // a boot stub blob to boot the guest with; empty: built-in
+  std::string stub_name;      // for messages about it
   RunLimits limits{50'000'000, std::chrono::milliseconds(30'000)};
 };
+
+// vCPU 0's check of TDREPORT.MRTD (TDG.MR.REPORT, live) against the host's prediction
+// (mrtd_device(): `tdsim measure`'s computation for the suite image).
+inline constexpr const char* kMrtdCheck = "mr_report.mrtd_matches_host_prediction";
 
 // The conformance guest's image for these options (what run_suite runs).
 TdImage build_suite_image(const SuiteOptions& opts);
@@ -51,11 +57,17 @@ SuiteResult run_suite(Backend& backend, const TdImage& image, const RunLimits& l
 // with `reason`, so the numbering is the same as where it runs.
 SuiteResult skipped_suite(const std::string& backend, uint32_t nr_vcpus, const std::string& reason);
 
-// KTAP v1: the top level has one test per group (its checks as a nested subtest, two
+// KTAP v1 (a version line, a line naming the backend, then print_ktap_body()).
+void print_ktap(std::FILE* out, const SuiteResult& r);
+
+// The plan and the results of print_ktap, every line indented by `indent` spaces, for a
+// report that nests the suite as a subtest of its own (after its version and
+// "# Subtest:" lines). The top level has one test per group (its checks as a nested subtest, two
 // spaces deeper, each "ok N check", "not ok N check" after a "# check: why" diagnostic,
 // or "ok N check # SKIP why"); a group fails if a check fails and is a SKIP if all of
-// its checks are. Guest text is escaped (core/text_escape.h).
-void print_ktap(std::FILE* out, const SuiteResult& r);
+// its checks are. A "# Totals:" diagnostic ends it. Guest text is escaped
+// (core/text_escape.h).
+void print_ktap_body(std::FILE* out, const SuiteResult& r, size_t indent = 0);
 
 // kselftest's codes: 1 when a check failed, else 4 when every check was skipped, else 0.
 int exit_code(const SuiteResult& r);

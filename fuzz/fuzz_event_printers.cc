@@ -13,6 +13,7 @@
 //  - JSON: printable ASCII, one object per line (header, one per event, summary), every
 //    guest string and text_line decoding back to the original bytes;
 //  - no exception leaves a printer.
+#include <fmt/format.h>
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdint>
@@ -302,12 +303,14 @@ void check_json(const std::string& out, const std::vector<Event>& events, const 
       if (u->assertion) {
         expect_decodes_to(j["assert"].at("expr").get<std::string>(), u->assertion->expr, "assert expr", out);
         expect_decodes_to(j["assert"].at("file").get<std::string>(), u->assertion->file, "assert file", out);
-        if (j["assert"].at("line").get<uint64_t>() != u->assertion->line) finding("JSON: assert line", out);
+        if (j["assert"].at("line").get<std::string>() != fmt::format("{:#x}", u->assertion->line))
+          finding("JSON: assert line", out);
       }
     } else if (const auto* t = std::get_if<TdcallRejectedEvent>(&e)) {
       expect_decodes_to(j.at("reason").get<std::string>(), t->reason, "tdcall reason", out);
     } else if (const auto* g = std::get_if<GuestMemoryErrorEvent>(&e)) {
       expect_decodes_to(j.at("what").get<std::string>(), g->what, "guest memory what", out);
+      if (j.at("size").get<std::string>() != fmt::format("{:#x}", g->size)) finding("JSON: guest memory size", out);
     } else if (const auto* f = std::get_if<FaultEvent>(&e)) {
       expect_decodes_to(j.at("detail").get<std::string>(), f->detail, "fault detail", out);
       expect_lines_decode(j.at("explanation"), f->explanation, out);

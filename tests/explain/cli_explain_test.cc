@@ -63,7 +63,7 @@ TEST(CliExplain, JsonLinesEndWithSummary) {
   while (std::getline(in, line)) recs.push_back(nlohmann::json::parse(line));  // throws on a bad line
   ASSERT_EQ(recs.size(), 3u) << out;
   EXPECT_EQ(recs[0]["type"], "header");
-  EXPECT_EQ(recs[0]["schema"], 1);
+  EXPECT_EQ(recs[0]["schema"], 2);
   EXPECT_EQ(recs[1]["type"], "fault");
   EXPECT_EQ(recs[1]["vector"], 13);
   EXPECT_FALSE(recs[1]["explanation"].empty());

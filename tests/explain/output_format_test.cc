@@ -77,6 +77,18 @@ TEST(OutputJson, GuestBytesThatAreNotUtf8AreEscapedNotThrown) {
   EXPECT_NO_THROW((void)jf.dump());
 }
 
+// A guest chooses an assertion's line and a bad pointer's length: any 64-bit value, which
+// a reader that parses JSON numbers as doubles would round. They are hex strings.
+TEST(OutputJson, GuestSupplied64BitValuesAreHexStrings) {
+  UcallEvent u;
+  u.cmd = abi::kUcallAbort;
+  u.assertion = AssertInfo{"e", "f", 0xffffffffffffffffull};
+  EXPECT_EQ(event_to_json(u)["assert"]["line"], "0xffffffffffffffff");
+  const nlohmann::json g = event_to_json(GuestMemoryErrorEvent{2, 0x1000, 0x20000000000001ull, "PRINTF buffer"});
+  EXPECT_EQ(g["size"], "0x20000000000001");
+  EXPECT_EQ(g["gpa"], "0x1000");
+}
+
 // Every VMCALL sub-function KVM hands to userspace has its own shape, none is "other".
 TEST(OutputJson, VmcallExitsHaveAShapePerSubFunction) {
   const nlohmann::json map = event_to_json(VmcallExitEvent{1, 0x401000, abi::kVmcallMapGpa, 0x8000001000, 0x2000, 0, 0});
@@ -101,7 +113,8 @@ TEST(OutputJson, VmcallExitsHaveAShapePerSubFunction) {
 }
 
 TEST(OutputJson, HeaderCarriesTheSchemaAndSkipTheReason) {
-  EXPECT_EQ(header_json(), (nlohmann::json{{"type", "header"}, {"schema", kJsonSchemaVersion}}));
+  EXPECT_EQ(header_json(),
+            (nlohmann::json{{"type", "header"}, {"schema", kJsonSchemaVersion}, {"version", TDSIM_VERSION}}));
   RunSummary s{"kvm-tdx", Outcome::kSkip, 0, 0, 0, "no TDX"};
   const nlohmann::json j = summary_to_json(s);
   EXPECT_EQ(j["outcome"], "SKIP");

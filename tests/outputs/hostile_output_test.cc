@@ -4,6 +4,7 @@
 // printable ASCII (so nothing reaches a terminal raw and no line is forged), must keep
 // every byte (the JSON strings decode back to exactly what the guest sent), and exits 1
 // (vCPU 1's assert).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -87,7 +88,7 @@ TEST_P(HostileOutput, JsonIsValidUtf8AndDecodesToTheGuestsBytes) {
       EXPECT_EQ(unescape_text(j["text"].get<std::string>()), std::string(hk::kHostileText));
       EXPECT_EQ(unescape_text(j["assert"]["expr"].get<std::string>()), std::string(hk::kHostileExpr));
       EXPECT_EQ(unescape_text(j["assert"]["file"].get<std::string>()), std::string(hk::kHostileFile));
-      EXPECT_EQ(j["assert"]["line"], hk::kHostileLine);
+      EXPECT_EQ(j["assert"]["line"], fmt::format("{:#x}", hk::kHostileLine));
     }
   }
   EXPECT_EQ(printf_seen, 1) << r.output;
