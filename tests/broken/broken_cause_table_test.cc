@@ -116,7 +116,7 @@ INSTANTIATE_TEST_SUITE_P(
             [] {
               TdImage im = with_stub(TDSIM_BROKEN_BAD_LJMP_BIN);
               const uint32_t zero = 0;
-              poke(im, stub_label(im, TDSIM_BROKEN_BAD_LJMP_SYMBOLS, "td_boot_bad_ljmp") + 1, &zero, 4);
+              poke(im, stub_label(im, TDSIM_BROKEN_BAD_LJMP_SYMBOLS, "td_boot_far_jump") + 1, &zero, 4);
               set_idtr_limit(im, 0);
               return im;
             },
