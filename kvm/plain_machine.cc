@@ -1,6 +1,11 @@
 #include "plain_machine.h"
 
+#include <fmt/format.h>
 #include <linux/kvm.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "core/shared_bit_fold.h"
 #include "diag/guest_view.h"
@@ -22,22 +27,48 @@ uint64_t current_rip(const KvmVcpu& vcpu) {
   return regs.rip;
 }
 
-// KVM reports RIP after an IN/OUT; events name the instruction itself, as Unicorn's do.
-// The encodings that reach KVM_EXIT_IO: E4-E7 ib (2 bytes), EC-EF (1), 6C-6F (string
-// forms, 1), each with an optional 66 (operand size) or F3 (REP) prefix.
-uint64_t io_instruction_rip(const KvmVcpu& vcpu, const TdImage& image, const GuestMemory& mem, uint64_t after,
-                            const kvm_run& run) {
+// The IN/OUT that made a KVM_EXIT_IO, found from RIP after it (KVM's completion of the
+// exit steps over it). The encodings that reach KVM_EXIT_IO: E4-E7 ib (2 bytes), EC-EF
+// (1), 6C-6F (string forms, 1), each with an optional 66 (operand size) or F3 (REP)
+// prefix.
+struct IoInsn {
+  uint64_t rip;
+  uint32_t length = 0;  // 0: not recognised
+  bool immediate = false, string = false;
+};
+IoInsn io_instruction(const KvmVcpu& vcpu, const TdImage& image, const GuestMemory& mem, uint64_t after,
+                      const kvm_run& run) {
   const diag::CpuState s = read_cpu_state(vcpu.fd());
   const diag::LinearView view{(s.cr0 & abi::kCr0Pg) != 0, s.cr3, s.cr0};
   uint8_t b[3] = {};
-  if (after < 3 || !diag::read_linear(mem, image, view, after - 3, b, 3)) return after;
+  if (after < 3 || !diag::read_linear(mem, image, view, after - 3, b, 3)) return {after};
   auto prefixed = [&](int opcode_at) {  // opcode at b[opcode_at]: include one prefix byte
-    return opcode_at > 0 && (b[opcode_at - 1] == 0x66 || b[opcode_at - 1] == 0xf3) ? 1 : 0;
+    return opcode_at > 0 && (b[opcode_at - 1] == 0x66 || b[opcode_at - 1] == 0xf3) ? 1u : 0u;
   };
   const uint8_t last = b[2];
-  if ((last >= 0xec && last <= 0xef) || (last >= 0x6c && last <= 0x6f)) return after - 1 - prefixed(2);
-  if (b[1] >= 0xe4 && b[1] <= 0xe7 && last == (run.io.port & 0xff)) return after - 2 - prefixed(1);
-  return after;
+  if ((last >= 0xec && last <= 0xef) || (last >= 0x6c && last <= 0x6f)) {
+    const uint32_t len = 1 + prefixed(2);
+    return {after - len, len, false, last <= 0x6f && last >= 0x6c};
+  }
+  if (b[1] >= 0xe4 && b[1] <= 0xe7 && last == (run.io.port & 0xff)) {
+    const uint32_t len = 2 + prefixed(1);
+    return {after - len, len, true, false};
+  }
+  return {after};
+}
+
+// Finishes KVM's side of the exit without running the guest (KVM_RUN with immediate_exit:
+// "complete pending operations without allowing any further instructions", api.rst), so
+// no PIO completion is left to step over the instruction once the #VE is injected.
+void complete_pending_io(KvmVcpu& vcpu) {
+  kvm_run& run = *vcpu.run();
+  run.immediate_exit = 1;
+  const int r = ::ioctl(vcpu.fd(), KVM_RUN, 0);
+  const int err = errno;
+  run.immediate_exit = 0;
+  if (r != -1 || err != EINTR)
+    throw BackendError(fmt::format("KVM_RUN with immediate_exit to complete port I/O: {}",
+                                   r == -1 ? std::strerror(err) : "ran the guest"));
 }
 
 }  // namespace
@@ -81,11 +112,7 @@ bool PlainMachine::handle_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit_r
       emit(HaltEvent{index, current_rip(vcpu) - 1});
       return false;
     case KVM_EXIT_IO:
-      // No port devices exist in a TD (port I/O would be a #VE there): stop rather than
-      // pretend the access did something.
-      emit(FaultEvent{index, io_instruction_rip(vcpu, image_, mem_, current_rip(vcpu), run), -1, 0, false,
-                      "unexpected port I/O: " + describe_exit(run)});
-      return false;
+      return port_io_ve(vcpu, index, emit);
     case KVM_EXIT_SHUTDOWN:
       emit(FaultEvent{index, current_rip(vcpu), -1, 0, true, "triple fault (KVM_EXIT_SHUTDOWN)"});
       return false;
@@ -99,6 +126,45 @@ bool PlainMachine::handle_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit_r
       emit(FaultEvent{index, current_rip(vcpu), -1, 0, false, "unexpected exit: " + describe_exit(run)});
       return false;
   }
+}
+
+bool PlainMachine::port_io_ve(KvmVcpu& vcpu, uint32_t index, const Emit& emit) {
+  // In a TD, port I/O is a #VE (docs/tdx-module-standin.md): the instruction does not
+  // happen, the TDX module records it for TDG.VP.VEINFO.GET and the vCPU takes vector 20.
+  const kvm_run& run = *vcpu.run();
+  const std::string what = describe_exit(run);
+  const bool in = run.io.direction == KVM_EXIT_IO_IN;
+  const uint16_t port = run.io.port;
+  const uint32_t size = run.io.size;
+  const uint32_t count = run.io.count;
+  kvm_regs before{};
+  checked_ioctl(vcpu.fd(), KVM_GET_REGS, &before, "KVM_GET_REGS");
+  complete_pending_io(vcpu);
+  kvm_regs regs{};
+  checked_ioctl(vcpu.fd(), KVM_GET_REGS, &regs, "KVM_GET_REGS");
+  const IoInsn insn = io_instruction(vcpu, image_, mem_, regs.rip, run);
+  if (insn.length == 0 || insn.string || count != 1) {
+    emit(FaultEvent{index, insn.rip, -1, 0, false,
+                    "port I/O tdsim cannot turn into a #VE (string or unrecognised form): " + what});
+    return false;
+  }
+  ::tdsim::tdx::TdxModule::VeDelivery d;
+  {
+    std::lock_guard<std::mutex> g(platform_lock_);
+    d = platform_.raise_ve(index, ::tdsim::tdx::io_instruction_ve(in, port, size, insn.immediate, insn.length));
+  }
+  regs.rax = before.rax;  // an IN's completion wrote the data page into RAX
+  regs.rip = insn.rip;
+  checked_ioctl(vcpu.fd(), KVM_SET_REGS, &regs, "KVM_SET_REGS");
+  kvm_vcpu_events ev{};
+  checked_ioctl(vcpu.fd(), KVM_GET_VCPU_EVENTS, &ev, "KVM_GET_VCPU_EVENTS");
+  const bool ve = d == ::tdsim::tdx::TdxModule::VeDelivery::kVe;
+  ev.exception.injected = 1;
+  ev.exception.nr = ve ? static_cast<uint8_t>(abi::kVeVector) : 8;
+  ev.exception.has_error_code = ve ? 0 : 1;
+  ev.exception.error_code = 0;
+  checked_ioctl(vcpu.fd(), KVM_SET_VCPU_EVENTS, &ev, "KVM_SET_VCPU_EVENTS (inject #VE)");
+  return true;
 }
 
 }  // namespace tdsim::kvm

@@ -32,6 +32,8 @@ class PlainMachine {
   bool handle_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit);
 
  private:
+  // KVM_EXIT_IO: the #VE a TD takes for port I/O, injected with the instruction undone.
+  bool port_io_ve(KvmVcpu& vcpu, uint32_t index, const Emit& emit);
   const TdImage& image_;
   GuestMemory mem_;
   MmioReadHandler mmio_read_;

@@ -51,10 +51,14 @@ int cpuid_cb(uc_engine*, void* self) {
   v->guarded([&] { handled = v->on_cpuid(); });
   return handled ? 1 : 0;
 }
-uint32_t in_cb(uc_engine*, uint32_t port, int size, void* self) {
+uint32_t in_cb(uc_engine* uc, uint32_t port, int size, void* self) {
   auto* v = static_cast<Vcpu*>(self);
   v->guarded([&] { v->on_port_io(false, port, size, 0); });
-  return ~0u;  // never seen: the vCPU stops at this instruction
+  // The IN does not happen (a #VE, or the vCPU stops): hand back what the register holds,
+  // and run_slice restores all of RAX before the #VE is delivered.
+  uint64_t rax = 0;
+  uc_reg_read(uc, UC_X86_REG_RAX, &rax);
+  return static_cast<uint32_t>(rax);
 }
 void out_cb(uc_engine*, uint32_t port, int size, uint32_t value, void* self) {
   auto* v = static_cast<Vcpu*>(self);
@@ -153,6 +157,7 @@ void Vcpu::reset() {
   watch_pending_ = false;
   resume_rip_.reset();
   far_pending_.reset();
+  ve_pending_.reset();
   executed_total_ = 0;
   last_addr_ = ~0ull;
   stub_->reset();
@@ -241,6 +246,13 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     if (stopped_) break;
     if (far_pending_) {
       complete_far_delivery();
+      if (stopped_) break;
+      continue;
+    }
+    if (ve_pending_) {
+      paused_ = exhausted_ = false;
+      complete_ve();
+      if (far_pending_) complete_far_delivery();  // the #VE gate names another code segment
       if (stopped_) break;
       continue;
     }
@@ -428,10 +440,40 @@ void Vcpu::complete_far_delivery() {
 }
 
 void Vcpu::on_port_io(bool out, uint32_t port, int size, uint32_t value) {
-  if (stopped_ || exhausted_) return;
-  std::string what = fmt::format("unexpected port I/O: {} port {:#x}, size {}", out ? "OUT" : "IN", port, size);
-  if (out) what += fmt::format(", value {:#x}", mask_to_access_size(value, static_cast<uint64_t>(size)));
-  stop_with(FaultEvent{index_, rip(), -1, 0, false, std::move(what)});
+  if (stopped_ || exhausted_ || ve_pending_) return;
+  const uint64_t r = rip();
+  // The TDX module turns port I/O into a #VE (docs/tdx-module-standin.md). The hook runs
+  // inside the instruction, so the #VE is delivered once the engine stops before the next
+  // one (run_slice), with RAX and RIP as they were before the IN or OUT.
+  uint8_t b[2] = {};
+  read_gva(uc_, mem_, r, b, 2, diag::Access::kExec);
+  const bool prefix = b[0] == 0x66;
+  const uint8_t op = prefix ? b[1] : b[0];
+  const bool immediate = op >= 0xe4 && op <= 0xe7;
+  const uint32_t len = (immediate ? 2u : 1u) + (prefix ? 1u : 0u);
+  uint64_t rax = 0;
+  uc_reg_read(uc_, UC_X86_REG_RAX, &rax);
+  ve_pending_ = PendingVe{tdx::io_instruction_ve(!out, static_cast<uint16_t>(port), static_cast<uint32_t>(size),
+                                                 immediate, len),
+                          r, rax,
+                          fmt::format("{} port {:#x}, size {}{}", out ? "OUT" : "IN", port, size,
+                                      out ? fmt::format(", value {:#x}",
+                                                        mask_to_access_size(value, static_cast<uint64_t>(size)))
+                                          : "")};
+  pause_requested_ = true;  // on_code stops the engine before the next instruction
+}
+
+void Vcpu::complete_ve() {
+  const PendingVe p = *std::exchange(ve_pending_, std::nullopt);
+  uc_check(uc_reg_write(uc_, UC_X86_REG_RAX, &p.rax), "uc_reg_write(RAX) before a #VE");
+  uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &p.rip), "uc_reg_write(RIP) before a #VE");
+  const bool ve = tdx_.raise_ve(index_, p.info) == tdx::TdxModule::VeDelivery::kVe;
+  if (trace_ && trace_->tdcall && trace_->sink)
+    trace_->sink(fmt::format("vcpu {} #VE at {:#x}: {}{}", index_, p.rip, p.what,
+                             ve ? "" : " (earlier #VE information unread: #DF)"));
+  raise_exception(ve ? static_cast<int>(abi::kVeVector) : 8,
+                  fmt::format("#VE for {} (port I/O in a TD){}", p.what,
+                              ve ? "" : "; the previous #VE's information was never read (TDG.VP.VEINFO.GET), so #DF"));
 }
 
 bool Vcpu::on_insn_invalid() {

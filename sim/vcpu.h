@@ -144,6 +144,14 @@ class Vcpu {
   bool in_far_jump_ = false;  // hooks let tdsim's own far jump through untouched
   std::optional<uint32_t> far_jump_fault_;
   void complete_far_delivery();
+  // A port-I/O instruction's #VE, delivered once the engine has stopped after it.
+  struct PendingVe {
+    tdx::VeInfo info;
+    uint64_t rip, rax;  // as before the instruction
+    std::string what;
+  };
+  std::optional<PendingVe> ve_pending_;
+  void complete_ve();
   bool stop_after_event_ = false;
   bool pause_requested_ = false, paused_ = false, event_pending_ = false;
   bool code_flush_pending_ = false;

@@ -108,10 +108,35 @@ TdcallResult TdxModule::rtmr_extend(uint32_t vcpu, uint64_t rip, const TdcallReg
   return status_only(in, vcpu, rip, abi::kTdxSuccess, {});
 }
 
-TdcallResult TdxModule::veinfo_get(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) const {
-  // The simulator never raises #VE (exceptions stop the vCPU), so none is ever pending.
-  return status_only(in, vcpu, rip, abi::kTdxNoVeInfo,
-                     "TDG.VP.VEINFO.GET: no #VE is pending (the simulator never raises #VE)");
+TdcallResult TdxModule::veinfo_get(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) {
+  const auto it = ve_info_.find(vcpu);
+  if (it == ve_info_.end())
+    return status_only(in, vcpu, rip, abi::kTdxNoVeInfo, "TDG.VP.VEINFO.GET: no #VE information is pending");
+  // Reading the information makes room for the next #VE.
+  const VeInfo v = it->second;
+  ve_info_.erase(it);
+  TdcallResult out = status_only(in, vcpu, rip, abi::kTdxSuccess, {});
+  out.regs.rcx = v.exit_reason;
+  out.regs.rdx = v.qualification;
+  out.regs.r8 = v.gla;
+  out.regs.r9 = v.gpa;
+  out.regs.r10 = static_cast<uint64_t>(v.insn_info) << 32 | v.insn_length;
+  return out;
+}
+
+TdxModule::VeDelivery TdxModule::raise_ve(uint32_t vcpu, const VeInfo& info) {
+  if (ve_info_.count(vcpu)) return VeDelivery::kDoubleFault;
+  ve_info_[vcpu] = info;
+  return VeDelivery::kVe;
+}
+
+VeInfo io_instruction_ve(bool in, uint16_t port, uint32_t size, bool immediate, uint32_t insn_length) {
+  VeInfo v;
+  v.exit_reason = abi::kExitReasonIoInstruction;
+  v.qualification = (static_cast<uint64_t>(size - 1) & 7) | (in ? abi::kIoQualIn : 0) |
+                    (immediate ? abi::kIoQualImmediate : 0) | static_cast<uint64_t>(port) << 16;
+  v.insn_length = insn_length;
+  return v;
 }
 
 TdcallResult TdxModule::page_accept(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) const {

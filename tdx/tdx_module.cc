@@ -40,6 +40,7 @@ TdxModule::TdxModule(const TdImage& image, GuestMemory& mem, TdxConfig config)
 void TdxModule::reset() {
   rtmr_ = {};
   msr_writes_.clear();
+  ve_info_.clear();
 }
 
 void TdxModule::build_td() { build_td(launch_page_order(image_)); }

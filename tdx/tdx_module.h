@@ -37,6 +37,18 @@ struct SubfnResult {
   std::string why;  // for a reply whose status is not SUCCESS
 };
 
+// The #VE information the TDX module keeps per vCPU (TDG.VP.VEINFO.GET's outputs).
+struct VeInfo {
+  uint32_t exit_reason = 0;
+  uint64_t qualification = 0;
+  uint64_t gla = 0, gpa = 0;
+  uint32_t insn_length = 0, insn_info = 0;
+};
+
+// The #VE of a port-I/O instruction of `insn_length` bytes (IN or OUT, `size` 1/2/4
+// bytes, the port from an immediate or from DX).
+VeInfo io_instruction_ve(bool in, uint16_t port, uint32_t size, bool immediate, uint32_t insn_length);
+
 struct TdcallResult {
   ucall::TdcallRegs regs;      // the guest's registers after the TDCALL
   std::optional<Event> event;  // what the host saw, if anything
@@ -67,6 +79,13 @@ class TdxModule {
   static const Subfn* find_subfn(uint64_t id);
   // The GHCI name of a TDG.VP.VMCALL sub-function ("MapGPA"), or "unknown sub-function".
   static const char* subfn_name(uint64_t r11);
+
+  // The CPU raises #VE on `vcpu` (an instruction the TDX module does not let a TD run,
+  // port I/O): the module records `info` for TDG.VP.VEINFO.GET and the vCPU takes vector
+  // 20. While an earlier #VE's information has not been read, a new one is a #DF instead
+  // (the information stays the earlier one's).
+  enum class VeDelivery { kVe, kDoubleFault };
+  VeDelivery raise_ve(uint32_t vcpu, const VeInfo& info);
 
   // The CPUID instruction: leaves the TDX module virtualises itself (0x21), else
   // nullopt (the engine answers).
@@ -100,7 +119,7 @@ class TdxModule {
   TdcallResult vp_info(uint32_t vcpu, const ucall::TdcallRegs& in) const;
   TdcallResult mr_report(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
   TdcallResult rtmr_extend(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
-  TdcallResult veinfo_get(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in) const;
+  TdcallResult veinfo_get(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
   TdcallResult page_accept(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in) const;
   TdcallResult vmcall(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
   // KVM's handling of the standard sub-functions (tdx/vmcall_subfns.cc): one handler
@@ -130,6 +149,7 @@ class TdxModule {
   TdBuild build_;
   std::array<Digest48, 4> rtmr_{};
   std::map<std::pair<uint32_t, uint64_t>, uint64_t> msr_writes_;  // (vcpu, msr) -> value
+  std::map<uint32_t, VeInfo> ve_info_;  // vCPUs whose #VE information is valid (unread)
   HostWriteObserver host_write_;
 };
 

@@ -1,9 +1,9 @@
 /* Not a boot stub but a probe of exception delivery in the 32-bit phase: it loads its
    own GDT and an IDT whose #UD gate is a 32-bit interrupt gate naming a 16-bit code
    segment (0x18), then executes UD2. The CPU must push the 32-bit frame, load CS 0x18
-   and run the handler as 16-bit code; the handler turns what it sees into the port of
-   an OUT (CS + pushed EIP - address of the UD2: port 0x18 when both are right), which
-   ends the vCPU on every backend with the port in the report. */
+   and run the handler as 16-bit code; the handler checks CS and the pushed EIP and halts
+   at td_boot_handler_ok when both are right, at td_boot_handler_bad otherwise (a HLT
+   ends the vCPU on every backend, at its own address). */
 #include "td_boot_offsets.h"
 
 /* Where a label of this stub is at run time: the copy ends at the reset vector. */
@@ -29,10 +29,17 @@ td_boot_handler16:
 	movw	%cs, %dx
 	movl	(%esp), %eax			/* the pushed EIP (32-bit gate: 32-bit frame) */
 	subl	$AT(td_boot_ud2), %eax
-	addw	%ax, %dx
-	.globl td_boot_handler_out
-td_boot_handler_out:
-	outb	%al, %dx
+	addw	%dx, %ax
+	cmpl	$CODE16_CS, %eax		/* CS + EIP - UD2 address */
+	/* JNE with a 32-bit operand size: a 16-bit jump would cut EIP to 16 bits. */
+	.byte	0x66, 0x0f, 0x85
+	.long	td_boot_handler_bad - 1f
+1:
+	.globl td_boot_handler_ok
+td_boot_handler_ok:
+	hlt
+	.globl td_boot_handler_bad
+td_boot_handler_bad:
 	hlt
 	.code32
 

@@ -69,15 +69,15 @@ TEST_P(EngineAgreement, TdcallSiteOverwrittenWithNopsIsNoLongerATdcall) {
   EXPECT_TRUE(std::holds_alternative<HaltEvent>(ev[1])) << dump(ev);
 }
 
-// No port devices exist in a TD: both backends end the vCPU at the OUT, naming it.
-TEST_P(EngineAgreement, PortIoEndsTheVcpuAtTheInstruction) {
+// Port I/O in a TD is a #VE (vector 20). This hand image has no IDT, so both backends
+// shut the vCPU down at the OUT itself, with nothing written or advanced.
+TEST_P(EngineAgreement, PortIoIsAVeWhichShutsDownAtTheInstructionWithoutAnIdt) {
   const auto ev = run(make_boot_image(port_out64()));
   ASSERT_EQ(ev.size(), 1u) << dump(ev);
   const auto* f = std::get_if<FaultEvent>(&ev[0]);
   ASSERT_NE(f, nullptr) << dump(ev);
   EXPECT_EQ(f->rip, kCode + 3) << dump(ev);
-  EXPECT_NE(f->detail.find("unexpected port I/O"), std::string::npos) << dump(ev);
-  EXPECT_NE(f->detail.find("0x80"), std::string::npos) << dump(ev);
+  EXPECT_TRUE(f->triple_fault) << dump(ev);
 }
 
 // A ucall slot in private memory is refused on every backend: the host of a real TD

@@ -190,3 +190,41 @@ TEST_F(ModuleTest, CpuidInstructionLeaf21IsTheModulesOwn) {
 
 }  // namespace
 }  // namespace tdsim::tdxtest
+
+namespace tdsim::tdxtest {
+namespace {
+
+ucall::TdcallRegs veinfo_get() {
+  ucall::TdcallRegs r;
+  r.rax = abi::kTdgVpVeinfoGet;
+  return r;
+}
+
+// A #VE's information is read once; a second #VE before that read is a #DF and keeps
+// the first one's information; another vCPU's #VE is its own.
+TEST_F(ModuleTest, VeInformationIsReadOnceAndASecondUnreadVeIsADoubleFault) {
+  EXPECT_EQ(call(veinfo_get()).regs.rax, abi::kTdxNoVeInfo);
+  const tdx::VeInfo out80 = tdx::io_instruction_ve(false, 0x80, 1, true, 2);
+  EXPECT_EQ(out80.exit_reason, abi::kExitReasonIoInstruction);
+  EXPECT_EQ(out80.qualification, (0x80ull << 16) | abi::kIoQualImmediate);
+  const tdx::VeInfo in_dx = tdx::io_instruction_ve(true, 0xcfc, 4, false, 1);
+  EXPECT_EQ(in_dx.qualification, (0xcfcull << 16) | abi::kIoQualIn | 3);
+
+  EXPECT_EQ(module_->raise_ve(0, out80), tdx::TdxModule::VeDelivery::kVe);
+  EXPECT_EQ(module_->raise_ve(1, in_dx), tdx::TdxModule::VeDelivery::kVe);
+  EXPECT_EQ(module_->raise_ve(0, in_dx), tdx::TdxModule::VeDelivery::kDoubleFault);
+  const auto r = call(veinfo_get());
+  EXPECT_EQ(r.regs.rax, abi::kTdxSuccess);
+  EXPECT_EQ(r.regs.rcx, abi::kExitReasonIoInstruction);
+  EXPECT_EQ(r.regs.rdx, out80.qualification) << "the first #VE's information survived the #DF";
+  EXPECT_EQ(r.regs.r10, 2u);
+  EXPECT_FALSE(r.event.has_value());
+  EXPECT_EQ(call(veinfo_get()).regs.rax, abi::kTdxNoVeInfo) << "read once";
+  EXPECT_EQ(call(veinfo_get(), 1).regs.rdx, in_dx.qualification);
+  EXPECT_EQ(module_->raise_ve(0, in_dx), tdx::TdxModule::VeDelivery::kVe) << "room again after the read";
+  module_->reset();
+  EXPECT_EQ(call(veinfo_get()).regs.rax, abi::kTdxNoVeInfo) << "reset forgets pending information";
+}
+
+}  // namespace
+}  // namespace tdsim::tdxtest

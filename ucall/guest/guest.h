@@ -86,11 +86,16 @@ uint64_t tdsim_mmio_read(uint64_t gpa, uint32_t size, uint64_t* value);
 
 // Exception handlers: `handler` runs when the vCPU takes exception `vector` (any vCPU:
 // one table serves the TD, as one IDT does); NULL restores the default, which reports
-// UCALL_UNHANDLED(vector, error code, RIP) and halts. Delivered by backends that deliver
-// exceptions through the guest IDT (KVM); the Unicorn backend stops the vCPU with a fault
-// event instead.
+// UCALL_UNHANDLED(vector, error code, RIP) and halts. Every backend delivers exceptions
+// through the guest's IDT.
 typedef void (*tdsim_exception_handler)(TDSIM_GUEST_TYPE(ExRegs)* regs);
 void tdsim_install_exception_handler(uint8_t vector, tdsim_exception_handler handler);
+
+// A #VE (vector 20) handler for port I/O, as a TD guest kernel has one: install it with
+// tdsim_install_exception_handler(20, tdsim_ve_handler) and IN/OUT reach the VMM through
+// TDG.VP.VMCALL<Instruction.IO>. A #VE for anything else is reported as unhandled, with
+// the exit reason as the error code.
+void tdsim_ve_handler(TDSIM_GUEST_TYPE(ExRegs)* regs);
 
 // args are uint64_t values (cast before passing); at most kUcallMaxArgs are kept.
 uint64_t tdsim_ucall(uint64_t cmd, int nargs, ...);

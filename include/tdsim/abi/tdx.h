@@ -31,6 +31,13 @@ TDSIM_ABI_CONST(uint64_t, kTdxSuccess, 0)
 TDSIM_ABI_CONST(uint64_t, kTdxOperandInvalid, 0xC000010000000000ull)  // | operand id
 TDSIM_ABI_CONST(uint64_t, kTdxOperandBusy, 0x8000020000000000ull)
 TDSIM_ABI_CONST(uint64_t, kTdxNoVeInfo, 0xC000070000000000ull)
+// #VE (vector 20): what TDG.VP.VEINFO.GET reports for port I/O. The exit reason and the
+// exit qualification use VMX's encodings (reason 30, I/O instruction; qualification:
+// size - 1 in bits 2:0, bit 3 set for IN, bit 6 set for an immediate port, port in 31:16).
+TDSIM_ABI_CONST(uint32_t, kVeVector, 20)
+TDSIM_ABI_CONST(uint32_t, kExitReasonIoInstruction, 30)
+TDSIM_ABI_CONST(uint64_t, kIoQualIn, 1u << 3)
+TDSIM_ABI_CONST(uint64_t, kIoQualImmediate, 1u << 6)
 TDSIM_ABI_CONST(uint64_t, kTdxStatusClassMask, 0xFFFFFFFF00000000ull)
 // Operand ids used with kTdxOperandInvalid.
 TDSIM_ABI_CONST(uint64_t, kTdxOperandIdRcx, 1)

@@ -1,0 +1,51 @@
+// Guest side: the #VE handler a TD guest installs so that port I/O works as on a real
+// TD (as Linux's TD guest does): TDG.VP.VEINFO.GET says what the CPU refused, the
+// handler asks the VMM with TDG.VP.VMCALL<Instruction.IO>, puts the result where the
+// instruction would have, and resumes after it. Anything else is reported unhandled.
+#include "ucall/guest/guest.h"
+#include "ucall/guest/tdx_calls.h"
+
+extern "C" [[noreturn]] void tdsim_report_unhandled(uint64_t vector, uint64_t error_code, uint64_t rip);
+
+namespace {
+
+using tdsim::guest::ExRegs;
+using tdsim::guest::TdcallAll;
+
+// Instruction.IO: R12 size, R13 direction (0 in, 1 out), R14 port, R15 the value out;
+// R11 comes back with the value in. Returns R10 (the VMM's status).
+uint64_t vmcall_io(uint32_t size, bool out, uint16_t port, uint64_t value, uint64_t* in_value) {
+  TdcallAll a;
+  a.rax = tdsim::abi::kTdgVpVmcall;
+  a.rcx = tdsim::abi::kVmcallExposeR10toR15;
+  a.r10 = tdsim::abi::kVmcallStandard;
+  a.r11 = tdsim::abi::kVmcallIo;
+  a.r12 = size;
+  a.r13 = out ? 1 : 0;
+  a.r14 = port;
+  a.r15 = value;
+  tdsim::guest::tdcall_all(a);
+  *in_value = a.r11;
+  return a.r10;
+}
+
+}  // namespace
+
+extern "C" void tdsim_ve_handler(ExRegs* regs) {
+  TdcallAll info;
+  info.rax = tdsim::abi::kTdgVpVeinfoGet;
+  tdsim::guest::tdcall_all(info);
+  // exit reason, qualification, instruction length: RCX, RDX, R10[31:0]
+  if (info.rax != tdsim::abi::kTdxSuccess || static_cast<uint32_t>(info.rcx) != tdsim::abi::kExitReasonIoInstruction)
+    tdsim_report_unhandled(regs->vector, info.rax == tdsim::abi::kTdxSuccess ? info.rcx : info.rax, regs->rip);
+  const uint64_t q = info.rdx;
+  const uint32_t size = static_cast<uint32_t>(q & 7) + 1;
+  const bool in = q & tdsim::abi::kIoQualIn;
+  const uint16_t port = static_cast<uint16_t>(q >> 16);
+  const uint64_t mask = size == 4 ? 0xffffffffull : (1ull << (8 * size)) - 1;
+  uint64_t value = 0;
+  if (vmcall_io(size, !in, port, regs->rax & mask, &value) != tdsim::abi::kVmcallSuccess)
+    tdsim_report_unhandled(regs->vector, q, regs->rip);
+  if (in) regs->rax = size == 4 ? (value & mask) : ((regs->rax & ~mask) | (value & mask));  // IN EAX zero-extends
+  regs->rip += static_cast<uint32_t>(info.r10);
+}
