@@ -5,6 +5,7 @@
 // and a missing LGDT blamed on the GDT's address (GDTR is still the reset value).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <regex>
 
@@ -21,8 +22,10 @@ struct Row {
   const char* name;
   std::function<TdImage()> make;
   std::vector<std::string> causes;  // "rule field", in report order; empty: no fault event
-  // The events agree too (core/event_diff). False only where the vCPU runs code in the
-  // wrong mode after the defect, so where it finally stops is not the defect's doing.
+  // The events agree too (core/event_diff), and `causes` is the whole list. False only
+  // where the vCPU runs code in the wrong mode after the defect, so where it finally
+  // stops (and what else is then broken) is not the defect's doing and depends on the
+  // guest's compiler: `causes` must then be among the causes, on both backends.
   bool same_events = true;
 };
 
@@ -54,9 +57,13 @@ TEST_P(BrokenCauseTable, SameCausesOnUnicornAndKvm) {
     const auto causes = causes_of(ev);
     if (row.causes.empty()) {
       EXPECT_FALSE(causes.has_value()) << which << "\n" << dump(ev);
-    } else {
+    } else if (row.same_events) {
       ASSERT_TRUE(causes.has_value()) << which << "\n" << dump(ev);
       EXPECT_EQ(*causes, row.causes) << which << "\n" << dump(ev);
+    } else {
+      ASSERT_TRUE(causes.has_value()) << which << "\n" << dump(ev);
+      for (const std::string& c : row.causes)
+        EXPECT_NE(std::find(causes->begin(), causes->end(), c), causes->end()) << which << ": " << c << "\n" << dump(ev);
     }
   }
   if (!kvm_why.empty()) GTEST_SKIP() << "Unicorn checked; plain KVM unusable: " << kvm_why;
