@@ -1,14 +1,12 @@
 // Guest exception handlers (tdsim_install_exception_handler, exception_handler.c) on
-// plain KVM, which delivers exceptions through the guest IDT. (The Unicorn backend does
-// not: it stops the vCPU with a fault event, see docs/architecture.md.)
+// every in-process backend: each delivers exceptions through the guest IDT.
 #include <gtest/gtest.h>
 
 #include <vector>
 
 #include "bootstub/host/image_builder.h"
 #include "core/backend.h"
-#include "kvm/kvm_backend.h"
-#include "kvm/probe.h"
+#include "host/registry.h"
 #include "tdsim/abi/guest_config.h"
 #include "tdsim/abi/ucall.h"
 #include "tests/guests/test_assets.h"
@@ -22,16 +20,18 @@ std::string dump(const std::vector<Event>& events) {
   return s;
 }
 
-TEST(GuestExceptionHandlers, RunWithTheSavedRegistersAndResume) {
-  const kvm::HostProbe probe = kvm::probe_host();
-  if (!probe.kvm_usable) GTEST_SKIP() << "plain KVM unusable here: " << probe.backend("kvm")->reason;
+class GuestExceptionHandlers : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GuestExceptionHandlers, RunWithTheSavedRegistersAndResume) {
+  const host::BackendInfo* b = host::find_backend(GetParam());
+  ASSERT_NE(b, nullptr);
+  if (const std::string why = b->unavailable ? b->unavailable() : ""; !why.empty()) GTEST_SKIP() << why;
   LayoutSpec spec;
   spec.guest_elf = test::read_asset(TDSIM_GUEST_EXCEPTION_HANDLER_ELF);
   const TdImage image = build_image(spec);
-  KvmBackend backend;
   RunLimits limits;
   limits.timeout = std::chrono::seconds(20);
-  const auto events = run_collect(backend, image, limits);
+  const auto events = run_collect(*b->make_backend({}), image, limits);
   SCOPED_TRACE(dump(events));
   std::vector<UcallEvent> u;
   for (const Event& e : events)
@@ -54,6 +54,17 @@ TEST(GuestExceptionHandlers, RunWithTheSavedRegistersAndResume) {
   EXPECT_EQ(u[2].args[abi::kUnhandledArgVector], 6u);
   EXPECT_EQ(u[2].args[abi::kUnhandledArgErrorCode], 0u);
 }
+
+// Every backend but a real TD's (no TDX host here; the guest is the same there).
+std::vector<std::string> emulating_backends() {
+  std::vector<std::string> names;
+  for (const host::BackendInfo& b : host::backends())
+    if (!b.caps.real_td) names.push_back(b.name);
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, GuestExceptionHandlers, ::testing::ValuesIn(emulating_backends()),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace tdsim
