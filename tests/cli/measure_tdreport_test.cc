@@ -9,6 +9,7 @@
 #include "bootstub/host/image_builder.h"
 #include "bootstub/measure/mrtd.h"
 #include "host/registry.h"
+#include "tests/host/backend_params.h"
 #define TDSIM_RUN_COMMAND_NO_TDSIM_HELPER
 #include "run_command.h"
 #include "tdsim/abi/ucall.h"
@@ -55,19 +56,9 @@ TEST_P(TdreportMrtd, GuestTdreportMrtdEqualsTdsimMeasure) {
   }
 }
 
-std::vector<std::string> stepping_backends() {
-  std::vector<std::string> names;
-  for (const host::BackendInfo& b : host::backends())
-    if (b.caps.stepping) names.push_back(b.name);
-  return names;
-}
-
-INSTANTIATE_TEST_SUITE_P(Backends, TdreportMrtd, ::testing::ValuesIn(stepping_backends()), [](const auto& info) {
-  std::string n = info.param;
-  for (char& c : n)
-    if (c == '-') c = '_';
-  return n;
-});
+INSTANTIATE_TEST_SUITE_P(Backends, TdreportMrtd,
+                         ::testing::ValuesIn(test::backends_with([](const host::BackendCaps& c) { return c.stepping; })),
+                         test::backend_param_name);
 
 }  // namespace
 }  // namespace tdsim

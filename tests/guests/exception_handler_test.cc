@@ -7,6 +7,7 @@
 #include "bootstub/host/image_builder.h"
 #include "core/backend.h"
 #include "host/registry.h"
+#include "tests/host/backend_params.h"
 #include "tdsim/abi/guest_config.h"
 #include "tdsim/abi/ucall.h"
 #include "tests/guests/test_assets.h"
@@ -55,16 +56,9 @@ TEST_P(GuestExceptionHandlers, RunWithTheSavedRegistersAndResume) {
   EXPECT_EQ(u[2].args[abi::kUnhandledArgErrorCode], 0u);
 }
 
-// Every backend but a real TD's (no TDX host here; the guest is the same there).
-std::vector<std::string> emulating_backends() {
-  std::vector<std::string> names;
-  for (const host::BackendInfo& b : host::backends())
-    if (!b.caps.real_td) names.push_back(b.name);
-  return names;
-}
-
-INSTANTIATE_TEST_SUITE_P(Backends, GuestExceptionHandlers, ::testing::ValuesIn(emulating_backends()),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, GuestExceptionHandlers,
+                         ::testing::ValuesIn(test::backends_with([](const host::BackendCaps& c) { return !c.real_td; })),
+                         test::backend_param_name);
 
 }  // namespace
 }  // namespace tdsim

@@ -7,6 +7,7 @@
 #include "bootstub/host/image_builder.h"
 #include "core/outcome.h"
 #include "host/registry.h"
+#include "tests/host/backend_params.h"
 #include "tdsim/abi/guest_config.h"
 #include "tests/guests/report_keys.h"
 #include "tests/guests/test_assets.h"
@@ -153,20 +154,9 @@ TEST_P(SelftestPattern, CodeTheHostRewroteRunsAsWritten) {
   EXPECT_EQ(u->args[1], 2u) << "the old translation ran: " << describe(e);
 }
 
-std::vector<std::string> stepping_backends() {
-  std::vector<std::string> names;
-  for (const host::BackendInfo& b : host::backends())
-    if (b.caps.stepping) names.push_back(b.name);
-  return names;
-}
-
-INSTANTIATE_TEST_SUITE_P(Backends, SelftestPattern, ::testing::ValuesIn(stepping_backends()),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& c : n)
-                             if (c == '-') c = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, SelftestPattern,
+                         ::testing::ValuesIn(test::backends_with([](const host::BackendCaps& c) { return c.stepping; })),
+                         test::backend_param_name);
 
 }  // namespace
 }  // namespace tdsim

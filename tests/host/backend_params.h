@@ -1,0 +1,29 @@
+// Parameterising a test over the registry's backends by what they can do (never by
+// name): the names for ::testing::ValuesIn, and a test-name-safe spelling of each.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "host/registry.h"
+
+namespace tdsim::test {
+
+inline std::vector<std::string> backends_with(const std::function<bool(const host::BackendCaps&)>& wanted) {
+  std::vector<std::string> names;
+  for (const host::BackendInfo& b : host::backends())
+    if (wanted(b.caps)) names.push_back(b.name);
+  return names;
+}
+
+// "kvm-tdx" -> "kvm_tdx": GoogleTest names allow only letters, digits and '_'.
+inline std::string backend_param_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param;
+  for (char& c : n)
+    if (c == '-') c = '_';
+  return n;
+}
+
+}  // namespace tdsim::test
