@@ -21,6 +21,17 @@ uint64_t global_gpa(const TdImage& image, std::string_view name, uint64_t len) {
 
 }  // namespace
 
+Event Vcpu::run() {
+  const uint64_t start = executed();
+  if (std::optional<Event> e = run_turn(Turn{per_call_.max_insns, std::chrono::steady_clock::now() + per_call_.timeout}))
+    return std::move(*e);
+  // The turn ran out: by instructions where they were counted to the limit, else by time.
+  if (per_call_.max_insns != UINT64_MAX && executed() - start >= per_call_.max_insns)
+    return BudgetExceededEvent{BudgetExceededEvent::Kind::kInstructions, per_call_.max_insns, describe_position()};
+  return BudgetExceededEvent{BudgetExceededEvent::Kind::kWallClock, static_cast<uint64_t>(per_call_.timeout.count()),
+                             describe_position()};
+}
+
 void sync_global_to_guest(Vm& vm, std::string_view symbol, const void* src, uint64_t len) {
   const uint64_t gpa = global_gpa(vm.image(), symbol, len);
   if (!vm.write(gpa, src, len))

@@ -4,11 +4,14 @@
 // Backends implement Vm and Vcpu (sim/, kvm/); tests and tools drive them. Knows no
 // backend.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backend.h"
 #include "debug_target.h"
@@ -17,8 +20,22 @@
 
 namespace tdsim {
 
+// One bounded stretch of a vCPU's execution, for drivers that share the vCPUs out
+// (core/run_to_end.h). Either bound may be "none": max_insns UINT64_MAX, deadline
+// time_point::max() (then only kick() ends the turn early).
+struct Turn {
+  uint64_t max_insns = UINT64_MAX;  // where the backend counts instructions
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // The caller takes the events as they come and touches nothing in between, so the
+  // vCPU need not stop at each one: it may run on to the end of the turn and hand the
+  // rest of the events out from a queue (run_turn returns nullopt only once it is empty).
+  bool events_may_queue = false;
+};
+
 class Vcpu {
  public:
+  // `per_call` bounds each run() call (VmOptions::limits).
+  explicit Vcpu(const RunLimits& per_call) : per_call_(per_call) {}
   virtual ~Vcpu() = default;
   virtual uint32_t index() const = 0;
   // Runs this vCPU until its next event and returns it: a ucall, an MMIO access, a
@@ -26,12 +43,27 @@ class Vcpu {
   // a BudgetExceededEvent when this call's budget (VmOptions::limits) ran out first.
   // Other vCPUs do not run meanwhile. After a terminal event the vCPU has ended and
   // run() throws std::logic_error, except after a HaltEvent or a ReportFatalError the
-  // host may resume() from.
-  virtual Event run() = 0;
+  // host may resume() from. One definition for every backend, over run_turn().
+  Event run();
+  // The mechanism's step: runs until the next event (returned) or the end of `turn`
+  // (nullopt; no budget event — the caller decides what running out means), or until
+  // kick(). Throws std::logic_error once the vCPU has ended.
+  virtual std::optional<Event> run_turn(const Turn& turn) = 0;
+  // Makes a run_turn() in progress on another thread return soon (nullopt), or the next
+  // one if none is. Thread-safe; what a driver uses to stop vCPUs at a deadline or error.
+  virtual void kick() = 0;
   // Carry on after a HLT / TDG.VP.VMCALL<HLT> / ReportFatalError stop, as KVM_RUN does
   // after KVM_EXIT_HLT. False (and nothing changes) after any other end.
   virtual bool resume() = 0;
   virtual bool ended() const = 0;
+  // Guest instructions run so far; 0 where the backend cannot count them
+  // (BackendCaps::instruction_budget says which).
+  virtual uint64_t executed() const = 0;
+  // Where the vCPU is, in lines for a budget report (empty where the state is hidden).
+  virtual std::vector<std::string> describe_position() const = 0;
+
+ private:
+  RunLimits per_call_;
 };
 
 struct VmOptions {
@@ -51,6 +83,9 @@ class Vm {
   virtual bool write(uint64_t gpa, const void* src, uint64_t len) = 0;
   // The device behind guest MMIO reads, as Backend::set_mmio_read.
   virtual void set_mmio_read(MmioReadHandler handler) = 0;
+  // True where vCPUs may run_turn() on different threads at once (each vCPU from one
+  // thread at a time), as KVM's do; false where one engine runs at a time.
+  virtual bool concurrent_vcpus() const = 0;
   // The debug-target facet (core/debug_target.h), nullptr where the backend offers none
   // (BackendCaps::debug_target says so beforehand). Debugging drives the vCPUs through
   // the facet and core/round_robin.h instead of Vcpu::run; the two are not mixed.

@@ -4,6 +4,7 @@
 #include "kvm/plain_kvm_vm.h"
 #include "kvm/probe.h"
 #include "kvm/tdx_backend.h"
+#include "kvm/tdx_vm.h"
 #include "sim/sim_vm.h"
 #include "sim/unicorn_backend.h"
 
@@ -50,10 +51,12 @@ std::vector<BackendInfo> make_registry() {
       "kvm-tdx",
       "a real TD through the KVM TDX uAPI (TDX hardware)",
       BackendCaps{.instruction_budget = false, .register_access = false, .tracing = false, .debug_target = false,
-                  .stepping = false, .real_td = true},
+                  .stepping = true, .real_td = true},
       [] { return kvm_unavailable("kvm-tdx"); },
-      [](const BackendSetup&) { return std::unique_ptr<Backend>(std::make_unique<TdxBackend>()); },
-      nullptr});
+      [](const BackendSetup& s) { return std::unique_ptr<Backend>(std::make_unique<TdxBackend>(s.config)); },
+      [](const TdImage& image, const VmOptions& o, const BackendSetup& s) {
+        return std::unique_ptr<Vm>(std::make_unique<kvm::TdxVm>(image, o, s.config));
+      }});
   return r;
 }
 

@@ -1,13 +1,13 @@
-// The host API (core/vm.h) on plain KVM: the PlainMachine's vCPUs stepped one KVM exit
-// at a time on the caller's thread (KVM_RUN until the exit handler reports an event).
-// One vCPU runs at a time, in the host's order. Each run() call is bounded by a POSIX
-// timer that knocks the thread out of KVM_RUN at the deadline.
+// The host API (core/vm.h) on plain KVM: the PlainMachine's vCPUs as KvmSteppers (KVM_RUN
+// until the exit handler reports an event). vCPUs may run on several threads at once,
+// as KVM's do (core/run_to_end.h runs one thread per vCPU); a host that steps them from
+// one thread gets its own order.
 #pragma once
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "core/vm.h"
+#include "kvm_stepper.h"
 #include "plain_machine.h"
 #include "tdx/host_hooks.h"
 
@@ -24,15 +24,14 @@ class PlainKvmVm : public Vm {
   tdsim::Vcpu& vcpu(uint32_t index) override;
   bool read(uint64_t gpa, void* dst, uint64_t len) const override;
   bool write(uint64_t gpa, const void* src, uint64_t len) override;
+  // Install the device before running: the vCPU threads read it without a lock.
   void set_mmio_read(MmioReadHandler handler) override;
+  bool concurrent_vcpus() const override { return true; }
 
  private:
-  class Stepper;
   std::shared_ptr<MmioReadHandler> mmio_read_;
   std::unique_ptr<PlainMachine> machine_;
-  VmOptions options_;
-  std::mutex run_lock_;
-  std::vector<std::unique_ptr<Stepper>> vcpus_;
+  std::vector<std::unique_ptr<KvmStepper>> vcpus_;
 };
 
 }  // namespace tdsim::kvm

@@ -12,7 +12,7 @@
 #include "core/td_image.h"
 #include "kvm_vm.h"
 #include "tdx/tdx_module.h"
-#include "vcpu_runner.h"
+#include "kvm_stepper.h"
 
 namespace tdsim::kvm {
 

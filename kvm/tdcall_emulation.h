@@ -10,7 +10,7 @@
 
 #include "kvm_vm.h"
 #include "tdx/tdx_module.h"
-#include "vcpu_runner.h"
+#include "kvm_stepper.h"
 
 namespace tdsim::kvm {
 

@@ -1,5 +1,5 @@
 // The "kvm-tdx" backend: a real TD through the KVM TDX uAPI (Linux 6.16+ on a TDX host).
-// Executes plan_tdx_launch() and runs the vCPUs; the TDX module sets the initial state,
+// A driver over kvm::TdxVm (plan_tdx_launch() executed, vCPUs stepped by core/run_to_end.h); the TDX module sets the initial state,
 // KVM handles the TDCALLs, and the userspace exits it makes (MMIO, port I/O, MapGPA,
 // GetQuote, SetupEventNotifyInterrupt, GetTdVmCallInfo, ReportFatalError) are answered
 // by the platform's VMM layer (tdx/vmm.h) through kvm/tdx_exits.h. No register access:
@@ -9,11 +9,15 @@
 #include <string>
 
 #include "core/backend.h"
+#include "tdx/host_hooks.h"
 
 namespace tdsim {
 
 class TdxBackend : public Backend {
  public:
+  TdxBackend() = default;
+  // With a TD configuration and host hooks for the VMM layer.
+  explicit TdxBackend(tdx::TdxConfig config) : config_(std::move(config)) {}
   std::string name() const override { return "kvm-tdx"; }
   // Throws BackendError naming what the host lacks (e.g. the VM-types mask without
   // bit 5) or the first ioctl that failed, with errno and the SEAMCALL hw_error.
@@ -24,6 +28,7 @@ class TdxBackend : public Backend {
 
  private:
   MmioReadHandler mmio_read_;
+  tdx::TdxConfig config_;
 };
 
 }  // namespace tdsim

@@ -1,5 +1,6 @@
 #include "sim_vm.h"
 
+#include <atomic>
 #include <deque>
 
 #include "core/backend.h"
@@ -8,10 +9,12 @@ namespace tdsim::sim {
 
 class SimVm::Stepper : public tdsim::Vcpu {
  public:
-  Stepper(SimVm& vm, sim::Vcpu& v) : vm_(vm), v_(v) { v_.set_stop_after_event(true); }
+  Stepper(SimVm& vm, sim::Vcpu& v) : tdsim::Vcpu(vm.options_.limits), vm_(vm), v_(v) { }
 
   uint32_t index() const override { return v_.index(); }
   bool ended() const override { return ended_ && queue_.empty(); }
+  uint64_t executed() const override { return v_.executed(); }
+  std::vector<std::string> describe_position() const override { return v_.describe_position(); }
 
   bool resume() override {
     std::lock_guard<std::mutex> lock(vm_.engine_lock_);
@@ -20,25 +23,27 @@ class SimVm::Stepper : public tdsim::Vcpu {
     return true;
   }
 
-  Event run() override {
+  // Takes effect at the next slice boundary (at most Session::kDefaultSlice
+  // instructions): stopping the engine from outside would look to run_slice like a stop
+  // without a cause.
+  void kick() override { kicked_.store(true, std::memory_order_release); }
+
+  std::optional<Event> run_turn(const Turn& turn) override {
     if (!queue_.empty()) return pop();
     if (ended_) throw std::logic_error("Vcpu::run: vCPU " + std::to_string(index()) + " has ended");
     std::lock_guard<std::mutex> lock(vm_.engine_lock_);
-    const RunLimits& limits = vm_.options_.limits;
-    Watchdog& dog = vm_.session_.watchdog();
-    const auto deadline = Watchdog::Clock::now() + limits.timeout;
-    const Watchdog::Armed armed(dog, deadline);
+    Watchdog& dog = vm_.watch(turn.deadline);
+    v_.set_stop_after_event(!turn.events_may_queue);
     const EventSink sink = [this](const Event& e) { queue_.push_back(e); };
     const uint64_t start = v_.executed();
     for (;;) {
       const uint64_t used = v_.executed() - start;
-      if (used >= limits.max_insns)
-        return budget(BudgetExceededEvent::Kind::kInstructions, limits.max_insns);
-      if (dog.fired() || Watchdog::Clock::now() >= deadline)
-        return budget(BudgetExceededEvent::Kind::kWallClock, static_cast<uint64_t>(limits.timeout.count()));
+      if (used >= turn.max_insns || kicked_.exchange(false, std::memory_order_acq_rel) || dog.fired() ||
+          Watchdog::Clock::now() >= turn.deadline)
+        return std::nullopt;
       dog.set_running(v_.engine());
       const sim::Vcpu::SliceEnd end =
-          v_.run_slice(std::min(Session::kDefaultSlice, limits.max_insns - used), sink, dog.fired_flag());
+          v_.run_slice(std::min(Session::kDefaultSlice, turn.max_insns - used), sink, dog.fired_flag());
       dog.set_running(nullptr);
       if (!queue_.empty()) {
         if (v_.stopped()) ended_ = true;
@@ -58,14 +63,12 @@ class SimVm::Stepper : public tdsim::Vcpu {
     queue_.pop_front();
     return e;
   }
-  Event budget(BudgetExceededEvent::Kind kind, uint64_t limit) {
-    return BudgetExceededEvent{kind, limit, v_.describe_position()};
-  }
 
   SimVm& vm_;
   sim::Vcpu& v_;
   std::deque<Event> queue_;  // events of one slice beyond the first (a terminal one last)
   bool ended_ = false;
+  std::atomic<bool> kicked_{false};
 };
 
 SimVm::SimVm(const TdImage& image, const VmOptions& options, tdx::TdxConfig config)
@@ -87,6 +90,20 @@ bool SimVm::read(uint64_t gpa, void* dst, uint64_t len) const { return session_.
 bool SimVm::write(uint64_t gpa, const void* src, uint64_t len) {
   std::lock_guard<std::mutex> lock(engine_lock_);
   return session_.write_guest(gpa, src, len);
+}
+
+// Arming the watchdog hands over to its thread, so it stays armed for as long as turns
+// share one deadline (a driver's whole run) instead of being re-armed per turn.
+Watchdog& SimVm::watch(Watchdog::Clock::time_point deadline) {
+  Watchdog& dog = session_.watchdog();
+  if (deadline != armed_for_) {
+    if (deadline == Watchdog::Clock::time_point::max())
+      dog.disarm();
+    else
+      dog.arm(deadline);
+    armed_for_ = deadline;
+  }
+  return dog;
 }
 
 DebugTarget* SimVm::debug_target() {

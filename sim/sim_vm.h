@@ -1,7 +1,8 @@
 // The host API (core/vm.h) on the Unicorn backend: a Session whose vCPUs are stepped one
-// event at a time by the host instead of the round-robin scheduler. One engine runs at
-// a time (a Vm-wide lock): LOCK-prefixed instructions are not atomic across engines, and
-// the host's own order of run() calls is then the order the guest sees.
+// event or turn at a time, by the host or by core/run_to_end.h (which is how
+// UnicornBackend runs an image). One engine runs at a time (a Vm-wide lock):
+// LOCK-prefixed instructions are not atomic across engines, and the caller's order of
+// run() calls is then the order the guest sees.
 #pragma once
 #include <memory>
 #include <mutex>
@@ -31,14 +32,17 @@ class SimVm : public Vm {
   DebugTarget* debug_target() override;
   // Trace lines and stub coverage (nullptr: off); `t` must outlive the runs.
   void set_trace(const TraceOptions* t) { session_.set_trace(t); }
+  bool concurrent_vcpus() const override { return false; }
 
  private:
   class Stepper;
   friend class Stepper;
   SimVm(const TdImage& image, const VmOptions& options, tdx::TdxConfig config,
         std::shared_ptr<MmioReadHandler> mmio);
+  Watchdog& watch(Watchdog::Clock::time_point deadline);
   Session session_;
   VmOptions options_;
+  Watchdog::Clock::time_point armed_for_ = Watchdog::Clock::time_point::max();  // disarmed
   std::mutex engine_lock_;
   std::shared_ptr<MmioReadHandler> mmio_read_;
   std::vector<std::unique_ptr<Stepper>> vcpus_;
