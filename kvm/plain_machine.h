@@ -1,7 +1,6 @@
 // A plain (default-type) KVM VM holding a TdImage in the TD initial state, with the TD
-// platform (tdx/) behind the TDCALLs this KVM cannot execute. The mechanism both drivers
-// share: KvmBackend runs every vCPU on its own thread to the end, PlainKvmVm steps one
-// vCPU at a time for the host API.
+// platform (tdx/) behind the TDCALLs this KVM cannot execute. The mechanism behind
+// PlainKvmVm (the host API), which KvmBackend drives with a thread per vCPU.
 #pragma once
 #include <memory>
 #include <mutex>
@@ -27,7 +26,7 @@ class PlainMachine {
   const GuestMemory& memory() const { return mem_; }
   const std::vector<KvmVcpu*>& vcpus() const { return vcpus_; }
 
-  // One exit of vCPU `index` after KVM_RUN returned to userspace (vcpu_runner.h's
+  // One exit of vCPU `index` after KVM_RUN returned to userspace (kvm_stepper.h's
   // ExitHandler contract): events go to `emit`, faults carry the explanation.
   bool handle_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit);
 

@@ -1,9 +1,10 @@
 // The "kvm-tdx" backend: a real TD through the KVM TDX uAPI (Linux 6.16+ on a TDX host).
-// A driver over kvm::TdxVm (plan_tdx_launch() executed, vCPUs stepped by core/run_to_end.h); the TDX module sets the initial state,
-// KVM handles the TDCALLs, and the userspace exits it makes (MMIO, port I/O, MapGPA,
-// GetQuote, SetupEventNotifyInterrupt, GetTdVmCallInfo, ReportFatalError) are answered
-// by the platform's VMM layer (tdx/vmm.h) through kvm/tdx_exits.h. No register access:
-// TDs have none.
+// Runs kvm::TdxVm (the launch plan executed, each vCPU a KvmStepper) with
+// core/run_to_end.h. The TDX module sets the initial state, KVM handles the TDCALLs,
+// and the userspace exits it makes (MMIO, port I/O, MapGPA, GetQuote,
+// SetupEventNotifyInterrupt, GetTdVmCallInfo, ReportFatalError) are answered by the
+// platform's VMM layer (tdx/vmm.h) through kvm/tdx_exits.h. No register access: TDs have
+// none.
 // Depends on core/, ucall/host and the kvm/ helpers; never on another backend.
 #pragma once
 #include <string>
