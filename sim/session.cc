@@ -73,28 +73,20 @@ void Session::drop_changed_code() {
 }
 
 void Session::reset() {
-  // A fault leaves exception bookkeeping inside QEMU's CPU state that uc_context_restore
-  // does not cover (a rerun then reports #PF where a fresh engine reports #DF), so
-  // after a faulted run the engines are rebuilt; otherwise restoring them is enough.
-  if (!faulted_) drop_changed_code();
+  // Restoring the saved contexts is enough after a fault too: the exception record QEMU
+  // kept across runs is cleared before every uc_emu_start (exception_record.h).
+  drop_changed_code();
   mem_.reset(image_);
   fold_shared_bit_in_page_tables(image_, mem_);
-  if (faulted_)
-    make_vcpus();
-  else
-    for (const auto& v : vcpus_) v->reset();
+  for (const auto& v : vcpus_) v->reset();
   tdx_.reset();
   dirty_ = false;
-  faulted_ = false;
 }
 
 void Session::run(const RunLimits& limits, const EventSink& sink) {
   if (dirty_) reset();
   dirty_ = true;
-  run_round_robin(vcpus_, limits, slice_, watchdog_, [&](const Event& e) {
-    if (std::holds_alternative<FaultEvent>(e)) faulted_ = true;
-    sink(e);
-  });
+  run_round_robin(vcpus_, limits, slice_, watchdog_, sink);
 }
 
 }  // namespace tdsim::sim

@@ -68,7 +68,6 @@ class Session {
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   Watchdog watchdog_;
   bool dirty_ = false;
-  bool faulted_ = false;  // the last run ended a vCPU with a FaultEvent
   const TraceOptions* trace_ = nullptr;
 };
 

@@ -37,7 +37,10 @@ void stub_code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
 }
 void intr_cb(uc_engine*, uint32_t intno, void* self) {
   auto* v = static_cast<Vcpu*>(self);
-  v->guarded([&] { v->on_interrupt(intno); });
+  v->guarded([&] {
+    v->on_interrupt(intno);
+    v->on_exception_taken();
+  });
 }
 bool insn_invalid_cb(uc_engine*, void* self) {
   auto* v = static_cast<Vcpu*>(self);
@@ -99,6 +102,7 @@ Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, tdx::TdxModul
     : index_(index), tdx_(tdx), image_(image), mem_(mem) {
   uc_ = open_engine(UC_MODE_64);
   try {
+    exception_record_ = std::make_unique<ExceptionRecord>(uc_);
     // Shared regions too, at their untagged GPA: the page tables' S-bit was folded out.
     for (const GuestMemory::Block& b : mem.blocks()) {
       const std::string call = fmt::format("uc_mem_map_ptr(region '{}' gpa {:#x} size {:#x})",
@@ -136,6 +140,7 @@ Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, tdx::TdxModul
     uc_check(uc_context_save(uc_, initial_), "uc_context_save(initial vCPU state)");
   } catch (...) {
     if (initial_) uc_context_free(initial_);
+    exception_record_.reset();
     uc_close(uc_);
     throw;
   }
@@ -143,6 +148,7 @@ Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, tdx::TdxModul
 
 Vcpu::~Vcpu() {
   if (initial_) uc_context_free(initial_);
+  exception_record_.reset();
   uc_close(uc_);
 }
 
@@ -235,6 +241,8 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     mem_fault_detail_.clear();
     insn_invalid_detail_.clear();
     has_mem_fault_ = false;
+    // An earlier stop can leave a #PF in QEMU's exception record (exception_record.h).
+    exception_record_->clear();
     const uc_err err = uc_emu_start(uc_, rip(), kNoUntil, 0, 0);
     if (hook_error_) {
       // A handler failed inside a hook (e.g. the event sink threw): the vCPU cannot go
@@ -268,14 +276,6 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
       return at_watchpoint_ ? SliceEnd::kWatchpoint : at_breakpoint_ ? SliceEnd::kBreakpoint : SliceEnd::kExhausted;
     if (cancel.load(std::memory_order_acquire)) return SliceEnd::kCancelled;
     const uint64_t r = rip();
-    if (at_tdcall(r)) {
-      // Unicorn (2.0.1 and still 2.1.1) calls the invalid-instruction hook only for the
-      // first hits of a TDCALL in a cached block; later hits end uc_emu_start at the
-      // instruction with no hook called. Emulating it from here is the same TDCALL.
-      ++host_emulated_tdcalls_;
-      on_tdcall(r);
-      continue;
-    }
     // The only other way a slice ends early is HLT: the last instruction counted was a
     // one-byte F4 just before RIP.
     uint8_t op = 0;
@@ -418,6 +418,7 @@ void Vcpu::raise_exception(int vector, const std::string& what) {
 
 void Vcpu::complete_far_delivery() {
   const FarPending p = *std::exchange(far_pending_, std::nullopt);
+  exception_record_->clear();
   in_far_jump_ = true;
   far_jump_fault_.reset();
   std::string why;

@@ -22,6 +22,7 @@
 #include "far_transfer.h"
 #include "stub_monitor.h"
 #include "tdx/tdx_module.h"
+#include "exception_record.h"
 #include "trace.h"
 
 namespace tdsim::sim {
@@ -86,7 +87,6 @@ class Vcpu {
   uc_engine* engine() const { return uc_; }
   // TDCALLs the engine stopped at without calling a hook, emulated by the slice loop
   // (docs/engine-quirks.md); a counter for the test that pins the quirk.
-  uint64_t host_emulated_tdcalls() const { return host_emulated_tdcalls_; }
   // Exceptions delivered through the guest's IDT (the guest's handler ran).
   uint64_t delivered_exceptions() const { return delivered_exceptions_; }
 
@@ -114,6 +114,9 @@ class Vcpu {
   bool on_insn_invalid();
   void on_port_io(bool out, uint32_t port, int size, uint32_t value);
   void on_interrupt(uint32_t intno);
+  // After the interrupt hook took an exception: tdsim delivers it, so QEMU must not
+  // count it as one still in flight (exception_record.h).
+  void on_exception_taken() { exception_record_->clear(); }
   void on_tdcall(uint64_t addr);
   bool on_cpuid();
   void on_mem_invalid(uc_mem_type type, uint64_t addr, int size);
@@ -156,7 +159,6 @@ class Vcpu {
   bool pause_requested_ = false, paused_ = false, event_pending_ = false;
   bool code_flush_pending_ = false;
   std::optional<uint64_t> resume_rip_;
-  uint64_t host_emulated_tdcalls_ = 0;
   void report_engine_error(uc_err err, uint64_t rip);
   uint64_t rip() const;
 
@@ -171,6 +173,7 @@ class Vcpu {
   void trace_insn(uint64_t addr);
   uc_engine* uc_ = nullptr;
   uc_context* initial_ = nullptr;
+  std::unique_ptr<ExceptionRecord> exception_record_;  // freed before uc_ is closed
 
   // Per-slice state, touched by the callbacks.
   const EventSink* sink_ = nullptr;
