@@ -1,10 +1,11 @@
 // Exception handlers from a C guest: #UD and #DE handlers that record what they saw and
 // change registers; the vCPU must resume with those registers (#UD past the UD2, #DE at
-// the DIV again, now with a non-zero divisor). Then the #UD handler is removed and UD2
+// the DIV again, which faults three times in a row before the handler fixes the divisor:
+// each is a #DE, never a #DF, as on hardware). Then the #UD handler is removed and UD2
 // must end the guest with UCALL_UNHANDLED, as without handlers.
 #include "ucall/guest/guest.h"
 
-static volatile uint64_t g_vector, g_rip, g_rax, g_count;
+static volatile uint64_t g_vector, g_rip, g_rax, g_count, g_de;
 
 static void on_ud(ExRegs* r) {
   g_vector = r->vector;
@@ -17,7 +18,7 @@ static void on_ud(ExRegs* r) {
 
 static void on_de(ExRegs* r) {
   g_count++;
-  r->rcx = 4;  // a fault: the DIV runs again, with this divisor
+  if (++g_de == 3) r->rcx = 4;  // a fault: the DIV runs again, at last with this divisor
 }
 
 void guest_main(uint32_t vcpu) {

@@ -45,11 +45,12 @@ TEST_P(GuestExceptionHandlers, RunWithTheSavedRegistersAndResume) {
   EXPECT_EQ(u[0].args[2], 1u) << "handler saw another RIP than the UD2's";
   EXPECT_EQ(u[0].args[3], 0x600du);
   EXPECT_EQ(u[0].args[4], 0x1234u);
-  // #DE: the DIV ran again with the divisor the handler set; two handlers ran in all.
+  // #DE three times in a row (each a #DE, none escalated to #DF), then the DIV ran with
+  // the divisor the handler set; four handlers ran in all.
   EXPECT_EQ(u[1].args[0], 2u);
   EXPECT_EQ(u[1].args[1], 25u);
   EXPECT_EQ(u[1].args[2], 4u);
-  EXPECT_EQ(u[1].args[3], 2u);
+  EXPECT_EQ(u[1].args[3], 4u);
   // Handler removed: the default report, and the vCPU ends there.
   EXPECT_EQ(u[2].cmd, abi::kUcallUnhandled);
   EXPECT_EQ(u[2].args[abi::kUnhandledArgVector], 6u);
