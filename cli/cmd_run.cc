@@ -16,6 +16,7 @@
 #include "diag/lint.h"
 #include "event_printer.h"
 #include "gdbstub/gdb_server.h"
+#include "host/replay.h"
 #include "run_options.h"
 #include "run_trace.h"
 #include "sim/engine_limits.h"
@@ -137,11 +138,20 @@ int cmd_run(const std::vector<std::string>& args) {
   // Streamed: each event is classified and counted as it passes, none is kept, so a
   // long run's memory does not grow with its length.
   OutcomeTracker outcome(image.nr_vcpus);
+  const RunLimits replay_limits = limits;
   const EventSink on_event = [&](const Event& e) {
     outcome.add(e);
     guard([&] {
       if (trace.ucall)
         if (std::string l = ucall_trace_line(e); !l.empty()) trace_out.line(l);
+      // A fault the backend could not look into (a real TD) is explained by replaying
+      // the image on a backend that can (host/replay.h).
+      if (const auto* f = std::get_if<FaultEvent>(&e); f && host::wants_replay(*f, info.caps.register_access)) {
+        FaultEvent explained = *f;
+        for (std::string& l : host::replay_explanation(image, *f, replay_limits)) explained.explanation.push_back(std::move(l));
+        printer->event(explained);
+        return;
+      }
       printer->event(e);
     });
   };
