@@ -1,6 +1,6 @@
 // The debug-target facet: what a debugger (gdbstub/) needs of a backend, with no engine
 // in sight. A backend that can be debugged offers it through Vm::debug_target(); one that
-// cannot (a real TD, plain KVM today) returns nullptr there and BackendCaps says so.
+// cannot (a real TD) returns nullptr there and BackendCaps says so.
 // Registers are named (x86_register_file() lists the names and sizes every facet
 // understands); memory is addressed by guest-virtual address as the vCPU sees it now.
 // Execution is one bounded turn of one vCPU; scheduling turns (round-robin, budgets)

@@ -22,6 +22,11 @@ bool PlainKvmVm::read(uint64_t gpa, void* dst, uint64_t len) const { return mach
 // KVM runs guest code from the memory itself: a write is seen at once, code included.
 bool PlainKvmVm::write(uint64_t gpa, const void* src, uint64_t len) { return machine_->memory().write(gpa, src, len); }
 
+DebugTarget* PlainKvmVm::debug_target() {
+  if (!debug_) debug_ = std::make_unique<KvmDebugTarget>(*machine_);
+  return debug_.get();
+}
+
 void PlainKvmVm::set_mmio_read(MmioReadHandler handler) { *mmio_read_ = std::move(handler); }
 
 }  // namespace tdsim::kvm

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/vm.h"
+#include "kvm_debug_target.h"
 #include "kvm_stepper.h"
 #include "plain_machine.h"
 #include "tdx/host_hooks.h"
@@ -27,11 +28,15 @@ class PlainKvmVm : public Vm {
   // Install the device before running: the vCPU threads read it without a lock.
   void set_mmio_read(MmioReadHandler handler) override;
   bool concurrent_vcpus() const override { return true; }
+  // Made on first use (single-stepping through KVM_SET_GUEST_DEBUG); a VM is either
+  // stepped through its Vcpus or debugged through the facet, not both.
+  DebugTarget* debug_target() override;
 
  private:
   std::shared_ptr<MmioReadHandler> mmio_read_;
   std::unique_ptr<PlainMachine> machine_;
   std::vector<std::unique_ptr<KvmStepper>> vcpus_;
+  std::unique_ptr<KvmDebugTarget> debug_;
 };
 
 }  // namespace tdsim::kvm

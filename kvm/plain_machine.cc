@@ -117,7 +117,7 @@ bool PlainMachine::handle_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit_r
       emit(FaultEvent{index, current_rip(vcpu), -1, 0, true, "triple fault (KVM_EXIT_SHUTDOWN)"});
       return false;
     case KVM_EXIT_INTERNAL_ERROR:
-      if (is_tdcall_emulation_failure(run)) return emulate_tdcall(vcpu, index, platform_, platform_lock_, emit);
+      if (is_tdcall_emulation_failure(run)) return emulate_tdcall(vcpu, index, platform_, platform_lock_, emit, tdcall_observer_);
       emit(FaultEvent{index, current_rip(vcpu), -1, 0, false, describe_exit(run)});
       return false;
     case KVM_EXIT_INTR:

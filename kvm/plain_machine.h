@@ -2,7 +2,9 @@
 // platform (tdx/) behind the TDCALLs this KVM cannot execute. The mechanism behind
 // PlainKvmVm (the host API), which KvmBackend drives with a thread per vCPU.
 #pragma once
+#include <functional>
 #include <memory>
+#include <string>
 #include <mutex>
 #include <vector>
 
@@ -29,6 +31,9 @@ class PlainMachine {
   // One exit of vCPU `index` after KVM_RUN returned to userspace (kvm_stepper.h's
   // ExitHandler contract): events go to `emit`, faults carry the explanation.
   bool handle_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit);
+  // Every emulated TDCALL as one line (tdx/tdcall_format.h), for a debugger's log. Set
+  // before the vCPUs run; empty: none.
+  void set_tdcall_observer(std::function<void(const std::string&)> o) { tdcall_observer_ = std::move(o); }
 
  private:
   // KVM_EXIT_IO: the #VE a TD takes for port I/O, injected with the instruction undone.
@@ -38,6 +43,7 @@ class PlainMachine {
   MmioReadHandler mmio_read_;
   ::tdsim::tdx::TdxModule platform_;
   std::mutex platform_lock_;  // vCPU threads share the platform's TD-wide state
+  std::function<void(const std::string&)> tdcall_observer_;
   KvmVm vm_;
   std::vector<KvmVcpu*> vcpus_;
 };

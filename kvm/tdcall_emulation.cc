@@ -5,6 +5,7 @@
 #include "exit_events.h"
 #include "kvm_sys.h"
 #include "tdsim/abi/tdx.h"
+#include "tdx/tdcall_format.h"
 
 namespace tdsim::kvm {
 
@@ -38,7 +39,7 @@ bool is_tdcall_emulation_failure(const kvm_run& run) {
 }
 
 bool emulate_tdcall(KvmVcpu& vcpu, uint32_t index, ::tdsim::tdx::TdxModule& platform, std::mutex& lock,
-                    const Emit& emit) {
+                    const Emit& emit, const std::function<void(const std::string&)>& observer) {
   kvm_regs regs{};
   checked_ioctl(vcpu.fd(), KVM_GET_REGS, &regs, "KVM_GET_REGS");
   ::tdsim::tdx::TdcallResult res;
@@ -46,6 +47,7 @@ bool emulate_tdcall(KvmVcpu& vcpu, uint32_t index, ::tdsim::tdx::TdxModule& plat
     std::lock_guard<std::mutex> g(lock);
     res = platform.tdcall(index, regs.rip, to_tdcall_regs(regs));
   }
+  if (observer) observer(::tdsim::tdx::format_tdcall(index, regs.rip, to_tdcall_regs(regs), res.regs, res.event));
   if (res.stop) {
     // The vCPU never resumes; its registers no longer matter.
     if (res.event) emit(*res.event);

@@ -6,7 +6,9 @@
 #pragma once
 #include <linux/kvm.h>
 
+#include <functional>
 #include <mutex>
+#include <string>
 
 #include "kvm_vm.h"
 #include "tdx/tdx_module.h"
@@ -21,7 +23,8 @@ bool is_tdcall_emulation_failure(const kvm_run& run);
 // the TDCALL (KVM_SET_REGS) unless the vCPU stops, emit its event. Returns false when
 // the vCPU stops (terminal event, HLT, ReportFatalError). vCPUs run on their own threads
 // and the platform holds TD-wide state (RTMRs, MSRs): `lock` serialises the calls.
+// `observer` (may be empty) gets the TDCALL as one line (tdx/tdcall_format.h).
 bool emulate_tdcall(KvmVcpu& vcpu, uint32_t index, ::tdsim::tdx::TdxModule& platform, std::mutex& lock,
-                    const Emit& emit);
+                    const Emit& emit, const std::function<void(const std::string&)>& observer);
 
 }  // namespace tdsim::kvm

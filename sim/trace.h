@@ -31,13 +31,6 @@ struct TraceOptions {
   StubCoverage* coverage = nullptr;  // filled when set
 };
 
-const char* tdcall_leaf_name(uint64_t leaf);      // "TDG.VP.VMCALL", ...
-const char* vmcall_subfn_name(uint64_t subfn);    // "#VE.RequestMMIO", ...
-
-// "vcpu 0 tdcall 0x401234: TDG.VP.VMCALL<#VE.RequestMMIO> RCX=0xfc00 (expose R10-R15) ..."
-std::string format_tdcall(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in,
-                          const ucall::TdcallRegs& out, const std::optional<Event>& event);
-
 // The stub's instructions from stub_gpa through the reset vector, one line each, marked
 // "+" (ran) or "-" (never ran), followed by a count line. Instructions that ran are
 // decoded in the mode they ran in; the rest in the mode of the nearest one before them.

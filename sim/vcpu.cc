@@ -14,6 +14,7 @@
 #include "guest_virtual.h"
 #include "reset_state.h"
 #include "tdsim/abi/tdx.h"
+#include "tdx/tdcall_format.h"
 #include "uc_error.h"
 
 namespace tdsim::sim {
@@ -546,8 +547,8 @@ void Vcpu::on_tdcall(uint64_t addr) {
                     static_cast<int>(std::size(kTdcallRegIds)));
 
   const tdx::TdcallResult res = tdx_.tdcall(index_, addr, in);
-  if (trace_ && trace_->tdcall && trace_->sink) trace_->sink(format_tdcall(index_, addr, in, res.regs, res.event));
-  if (tdcall_observer_) tdcall_observer_(format_tdcall(index_, addr, in, res.regs, res.event));
+  if (trace_ && trace_->tdcall && trace_->sink) trace_->sink(tdx::format_tdcall(index_, addr, in, res.regs, res.event));
+  if (tdcall_observer_) tdcall_observer_(tdx::format_tdcall(index_, addr, in, res.regs, res.event));
   if (res.stop) {
     // Not writing RIP: a PC write makes Unicorn continue internally and would swallow
     // the stop request. A host that resumes the vCPU (after HLT or ReportFatalError)

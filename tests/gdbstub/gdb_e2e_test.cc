@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include "host/registry.h"
+#include "tests/host/backend_params.h"
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -146,11 +149,12 @@ struct Session {
   std::string ctx;  // everything, for failure messages
 };
 
-Session run_session(const char* elf, const std::vector<std::string>& commands, const std::string& gdb_file = "") {
+Session run_session(const std::string& backend, const char* elf, const std::vector<std::string>& commands,
+                    const std::string& gdb_file = "") {
   Session r;
   const std::string out_path =
       (std::filesystem::temp_directory_path() / ("tdsim-gdb-e2e-" + std::to_string(::getpid()) + ".out")).string();
-  TdsimChild td({TDSIM_BIN, "run", "--guest", elf, "--gdb", "127.0.0.1:0"}, out_path);
+  TdsimChild td({TDSIM_BIN, "run", "--backend", backend, "--guest", elf, "--gdb", "127.0.0.1:0"}, out_path);
   if (!td.started()) return r;
   const int port = td.wait_for_port(std::chrono::seconds(30));
   if (port == 0) {
@@ -179,14 +183,24 @@ uint64_t symbol(const TdImage& image, const std::string& name) {
   return 0;
 }
 
+// Every backend with a debug target (BackendCaps::debug_target), the same session each.
+class GdbE2eOn : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const host::BackendInfo* b = host::find_backend(GetParam());
+    ASSERT_NE(b, nullptr);
+    if (const std::string why = b->unavailable ? b->unavailable() : ""; !why.empty()) GTEST_SKIP() << why;
+  }
+};
+
 // From the reset vector (32-bit: the i386 description) through a stub-label breakpoint
 // (64-bit: re-read description) into the guest and to DONE, no ELF given to gdb.
-TEST(GdbE2e, StockGdbWithoutElfFollowsTheBootFromResetToDone) {
+TEST_P(GdbE2eOn, StockGdbWithoutElfFollowsTheBootFromResetToDone) {
   if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (apt-get install gdb)";
   const TdImage image = test::image_for(TDSIM_GUEST_HELLO_ELF);
   const uint64_t long64 = symbol(image, "td_boot_long64");
   const auto hex = [](uint64_t v) { return fmt::format("{:#x}", v); };
-  const Session s = run_session(TDSIM_GUEST_HELLO_ELF, {
+  const Session s = run_session(GetParam(), TDSIM_GUEST_HELLO_ELF, {
       "info registers",
       "x/2i $pc",
       "stepi",
@@ -242,16 +256,16 @@ TEST(GdbE2e, StockGdbWithoutElfFollowsTheBootFromResetToDone) {
   EXPECT_NE(s.gdb.find("exited normally"), std::string::npos) << s.ctx;
   EXPECT_EQ(s.tdsim_exit, 0) << s.ctx;
   EXPECT_NE(s.out.find("vcpu 0: ucall DONE"), std::string::npos) << s.ctx;
-  EXPECT_NE(s.out.find("tdsim: DONE on unicorn"), std::string::npos) << s.ctx;
+  EXPECT_NE(s.out.find("tdsim: DONE on " + GetParam()), std::string::npos) << s.ctx;
 }
 
 // A read watchpoint on the boot parameters stops in the stub after the load; a write
 // watchpoint on the ucall slot stops in the guest; `monitor tdcalls` lists the ucall
 // TDCALL once it ran.
-TEST(GdbE2e, WatchpointsOnBootParamsAndUcallSlotTrigger) {
+TEST_P(GdbE2eOn, WatchpointsOnBootParamsAndUcallSlotTrigger) {
   if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (apt-get install gdb)";
   const TdImage image = test::image_for(TDSIM_GUEST_HELLO_ELF);
-  const Session s = run_session(TDSIM_GUEST_HELLO_ELF, {
+  const Session s = run_session(GetParam(), TDSIM_GUEST_HELLO_ELF, {
       "rwatch *(unsigned int *)0xffff0004",
       "continue",
       "x/i $pc",
@@ -276,10 +290,10 @@ TEST(GdbE2e, WatchpointsOnBootParamsAndUcallSlotTrigger) {
 // With the guest ELF loaded before connecting (symbols), gdb rejects the i386
 // description at the reset vector and uses its built-in amd64 registers; the session
 // works, and re-reading the description adds the control registers.
-TEST(GdbE2e, GdbWithTheGuestElfLoadedUsesAmd64Throughout) {
+TEST_P(GdbE2eOn, GdbWithTheGuestElfLoadedUsesAmd64Throughout) {
   if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (apt-get install gdb)";
   const TdImage image = test::image_for(TDSIM_GUEST_HELLO_ELF);
-  const Session s = run_session(TDSIM_GUEST_HELLO_ELF, {
+  const Session s = run_session(GetParam(), TDSIM_GUEST_HELLO_ELF, {
       "info registers rip",
       "monitor cr",
       "break _start",
@@ -307,9 +321,9 @@ TEST(GdbE2e, GdbWithTheGuestElfLoadedUsesAmd64Throughout) {
 }
 
 // `continue` to the end gives gdb the run's exit code, and tdsim exits with it.
-TEST(GdbE2e, ContinueToTheEndExitsWithTheRunsExitCode) {
+TEST_P(GdbE2eOn, ContinueToTheEndExitsWithTheRunsExitCode) {
   if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (apt-get install gdb)";
-  const Session s = run_session(TDSIM_GUEST_ASSERT_ELF, {"continue"});
+  const Session s = run_session(GetParam(), TDSIM_GUEST_ASSERT_ELF, {"continue"});
   ASSERT_EQ(s.gdb_exit, 0) << s.ctx;
   EXPECT_NE(s.gdb.find("exited with code 01"), std::string::npos) << s.ctx;
   EXPECT_EQ(s.tdsim_exit, 1) << s.ctx;
@@ -321,12 +335,18 @@ TEST(GdbE2e, GdbOptionRefusesNonLoopbackAndOtherBackends) {
   EXPECT_EQ(r.exit_code, 64) << r.output;
   EXPECT_NE(r.output.find("--gdb"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("loopback"), std::string::npos) << r.output;
-  r = run_command(tdsim_cmd("run --backend kvm --gdb 127.0.0.1:0"));
+  r = run_command(tdsim_cmd("run --backend kvm-tdx --gdb 127.0.0.1:0"));
   EXPECT_EQ(r.exit_code, 64) << r.output;
-  EXPECT_NE(r.output.find("--gdb: backend kvm offers no debug target; backends that offer one: unicorn"),
+  EXPECT_NE(r.output.find("--gdb: backend kvm-tdx offers no debug target; backends that offer one: unicorn, kvm"),
             std::string::npos)
       << r.output;
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, GdbE2eOn,
+                         ::testing::ValuesIn(::tdsim::test::backends_with([](const host::BackendCaps& c) {
+                           return c.debug_target;
+                         })),
+                         ::tdsim::test::backend_param_name);
 
 }  // namespace
 }  // namespace tdsim::gdbstub
