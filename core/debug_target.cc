@@ -1,5 +1,7 @@
 #include "debug_target.h"
 
+#include <algorithm>
+
 namespace tdsim {
 
 namespace {
@@ -41,6 +43,38 @@ constexpr DebugRegister kFile[] = {
 }  // namespace
 
 std::span<const DebugRegister> x86_register_file() { return kFile; }
+
+namespace {
+constexpr uint64_t kPage = 4096;
+}
+
+uint64_t read_by_page(const GuestMemory& mem, const GvaTranslator& translate, uint64_t gva, void* dst, uint64_t len) {
+  auto* out = static_cast<uint8_t*>(dst);
+  uint64_t done = 0;
+  while (done < len) {
+    const uint64_t at = gva + done;
+    const uint64_t n = std::min(len - done, kPage - (at & (kPage - 1)));
+    const std::optional<uint64_t> gpa = translate(at);
+    if (!gpa || !mem.read(*gpa, out + done, n)) break;
+    done += n;
+  }
+  return done;
+}
+
+std::optional<std::vector<std::pair<uint64_t, uint64_t>>> pieces_by_page(const GuestMemory& mem,
+                                                                          const GvaTranslator& translate, uint64_t gva,
+                                                                          uint64_t len) {
+  std::vector<std::pair<uint64_t, uint64_t>> pieces;
+  for (uint64_t done = 0; done < len;) {
+    const uint64_t at = gva + done;
+    const uint64_t n = std::min(len - done, kPage - (at & (kPage - 1)));
+    const std::optional<uint64_t> gpa = translate(at);
+    if (!gpa || !mem.host_ptr(*gpa, n)) return std::nullopt;
+    pieces.emplace_back(*gpa, n);
+    done += n;
+  }
+  return pieces;
+}
 
 std::optional<unsigned> find_register(std::string_view name) {
   for (unsigned i = 0; i < std::size(kFile); ++i)

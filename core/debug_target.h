@@ -7,6 +7,8 @@
 // is core/round_robin.h's job, not the facet's.
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <utility>
 #include <optional>
 #include <span>
 #include <string>
@@ -49,6 +51,18 @@ struct DebugStop {
   WatchKind watch = WatchKind::kWrite;  // for kWatchpoint: the watchpoint that fired
   uint64_t watch_addr = 0;              // its start address (as gdb set it)
 };
+
+// Guest-virtual memory for the facets, page by page: `translate` gives a GVA's untagged
+// GPA as the vCPU sees it now, or nullopt.
+using GvaTranslator = std::function<std::optional<uint64_t>(uint64_t gva)>;
+// Copies [gva, gva+len) up to the first byte that is not mapped or not guest memory;
+// returns how many bytes were copied.
+uint64_t read_by_page(const GuestMemory& mem, const GvaTranslator& translate, uint64_t gva, void* dst, uint64_t len);
+// The (GPA, length) pieces of [gva, gva+len), or nullopt if any byte is not mapped or
+// not guest memory: what an all-or-nothing write needs before it writes anything.
+std::optional<std::vector<std::pair<uint64_t, uint64_t>>> pieces_by_page(const GuestMemory& mem,
+                                                                          const GvaTranslator& translate, uint64_t gva,
+                                                                          uint64_t len);
 
 class DebugTarget {
  public:

@@ -15,8 +15,6 @@ namespace tdsim::kvm {
 
 namespace {
 
-constexpr uint64_t kPage = 4096;
-
 // A register's bytes, zero-extended to 16 (the widest: xmm).
 using RegBuf = std::array<uint8_t, 16>;
 
@@ -226,32 +224,16 @@ std::optional<uint64_t> KvmDebugTarget::translate(uint32_t vcpu, uint64_t gva) c
 
 uint64_t KvmDebugTarget::read_memory(uint32_t vcpu, uint64_t gva, void* dst, uint64_t len) {
   if (vcpu >= nr_vcpus()) return 0;
-  auto* out = static_cast<uint8_t*>(dst);
-  uint64_t done = 0;
-  while (done < len) {
-    const uint64_t at = gva + done;
-    const uint64_t n = std::min(len - done, kPage - (at & (kPage - 1)));
-    const auto gpa = translate(vcpu, at);
-    if (!gpa || !memory().read(*gpa, out + done, n)) break;
-    done += n;
-  }
-  return done;
+  return read_by_page(memory(), [&](uint64_t a) { return translate(vcpu, a); }, gva, dst, len);
 }
 
 bool KvmDebugTarget::write_memory(uint32_t vcpu, uint64_t gva, const void* src, uint64_t len) {
   if (vcpu >= nr_vcpus()) return false;
-  std::vector<std::pair<uint64_t, uint64_t>> pieces;  // all or nothing: translate first
-  for (uint64_t done = 0; done < len;) {
-    const uint64_t at = gva + done;
-    const uint64_t n = std::min(len - done, kPage - (at & (kPage - 1)));
-    const auto gpa = translate(vcpu, at);
-    if (!gpa || !m_.memory().host_ptr(*gpa, n)) return false;
-    pieces.emplace_back(*gpa, n);
-    done += n;
-  }
+  const auto pieces = pieces_by_page(memory(), [&](uint64_t a) { return translate(vcpu, a); }, gva, len);
+  if (!pieces) return false;
   // KVM runs guest code from this memory: the next instruction sees the write.
   const auto* in = static_cast<const uint8_t*>(src);
-  for (const auto& [gpa, n] : pieces) {
+  for (const auto& [gpa, n] : *pieces) {
     if (!m_.memory().write(gpa, in, n)) return false;
     in += n;
   }

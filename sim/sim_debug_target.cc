@@ -122,37 +122,27 @@ bool SimDebugTarget::write_register(uint32_t vcpu, unsigned reg, std::span<const
 
 uint64_t SimDebugTarget::read_memory(uint32_t vcpu, uint64_t gva, void* dst, uint64_t len) {
   if (vcpu >= nr_vcpus()) return 0;
-  auto* out = static_cast<uint8_t*>(dst);
-  uint64_t done = 0;
-  while (done < len) {
-    const uint64_t at = gva + done;
-    const uint64_t n = std::min(len - done, 0x1000 - (at & 0xfff));
-    const auto gpa = translate_gva(session_.vcpu(vcpu).engine(), session_.memory(), at, diag::Access::kRead);
-    if (!gpa || !session_.memory().read(*gpa, out + done, n)) break;
-    done += n;
-  }
-  return done;
+  return read_by_page(session_.memory(), gva_translator(vcpu), gva, dst, len);
 }
 
 bool SimDebugTarget::write_memory(uint32_t vcpu, uint64_t gva, const void* src, uint64_t len) {
   if (vcpu >= nr_vcpus()) return false;
-  // Translate every page first: all or nothing. A debugger writes past page protection
-  // (a breakpoint into code), so the walk is a read's.
-  std::vector<std::pair<uint64_t, uint64_t>> pieces;  // gpa, length
-  for (uint64_t done = 0; done < len;) {
-    const uint64_t at = gva + done;
-    const uint64_t n = std::min(len - done, 0x1000 - (at & 0xfff));
-    const auto gpa = translate_gva(session_.vcpu(vcpu).engine(), session_.memory(), at, diag::Access::kRead);
-    if (!gpa || !session_.memory().host_ptr(*gpa, n)) return false;
-    pieces.emplace_back(*gpa, n);
-    done += n;
-  }
+  // Translate every page first: all or nothing.
+  const auto pieces = pieces_by_page(session_.memory(), gva_translator(vcpu), gva, len);
+  if (!pieces) return false;
   const auto* in = static_cast<const uint8_t*>(src);
-  for (const auto& [gpa, n] : pieces) {
+  for (const auto& [gpa, n] : *pieces) {
     if (!session_.write_guest(gpa, in, n)) return false;
     in += n;
   }
   return true;
+}
+
+// A debugger writes past page protection (a breakpoint into code), so the walk is a read's.
+GvaTranslator SimDebugTarget::gva_translator(uint32_t vcpu) const {
+  return [this, vcpu](uint64_t gva) {
+    return translate_gva(session_.vcpu(vcpu).engine(), session_.memory(), gva, diag::Access::kRead);
+  };
 }
 
 void SimDebugTarget::install_watchpoints() {

@@ -44,6 +44,7 @@ class SimDebugTarget : public DebugTarget {
 
  private:
   void install_watchpoints();
+  GvaTranslator gva_translator(uint32_t vcpu) const;
 
   Session& session_;
   std::set<uint64_t> breakpoints_;
