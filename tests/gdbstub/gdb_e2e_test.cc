@@ -184,14 +184,7 @@ uint64_t symbol(const TdImage& image, const std::string& name) {
 }
 
 // Every backend with a debug target (BackendCaps::debug_target), the same session each.
-class GdbE2eOn : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    const host::BackendInfo* b = host::find_backend(GetParam());
-    ASSERT_NE(b, nullptr);
-    if (const std::string why = b->unavailable ? b->unavailable() : ""; !why.empty()) GTEST_SKIP() << why;
-  }
-};
+class GdbE2eOn : public ::tdsim::test::OnBackend {};
 
 // From the reset vector (32-bit: the i386 description) through a stub-label breakpoint
 // (64-bit: re-read description) into the guest and to DONE, no ELF given to gdb.

@@ -45,14 +45,7 @@ struct Rig {
   }
 };
 
-class RunControlOn : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    const host::BackendInfo* b = host::find_backend(GetParam());
-    ASSERT_NE(b, nullptr);
-    if (const std::string why = b->unavailable ? b->unavailable() : ""; !why.empty()) GTEST_SKIP() << why;
-  }
-};
+class RunControlOn : public ::tdsim::test::OnBackend {};
 
 TEST_P(RunControlOn, FirstStepFromResetVectorLandsOnStubStart) {
   Rig r(GetParam(), TDSIM_GUEST_HELLO_ELF);

@@ -26,4 +26,15 @@ inline std::string backend_param_name(const ::testing::TestParamInfo<std::string
   return n;
 }
 
+// A test over one backend, the parameter: skipped, with the reason the registry gives,
+// where that backend cannot run on this host.
+class OnBackend : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const host::BackendInfo* b = host::find_backend(GetParam());
+    ASSERT_NE(b, nullptr) << GetParam();
+    if (const std::string why = b->unavailable ? b->unavailable() : ""; !why.empty()) GTEST_SKIP() << why;
+  }
+};
+
 }  // namespace tdsim::test
