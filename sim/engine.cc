@@ -30,10 +30,19 @@ uc_engine* open_engine(uc_mode mode) {
   uc_check(uc_open(UC_ARCH_X86, mode, &uc), mode == UC_MODE_64 ? "uc_open(UC_ARCH_X86, UC_MODE_64)"
                                                                : "uc_open(UC_ARCH_X86, UC_MODE_32)");
   // Must precede the first use of the engine: the buffer is allocated on it.
-  const uc_err err = uc_ctl_set_tcg_buffer_size(uc, kTcgBufferBytes);
+  uc_err err = uc_ctl_set_tcg_buffer_size(uc, kTcgBufferBytes);
   if (err != UC_ERR_OK) {
     uc_close(uc);
     uc_check(err, "uc_ctl_set_tcg_buffer_size");
+  }
+  // Exit addresses instead of uc_emu_start's `until`: the engine translates an `until`
+  // address through the guest's page tables at every start, and the failed walk of
+  // ~0 left CR2 = 0xff..fe and a #PF in QEMU's exception record (docs/engine-quirks.md).
+  // tdsim never stops at an address (its hooks stop the engine), so the list stays empty.
+  err = uc_ctl_exits_enable(uc);
+  if (err != UC_ERR_OK) {
+    uc_close(uc);
+    uc_check(err, "uc_ctl_exits_enable");
   }
   return uc;
 }

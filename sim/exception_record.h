@@ -5,9 +5,9 @@
 // delivered an exception itself, which clears the record. Under Unicorn it never
 // delivers: the interrupt hook takes every exception and tdsim vectors it through the
 // guest IDT (exception_delivery.h), which QEMU does not see. So the record is never
-// cleared: a guest's second #GP arrived as #DF, the third ended uc_emu_start with no
-// hook called (QEMU's triple fault), and a uc_emu_start that ended early left a #PF in
-// the record, so the first #GP after a stop was a #DF too (docs/engine-quirks.md).
+// cleared: a guest's second #GP arrived as #DF and the third ended uc_emu_start with no
+// hook called (QEMU's triple fault) (docs/engine-quirks.md). Engines opened with an
+// `until` address also left a #PF there at every start (engine.cc no longer uses one).
 //
 // The API has no register for it, so it is reached through a saved CPU context: the
 // record's offset in the context is found once per process on a probe engine (a #DE the

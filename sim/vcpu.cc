@@ -242,7 +242,8 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     mem_fault_detail_.clear();
     insn_invalid_detail_.clear();
     has_mem_fault_ = false;
-    // An earlier stop can leave a #PF in QEMU's exception record (exception_record.h).
+    // Nothing QEMU recorded before this start may escalate the guest's next exception
+    // (exception_record.h).
     exception_record_->clear();
     const uc_err err = uc_emu_start(uc_, rip(), kNoUntil, 0, 0);
     if (hook_error_) {

@@ -50,6 +50,7 @@ class RunControlOn : public ::tdsim::test::OnBackend {};
 TEST_P(RunControlOn, FirstStepFromResetVectorLandsOnStubStart) {
   Rig r(GetParam(), TDSIM_GUEST_HELLO_ELF);
   EXPECT_EQ(r.reg(0, "rip"), 0xfffffff0u);
+  EXPECT_EQ(r.reg(0, "cr2"), 0u) << "a TD starts with CR2 0";
   const auto s = r.driver.step(0);
   EXPECT_EQ(s.why, Stop::kStepped);
   EXPECT_EQ(r.reg(0, "rip"), r.image.stub_gpa);
@@ -66,6 +67,7 @@ TEST_P(RunControlOn, BreakpointAtGuestEntryStopsThereInLongModeWithTheVcpuStack)
   EXPECT_EQ(r.reg(0, "rip"), r.image.guest_entry);
   EXPECT_EQ(r.reg(0, "rsp"), r.image.per_vcpu.at(0).esp_gva);
   EXPECT_EQ(r.reg(0, "efer") & 0x500, 0x500u);  // LME | LMA
+  EXPECT_EQ(r.reg(0, "cr2"), 0u) << "no page fault on the way: CR2 as the TD started";
   EXPECT_TRUE(r.events.empty());
   // Continuing from the breakpoint steps off it and runs the guest to DONE.
   EXPECT_EQ(r.driver.resume(0, nullptr).why, Stop::kEnded);
