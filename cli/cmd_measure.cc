@@ -10,6 +10,7 @@
 #include "bootstub/measure/mrtd_json.h"
 #include "commands.h"
 #include "core/text_escape.h"
+#include "firmware/tdvf_image.h"
 #include "firmware/tdvf_measure.h"
 #include "firmware/tdvf_metadata.h"
 #include "input_file.h"
@@ -22,9 +23,7 @@ namespace po = boost::program_options;
 
 namespace {
 
-// A TD firmware image: far above any OVMF/TDVF build (2-4 MiB), and it must fit below
-// 4 GiB with the rest of the TD anyway.
-constexpr uint64_t kMaxFirmwareFileBytes = 64ull << 20;
+using firmware::kMaxFirmwareFileBytes;
 
 // `--firmware FILE`: the TD a TDVF image describes, measured as KVM + QEMU build it.
 int measure_firmware(const std::string& path, const std::string& format) {

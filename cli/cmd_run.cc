@@ -59,7 +59,7 @@ int cmd_run(const std::vector<std::string>& args) {
   const auto started = std::chrono::steady_clock::now();
   RunOptions ro;
   double gdb_wait_s = 300;
-  std::string backend_name = "unicorn", format_name = "text", trace_list, trace_file, gdb_endpoint;
+  std::string backend_name = "unicorn", format_name = "text", trace_list, trace_file, gdb_endpoint, firmware_path;
   po::options_description desc("tdsim run [options]");
   desc.add_options()
       ("backend", po::value(&backend_name)->default_value(backend_name), "unicorn | kvm | kvm-tdx | auto")
@@ -69,6 +69,9 @@ int cmd_run(const std::vector<std::string>& args) {
       ("trace-file", po::value(&trace_file), "write trace lines (and --coverage) here instead of stderr")
       ("coverage", "after the run, list the boot-stub instructions and mark those that never ran (unicorn)")
       ("no-lint", "do not lint the image before running")
+      ("firmware", po::value(&firmware_path),
+       "TDVF firmware (OVMF with TDX) to boot from its reset vector instead of a guest and stub, laid out "
+       "and given a TD HOB as QEMU does; --mem is the TD's RAM (docs/firmware.md)")
       ("gdb", po::value(&gdb_endpoint),
        "127.0.0.1:PORT: wait for gdb there (0 = a free port) and let it drive the TD (backends with a debug target)")
       ("gdb-wait", po::value(&gdb_wait_s)->default_value(gdb_wait_s),
@@ -81,7 +84,7 @@ int cmd_run(const std::vector<std::string>& args) {
   const OutputFormat format = parse_format(format_name);
   const TraceRequest trace = vm.count("trace") ? parse_trace(trace_list) : TraceRequest{};
   const bool coverage = vm.count("coverage") != 0;
-  TdImage image = build_image(to_layout_spec(ro));
+  TdImage image = firmware_path.empty() ? build_image(to_layout_spec(ro)) : firmware_image(firmware_path, ro);
   if (!ro.stub.empty()) add_stub_symbols(image, ro.stub);
   RunLimits limits = to_run_limits(ro);
   if (!(gdb_wait_s > 0) || !std::isfinite(gdb_wait_s) || gdb_wait_s > 86400)
@@ -107,7 +110,9 @@ int cmd_run(const std::vector<std::string>& args) {
     printer->summary(summary);
     return kExitSkip;
   }
-  if (!vm.count("no-lint")) std::tie(summary.lint_errors, summary.lint_warnings) = lint_to_stderr(image);
+  // The linter checks tdsim's own layout; firmware brings its own.
+  if (!vm.count("no-lint") && !image.tdvf)
+    std::tie(summary.lint_errors, summary.lint_warnings) = lint_to_stderr(image);
 
   TraceOutput trace_out(trace_file);
   sim::StubCoverage stub_coverage;

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/text_escape.h"
+#include "firmware/tdvf_image.h"
 #include "input_file.h"
 
 extern const unsigned char tdsim_builtin_hello_elf[];
@@ -95,6 +97,21 @@ LayoutSpec to_layout_spec(const RunOptions& o) {
   spec.gpaw = static_cast<uint32_t>(parse_number(o.gpaw, "gpaw", 0, UINT32_MAX));
   spec.mem_size = parse_size(o.mem, "mem");
   return spec;
+}
+
+TdImage firmware_image(const std::string& path, const RunOptions& o) {
+  if (!o.guest.empty() || !o.stub.empty())
+    throw UsageError("--firmware boots the firmware from its reset vector: --guest and --stub do not apply");
+  const std::vector<uint8_t> bytes = read_input_file(path, "--firmware", firmware::kMaxFirmwareFileBytes);
+  firmware::TdvfLayout layout;
+  layout.mem_size = parse_size(o.mem, "mem");
+  layout.nr_vcpus = static_cast<uint32_t>(parse_number(o.vcpus, "vcpus", 0, UINT32_MAX));
+  layout.gpaw = static_cast<uint32_t>(parse_number(o.gpaw, "gpaw", 0, UINT32_MAX));
+  try {
+    return firmware::tdvf_image(bytes, layout);
+  } catch (const firmware::FirmwareError& e) {
+    throw UsageError(fmt::format("--firmware {}: {}", escape_text(path), e.what()));
+  }
 }
 
 RunLimits to_run_limits(const RunOptions& o) {

@@ -8,6 +8,7 @@
 
 #include "bootstub/host/layout_spec.h"
 #include "core/backend.h"
+#include "core/td_image.h"
 
 namespace tdsim::cli {
 
@@ -34,6 +35,10 @@ boost::program_options::options_description run_options_description(RunOptions& 
 // Reads the files and checks ranges; throws UsageError naming the option.
 LayoutSpec to_layout_spec(const RunOptions& o);
 RunLimits to_run_limits(const RunOptions& o);
+
+// The TD that TDVF firmware at `path` describes (firmware/tdvf_image.h), with --mem as
+// its RAM and --vcpus/--gpaw; throws UsageError naming the file or the option.
+TdImage firmware_image(const std::string& path, const RunOptions& o);
 
 // "64M", "1G", "0x2000000", "33554432" -> bytes; throws UsageError naming `option`.
 uint64_t parse_size(const std::string& text, const char* option);

@@ -16,7 +16,8 @@ struct PageAdd {
   const Region* region;
 };
 
-// Private regions in ascending GPA order, pages in ascending order within each.
+// Private regions that are added at launch (not `unaccepted`), in the image's add_order
+// (ascending GPA where it has none), pages in ascending order within each.
 std::vector<PageAdd> launch_page_order(const TdImage& image);
 
 }  // namespace tdsim

@@ -25,6 +25,7 @@ const char* to_string(RegionKind kind) {
     case RegionKind::kUcallPool: return "ucall-pool";
     case RegionKind::kBootParams: return "boot-params";
     case RegionKind::kBootStub: return "boot-stub";
+    case RegionKind::kFirmware: return "firmware";
   }
   return "?";
 }

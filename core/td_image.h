@@ -18,6 +18,7 @@ enum class RegionKind {
   kUcallPool,   // shared: ucall slots
   kBootParams,  // 0xffff0000: struct TdBootParams + per-vCPU entries
   kBootStub,    // page holding the stub and the reset vector, ends at 4 GiB
+  kFirmware,    // a TDVF section of a firmware image (BFV, CFV, TD_HOB, TempMem)
 };
 
 const char* to_string(RegionKind kind);
@@ -32,6 +33,9 @@ struct Region {
   // host memory the guest reaches through gpa | shared_bit and are never measured.
   bool shared = false;
   bool measured = false;       // private and extended into MRTD (TDH.MR.EXTEND)
+  // Private memory the VMM does not add at launch: the guest accepts it page by page
+  // (TDG.MEM.PAGE.ACCEPT after TDH.MEM.PAGE.AUG), as TDVF does with the TD's RAM.
+  bool unaccepted = false;
 
   uint64_t end() const { return gpa + size; }
   bool contains(uint64_t a) const { return a >= gpa && a - gpa < size; }
@@ -54,6 +58,13 @@ struct TdImage {
   uint64_t init_rcx = 0;       // KVM_TDX_INIT_VCPU data: initial RCX and R8
 
   std::vector<Region> regions;  // sorted by gpa, non-overlapping
+  // The order in which the VMM adds the private regions at launch, by start GPA; empty:
+  // ascending GPA (tdsim's own layout). A firmware image uses its metadata's order,
+  // which the MRTD depends on (core/launch_order.h).
+  std::vector<uint64_t> add_order;
+  // Booted from TDVF firmware (firmware/tdvf_image.h): no boot-parameters block, no
+  // guest ELF, no ucall pool; what there is to fix is the firmware.
+  bool tdvf = false;
 
   // A copy of what the params region holds, for checks and reports.
   abi::TdBootParams boot{};

@@ -55,8 +55,10 @@ FaultContext make_fault_context(const FaultEvent& ev, const CpuState& cpu, const
   FaultContext c{ev, cpu, image, mem};
   c.mode = effective_mode(cpu);
   c.view = LinearView{(cpu.cr0 & abi::kCr0Pg) != 0, cpu.cr3, cpu.cr0};
-  c.params = read_boot_params(mem);
-  c.vcpu_params = read_per_vcpu(mem, ev.vcpu);
+  if (!image.tdvf) {  // firmware has no boot-parameters block: 0xffff0000 is its code
+    c.params = read_boot_params(mem);
+    c.vcpu_params = read_per_vcpu(mem, ev.vcpu);
+  }
   c.insn = insn_at(mem, image, c.view, cpu.rip,
                    c.mode == ExecMode::kLong64 ? CpuMode::k64 : CpuMode::k32);
   c.eff_cr0 = cpu.cr0, c.eff_cr3 = cpu.cr3, c.eff_cr4 = cpu.cr4;

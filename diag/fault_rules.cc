@@ -266,7 +266,12 @@ constexpr Rule kRules[] = {
 std::vector<FaultCause> find_causes(const FaultContext& c) {
   std::vector<FaultCause> out;
   for (Rule rule : kRules)
-    if (auto cause = rule(c)) out.push_back(std::move(*cause));
+    if (auto cause = rule(c)) {
+      // Firmware has no boot parameters and no tdsim stub: the firmware is what to fix.
+      if (c.image.tdvf && (cause->field.rfind("boot_params", 0) == 0 || cause->field == "stub"))
+        cause->field = "firmware";
+      out.push_back(std::move(*cause));
+    }
   return out;
 }
 
