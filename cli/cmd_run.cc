@@ -151,7 +151,7 @@ int cmd_run(const std::vector<std::string>& args) {
         if (std::string l = ucall_trace_line(e); !l.empty()) trace_out.line(l);
       // A fault the backend could not look into (a real TD) is explained by replaying
       // the image on a backend that can (host/replay.h).
-      if (const auto* f = std::get_if<FaultEvent>(&e); f && host::wants_replay(*f, info.caps.register_access)) {
+      if (const auto* f = std::get_if<FaultEvent>(&e); f && host::wants_replay(*f, info.caps.in_process_engines)) {
         FaultEvent explained = *f;
         for (std::string& l : host::replay_explanation(image, *f, replay_limits)) explained.explanation.push_back(std::move(l));
         printer->event(explained);

@@ -20,8 +20,11 @@ const BackendInfo* replayer() {
 
 }  // namespace
 
-bool wants_replay(const FaultEvent& fault, bool backend_reads_registers) {
-  return !backend_reads_registers && fault.explanation.empty();
+bool wants_replay(const FaultEvent& fault, bool backend_is_in_process) {
+  if (backend_is_in_process) return false;
+  for (const std::string& l : fault.explanation)
+    if (l.find("cause [") != std::string::npos) return false;
+  return true;
 }
 
 std::vector<std::string> replay_explanation(const TdImage& image, const FaultEvent& fault, const RunLimits& limits) {

@@ -1,5 +1,7 @@
 // Explaining a fault the backend could not look into. A real TD's state is hidden, so
-// kvm-tdx reports a triple fault (or a fatal exit) with no registers and no cause. The
+// kvm-tdx reports a triple fault (or a fatal exit) with no registers and no cause; plain
+// KVM sees the state only where the vCPU stopped, which after a shutdown may explain
+// nothing. The
 // same image runs deterministically on the first backend that can read a vCPU's state
 // in-process (BackendCaps::register_access and in_process_engines: Unicorn); its
 // explanation of that vCPU's first fault is attached, every line marked as a replay, so
@@ -21,8 +23,9 @@ namespace tdsim::host {
 // or it failed). Bounded by `limits`. Never throws for guest-controlled input.
 std::vector<std::string> replay_explanation(const TdImage& image, const FaultEvent& fault, const RunLimits& limits);
 
-// True for a fault that came without an explanation from a backend that cannot read
-// the vCPU's state: the case replay_explanation is for.
-bool wants_replay(const FaultEvent& fault, bool backend_reads_registers);
+// True for a fault from a backend that is not itself the in-process emulator when its
+// explanation names no cause: a real TD's (no state at all) or plain KVM's where only a
+// shutdown or an emulation failure was left to explain. The case replay_explanation is for.
+bool wants_replay(const FaultEvent& fault, bool backend_is_in_process);
 
 }  // namespace tdsim::host

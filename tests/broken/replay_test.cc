@@ -22,11 +22,14 @@ bool contains(const std::vector<std::string>& lines, const std::string& needle) 
   return false;
 }
 
-TEST(Replay, OnlyFaultsWithoutStateAreReplayed) {
-  EXPECT_TRUE(host::wants_replay(td_shutdown(0), /*backend_reads_registers=*/false));
-  EXPECT_FALSE(host::wants_replay(td_shutdown(0), /*backend_reads_registers=*/true));
+TEST(Replay, OnlyFaultsWithoutACauseFromAnotherBackendAreReplayed) {
+  EXPECT_TRUE(host::wants_replay(td_shutdown(0), /*backend_is_in_process=*/false));
+  EXPECT_FALSE(host::wants_replay(td_shutdown(0), /*backend_is_in_process=*/true));
   FaultEvent explained = td_shutdown(0);
-  explained.explanation.push_back("cause [x] already known");
+  explained.explanation.push_back("vCPU 0: triple fault at RIP 0x1000");
+  explained.explanation.push_back("cause: no rule matched; see the state below");
+  EXPECT_TRUE(host::wants_replay(explained, false)) << "plain KVM's state explained nothing";
+  explained.explanation.push_back("cause [no-idt] boot_params.idtr: no IDT (limit 0)");
   EXPECT_FALSE(host::wants_replay(explained, false));
 }
 
