@@ -64,6 +64,7 @@ void Session::drop_changed_code() {
       for (uint64_t i = have; same && i < kPage; ++i) same = b.host[off + i] == 0;
       if (same) continue;
       for (const auto& v : vcpus_) {
+        v->forget_blocks(b.gpa + off, b.gpa + off + kPage);
         const uc_err err = uc_ctl_remove_cache(v->engine(), b.gpa + off, b.gpa + off + kPage);
         const std::string call = fmt::format("uc_ctl_remove_cache({:#x})", b.gpa + off);
         uc_check(err, call.c_str());

@@ -351,9 +351,18 @@ double bare_loop_seconds(const Code& code) {
   check(uc_mem_map_ptr(uc, 0x100000, mem.size(), UC_PROT_ALL, mem.data()), "uc_mem_map_ptr");
   std::vector<double> t;
   for (int r = 0; r < 5; ++r) {
+    uint64_t rcx = ~0ull;
+    uc_reg_write(uc, UC_X86_REG_RCX, &rcx);
     const auto t0 = Clock::now();
     const uc_err e = uc_emu_start(uc, 0x100000, 0x100000 + code.size() - 1, 0, 0);
     t.push_back(seconds_since(t0));
+    uint64_t rip = 0;
+    uc_reg_read(uc, UC_X86_REG_RCX, &rcx);
+    uc_reg_read(uc, UC_X86_REG_RIP, &rip);
+    if (e == UC_ERR_OK && (rcx != 0 || rip != 0x100000 + code.size() - 1)) {
+      uc_close(uc);
+      throw std::runtime_error(fmt::format("bare loop ended early: rcx {:#x}, rip {:#x}", rcx, rip));
+    }
     if (e != UC_ERR_OK) {
       uc_close(uc);
       throw std::runtime_error(fmt::format("bare loop: {}", uc_strerror(e)));
