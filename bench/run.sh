@@ -22,11 +22,11 @@ for b in sim/tdsim_engine_ratio_bench kvm/tdsim_kvm_bench; do
     i=$((i + 1))
   done
 done
-# Medians: lines that repeat with the same text once numbers are masked are one figure;
+# Medians: lines that read the same once numbers and runs of blanks are masked are one figure;
 # each number position gets the median over its runs.
 echo "== medians of $repeats runs"
 awk '
-  { key = $0; gsub(/[0-9]+(\.[0-9]+)?/, "#", key)
+  { key = $0; gsub(/[0-9]+(\.[0-9]+)?/, "#", key); gsub(/[ \t]+/, " ", key)
     if (!(key in n)) order[++keys] = key
     n[key]++; line[key] = $0
     m = split($0, parts, /[^0-9.]+/); c = 0
