@@ -28,7 +28,6 @@ Session::Session(const TdImage& image, tdx::TdxConfig config, uint64_t slice_ins
   tdx_.build_td();
   // Unicorn's TCG faults on a PTE with bit 47 (even 39) set; see core/shared_bit_fold.h.
   fold_shared_bit_in_page_tables(image_, mem_);
-  snapshot_ = std::make_unique<MemorySnapshot>(mem_);
   make_vcpus();
   // TDG.MR.REPORT writes into guest memory, possibly over code the engines translated.
   tdx_.set_host_write_observer([this](uint64_t gpa, uint64_t len) { code_written(gpa, len); });
@@ -55,6 +54,21 @@ void Session::make_vcpus() {
 
 Session::~Session() = default;
 
+std::vector<uint64_t> Session::code_pages_changed_from_image() const {
+  std::vector<uint64_t> changed;
+  for (const GuestMemory::Block& b : mem_.blocks()) {
+    if (b.region->kind != RegionKind::kBootStub && b.region->kind != RegionKind::kGuestElf) continue;
+    const std::vector<uint8_t>& orig = b.region->bytes;
+    for (uint64_t off = 0; off < b.size; off += kPage) {
+      const uint64_t have = orig.size() > off ? std::min<uint64_t>(kPage, orig.size() - off) : 0;
+      bool same = std::memcmp(b.host + off, orig.data() + off, have) == 0;
+      for (uint64_t i = have; same && i < kPage; ++i) same = b.host[off + i] == 0;
+      if (!same) changed.push_back(b.gpa + off);
+    }
+  }
+  return changed;
+}
+
 void Session::drop_changed_code(const std::vector<uint64_t>& written) {
   for (const uint64_t gpa : written) {
     const GuestMemory::Block* b = mem_.block_containing(gpa);
@@ -72,7 +86,17 @@ void Session::reset() {
   // A fault leaves exception bookkeeping inside QEMU's CPU state that uc_context_restore
   // does not cover (a rerun then reports #PF where a fresh engine reports #DF), so
   // after a faulted run the engines are rebuilt; otherwise restoring them is enough.
-  const std::vector<uint64_t> written = snapshot_->restore(mem_);
+  std::vector<uint64_t> written;
+  if (snapshot_) {
+    written = snapshot_->restore(mem_);
+  } else {
+    // The first reset: a session run once (Backend::run) never takes the snapshot. Put
+    // the image back the plain way, then take it from memory in its initial state.
+    written = code_pages_changed_from_image();
+    mem_.reset(image_);
+    fold_shared_bit_in_page_tables(image_, mem_);
+    snapshot_ = std::make_unique<MemorySnapshot>(mem_);
+  }
   if (!faulted_) drop_changed_code(written);
   if (faulted_)
     make_vcpus();

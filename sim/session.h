@@ -1,8 +1,8 @@
 // A prepared simulator for one TdImage: guest memory, one Unicorn engine per vCPU in the
 // TD reset state, and the TDX-module stand-in. run() can be called again and again; each
 // run starts from the initial state without paying uc_open again (restore a snapshot:
-// the memory's, taken once after the TD build and the shared-bit fold, copying back only
-// the pages a run changed, + the saved initial CPU contexts). Unicorn-only; no CLI knowledge.
+// the memory's, taken once at the first reset, copying back only the pages a run
+// changed, + the saved initial CPU contexts). Unicorn-only; no CLI knowledge.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -60,14 +60,16 @@ class Session {
   tdx::TdxModule& tdx() { return tdx_; }
 
  private:
+  // Drops the translations of boot-stub and guest-ELF pages among `written` (GPAs).
   void drop_changed_code(const std::vector<uint64_t>& written);
+  std::vector<uint64_t> code_pages_changed_from_image() const;
   void make_vcpus();
 
   const TdImage& image_;
   uint64_t slice_;
   GuestMemory mem_;
   tdx::TdxModule tdx_;
-  std::unique_ptr<MemorySnapshot> snapshot_;
+  std::unique_ptr<MemorySnapshot> snapshot_;  // taken at the first reset
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   Watchdog watchdog_;
   bool dirty_ = false;

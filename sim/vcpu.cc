@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <cstring>
-#include <string_view>
 #include <utility>
 
 #include "engine.h"
@@ -424,30 +423,18 @@ void Vcpu::on_port_block_code(uint64_t addr) {
   last_addr_ = addr;
 }
 
-namespace {
-// IN, OUT, INS, OUTS as Capstone names them (a REP prefix is a word before).
-bool is_port_io(std::string_view mnemonic) {
-  const size_t space = mnemonic.rfind(' ');
-  if (space != std::string_view::npos) mnemonic.remove_prefix(space + 1);
-  for (std::string_view m : {"in", "out", "insb", "insw", "insd", "outsb", "outsw", "outsd"})
-    if (mnemonic == m) return true;
-  return false;
-}
-}  // namespace
-
 const Vcpu::BlockFacts& Vcpu::block_facts(uint64_t addr, uint32_t size) {
   const auto it = blocks_.find(addr);
   if (it != blocks_.end() && it->second.size == size) return it->second;
   BlockFacts f{size, 0, addr, false};
-  std::vector<uint8_t> bytes(size);
+  std::vector<uint8_t>& bytes = block_bytes_;  // reused: a block is looked at once
+  bytes.resize(size);
   if (size && read_gva(uc_, mem_, addr, bytes.data(), size, diag::Access::kExec)) {
-    const diag::CpuMode mode = code_mode(capture_cpu_state(uc_, image_, mem_));
-    for (const diag::Insn& i : diag::disassemble_range(bytes, addr, mode)) {
-      ++f.icount;
-      f.last_insn = i.addr;
-      // Bytes Capstone cannot decode may hide anything: such a block runs hooked too.
-      if (i.bad() || is_port_io(i.mnemonic)) f.port_io = true;
-    }
+    const diag::CodeScan scan = diag::scan_code(bytes, addr, code_mode(capture_cpu_state(uc_, image_, mem_)));
+    f.icount = scan.count;
+    f.last_insn = scan.last;
+    // Bytes Capstone cannot decode may hide anything: such a block runs hooked too.
+    f.port_io = scan.port_io || scan.undecodable;
   }
   if (f.icount == 0) {
     // Unreadable through the guest's page tables although the engine fetched it (its

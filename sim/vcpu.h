@@ -187,6 +187,7 @@ class Vcpu {
   void hook_port_block(uint64_t addr, uint32_t size);
   std::unordered_map<uint64_t, BlockFacts> blocks_;
   BlockFacts unreadable_block_{};
+  std::vector<uint8_t> block_bytes_;
   // Blocks with port I/O get a ranged per-instruction hook, so the #VE stops before the
   // next instruction (a stop requested from an instruction hook takes effect only at the
   // next block otherwise, and RIP is not synchronised inside such a hook).

@@ -67,7 +67,7 @@ class BareEngine {
   using Answer = std::function<bool(uc_engine*, uint64_t rip)>;
 
   BareEngine(const TdImage& image, GuestMemory& mem, Answer answer, const tdx::TdxModule* cpuid)
-      : mem_(mem), answer_(std::move(answer)), cpuid_(cpuid) {
+      : answer_(std::move(answer)), cpuid_(cpuid) {
     uc_ = sim::open_engine(UC_MODE_64);
     for (const GuestMemory::Block& b : mem.blocks())
       check(uc_mem_map_ptr(uc_, b.gpa, b.size, UC_PROT_ALL, b.host), "uc_mem_map_ptr");
@@ -168,7 +168,6 @@ class BareEngine {
     return 1;
   }
 
-  GuestMemory& mem_;
   Answer answer_;
   const tdx::TdxModule* cpuid_;
   uc_engine* uc_ = nullptr;
