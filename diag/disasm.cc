@@ -92,6 +92,58 @@ std::vector<Insn> disassemble_range(std::span<const uint8_t> bytes, uint64_t add
   return out;
 }
 
+CodeScan scan_code(std::span<const uint8_t> bytes, uint64_t addr, CpuMode mode) {
+  // One pair of handles and one instruction buffer per thread: no allocation per call.
+  struct Scanner {
+    csh m32 = open_handle(CS_MODE_32), m64 = open_handle(CS_MODE_64);
+    cs_insn* insn = cs_malloc(m64);
+    ~Scanner() {
+      cs_free(insn, 1);
+      cs_close(&m32);
+      cs_close(&m64);
+    }
+  };
+  thread_local Scanner sc;
+  if (!sc.insn) throw std::runtime_error("cs_malloc: out of memory");
+  CodeScan out;
+  const csh h = mode == CpuMode::k64 ? sc.m64 : sc.m32;
+  size_t off = 0;
+  while (off < bytes.size()) {
+    out.last = addr + off;
+    ++out.count;
+    const uint8_t* b = bytes.data() + off;
+    const size_t left = bytes.size() - off;
+    if (left >= 4 && b[0] == 0x66 && b[1] == 0x0f && b[2] == 0x01 && b[3] >= 0xcc && b[3] <= 0xcf) {
+      off += 4;  // kTdxTable
+      continue;
+    }
+    const uint8_t* code = b;
+    size_t size = left;
+    uint64_t at = addr + off;
+    if (!cs_disasm_iter(h, &code, &size, &at, sc.insn)) {
+      out.undecodable = true;
+      off += 1;
+      continue;
+    }
+    switch (sc.insn->id) {
+      case X86_INS_IN:
+      case X86_INS_OUT:
+      case X86_INS_INSB:
+      case X86_INS_INSW:
+      case X86_INS_INSD:
+      case X86_INS_OUTSB:
+      case X86_INS_OUTSW:
+      case X86_INS_OUTSD:
+        out.port_io = true;
+        break;
+      default:
+        break;
+    }
+    off += sc.insn->size;
+  }
+  return out;
+}
+
 std::string format_insn(const Insn& insn) {
   std::string hex;
   for (uint8_t b : insn.bytes) hex += fmt::format("{:02x} ", b);

@@ -44,6 +44,18 @@ Insn disassemble_one(std::span<const uint8_t> bytes, uint64_t addr, CpuMode mode
 std::vector<Insn> disassemble_range(std::span<const uint8_t> bytes, uint64_t addr, CpuMode mode,
                                     size_t max_insns = SIZE_MAX);
 
+// What an engine's instruction accounting needs of a run of code, without building an
+// Insn per instruction: how many instructions [bytes) holds, where the last one starts,
+// whether any is port I/O (IN, OUT, INS, OUTS), and whether some bytes could not be
+// decoded (counted one instruction per byte, as decode() does).
+struct CodeScan {
+  uint32_t count = 0;
+  uint64_t last = 0;
+  bool port_io = false;
+  bool undecodable = false;
+};
+CodeScan scan_code(std::span<const uint8_t> bytes, uint64_t addr, CpuMode mode);
+
 // "0xffffffba: fa                      cli"
 std::string format_insn(const Insn& insn);
 

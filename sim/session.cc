@@ -54,7 +54,8 @@ void Session::make_vcpus() {
 
 Session::~Session() = default;
 
-void Session::drop_changed_code() {
+std::vector<uint64_t> Session::code_pages_changed_from_image() const {
+  std::vector<uint64_t> changed;
   for (const GuestMemory::Block& b : mem_.blocks()) {
     if (b.region->kind != RegionKind::kBootStub && b.region->kind != RegionKind::kGuestElf) continue;
     const std::vector<uint8_t>& orig = b.region->bytes;
@@ -62,12 +63,21 @@ void Session::drop_changed_code() {
       const uint64_t have = orig.size() > off ? std::min<uint64_t>(kPage, orig.size() - off) : 0;
       bool same = std::memcmp(b.host + off, orig.data() + off, have) == 0;
       for (uint64_t i = have; same && i < kPage; ++i) same = b.host[off + i] == 0;
-      if (same) continue;
-      for (const auto& v : vcpus_) {
-        const uc_err err = uc_ctl_remove_cache(v->engine(), b.gpa + off, b.gpa + off + kPage);
-        const std::string call = fmt::format("uc_ctl_remove_cache({:#x})", b.gpa + off);
-        uc_check(err, call.c_str());
-      }
+      if (!same) changed.push_back(b.gpa + off);
+    }
+  }
+  return changed;
+}
+
+void Session::drop_changed_code(const std::vector<uint64_t>& written) {
+  for (const uint64_t gpa : written) {
+    const GuestMemory::Block* b = mem_.block_containing(gpa);
+    if (!b || (b->region->kind != RegionKind::kBootStub && b->region->kind != RegionKind::kGuestElf)) continue;
+    for (const auto& v : vcpus_) {
+      v->forget_blocks(gpa, gpa + kPage);
+      const uc_err err = uc_ctl_remove_cache(v->engine(), gpa, gpa + kPage);
+      const std::string call = fmt::format("uc_ctl_remove_cache({:#x})", gpa);
+      uc_check(err, call.c_str());
     }
   }
 }
@@ -75,9 +85,18 @@ void Session::drop_changed_code() {
 void Session::reset() {
   // Restoring the saved contexts is enough after a fault too: the exception record QEMU
   // kept across runs is cleared before every uc_emu_start (exception_record.h).
-  drop_changed_code();
-  mem_.reset(image_);
-  fold_shared_bit_in_page_tables(image_, mem_);
+  std::vector<uint64_t> written;
+  if (snapshot_) {
+    written = snapshot_->restore(mem_);
+  } else {
+    // The first reset: a session run once (Backend::run) never takes the snapshot. Put
+    // the image back the plain way, then take it from memory in its initial state.
+    written = code_pages_changed_from_image();
+    mem_.reset(image_);
+    fold_shared_bit_in_page_tables(image_, mem_);
+    snapshot_ = std::make_unique<MemorySnapshot>(mem_);
+  }
+  drop_changed_code(written);
   for (const auto& v : vcpus_) v->reset();
   tdx_.reset();
   dirty_ = false;

@@ -1,7 +1,8 @@
 // A prepared simulator for one TdImage: guest memory, one Unicorn engine per vCPU in the
 // TD reset state, and the TDX-module stand-in. run() can be called again and again; each
 // run starts from the initial state without paying uc_open again (restore a snapshot:
-// GuestMemory::reset + the saved initial CPU contexts). Unicorn-only; no CLI knowledge.
+// the memory's, taken once at the first reset, copying back only the pages a run
+// changed, + the saved initial CPU contexts). Unicorn-only; no CLI knowledge.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -9,6 +10,7 @@
 
 #include "core/backend.h"
 #include "core/guest_memory.h"
+#include "core/memory_snapshot.h"
 #include "core/td_image.h"
 #include "tdx/tdx_module.h"
 #include "vcpu.h"
@@ -32,10 +34,10 @@ class Session {
 
   // Runs from the TD's initial state (resetting first if an earlier run used it).
   void run(const RunLimits& limits, const EventSink& sink);
-  // Back to the initial state: memory to the image's contents (shared bit folded out of
-  // the page tables again), every vCPU to its saved reset context. Translated code is
-  // kept (that is the speed-up) except for boot-stub and guest-ELF pages whose bytes the
-  // last run changed; code the guest wrote into other regions is not tracked.
+  // Back to the initial state: memory to the snapshot (the image's contents with the
+  // shared bit folded out of the page tables), every vCPU to its saved reset context.
+  // Translated code is kept (that is the speed-up) except for boot-stub and guest-ELF
+  // pages the last run changed; code the guest wrote into other regions is not tracked.
   void reset();
 
   uint32_t nr_vcpus() const { return static_cast<uint32_t>(vcpus_.size()); }
@@ -58,13 +60,16 @@ class Session {
   tdx::TdxModule& tdx() { return tdx_; }
 
  private:
-  void drop_changed_code();
+  // Drops the translations of boot-stub and guest-ELF pages among `written` (GPAs).
+  void drop_changed_code(const std::vector<uint64_t>& written);
+  std::vector<uint64_t> code_pages_changed_from_image() const;
   void make_vcpus();
 
   const TdImage& image_;
   uint64_t slice_;
   GuestMemory mem_;
   tdx::TdxModule tdx_;
+  std::unique_ptr<MemorySnapshot> snapshot_;  // taken at the first reset
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   Watchdog watchdog_;
   bool dirty_ = false;

@@ -91,11 +91,14 @@ bool read_raw(uc_engine* uc, int id, RegBuf& buf) {
 }  // namespace
 
 SimDebugTarget::SimDebugTarget(Session& session) : session_(session) {
-  for (uint32_t i = 0; i < session_.nr_vcpus(); ++i)
+  for (uint32_t i = 0; i < session_.nr_vcpus(); ++i) {
     session_.vcpu(i).set_tdcall_observer([this](const std::string& line) {
       if (tdcalls_.size() == kTdcallLogLines) tdcalls_.pop_front();
       tdcalls_.push_back(line);
     });
+    // A debugger steps single instructions and stops exactly where it asked.
+    session_.vcpu(i).set_exact_count(true);
+  }
 }
 
 bool SimDebugTarget::read_register(uint32_t vcpu, unsigned reg, std::span<uint8_t> out) {

@@ -8,6 +8,7 @@
 
 #include "engine.h"
 #include "exception_delivery.h"
+#include "diag/disasm.h"
 #include "diag/x86_decode.h"
 #include "far_transfer.h"
 #include "fault_capture.h"
@@ -21,7 +22,8 @@ namespace tdsim::sim {
 
 namespace {
 
-// No guest address is ever this: uc_emu_start's `until` must not stop us.
+// uc_emu_start's `until`: ignored, since engines stop at exit addresses (none are set,
+// engine.cc); ~0 says so should that ever change.
 constexpr uint64_t kNoUntil = ~0ull;
 constexpr uint8_t kHltOpcode = 0xf4;
 
@@ -31,6 +33,14 @@ constexpr uint8_t kHltOpcode = 0xf4;
 void code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
   auto* v = static_cast<Vcpu*>(self);
   v->guarded([&] { v->on_code(addr); });
+}
+void block_cb(uc_engine*, uint64_t addr, uint32_t size, void* self) {
+  auto* v = static_cast<Vcpu*>(self);
+  v->guarded([&] { v->on_block(addr, size); });
+}
+void port_block_code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
+  auto* v = static_cast<Vcpu*>(self);
+  v->guarded([&] { v->on_port_block_code(addr); });
 }
 void stub_code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
   auto* v = static_cast<Vcpu*>(self);
@@ -111,8 +121,8 @@ Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, tdx::TdxModul
       uc_check(uc_mem_map_ptr(uc_, b.gpa, b.size, UC_PROT_ALL, b.host), call.c_str());
     }
     uc_hook h;
-    uc_check(uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(code_cb), this, 1, 0),
-             "uc_hook_add(UC_HOOK_CODE, instruction budget)");
+    uc_check(uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(block_cb), this, 1, 0),
+             "uc_hook_add(UC_HOOK_BLOCK, instruction accounting)");
     uc_check(uc_hook_add(uc_, &h, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(insn_invalid_cb),
                          this, 1, 0),
              "uc_hook_add(UC_HOOK_INSN_INVALID)");
@@ -197,6 +207,7 @@ void Vcpu::flush_code_if_requested() {
   if (!code_flush_pending_) return;
   code_flush_pending_ = false;
   uc_check(uc_ctl_flush_tb(uc_), "uc_ctl_flush_tb (guest memory written by the host)");
+  blocks_.clear();
 }
 
 bool Vcpu::resume() {
@@ -246,6 +257,13 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     // (exception_record.h).
     exception_record_->clear();
     const uc_err err = uc_emu_start(uc_, rip(), kNoUntil, 0, 0);
+    if (block_stop_rip_) {
+      // The block hook stopped the engine before the block ran, but RIP still holds the
+      // last value the engine wrote back, which lags behind blocks chained to each
+      // other: the block's address is where this vCPU stands.
+      uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &*block_stop_rip_), "uc_reg_write(RIP) after a block stop");
+      block_stop_rip_.reset();
+    }
     if (hook_error_) {
       // A handler failed inside a hook (e.g. the event sink threw): the vCPU cannot go
       // on; the exception reaches the caller as if the hook had been a plain call.
@@ -272,6 +290,10 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     }
     if (paused_) {
       paused_ = exhausted_ = false;
+      if (port_block_request_) {
+        const auto [addr, size] = *std::exchange(port_block_request_, std::nullopt);
+        hook_port_block(addr, size);
+      }
       continue;
     }
     if (exhausted_)
@@ -362,6 +384,109 @@ void Vcpu::on_code(uint64_t addr) {
   ++executed_total_;
   last_addr_ = addr;
   if (trace_insn_) trace_insn(addr);
+}
+
+void Vcpu::on_block(uint64_t addr, uint32_t size) {
+  if (exact_ || in_far_jump_ || exhausted_) return;
+  // A stop requested from this block hook takes effect before the block's first
+  // instruction: the engine checks for it at every block's entry.
+  if (pause_requested_) {
+    exhausted_ = paused_ = true;
+    block_stop_rip_ = addr;
+    uc_emu_stop(uc_);
+    return;
+  }
+  if (slice_executed_ >= slice_limit_) {
+    exhausted_ = true;
+    block_stop_rip_ = addr;
+    uc_emu_stop(uc_);
+    return;
+  }
+  const BlockFacts& b = block_facts(addr, size);
+  if (b.port_io && !port_blocks_.count(addr)) {
+    // Retranslated with a per-instruction hook before it runs (run_slice).
+    port_block_request_ = std::make_pair(addr, size);
+    exhausted_ = paused_ = true;
+    block_stop_rip_ = addr;
+    uc_emu_stop(uc_);
+    return;
+  }
+  slice_executed_ += b.icount;
+  executed_total_ += b.icount;
+  last_addr_ = b.last_insn;
+}
+
+void Vcpu::on_port_block_code(uint64_t addr) {
+  if (exact_ || in_far_jump_) return;  // on_code does it all
+  if (pause_requested_ && !exhausted_) {
+    exhausted_ = paused_ = true;
+    uc_emu_stop(uc_);
+    return;
+  }
+  last_addr_ = addr;
+}
+
+const Vcpu::BlockFacts& Vcpu::block_facts(uint64_t addr, uint32_t size) {
+  const auto it = blocks_.find(addr);
+  if (it != blocks_.end() && it->second.size == size) return it->second;
+  BlockFacts f{size, 0, addr, false};
+  std::vector<uint8_t>& bytes = block_bytes_;  // reused: a block is looked at once
+  bytes.resize(size);
+  if (size && read_gva(uc_, mem_, addr, bytes.data(), size, diag::Access::kExec)) {
+    const diag::CodeScan scan = diag::scan_code(bytes, addr, code_mode(capture_cpu_state(uc_, image_, mem_)));
+    f.icount = scan.count;
+    f.last_insn = scan.last;
+    // Bytes Capstone cannot decode may hide anything: such a block runs hooked too.
+    f.port_io = scan.port_io || scan.undecodable;
+  }
+  if (f.icount == 0) {
+    // Unreadable through the guest's page tables although the engine fetched it (its
+    // TLB still holds a mapping the guest has since overwritten): count one instruction
+    // and keep nothing, so the block is looked at again next time.
+    unreadable_block_ = BlockFacts{size, 1, addr, false};
+    return unreadable_block_;
+  }
+  return blocks_[addr] = f;
+}
+
+void Vcpu::forget_blocks(uint64_t begin, uint64_t end) {
+  std::erase_if(blocks_, [&](const auto& kv) { return kv.first < end && kv.first + kv.second.size > begin; });
+}
+
+void Vcpu::hook_port_block(uint64_t addr, uint32_t size) {
+  uc_hook h;
+  const std::string call = fmt::format("uc_hook_add(UC_HOOK_CODE, port I/O block {:#x}+{:#x})", addr, size);
+  uc_check(uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(port_block_code_cb), this, addr,
+                       addr + (size ? size - 1 : 0)),
+           call.c_str());
+  uc_check(uc_ctl_remove_cache(uc_, addr, addr + (size ? size : 1)), "uc_ctl_remove_cache (port I/O block)");
+  port_blocks_.insert(addr);
+}
+
+void Vcpu::set_breakpoints(const std::set<uint64_t>* bps) {
+  breakpoints_ = bps;
+  update_accounting();
+}
+
+void Vcpu::set_exact_count(bool on) {
+  exact_requested_ = on;
+  update_accounting();
+}
+
+void Vcpu::update_accounting() {
+  const bool want = exact_requested_ || trace_insn_ || breakpoints_ || watchpoints_;
+  if (want == exact_) return;
+  if (want) {
+    uc_check(uc_hook_add(uc_, &insn_hook_, UC_HOOK_CODE, reinterpret_cast<void*>(code_cb), this, 1, 0),
+             "uc_hook_add(UC_HOOK_CODE, exact instruction count)");
+  } else {
+    uc_check(uc_hook_del(uc_, insn_hook_), "uc_hook_del(exact instruction count)");
+    insn_hook_ = 0;
+  }
+  exact_ = want;
+  // Code translated before the change would keep the old instrumentation.
+  uc_check(uc_ctl_flush_tb(uc_), "uc_ctl_flush_tb (instruction accounting changed)");
+  blocks_.clear();
 }
 
 void Vcpu::on_interrupt(uint32_t intno) {
@@ -513,6 +638,7 @@ void Vcpu::set_watchpoints(const std::vector<Watch>* w) {
     uc_check(uc_ctl_flush_tb(uc_), "uc_ctl_flush_tb (watchpoints cleared)");
   }
   if (!watchpoints_) watch_pending_ = false;
+  update_accounting();
 }
 
 void Vcpu::on_mem_access(uc_mem_type type, uint64_t addr, int size) {

@@ -13,6 +13,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/backend.h"
@@ -53,7 +54,14 @@ class Vcpu {
   // Debugger breakpoints (gdbstub/): run_slice stops before an instruction at any of
   // these addresses, even one a TDCALL site hook handles. nullptr: none (the default; the
   // scheduler never sets any). `bps` must outlive the slices run with it.
-  void set_breakpoints(const std::set<uint64_t>* bps) { breakpoints_ = bps; }
+  void set_breakpoints(const std::set<uint64_t>* bps);
+
+  // Instruction accounting. By default instructions are counted per translation block
+  // (one block hook; each block's count decoded once and cached), so a slice or budget
+  // ends at the first block boundary past its limit. A debugger that steps single
+  // instructions asks for exact counting: a per-instruction hook, every stop exact.
+  // Breakpoints, watchpoints and the instruction trace turn it on by themselves.
+  void set_exact_count(bool on);
 
   // Debugger watchpoints: run_slice returns kWatchpoint before the instruction after one
   // whose guest data access (by GVA, as the engine's memory hooks see it) overlaps a
@@ -84,6 +92,11 @@ class Vcpu {
   uint32_t index() const { return index_; }
   bool stopped() const { return stopped_; }
   uint64_t executed() const { return executed_total_; }  // since the last reset
+  // Guest code in [begin, end) changed: the cached instruction counts of blocks there
+  // are dropped (whoever drops the engine's translations of it calls this). Blocks are
+  // known by guest-virtual address; the regions whose pages a reset restores (boot stub,
+  // guest ELF) are identity-mapped by the layout.
+  void forget_blocks(uint64_t begin, uint64_t end);
   uc_engine* engine() const { return uc_; }
   // TDCALLs the engine stopped at without calling a hook, emulated by the slice loop
   // (docs/engine-quirks.md); a counter for the test that pins the quirk.
@@ -111,6 +124,8 @@ class Vcpu {
 
   // Unicorn callbacks (public only so the C trampolines in vcpu.cc can reach them).
   void on_code(uint64_t addr);
+  void on_block(uint64_t addr, uint32_t size);
+  void on_port_block_code(uint64_t addr);
   bool on_insn_invalid();
   void on_port_io(bool out, uint32_t port, int size, uint32_t value);
   void on_interrupt(uint32_t intno);
@@ -161,6 +176,29 @@ class Vcpu {
   std::optional<uint64_t> resume_rip_;
   void report_engine_error(uc_err err, uint64_t rip);
   uint64_t rip() const;
+
+  // What the block hook needs of a translation block, decoded once per block address.
+  struct BlockFacts {
+    uint32_t size;       // bytes, as the engine reports the block
+    uint32_t icount;     // instructions
+    uint64_t last_insn;  // address of its last instruction
+    bool port_io;        // holds an IN/OUT/INS/OUTS: needs the per-instruction hook
+  };
+  const BlockFacts& block_facts(uint64_t addr, uint32_t size);
+  void update_accounting();
+  void hook_port_block(uint64_t addr, uint32_t size);
+  std::unordered_map<uint64_t, BlockFacts> blocks_;
+  BlockFacts unreadable_block_{};
+  std::vector<uint8_t> block_bytes_;
+  // Blocks with port I/O get a ranged per-instruction hook, so the #VE stops before the
+  // next instruction (a stop requested from an instruction hook takes effect only at the
+  // next block otherwise, and RIP is not synchronised inside such a hook).
+  std::set<uint64_t> port_blocks_;
+  std::optional<std::pair<uint64_t, uint32_t>> port_block_request_;
+  std::optional<uint64_t> block_stop_rip_;  // the block the block hook stopped before
+  bool exact_requested_ = false;
+  bool exact_ = false;     // the per-instruction hook is installed and counts
+  uc_hook insn_hook_ = 0;  // that hook, while exact_
 
   uint32_t index_;
   tdx::TdxModule& tdx_;

@@ -17,6 +17,7 @@ void guest_entry_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
 void Vcpu::set_trace(const TraceOptions* t) {
   trace_ = t;
   trace_insn_ = t && t->insn && t->sink;
+  update_accounting();  // the instruction trace needs the per-instruction hook
   stub_->set_options(t);
   if (t && t->boot && !entry_hooked_ && index_ < image_.per_vcpu.size()) {
     const uint64_t gc = image_.per_vcpu[index_].guest_code;

@@ -12,14 +12,19 @@ Watchdog::~Watchdog() {
 }
 
 void Watchdog::arm(Clock::time_point deadline) {
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     deadline_ = deadline;
     armed_ = true;
     fired_.store(false, std::memory_order_release);
     if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+    // The thread needs waking only if it would sleep past this deadline. Runs that
+    // follow each other with the same timeout move the deadline later: the thread,
+    // waking at the old one, finds the new one and sleeps on, so a run costs no switch.
+    wake = deadline < waiting_until_;
   }
-  cv_.notify_all();
+  if (wake) cv_.notify_all();
 }
 
 void Watchdog::disarm() {
@@ -32,9 +37,11 @@ void Watchdog::loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!quit_) {
     if (!armed_) {
+      waiting_until_ = Clock::time_point::max();
       cv_.wait(lock);
       continue;
     }
+    waiting_until_ = deadline_;
     if (cv_.wait_until(lock, deadline_) != std::cv_status::timeout) continue;
     if (!armed_ || Clock::now() < deadline_) continue;
     fired_.store(true, std::memory_order_release);

@@ -48,6 +48,7 @@ class Watchdog {
   std::thread thread_;
   bool armed_ = false, quit_ = false;
   Clock::time_point deadline_{};
+  Clock::time_point waiting_until_ = Clock::time_point::max();  // what the thread sleeps to
   std::atomic<uc_engine*> running_{nullptr};
   std::atomic<bool> fired_{false};
 };

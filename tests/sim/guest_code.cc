@@ -318,6 +318,25 @@ boot32_long:
   hlt
   BLOB_END port_out64
 
+  BLOB_BEGIN port_out_store64
+  mov $0x5a, %al
+  out %al, $0x80
+  mov $0x77, %ecx
+  mov %ecx, 0x20300
+  hlt
+  BLOB_END port_out_store64
+
+  BLOB_BEGIN alu_loop64
+  mov $1000, %ecx
+1:
+  add %ebx, %eax
+  xor %eax, %edx
+  add $3, %ebx
+  dec %ecx
+  jnz 1b
+  hlt
+  BLOB_END alu_loop64
+
   BLOB_BEGIN hlt64
   nop
   hlt
@@ -403,6 +422,8 @@ TDSIM_BLOB(unmapped64, unmapped64)
 TDSIM_BLOB(page_fault64, page_fault64)
 TDSIM_BLOB(hlt64, hlt64)
 TDSIM_BLOB(port_out64, port_out64)
+TDSIM_BLOB(port_out_store64, port_out_store64)
+TDSIM_BLOB(alu_loop64, alu_loop64)
 TDSIM_BLOB(private_slot64, private_slot64)
 TDSIM_BLOB(report_over_code64, report_over_code64)
 TDSIM_BLOB(alias_write64, alias_write64)

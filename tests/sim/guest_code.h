@@ -31,6 +31,8 @@ Blob unmapped64();         // 8-byte store to GPA 0x7000000 (mapped by the PTs, 
 Blob page_fault64();       // unmaps the pool's 2 MiB page (PDE 1), then stores to it
 Blob hlt64();
 Blob port_out64();
+Blob port_out_store64();   // OUT at kCode + 2, then stores 0x77 into the first out cell; HLT
+Blob alu_loop64();         // 1000 x (add, xor, add, dec, jnz) = 5,001 instructions, then HLT at kCode + 16
 Blob private_slot64();
 Blob report_over_code64();  // TDG.MR.REPORT over a function it then calls again; HLT if the new bytes ran     // ucall with the slot pointer at kData (private memory), HLT         // nop; mov $0x5a, %al; out %al, $0x80 (at kCode + 3); HLT
 Blob alias_write64();      // writes through GVA 0x400000 + kData (PDE 2 -> GPA 0), checks, HLT

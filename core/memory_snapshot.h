@@ -1,0 +1,46 @@
+// A GuestMemory's contents taken once, put back by copying only the pages that changed.
+// Resetting by MADV_DONTNEED and copying the image again cost a page fault for every page
+// the next run touched (half of a boot on Unicorn); this keeps every page resident and
+// compares instead: the pages that held content when the snapshot was taken are compared
+// with their copy, and pages that were zero are looked at only where the kernel has a
+// page behind them, in memory or in swap (/proc/self/pagemap): a page nobody touched has
+// none. Without a readable pagemap every zero page is compared.
+// Engine-free; the memory must be the one the snapshot was taken of.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "guest_memory.h"
+
+namespace tdsim {
+
+class MemorySnapshot {
+ public:
+  // Copies the pages of `mem` that are not all zero; the zero ones are given back to the
+  // kernel (their contents stay zero).
+  explicit MemorySnapshot(GuestMemory& mem);
+  ~MemorySnapshot();
+  MemorySnapshot(const MemorySnapshot&) = delete;
+  MemorySnapshot& operator=(const MemorySnapshot&) = delete;
+
+  // Puts `mem` back to the snapshot's contents; returns the untagged GPA of every page
+  // it had to write, in ascending order.
+  std::vector<uint64_t> restore(GuestMemory& mem) const;
+
+  // Pages held with content (the rest are zero).
+  size_t content_pages() const { return pages_.size(); }
+
+ private:
+  struct Page {
+    size_t block;     // index into GuestMemory::blocks()
+    uint64_t offset;  // within the block
+    size_t copy;      // index of its 4 KiB in bytes_
+  };
+  std::vector<Page> pages_;                   // ascending by block, then offset
+  std::vector<std::vector<bool>> has_content_;  // per block, per page
+  std::vector<uint8_t> bytes_;
+  int pagemap_ = -1;  // /proc/self/pagemap, or -1: compare every zero page
+  mutable std::vector<uint64_t> entries_;  // scratch for one block's pagemap entries
+};
+
+}  // namespace tdsim

@@ -1,0 +1,59 @@
+#include "core/memory_snapshot.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace tdsim {
+namespace {
+
+// A region with content over two of its four pages, and a zero region of 64 pages.
+TdImage image() {
+  TdImage img;
+  std::vector<uint8_t> code(0x2000, 0);
+  code[0] = 0x90;
+  code[0x1fff] = 0xc3;
+  img.regions = {Region{"code", RegionKind::kRam, 0x10000, 0x4000, code},
+                 Region{"ram", RegionKind::kRam, 0x100000, 0x40000, {}}};
+  return img;
+}
+
+std::vector<uint8_t> contents(const GuestMemory& mem) {
+  std::vector<uint8_t> all;
+  for (const auto& b : mem.blocks()) all.insert(all.end(), b.host, b.host + b.size);
+  return all;
+}
+
+TEST(MemorySnapshot, RestoresOnlyThePagesThatChanged) {
+  const TdImage img = image();
+  GuestMemory mem(img);
+  const std::vector<uint8_t> before = contents(mem);
+  MemorySnapshot snap(mem);
+  EXPECT_EQ(snap.content_pages(), 2u);
+  EXPECT_EQ(contents(mem), before);  // giving zero pages back keeps them zero
+  EXPECT_TRUE(snap.restore(mem).empty());
+
+  const uint8_t x = 0x5a;
+  ASSERT_TRUE(mem.write(0x11000, &x, 1));   // a content page
+  ASSERT_TRUE(mem.write(0x12010, &x, 1));   // a zero page of the content region
+  ASSERT_TRUE(mem.write(0x13fff, &x, 1));   // its last page
+  ASSERT_TRUE(mem.write(0x120000, &x, 1));  // the zero region
+  uint8_t read_only[8];
+  ASSERT_TRUE(mem.read(0x130000, read_only, sizeof read_only));  // touched, not written
+  EXPECT_EQ(snap.restore(mem), (std::vector<uint64_t>{0x11000, 0x12000, 0x13000, 0x120000}));
+  EXPECT_EQ(contents(mem), before);
+  EXPECT_TRUE(snap.restore(mem).empty());
+}
+
+TEST(MemorySnapshot, RefusesOtherMemory) {
+  const TdImage img = image();
+  GuestMemory mem(img);
+  MemorySnapshot snap(mem);
+  TdImage other;
+  other.regions = {Region{"one", RegionKind::kRam, 0x10000, 0x1000, {}}};
+  GuestMemory small(other);
+  EXPECT_THROW(snap.restore(small), std::logic_error);
+}
+
+}  // namespace
+}  // namespace tdsim
