@@ -21,6 +21,13 @@ class GuestMemory {
   };
 
   explicit GuestMemory(const TdImage& image);
+  // Memory someone else owns (a program's memslots under the user-space KVM, ukvm/): one
+  // block per region of `image`, at `hosts[i]`, nothing copied and nothing unmapped when
+  // this object goes. reset() is refused (std::logic_error): there is no image to reset to.
+  GuestMemory(const TdImage& image, const std::vector<uint8_t*>& hosts);
+  // One more block over memory someone else owns (a region appended to the image that
+  // `region` belongs to; it must not overlap another block).
+  void add_external(const Region& region, uint8_t* host);
   ~GuestMemory();
   GuestMemory(const GuestMemory&) = delete;
   GuestMemory& operator=(const GuestMemory&) = delete;
@@ -49,6 +56,7 @@ class GuestMemory {
   template <class Fn>
   bool for_each_piece(uint64_t gpa, uint64_t len, Fn fn) const;
   std::vector<Block> blocks_;
+  bool owned_ = true;  // the blocks are our anonymous mappings
 };
 
 }  // namespace tdsim
