@@ -30,6 +30,20 @@ GuestMemory::GuestMemory(const TdImage& image, const std::vector<uint8_t*>& host
   for (size_t i = 0; i < hosts.size(); ++i) add_external(image.regions[i], hosts[i]);
 }
 
+void GuestMemory::rebind(const TdImage& image, const std::vector<uint8_t*>& hosts) {
+  if (owned_) throw std::logic_error("GuestMemory: rebind() of memory this object owns");
+  if (hosts.size() != image.regions.size())
+    throw std::invalid_argument("GuestMemory: one host address per region is needed");
+  std::vector<Block> old = std::move(blocks_);
+  blocks_.clear();
+  try {
+    for (size_t i = 0; i < hosts.size(); ++i) add_external(image.regions[i], hosts[i]);
+  } catch (...) {
+    blocks_ = std::move(old);
+    throw;
+  }
+}
+
 void GuestMemory::add_external(const Region& region, uint8_t* host) {
   if (owned_) throw std::logic_error("GuestMemory: external blocks only in memory built over external blocks");
   if (!host || (reinterpret_cast<uintptr_t>(host) & 0xfff) || (region.gpa & 0xfff) || (region.size & 0xfff) ||

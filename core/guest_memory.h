@@ -28,6 +28,9 @@ class GuestMemory {
   // One more block over memory someone else owns (a region appended to the image that
   // `region` belongs to; it must not overlap another block).
   void add_external(const Region& region, uint8_t* host);
+  // All blocks again, over memory someone else owns, after `image`'s regions changed
+  // (a private/shared conversion moved a range to other pages). As the constructor.
+  void rebind(const TdImage& image, const std::vector<uint8_t*>& hosts);
   ~GuestMemory();
   GuestMemory(const GuestMemory&) = delete;
   GuestMemory& operator=(const GuestMemory&) = delete;

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -158,6 +159,26 @@ void Vcpu::map_block(const GuestMemory::Block& b) {
   const std::string call =
       fmt::format("uc_mem_map_ptr(region '{}' gpa {:#x} size {:#x})", b.region->name, b.gpa, b.size);
   uc_check(uc_mem_map_ptr(uc_, b.gpa, b.size, UC_PROT_ALL, b.host), call.c_str());
+}
+
+void Vcpu::remap(uint64_t gpa, uint64_t size) {
+  uc_mem_region* regions = nullptr;
+  uint32_t n = 0;
+  uc_check(uc_mem_regions(uc_, &regions, &n), "uc_mem_regions");
+  std::vector<std::pair<uint64_t, uint64_t>> cut;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint64_t b = std::max(regions[i].begin, gpa), e = std::min(regions[i].end + 1, gpa + size);
+    if (b < e) cut.emplace_back(b, e);
+  }
+  uc_free(regions);
+  for (auto [b, e] : cut) {
+    const std::string call = fmt::format("uc_mem_unmap(gpa {:#x} size {:#x})", b, e - b);
+    uc_check(uc_mem_unmap(uc_, b, e - b), call.c_str());
+  }
+  for (const GuestMemory::Block& b : mem_.blocks())
+    if (b.gpa >= gpa && b.gpa + b.size <= gpa + size) map_block(b);
+  uc_check(uc_ctl_flush_tlb(uc_), "uc_ctl_flush_tlb (guest memory remapped)");
+  request_code_flush();
 }
 
 Vcpu::~Vcpu() {

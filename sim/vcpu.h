@@ -46,6 +46,9 @@ class Vcpu {
 
   // Maps one more block of the vCPU's GuestMemory (added after construction).
   void map_block(const GuestMemory::Block& b);
+  // [gpa, gpa+size) is backed by other blocks now (GuestMemory::rebind): what the engine
+  // mapped there goes, the blocks inside it are mapped, translated code and TLB dropped.
+  void remap(uint64_t gpa, uint64_t size);
 
   // Back to the TD reset state (saved context; TLB flushed); TDCALL sites stay hooked.
   void reset();

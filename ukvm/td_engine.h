@@ -84,6 +84,11 @@ class TdEngine {
   virtual void kick(uint32_t index) = 0;
   // Memory the program added after finalization (a shared memslot).
   virtual void add_memory(const GuestRange& range) = 0;
+  // [range.gpa, +size) now lives at range.host: what a private/shared conversion
+  // (KVM_SET_MEMORY_ATTRIBUTES after a MapGPA exit) does to the memory the guest reaches
+  // there. Parts of the range no memory backed before become backed. Throws
+  // std::runtime_error for a range that is not page aligned or has no host memory.
+  virtual void set_memory(const GuestRange& range) = 0;
   // MRTD as TDG.MR.REPORT reports it (48 bytes).
   virtual std::vector<uint8_t> mrtd() const = 0;
 };

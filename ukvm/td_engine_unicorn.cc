@@ -10,6 +10,7 @@
 // Everything happens on the thread that calls run(), as KVM_RUN does.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <optional>
@@ -38,6 +39,7 @@ class UnicornTdEngine final : public TdEngine {
   RunExit run(uint32_t index, const tdx::VmmCompletion* answer) override;
   void kick(uint32_t index) override;
   void add_memory(const GuestRange& range) override;
+  void set_memory(const GuestRange& range) override;
   std::vector<uint8_t> mrtd() const override;
 
  private:
@@ -57,6 +59,7 @@ class UnicornTdEngine final : public TdEngine {
   std::unique_ptr<GuestMemory> mem_;
   std::unique_ptr<tdx::TdxModule> module_;
   std::vector<std::unique_ptr<VcpuState>> vcpus_;
+  std::vector<GuestRange> ranges_;  // what backs the TD's memory now, by GPA
 };
 
 TdImage UnicornTdEngine::image_for(const TdSetup& setup) {
@@ -82,7 +85,8 @@ TdImage UnicornTdEngine::image_for(const TdSetup& setup) {
   return im;
 }
 
-UnicornTdEngine::UnicornTdEngine(TdSetup setup) : setup_(std::move(setup)), image_(image_for(setup_)) {
+UnicornTdEngine::UnicornTdEngine(TdSetup setup)
+    : setup_(std::move(setup)), image_(image_for(setup_)), ranges_(setup_.memory) {
   std::vector<uint8_t*> hosts;
   for (const GuestRange& r : setup_.memory) hosts.push_back(r.host);
   try {
@@ -178,17 +182,46 @@ void UnicornTdEngine::kick(uint32_t index) {
 }
 
 void UnicornTdEngine::add_memory(const GuestRange& range) {
-  if (image_.regions.size() >= kMaxRegions)
-    throw std::runtime_error(fmt::format("more than {} memory ranges", kMaxRegions));
-  image_.regions.push_back(make_region(fmt::format("{} {:#x}", range.shared ? "shared" : "private", range.gpa),
-                                       RegionKind::kRam, range.gpa, range.size, {}, false, range.shared));
-  try {
-    mem_->add_external(image_.regions.back(), range.host);
-  } catch (const std::invalid_argument& e) {
-    image_.regions.pop_back();
-    throw std::runtime_error(e.what());
+  for (const GuestRange& r : ranges_)
+    if (range.gpa < r.gpa + r.size && r.gpa < range.gpa + range.size)
+      throw std::runtime_error(fmt::format("memory at GPA {:#x} size {:#x} overlaps the range at {:#x}", range.gpa,
+                                           range.size, r.gpa));
+  set_memory(range);
+}
+
+void UnicornTdEngine::set_memory(const GuestRange& range) {
+  if (!range.host || ((range.gpa | range.size) & 0xfff) || range.size == 0 || range.gpa + range.size < range.gpa)
+    throw std::runtime_error(fmt::format("memory at GPA {:#x} size {:#x}: not page aligned, empty, wrapping or "
+                                         "without host memory",
+                                         range.gpa, range.size));
+  // The ranges outside the new one stay; the parts of old ranges inside it go.
+  const uint64_t end = range.gpa + range.size;
+  std::vector<GuestRange> next;
+  for (const GuestRange& r : ranges_) {
+    const uint64_t r_end = r.gpa + r.size;
+    if (r_end <= range.gpa || r.gpa >= end) {
+      next.push_back(r);
+      continue;
+    }
+    if (r.gpa < range.gpa) next.push_back(GuestRange{r.gpa, range.gpa - r.gpa, r.host, r.shared});
+    if (r_end > end) next.push_back(GuestRange{end, r_end - end, r.host + (end - r.gpa), r.shared});
   }
-  for (auto& v : vcpus_) v->vcpu->map_block(mem_->blocks().back());
+  next.push_back(range);
+  std::sort(next.begin(), next.end(), [](const GuestRange& a, const GuestRange& b) { return a.gpa < b.gpa; });
+  if (next.size() > kMaxRegions)
+    throw std::runtime_error(fmt::format("more than {} memory ranges", kMaxRegions));
+  // The regions are rebuilt in place (their capacity was reserved, so the vector's
+  // storage stays where the vCPUs and the module see it), then the memory over them.
+  std::vector<uint8_t*> hosts;
+  image_.regions.clear();
+  for (const GuestRange& r : next) {
+    image_.regions.push_back(make_region(fmt::format("{} {:#x}", r.shared ? "shared" : "private", r.gpa),
+                                         RegionKind::kRam, r.gpa, r.size, {}, false, r.shared));
+    hosts.push_back(r.host);
+  }
+  mem_->rebind(image_, hosts);
+  ranges_ = std::move(next);
+  for (auto& v : vcpus_) v->vcpu->remap(range.gpa, range.size);
 }
 
 std::vector<uint8_t> UnicornTdEngine::mrtd() const {

@@ -184,6 +184,34 @@ TEST(UkvmEngine, GuestWritesLandInTheProgramsMemoryWithoutACopy) {
   EXPECT_NE(ucall_cmd(td, *m), abi::kUcallNone);
 }
 
+// A conversion moves the memory the guest reaches at a GPA range to other pages (the
+// program's KVM_SET_MEMORY_ATTRIBUTES after MapGPA): the guest's next accesses land there.
+TEST(UkvmEngine, SetMemoryMovesARangeToOtherPages) {
+  ProgramTd td(hello());
+  std::unique_ptr<TdEngine> e = TdEngine::create(td.setup);
+  RunExit x = e->run(0, nullptr);
+  ASSERT_TRUE(std::holds_alternative<tdx::UserspaceExit>(x));
+  const Region* pool = td.image.find(RegionKind::kUcallPool);
+  ASSERT_NE(pool, nullptr);
+  Pages moved(pool->size);
+  std::memcpy(moved.host, td.host(pool->gpa), pool->size);
+  e->set_memory(GuestRange{pool->gpa, pool->size, moved.host, true});
+  std::memset(td.host(pool->gpa), 0, pool->size);  // the old pages are nobody's now
+  tdx::VmmCompletion none;
+  x = e->run(0, &none);
+  auto* u = std::get_if<tdx::UserspaceExit>(&x);
+  ASSERT_NE(u, nullptr);
+  auto* m = std::get_if<tdx::MmioExit>(&u->kind);
+  ASSERT_NE(m, nullptr);
+  const uint64_t slot = m->data & ~td.image.shared_bit;
+  ASSERT_TRUE(pool->contains(slot));
+  abi::Ucall uc;
+  std::memcpy(&uc, moved.host + (slot - pool->gpa), sizeof uc);
+  EXPECT_NE(uc.cmd, abi::kUcallNone) << "the guest wrote the ucall into the new pages";
+  EXPECT_THROW(e->set_memory(GuestRange{pool->gpa + 1, 0x1000, moved.host, true}), std::runtime_error);
+  EXPECT_THROW(e->add_memory(GuestRange{pool->gpa, 0x1000, moved.host, true}), std::runtime_error) << "overlap";
+}
+
 TEST(UkvmEngine, KickBeforeRunInterrupts) {
   ProgramTd td(hello());
   std::unique_ptr<TdEngine> e = TdEngine::create(td.setup);
