@@ -65,7 +65,7 @@ void gdt_lines(const FaultContext& c, std::vector<std::string>& out) {
 
 void walk_lines(const FaultContext& c, std::vector<std::string>& out) {
   auto add = [&](uint64_t gva, Access a) {
-    WalkParams p = walk_params(c.image, c.cpu.cr3, gva, a, c.cpu.cr0);
+    WalkParams p = walk_params(c.image, c.cpu.cr3, gva, a, c.cpu.cr0, c.cpu.cr4);
     for (std::string& l : format_walk(page_walk(c.mem, p), p)) out.push_back("  " + l);
   };
   if (!c.view.paging) {
