@@ -104,6 +104,9 @@ json body(const Event& e) {
           [](const DeviceEvent& d) {
             return json{{"type", "device"}, {"vcpu", d.vcpu}, {"device", esc(d.device)}, {"request", esc(d.request)}};
           },
+          [](const MilestoneEvent& m) {
+            return json{{"type", "milestone"}, {"vcpu", m.vcpu}, {"rip", hex(m.rip)}, {"what", esc(m.what)}};
+          },
       },
       e);
 }

@@ -37,6 +37,7 @@ bool is_terminal(const Event& e) {
           [](const VmcallExitEvent&) { return false; },
           [](const ConsoleEvent&) { return false; },
           [](const DeviceEvent&) { return false; },
+          [](const MilestoneEvent&) { return false; },
           // Every other kind ends its vCPU; each is named so a new event type must be
           // classified here before this compiles.
           [](const GuestMemoryErrorEvent&) { return true; },
@@ -61,6 +62,7 @@ std::optional<uint32_t> vcpu_of(const Event& e) {
                         [](const VmcallExitEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
                         [](const ConsoleEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
                         [](const DeviceEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
+                        [](const MilestoneEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
                     },
                     e);
 }
@@ -117,6 +119,7 @@ std::string describe(const Event& e) {
           [](const HaltEvent& h) { return fmt::format("vcpu {}: halted at rip {:#x}", h.vcpu, h.rip); },
           [](const ConsoleEvent& c) { return fmt::format("vcpu {}: console {:#x}: {}", c.vcpu, c.port, c.text); },
           [](const DeviceEvent& d) { return fmt::format("vcpu {}: {}: {}", d.vcpu, d.device, d.request); },
+          [](const MilestoneEvent& m) { return fmt::format("vcpu {}: milestone at rip {:#x}: {}", m.vcpu, m.rip, m.what); },
           [](const BudgetExceededEvent& b) {
             return b.kind == BudgetExceededEvent::Kind::kInstructions
                        ? fmt::format("budget exceeded: {} instructions", b.limit)

@@ -109,6 +109,14 @@ struct DeviceEvent {
   std::string request;  // what was asked and answered, one line
 };
 
+// A point a firmware's boot passed (docs/firmware.md, "Milestones"): a module entered for
+// the first time, TDX detected, ... Progress only; never ends the vCPU.
+struct MilestoneEvent {
+  uint32_t vcpu = 0;
+  uint64_t rip = 0;
+  std::string what;  // "entered PeiCore (PE image at 0x820000)"; names come from guest bytes
+};
+
 struct BudgetExceededEvent {
   enum class Kind { kInstructions, kWallClock } kind = Kind::kInstructions;
   uint64_t limit = 0;  // instructions, or milliseconds
@@ -119,7 +127,7 @@ struct BudgetExceededEvent {
 
 using Event = std::variant<UcallEvent, MmioEvent, TdcallRejectedEvent, GuestMemoryErrorEvent,
                            FaultEvent, HaltEvent, BudgetExceededEvent, VmcallExitEvent, ConsoleEvent,
-                           DeviceEvent>;
+                           DeviceEvent, MilestoneEvent>;
 
 // Does this event end its vCPU's run? (DONE, ABORT, faults, halts, bad guest memory.)
 bool is_terminal(const Event& e);

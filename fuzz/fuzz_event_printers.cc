@@ -58,7 +58,7 @@ std::vector<std::string> guest_lines(FuzzedDataProvider& in) {
 Event make_event(FuzzedDataProvider& in, uint32_t nr_vcpus) {
   // One id past the plan too: a backend reporting an unknown vCPU must not add a result.
   const auto vcpu = in.ConsumeIntegralInRange<uint32_t>(0, nr_vcpus);
-  switch (in.ConsumeIntegralInRange<int>(0, 9)) {
+  switch (in.ConsumeIntegralInRange<int>(0, 10)) {
     case 0: {
       UcallEvent u;
       u.vcpu = vcpu;
@@ -112,6 +112,10 @@ Event make_event(FuzzedDataProvider& in, uint32_t nr_vcpus) {
     case 8: {
       std::string device = guest_string(in);
       return DeviceEvent{vcpu, std::move(device), guest_string(in)};
+    }
+    case 9: {
+      const auto rip = in.ConsumeIntegral<uint64_t>();
+      return MilestoneEvent{vcpu, rip, guest_string(in)};
     }
     default:
       return VmcallExitEvent{vcpu,

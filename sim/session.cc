@@ -48,6 +48,8 @@ void Session::make_vcpus() {
   vcpus_.reserve(image_.nr_vcpus);
   for (uint32_t i = 0; i < image_.nr_vcpus; ++i) {
     vcpus_.push_back(std::make_unique<Vcpu>(i, image_, mem_, tdx_));
+    // A firmware's progress is the modules it enters (diag/module_tracker.h).
+    if (image_.tdvf) vcpus_.back()->set_module_tracking(true);
     vcpus_.back()->set_trace(trace_);
   }
 }

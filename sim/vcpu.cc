@@ -202,6 +202,7 @@ void Vcpu::reset() {
   executed_total_ = 0;
   last_addr_ = ~0ull;
   stub_->reset();
+  if (modules_) modules_ = std::make_unique<diag::ModuleTracker>();  // a new boot
 }
 
 bool Vcpu::at_tdcall(uint64_t addr) const {
@@ -414,7 +415,24 @@ void Vcpu::on_code(uint64_t addr) {
   if (trace_insn_) trace_insn(addr);
 }
 
+void Vcpu::set_module_tracking(bool on) {
+  modules_ = on ? std::make_unique<diag::ModuleTracker>() : nullptr;
+}
+
+void Vcpu::track_module(uint64_t addr) {
+  if (modules_->inside(addr)) return;
+  uint64_t cr0 = 0, cr3 = 0, cr4 = 0;
+  uc_check(uc_reg_read(uc_, UC_X86_REG_CR0, &cr0), "uc_reg_read(CR0)");
+  uc_check(uc_reg_read(uc_, UC_X86_REG_CR3, &cr3), "uc_reg_read(CR3)");
+  uc_check(uc_reg_read(uc_, UC_X86_REG_CR4, &cr4), "uc_reg_read(CR4)");
+  // The engine walks folded tables (no shared bit): so does the tracker's view.
+  const diag::LinearView view{(cr0 & (1ull << 31)) != 0, cr3, cr0, cr4};
+  if (std::optional<std::string> line = modules_->at(mem_, image_, view, addr))
+    emit(MilestoneEvent{index_, addr, std::move(*line)});
+}
+
 void Vcpu::on_block(uint64_t addr, uint32_t size) {
+  if (modules_ && !in_far_jump_ && !exhausted_) track_module(addr);
   if (exact_ || in_far_jump_ || exhausted_) return;
   // A stop requested from this block hook takes effect before the block's first
   // instruction: the engine checks for it at every block's entry.

@@ -20,6 +20,7 @@
 #include "core/debug_target.h"
 #include "core/guest_memory.h"
 #include "core/td_image.h"
+#include "diag/module_tracker.h"
 #include "far_transfer.h"
 #include "stub_monitor.h"
 #include "tdx/tdx_module.h"
@@ -42,6 +43,9 @@ class Vcpu {
   // of those entries (core/shared_bit_fold.h) and the instruction runs again; a #PF
   // without one is the guest's. Off by default: tdsim's layout is folded beforehand.
   void set_fold_shared_bit_on_fault(bool on) { fold_on_fault_ = on; }
+  // Firmware progress: a MilestoneEvent the first time a block runs in a firmware module
+  // (diag/module_tracker.h). Off by default; on for firmware images.
+  void set_module_tracking(bool on);
   uint64_t shared_bit_folds() const { return shared_bit_folds_; }
 
   // Maps one more block of the vCPU's GuestMemory (added after construction).
@@ -188,6 +192,8 @@ class Vcpu {
   bool stop_after_event_ = false;
   bool deferred_ = false;  // the engine stopped for a deferred TDCALL
   bool fold_on_fault_ = false;
+  std::unique_ptr<diag::ModuleTracker> modules_;
+  void track_module(uint64_t addr);
   uint64_t shared_bit_folds_ = 0;
   bool fold_shared_bit_for_fault();
   bool pause_requested_ = false, paused_ = false, event_pending_ = false;

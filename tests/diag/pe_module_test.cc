@@ -2,6 +2,7 @@
 // path where the image has one, else its firmware-volume UI section; hostile headers are
 // refused, never followed out of memory.
 #include "diag/pe_module.h"
+#include "diag/module_tracker.h"
 
 #include <gtest/gtest.h>
 
@@ -105,6 +106,27 @@ TEST(PeModule, HostileHeadersAreNotFollowed) {
   ASSERT_TRUE(pe);
   EXPECT_EQ(pe->name, "");
   EXPECT_FALSE(m.find(kBase)) << "nothing below the region's first page";
+}
+
+// The tracker says when execution first enters each module, once, and nothing while it
+// stays in one or runs outside every image.
+TEST(ModuleTracker, EachModuleIsEnteredOnce) {
+  Mem m;
+  pe_image(m, kBase + 0x1000, 0x1000, "/x/SecMain.dll");
+  pe_image(m, kBase + 0x4000, 0x2000, "/x/PeiCore.dll");
+  ModuleTracker t;
+  auto at = [&](uint64_t rip) { return t.at(*m.mem, m.image, LinearView{}, rip); };
+  auto first = at(kBase + 0x1100);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, "entered SecMain (PE image at 0x11000)");
+  EXPECT_FALSE(at(kBase + 0x1200)) << "same module";
+  EXPECT_TRUE(t.inside(kBase + 0x1fff));
+  auto second = at(kBase + 0x5000);
+  ASSERT_TRUE(second);
+  EXPECT_NE(second->find("PeiCore"), std::string::npos);
+  EXPECT_FALSE(at(kBase + 0x1100)) << "entered before";
+  EXPECT_FALSE(at(kBase + 0xf000)) << "no image: nothing to say";
+  EXPECT_TRUE(t.inside(kBase + 0xf800)) << "the module-less page is remembered";
 }
 
 }  // namespace

@@ -32,6 +32,9 @@ TEST(RunFirmwareCli, WhereTheFirmwareStopsTheModuleIsNamed) {
   const CommandResult r = run_command(tdsim(std::string("run --backend unicorn --mem 128M --firmware ") + kDebianOvmf));
   const std::regex module_at_rip(R"(vCPU 0: [^\n]* at RIP 0x[0-9a-f]+ <[A-Za-z][A-Za-z0-9_]*\+0x[0-9a-f]+>)");
   EXPECT_TRUE(std::regex_search(r.output, module_at_rip)) << r.output;
+  // The module entries are milestones: SEC is the first code in an image.
+  EXPECT_NE(r.output.find("milestone at rip"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("entered SecMain"), std::string::npos) << r.output;
 }
 
 TEST(RunFirmwareCli, LayoutErrorsAreUsageErrors) {
