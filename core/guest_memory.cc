@@ -23,11 +23,13 @@ GuestMemory::GuestMemory(const TdImage& image) {
 }
 
 GuestMemory::~GuestMemory() {
-  for (const Block& b : blocks_) munmap(b.host, b.size);
+  if (owned_)
+    for (const Block& b : blocks_) munmap(b.host, b.size);
   blocks_.clear();
 }
 
 void GuestMemory::reset(const TdImage& image) {
+  if (!owned_) return;
   // MADV_DONTNEED on a private anonymous mapping gives back zero pages: cheap for
   // large, mostly untouched regions, and the mapping (and its address) stays.
   for (size_t i = 0; i < blocks_.size() && i < image.regions.size(); ++i) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "td_image.h"
@@ -21,6 +22,10 @@ class GuestMemory {
   };
 
   explicit GuestMemory(const TdImage& image);
+  // A view over blocks another owner mapped (the user-space KVM's guest_memfd mappings):
+  // never unmapped or reset here; Block::region may be null.
+  struct Borrowed {};
+  GuestMemory(Borrowed, std::vector<Block> blocks) : blocks_(std::move(blocks)), owned_(false) {}
   ~GuestMemory();
   GuestMemory(const GuestMemory&) = delete;
   GuestMemory& operator=(const GuestMemory&) = delete;
@@ -28,6 +33,10 @@ class GuestMemory {
   const std::vector<Block>& blocks() const { return blocks_; }
   // Put every block back to the image's contents (the image must be the same one).
   void reset(const TdImage& image);
+  // A borrowed view follows its owner's mappings (ignored on memory this object owns).
+  void set_borrowed_blocks(std::vector<Block> blocks) {
+    if (!owned_) blocks_ = std::move(blocks);
+  }
 
   // Checked accessors: false (nothing copied) unless [gpa, gpa+len) lies entirely in
   // guest memory; contiguous blocks may be crossed. gpa is untagged.
@@ -49,6 +58,7 @@ class GuestMemory {
   template <class Fn>
   bool for_each_piece(uint64_t gpa, uint64_t len, Fn fn) const;
   std::vector<Block> blocks_;
+  bool owned_ = true;
 };
 
 }  // namespace tdsim
