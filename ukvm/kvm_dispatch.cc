@@ -100,4 +100,11 @@ long kvm_ioctl(int fd, unsigned long request, unsigned long arg) {
   }
 }
 
+std::optional<measure::Mrtd> td_mrtd(int fd) {
+  std::lock_guard<std::mutex> lock(kvm_lock());
+  const std::optional<KvmObject> obj = lookup(fd);
+  if (!obj || obj->kind != KvmObject::Kind::kVm || !obj->vm->build()) return std::nullopt;
+  return obj->vm->build()->mrtd();
+}
+
 }  // namespace tdsim::ukvm

@@ -3,7 +3,10 @@
 // fds it handed out, and answer an ioctl on one with KVM's result or errno. One dispatch
 // per fd kind (/dev/kvm here, the VM in td_vm.cc, the vCPU in td_vcpu.cc).
 #pragma once
+#include <optional>
 #include <string>
+
+#include "bootstub/measure/mrtd.h"
 
 namespace tdsim::ukvm {
 
@@ -16,5 +19,8 @@ bool owns_fd(int fd);
 // An ioctl on an fd this library handed out: the result (>= 0) or -errno; -EBADF for an
 // fd it did not hand out. Never throws.
 long kvm_ioctl(int fd, unsigned long request, unsigned long arg);
+// The MRTD the TDX module's build of the TD behind VM fd `fd` accumulated, once
+// KVM_TDX_FINALIZE_VM succeeded (tests; a program reads it through TDG.MR.REPORT).
+std::optional<measure::Mrtd> td_mrtd(int fd);
 
 }  // namespace tdsim::ukvm
