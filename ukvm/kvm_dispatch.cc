@@ -38,7 +38,7 @@ long system_ioctl(unsigned long request, unsigned long arg) {
     case KVM_GET_API_VERSION: return arg ? -EINVAL : kApiVersion;
     case KVM_CHECK_EXTENSION: return check_extension(static_cast<long>(arg), false);
     case KVM_GET_VCPU_MMAP_SIZE: return arg ? -EINVAL : kVcpuMmapSize;
-    case KVM_GET_SUPPORTED_CPUID: return get_supported_cpuid(arg);
+    case t::kKvmGetSupportedCpuid: return get_supported_cpuid(arg);
     case KVM_CREATE_VM: return create_vm(arg);
     default: return unimplemented("/dev/kvm", request, ENOTTY);
   }

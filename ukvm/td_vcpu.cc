@@ -20,8 +20,8 @@ namespace t = kvm::tdx;
 long TdVcpu::ioctl(unsigned long request, unsigned long arg) {
   switch (request) {
     case t::kKvmMemoryEncryptOp: return memory_encrypt_op(arg);
-    case KVM_SET_CPUID2: return set_cpuid2(arg);
-    case KVM_GET_CPUID2: return get_cpuid2(arg);
+    case t::kKvmSetCpuid2: return set_cpuid2(arg);
+    case t::kKvmGetCpuid2: return get_cpuid2(arg);
     case KVM_SET_MP_STATE: {
       kvm_mp_state s{};
       if (const int err = read_user(s, arg)) return err;

@@ -40,7 +40,7 @@ std::vector<t::CpuidEntry2> supported_cpuid(int kvm) {
   std::vector<uint8_t> buf(sizeof(t::Cpuid2Header) + 64 * sizeof(t::CpuidEntry2));
   auto* h = reinterpret_cast<t::Cpuid2Header*>(buf.data());
   h->nent = 64;
-  EXPECT_EQ(io(kvm, KVM_GET_SUPPORTED_CPUID, buf.data()), 0);
+  EXPECT_EQ(io(kvm, t::kKvmGetSupportedCpuid, buf.data()), 0);
   auto* e = reinterpret_cast<t::CpuidEntry2*>(buf.data() + sizeof *h);
   return {e, e + h->nent};
 }
@@ -134,7 +134,7 @@ TEST(UkvmSystem, SupportedCpuidFollowsTheE2bigProtocolAndReportsAddressWidths) {
   const int kvm = ukvm::open_kvm(O_RDWR);
   std::vector<uint8_t> buf(sizeof(t::Cpuid2Header) + 2 * sizeof(t::CpuidEntry2));
   reinterpret_cast<t::Cpuid2Header*>(buf.data())->nent = 2;
-  EXPECT_EQ(io(kvm, KVM_GET_SUPPORTED_CPUID, buf.data()), -E2BIG);
+  EXPECT_EQ(io(kvm, t::kKvmGetSupportedCpuid, buf.data()), -E2BIG);
   bool found = false;
   for (const auto& e : supported_cpuid(kvm)) {
     if (e.function != t::kCpuidLeafAddressSizes) continue;
@@ -144,7 +144,7 @@ TEST(UkvmSystem, SupportedCpuidFollowsTheE2bigProtocolAndReportsAddressWidths) {
   }
   EXPECT_TRUE(found);
   // A pointer into nothing is EFAULT, not a crash.
-  EXPECT_EQ(io(kvm, KVM_GET_SUPPORTED_CPUID, 8ul), -EFAULT);
+  EXPECT_EQ(io(kvm, t::kKvmGetSupportedCpuid, 8ul), -EFAULT);
   close(kvm);
 }
 
@@ -263,12 +263,12 @@ TEST(UkvmVm, TdCpuidRoundTripsThroughSetAndGetCpuid2) {
   for (uint32_t i = 0; i < h->nent; ++i)
     tdx_leaf |= reinterpret_cast<t::CpuidEntry2*>(buf.data() + sizeof *h)[i].function == 0x21;
   EXPECT_TRUE(tdx_leaf);
-  EXPECT_EQ(io(vcpu, KVM_SET_CPUID2, buf.data()), 0);
+  EXPECT_EQ(io(vcpu, t::kKvmSetCpuid2, buf.data()), 0);
   std::vector<uint8_t> back(buf.size());
   reinterpret_cast<t::Cpuid2Header*>(back.data())->nent = 1;
-  EXPECT_EQ(io(vcpu, KVM_GET_CPUID2, back.data()), -E2BIG);
+  EXPECT_EQ(io(vcpu, t::kKvmGetCpuid2, back.data()), -E2BIG);
   reinterpret_cast<t::Cpuid2Header*>(back.data())->nent = 64;
-  EXPECT_EQ(io(vcpu, KVM_GET_CPUID2, back.data()), 0);
+  EXPECT_EQ(io(vcpu, t::kKvmGetCpuid2, back.data()), 0);
   EXPECT_EQ(std::memcmp(back.data(), buf.data(), sizeof *h + want * sizeof(t::CpuidEntry2)), 0);
 }
 
