@@ -335,10 +335,15 @@ long TdVm::tdx_init_vm(uint64_t data) {
   std::vector<t::CpuidEntry2> entries(h.cpuid.nent);
   if (const int err = copy_from_user(entries.data(), data + sizeof h, entries.size() * sizeof(t::CpuidEntry2))) return err;
   if (h.attributes & ~kSupportedTdAttributes) return -EINVAL;
-  if ((h.xfam & ~kSupportedXfam) || (h.xfam & kRequiredXfam) != kRequiredXfam) return -EINVAL;
+  // KVM takes XFAM from the CPUID list (leaf 0xD: XCR0 bits in subleaf 0, XSS bits in
+  // subleaf 1) limited to what it supports, x87 and SSE always; the header's xfam is unused.
+  uint64_t xfam = kRequiredXfam;
   const t::CpuidEntry2* sizes = nullptr;
-  for (const auto& e : entries)
+  for (const auto& e : entries) {
     if (e.function == t::kCpuidLeafAddressSizes && e.index == 0) sizes = &e;
+    if (e.function == 0xd && e.index == 0) xfam |= (e.eax | (uint64_t{e.edx} << 32)) & kSupportedXfam;
+    if (e.function == 0xd && e.index == 1) xfam |= (e.ecx | (uint64_t{e.edx} << 32)) & kSupportedXfam;
+  }
   if (!sizes) return -EINVAL;
   const uint32_t gpaw = gpaw_from_cpuid(sizes->eax);
   if (!gpaw) return -EINVAL;
@@ -361,12 +366,12 @@ long TdVm::tdx_init_vm(uint64_t data) {
     td_cpuid_.push_back(e);
   }
   config_.attributes = h.attributes;
-  config_.xfam = h.xfam;
+  config_.xfam = xfam;
   config_.max_vcpus = max_vcpus_ ? max_vcpus_ : kMaxVcpus;
   config_.cpuid = std::move(model);
 
   build_ = std::make_unique<tdx::TdBuild>(private_view_);
-  const tdx::SeamcallResult r = build_->mng_init(tdx::TdParams{h.attributes, h.xfam, gpaw, config_.max_vcpus});
+  const tdx::SeamcallResult r = build_->mng_init(tdx::TdParams{h.attributes, xfam, gpaw, config_.max_vcpus});
   if (!r.ok()) {
     notice(fmt::format("KVM_TDX_INIT_VM: TDH.MNG.INIT failed: {}", r.why));
     build_.reset();
