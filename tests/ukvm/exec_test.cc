@@ -1,0 +1,122 @@
+// `tdsim exec` end to end: programs that never touch /dev/kvm run unchanged, exit codes
+// and budgets, the module parameters, selftest-style programs written against the uAPI
+// (td_raw: its TD built, measured and — with the engine — run, its TDREPORT.MRTD against
+// the measure library's prediction over the pages it added; kvm_fork: fork per test) and
+// tdsim's own kvm-tdx backend under the user-space KVM.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "bootstub/measure/mrtd.h"
+#define TDSIM_RUN_COMMAND_NO_TDSIM_HELPER
+#include "tests/cli/run_command.h"
+
+namespace {
+
+std::string tdsim_cmd(const std::string& args) { return std::string(TDSIM_BIN) + " " + args; }
+std::string exec(const std::string& args) { return tdsim_cmd("exec " + args); }
+
+std::string temp_path(const char* name) {
+  return testing::TempDir() + "/" + name + "." + std::to_string(getpid());
+}
+
+// The MRTD the TDX module computes over td_raw's pages file (GPA, measured, 4 KiB each).
+std::string predicted_mrtd(const std::string& path, size_t* pages) {
+  std::ifstream in(path, std::ios::binary);
+  ::tdsim::measure::MrtdAccumulator acc;
+  *pages = 0;
+  for (;;) {
+    uint64_t rec[2];
+    std::vector<uint8_t> page(4096);
+    if (!in.read(reinterpret_cast<char*>(rec), sizeof rec)) break;
+    if (!in.read(reinterpret_cast<char*>(page.data()), 4096)) return "truncated";
+    acc.page_add(rec[0]);
+    if (rec[1])
+      for (uint64_t off = 0; off < 4096; off += 256)
+        acc.mr_extend(rec[0] + off, std::span<const uint8_t, 256>(page.data() + off, 256));
+    ++*pages;
+  }
+  return acc.finalize().hex();
+}
+
+TEST(TdsimExec, ProgramsThatNeverOpenDevKvmRunUnchanged) {
+  EXPECT_EQ(run_command(exec("-- /bin/true")).exit_code, 0);
+  const CommandResult direct = run_command("sh -c 'cat /etc/hostname; echo $LD_PRELOAD_X'");
+  const CommandResult under = run_command(exec("-- sh -c 'cat /etc/hostname; echo $LD_PRELOAD_X'"));
+  EXPECT_EQ(under.exit_code, 0);
+  EXPECT_EQ(under.output, direct.output);
+  EXPECT_EQ(run_command(exec("-- sh -c 'exit 7'")).exit_code, 7);
+  // The library is preloaded into the program, nothing else.
+  const CommandResult env = run_command(exec("-- sh -c 'echo $LD_PRELOAD'"));
+  EXPECT_NE(env.output.find("libtdsim_kvm.so"), std::string::npos) << env.output;
+}
+
+TEST(TdsimExec, ExitCodesAndTheBudget) {
+  CommandResult r = run_command(exec("-- /nonexistent/program"));
+  EXPECT_EQ(r.exit_code, 127);
+  EXPECT_NE(r.output.find("cannot run /nonexistent/program"), std::string::npos) << r.output;
+  r = run_command(exec("--timeout 0.3 -- sleep 30"));
+  EXPECT_EQ(r.exit_code, 124);
+  EXPECT_NE(r.output.find("--timeout"), std::string::npos) << r.output;
+  r = run_command(exec("--trace boot -- /bin/true"));
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.output.find("--trace"), std::string::npos) << r.output;
+  EXPECT_EQ(run_command(exec("--timeout 0.3")).exit_code, 64);  // no program
+  EXPECT_EQ(run_command(exec("--timeout -1 -- /bin/true")).exit_code, 64);
+}
+
+TEST(TdsimExec, ModuleParametersReadAsATdxHost) {
+  const CommandResult r = run_command(
+      exec("-- sh -c 'cat /sys/module/kvm_intel/parameters/tdx /sys/module/kvm/parameters/force_emulation_prefix'"));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, "Y\n0\n");
+}
+
+TEST(TdsimExec, TdRawSkipsWithoutATdxKvm) {
+  const std::string pages = temp_path("td_raw_skip");
+  const CommandResult r = run_command(std::string(TD_RAW_BIN) + " build " + pages);
+  std::remove(pages.c_str());
+  if (r.exit_code != 4) GTEST_SKIP() << "this host's own KVM offers TDX: " << r.output;
+  EXPECT_NE(r.output.find("SKIP: Requirement not met"), std::string::npos) << r.output;
+}
+
+TEST(TdsimExec, TdRawBuildsAndMeasuresItsTd) {
+  const std::string pages = temp_path("td_raw_build");
+  const CommandResult r = run_command(exec(std::string("-- ") + TD_RAW_BIN + " build " + pages));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("PASS: td_raw build"), std::string::npos) << r.output;
+  size_t n = 0;
+  EXPECT_EQ(predicted_mrtd(pages, &n).size(), 96u);
+  EXPECT_EQ(n, 10u);  // 8 low pages, the boot block, the reset page
+  std::remove(pages.c_str());
+}
+
+#ifdef TDSIM_UKVM_HAVE_ENGINE
+TEST(TdsimExec, TdRawRunsItsGuestAndItsMrtdIsThePredictedOne) {
+  const std::string pages = temp_path("td_raw_run");
+  const CommandResult r = run_command(exec(std::string("--timeout 60 -- ") + TD_RAW_BIN + " run " + pages));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  size_t n = 0;
+  const std::string want = predicted_mrtd(pages, &n);
+  EXPECT_NE(r.output.find("mrtd " + want), std::string::npos) << "want mrtd " << want << "\n" << r.output;
+  std::remove(pages.c_str());
+}
+#endif
+
+TEST(TdsimExec, ForkPerTestKeepsTheKvm) {
+  const CommandResult r = run_command(exec(std::string("-- ") + KVM_FORK_BIN));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST(TdsimExec, OwnKvmTdxBackendIsAvailableUnderExec) {
+  const CommandResult r = run_command(exec("-- " + tdsim_cmd("probe")));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("backend kvm-tdx: can run"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("kvm_intel.tdx:       Y"), std::string::npos) << r.output;
+}
+
+}  // namespace
