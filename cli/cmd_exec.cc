@@ -4,6 +4,7 @@
 // whole-program budget; the library itself arms nothing. Exit status: the program's
 // (128 + signal when a signal ended it), 124 when --timeout ran out, 127 / 126 when the
 // program cannot be found / run, 64 for bad options, 70 when the library is missing.
+// --max-insns and --trace are the engine's (TdSetup), handed to the library by environment.
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -78,6 +79,7 @@ int cmd_exec(const std::vector<std::string>& args) {
 
   double timeout = 600;
   std::string trace;
+  uint64_t max_insns = 0;
   po::options_description desc(
       "tdsim exec [options] -- PROGRAM [ARGS]\n"
       "Runs PROGRAM with a user-space KVM that offers the TDX VM type (docs/userspace-kvm.md)");
@@ -85,11 +87,23 @@ int cmd_exec(const std::vector<std::string>& args) {
       ("timeout", po::value<double>(&timeout)->default_value(600),
        "whole-program wall-clock budget in seconds; exit 124 when it runs out")
       ("explain", "on a vCPU shutdown, print the fault explanation on stderr")
-      ("trace", po::value<std::string>(&trace), "not offered yet by the user-space KVM's engine (refused)");
+      ("max-insns", po::value<uint64_t>(&max_insns),
+       "guest instructions each vCPU may run; past it the program ends with 124")
+      ("trace", po::value<std::string>(&trace), "trace lines on stderr: a comma list of boot, tdcall, insn");
   po::variables_map vm;
   if (!parse_args(desc, opts, &vm)) return kExitDone;
-  if (vm.count("trace"))
-    throw UsageError("--trace: the user-space KVM's engine offers no tracing yet; run without it");
+  if (vm.count("trace")) {
+    size_t at = 0;
+    for (;;) {
+      const size_t comma = trace.find(',', at);
+      const std::string kind = trace.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+      if (kind != "boot" && kind != "tdcall" && kind != "insn")
+        throw UsageError(fmt::format("--trace: unknown kind '{}' (boot, tdcall, insn)", escape_text(kind)));
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+  }
+  if (vm.count("max-insns") && max_insns == 0) throw UsageError("--max-insns: must be > 0");
   if (!(timeout > 0) || timeout > 1e7) throw UsageError(fmt::format("--timeout {}: must be > 0 seconds", timeout));
   if (command.empty()) throw UsageError("no program given: tdsim exec [options] -- PROGRAM [ARGS]");
 
@@ -108,8 +122,13 @@ int cmd_exec(const std::vector<std::string>& args) {
   if (child == 0) {
     setpgid(0, 0);
     setenv("LD_PRELOAD", preload.c_str(), 1);
+    // Only what this command line asks: nothing inherited from an outer tdsim exec.
+    unsetenv("TDSIM_KVM_EXPLAIN");
+    unsetenv("TDSIM_KVM_TRACE");
+    unsetenv("TDSIM_KVM_MAX_INSNS");
     if (vm.count("explain")) setenv("TDSIM_KVM_EXPLAIN", "1", 1);
-    else unsetenv("TDSIM_KVM_EXPLAIN");
+    if (vm.count("trace")) setenv("TDSIM_KVM_TRACE", trace.c_str(), 1);
+    if (vm.count("max-insns")) setenv("TDSIM_KVM_MAX_INSNS", std::to_string(max_insns).c_str(), 1);
     execvp(argv[0], argv.data());
     const int err = errno;
     const std::string msg = fmt::format("tdsim exec: cannot run {}: {}\n", escape_text(command[0]), std::strerror(err));

@@ -13,8 +13,10 @@
 #include "core/outcome.h"
 #include "commands.h"
 #include "parse_args.h"
+#include "devices/firmware_platform.h"
 #include "diag/lint.h"
 #include "event_printer.h"
+#include "firmware/tdvf_image.h"
 #include "gdbstub/gdb_server.h"
 #include "host/replay.h"
 #include "run_options.h"
@@ -129,6 +131,14 @@ int cmd_run(const std::vector<std::string>& args) {
     fmt::print(stderr, "tdsim run: --trace insn/boot/tdcall and --coverage need a backend that traces, "
                        "such as unicorn ({} can only trace ucalls); ignored\n", info.name);
   }
+  // Firmware talks to the machine's devices over port I/O: the VMM's models answer and
+  // report every request (devices/firmware_platform.h).
+  std::unique_ptr<devices::FirmwarePlatform> fw_devices;
+  if (image.tdvf) {
+    fw_devices = std::make_unique<devices::FirmwarePlatform>(
+        devices::MachineDesc{image.nr_vcpus, firmware::q35_ram_map(parse_size(ro.mem, "mem"))});
+    setup.config.hooks.port_device = [p = fw_devices.get()](const tdx::PortRequest& r) { return p->access(r); };
+  }
   auto backend = info.make_backend(setup);
 
   if (info.caps.in_process_engines || gdb) {
@@ -198,6 +208,9 @@ int cmd_run(const std::vector<std::string>& args) {
       });
     }
   }
+  // The firmware's last console words, if it died mid-line.
+  if (fw_devices)
+    for (const Event& e : fw_devices->flush()) on_event(e);
   guard.rethrow();
   if (coverage && tracing)
     for (const std::string& l : sim::format_stub_coverage(stub_coverage, image)) trace_out.raw_line(l);

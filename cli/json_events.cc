@@ -98,6 +98,12 @@ json body(const Event& e) {
                         {"explanation", esc_lines(b.explanation)}};
           },
           [](const VmcallExitEvent& x) { return vmcall_exit(x); },
+          [](const ConsoleEvent& c) {
+            return json{{"type", "console"}, {"vcpu", c.vcpu}, {"port", hex(c.port)}, {"text", esc(c.text)}};
+          },
+          [](const DeviceEvent& d) {
+            return json{{"type", "device"}, {"vcpu", d.vcpu}, {"device", esc(d.device)}, {"request", esc(d.request)}};
+          },
       },
       e);
 }

@@ -35,6 +35,8 @@ bool is_terminal(const Event& e) {
           [](const MmioEvent&) { return false; },
           [](const TdcallRejectedEvent&) { return false; },
           [](const VmcallExitEvent&) { return false; },
+          [](const ConsoleEvent&) { return false; },
+          [](const DeviceEvent&) { return false; },
           // Every other kind ends its vCPU; each is named so a new event type must be
           // classified here before this compiles.
           [](const GuestMemoryErrorEvent&) { return true; },
@@ -57,6 +59,8 @@ std::optional<uint32_t> vcpu_of(const Event& e) {
                         [](const FaultEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
                         [](const HaltEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
                         [](const VmcallExitEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
+                        [](const ConsoleEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
+                        [](const DeviceEvent& ev) -> std::optional<uint32_t> { return ev.vcpu; },
                     },
                     e);
 }
@@ -111,6 +115,8 @@ std::string describe(const Event& e) {
                                x.vcpu, x.rip, x.subfn, x.gpa, x.size, x.arg, x.status);
           },
           [](const HaltEvent& h) { return fmt::format("vcpu {}: halted at rip {:#x}", h.vcpu, h.rip); },
+          [](const ConsoleEvent& c) { return fmt::format("vcpu {}: console {:#x}: {}", c.vcpu, c.port, c.text); },
+          [](const DeviceEvent& d) { return fmt::format("vcpu {}: {}: {}", d.vcpu, d.device, d.request); },
           [](const BudgetExceededEvent& b) {
             return b.kind == BudgetExceededEvent::Kind::kInstructions
                        ? fmt::format("budget exceeded: {} instructions", b.limit)

@@ -93,6 +93,22 @@ struct HaltEvent {
   uint64_t rip = 0;  // the halting instruction itself (HLT, or the TDCALL<HLT>), on every backend
 };
 
+// Text the guest wrote to a console port (a debug console, a serial port's transmit
+// register), one or more whole lines, as a device model collected it (devices/).
+struct ConsoleEvent {
+  uint32_t vcpu = 0;
+  uint16_t port = 0;
+  std::string text;  // guest bytes, line breaks removed at the ends; escaped on output
+};
+
+// What the guest asked of a device model, or an access no model claims (devices/): the
+// firmware's requests, never answered silently.
+struct DeviceEvent {
+  uint32_t vcpu = 0;
+  std::string device;   // "fw_cfg", "pci", "port" (unclaimed)
+  std::string request;  // what was asked and answered, one line
+};
+
 struct BudgetExceededEvent {
   enum class Kind { kInstructions, kWallClock } kind = Kind::kInstructions;
   uint64_t limit = 0;  // instructions, or milliseconds
@@ -102,7 +118,8 @@ struct BudgetExceededEvent {
 };
 
 using Event = std::variant<UcallEvent, MmioEvent, TdcallRejectedEvent, GuestMemoryErrorEvent,
-                           FaultEvent, HaltEvent, BudgetExceededEvent, VmcallExitEvent>;
+                           FaultEvent, HaltEvent, BudgetExceededEvent, VmcallExitEvent, ConsoleEvent,
+                           DeviceEvent>;
 
 // Does this event end its vCPU's run? (DONE, ABORT, faults, halts, bad guest memory.)
 bool is_terminal(const Event& e);

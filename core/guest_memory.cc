@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 
 namespace tdsim {
 
@@ -22,6 +23,38 @@ GuestMemory::GuestMemory(const TdImage& image) {
   }
 }
 
+GuestMemory::GuestMemory(const TdImage& image, const std::vector<uint8_t*>& hosts) : owned_(false) {
+  if (hosts.size() != image.regions.size())
+    throw std::invalid_argument("GuestMemory: one host address per region is needed");
+  blocks_.reserve(image.regions.size());
+  for (size_t i = 0; i < hosts.size(); ++i) add_external(image.regions[i], hosts[i]);
+}
+
+void GuestMemory::rebind(const TdImage& image, const std::vector<uint8_t*>& hosts) {
+  if (owned_) throw std::logic_error("GuestMemory: rebind() of memory this object owns");
+  if (hosts.size() != image.regions.size())
+    throw std::invalid_argument("GuestMemory: one host address per region is needed");
+  std::vector<Block> old = std::move(blocks_);
+  blocks_.clear();
+  try {
+    for (size_t i = 0; i < hosts.size(); ++i) add_external(image.regions[i], hosts[i]);
+  } catch (...) {
+    blocks_ = std::move(old);
+    throw;
+  }
+}
+
+void GuestMemory::add_external(const Region& region, uint8_t* host) {
+  if (owned_) throw std::logic_error("GuestMemory: external blocks only in memory built over external blocks");
+  if (!host || (reinterpret_cast<uintptr_t>(host) & 0xfff) || (region.gpa & 0xfff) || (region.size & 0xfff) ||
+      region.size == 0 || region.gpa + region.size < region.gpa)
+    throw std::invalid_argument("GuestMemory: external block not page aligned, empty or wrapping");
+  for (const Block& b : blocks_)
+    if (region.gpa < b.gpa + b.size && b.gpa < region.gpa + region.size)
+      throw std::invalid_argument("GuestMemory: external block overlaps another");
+  blocks_.push_back(Block{&region, region.gpa, region.size, host});
+}
+
 GuestMemory::~GuestMemory() {
   if (owned_)
     for (const Block& b : blocks_) munmap(b.host, b.size);
@@ -29,7 +62,7 @@ GuestMemory::~GuestMemory() {
 }
 
 void GuestMemory::reset(const TdImage& image) {
-  if (!owned_) return;
+  if (!owned_) throw std::logic_error("GuestMemory: reset() of memory someone else owns");
   // MADV_DONTNEED on a private anonymous mapping gives back zero pages: cheap for
   // large, mostly untouched regions, and the mapping (and its address) stays.
   for (size_t i = 0; i < blocks_.size() && i < image.regions.size(); ++i) {

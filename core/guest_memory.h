@@ -5,7 +5,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "td_image.h"
@@ -22,10 +21,16 @@ class GuestMemory {
   };
 
   explicit GuestMemory(const TdImage& image);
-  // A view over blocks another owner mapped (the user-space KVM's guest_memfd mappings):
-  // never unmapped or reset here; Block::region may be null.
-  struct Borrowed {};
-  GuestMemory(Borrowed, std::vector<Block> blocks) : blocks_(std::move(blocks)), owned_(false) {}
+  // Memory someone else owns (a program's memslots under the user-space KVM, ukvm/): one
+  // block per region of `image`, at `hosts[i]`, nothing copied and nothing unmapped when
+  // this object goes. reset() is refused (std::logic_error): there is no image to reset to.
+  GuestMemory(const TdImage& image, const std::vector<uint8_t*>& hosts);
+  // One more block over memory someone else owns (a region appended to the image that
+  // `region` belongs to; it must not overlap another block).
+  void add_external(const Region& region, uint8_t* host);
+  // All blocks again, over memory someone else owns, after `image`'s regions changed
+  // (a private/shared conversion moved a range to other pages). As the constructor.
+  void rebind(const TdImage& image, const std::vector<uint8_t*>& hosts);
   ~GuestMemory();
   GuestMemory(const GuestMemory&) = delete;
   GuestMemory& operator=(const GuestMemory&) = delete;
@@ -33,10 +38,6 @@ class GuestMemory {
   const std::vector<Block>& blocks() const { return blocks_; }
   // Put every block back to the image's contents (the image must be the same one).
   void reset(const TdImage& image);
-  // A borrowed view follows its owner's mappings (ignored on memory this object owns).
-  void set_borrowed_blocks(std::vector<Block> blocks) {
-    if (!owned_) blocks_ = std::move(blocks);
-  }
 
   // Checked accessors: false (nothing copied) unless [gpa, gpa+len) lies entirely in
   // guest memory; contiguous blocks may be crossed. gpa is untagged.
@@ -58,7 +59,7 @@ class GuestMemory {
   template <class Fn>
   bool for_each_piece(uint64_t gpa, uint64_t len, Fn fn) const;
   std::vector<Block> blocks_;
-  bool owned_ = true;
+  bool owned_ = true;  // the blocks are our anonymous mappings
 };
 
 }  // namespace tdsim

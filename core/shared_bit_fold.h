@@ -13,4 +13,10 @@ namespace tdsim {
 // Returns how many entries changed.
 uint64_t fold_shared_bit_in_page_tables(const TdImage& image, GuestMemory& mem);
 
+// The same adaptation for page tables nobody described (a program's own, under the
+// user-space KVM): clears `shared_bit` in the present entries on the walk of `linear`
+// from `cr3` (4 levels, 5 with `la57`), as the engine faults on them. Returns how many
+// entries changed (0: the walk had no S-bit, the fault is the guest's own).
+uint64_t fold_shared_bit_on_walk(GuestMemory& mem, uint64_t cr3, uint64_t linear, bool la57, uint64_t shared_bit);
+
 }  // namespace tdsim

@@ -46,6 +46,12 @@ std::string section_name(size_t i, const TdvfSection& s) {
 
 }  // namespace
 
+std::vector<std::pair<uint64_t, uint64_t>> q35_ram_map(uint64_t mem_size) {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  for (const RamRange& r : q35_ram(mem_size)) out.emplace_back(r.gpa, r.gpa + r.size);
+  return out;
+}
+
 TdImage tdvf_image(std::span<const uint8_t> fw, const TdvfLayout& layout) {
   if (layout.mem_size == 0 || layout.mem_size % kPage || layout.mem_size > kMaxTdvfMem)
     throw FirmwareError(fmt::format("--mem {:#x}: the TD's RAM must be a non-zero multiple of 4 KiB up to {} GiB",

@@ -7,6 +7,8 @@
 #pragma once
 #include <cstdint>
 #include <span>
+#include <utility>
+#include <vector>
 
 #include "core/td_image.h"
 #include "tdvf_metadata.h"
@@ -23,6 +25,9 @@ inline constexpr uint64_t kMaxTdvfMem = 64ull << 30;  // what tdsim will map for
 // A firmware file: far above any OVMF/TDVF build (2-4 MiB), and it must fit below 4 GiB.
 inline constexpr uint64_t kMaxFirmwareFileBytes = 64ull << 20;
 inline constexpr uint32_t kMaxTdvfVcpus = 64;
+
+// The TD's RAM as QEMU's q35 machine splits `mem_size` bytes: [start, end) ranges.
+std::vector<std::pair<uint64_t, uint64_t>> q35_ram_map(uint64_t mem_size);
 
 // Throws FirmwareError naming the metadata field or the layout value that is wrong
 // (a section outside RAM, RAM overlapping the firmware volumes, no TD_HOB, ...).

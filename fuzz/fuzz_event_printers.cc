@@ -58,7 +58,7 @@ std::vector<std::string> guest_lines(FuzzedDataProvider& in) {
 Event make_event(FuzzedDataProvider& in, uint32_t nr_vcpus) {
   // One id past the plan too: a backend reporting an unknown vCPU must not add a result.
   const auto vcpu = in.ConsumeIntegralInRange<uint32_t>(0, nr_vcpus);
-  switch (in.ConsumeIntegralInRange<int>(0, 7)) {
+  switch (in.ConsumeIntegralInRange<int>(0, 9)) {
     case 0: {
       UcallEvent u;
       u.vcpu = vcpu;
@@ -104,6 +104,14 @@ Event make_event(FuzzedDataProvider& in, uint32_t nr_vcpus) {
       b.limit = in.ConsumeIntegral<uint64_t>();
       b.explanation = guest_lines(in);
       return b;
+    }
+    case 7: {
+      const auto port = in.ConsumeIntegral<uint16_t>();
+      return ConsoleEvent{vcpu, port, guest_string(in)};
+    }
+    case 8: {
+      std::string device = guest_string(in);
+      return DeviceEvent{vcpu, std::move(device), guest_string(in)};
     }
     default:
       return VmcallExitEvent{vcpu,

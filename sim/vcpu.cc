@@ -3,9 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
+#include "core/shared_bit_fold.h"
 #include "engine.h"
 #include "exception_delivery.h"
 #include "diag/disasm.h"
@@ -115,11 +117,7 @@ Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, tdx::TdxModul
   try {
     exception_record_ = std::make_unique<ExceptionRecord>(uc_);
     // Shared regions too, at their untagged GPA: the page tables' S-bit was folded out.
-    for (const GuestMemory::Block& b : mem.blocks()) {
-      const std::string call = fmt::format("uc_mem_map_ptr(region '{}' gpa {:#x} size {:#x})",
-                                           b.region->name, b.gpa, b.size);
-      uc_check(uc_mem_map_ptr(uc_, b.gpa, b.size, UC_PROT_ALL, b.host), call.c_str());
-    }
+    for (const GuestMemory::Block& b : mem.blocks()) map_block(b);
     uc_hook h;
     uc_check(uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(block_cb), this, 1, 0),
              "uc_hook_add(UC_HOOK_BLOCK, instruction accounting)");
@@ -155,6 +153,32 @@ Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, tdx::TdxModul
     uc_close(uc_);
     throw;
   }
+}
+
+void Vcpu::map_block(const GuestMemory::Block& b) {
+  const std::string call =
+      fmt::format("uc_mem_map_ptr(region '{}' gpa {:#x} size {:#x})", b.region->name, b.gpa, b.size);
+  uc_check(uc_mem_map_ptr(uc_, b.gpa, b.size, UC_PROT_ALL, b.host), call.c_str());
+}
+
+void Vcpu::remap(uint64_t gpa, uint64_t size) {
+  uc_mem_region* regions = nullptr;
+  uint32_t n = 0;
+  uc_check(uc_mem_regions(uc_, &regions, &n), "uc_mem_regions");
+  std::vector<std::pair<uint64_t, uint64_t>> cut;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint64_t b = std::max(regions[i].begin, gpa), e = std::min(regions[i].end + 1, gpa + size);
+    if (b < e) cut.emplace_back(b, e);
+  }
+  uc_free(regions);
+  for (auto [b, e] : cut) {
+    const std::string call = fmt::format("uc_mem_unmap(gpa {:#x} size {:#x})", b, e - b);
+    uc_check(uc_mem_unmap(uc_, b, e - b), call.c_str());
+  }
+  for (const GuestMemory::Block& b : mem_.blocks())
+    if (b.gpa >= gpa && b.gpa + b.size <= gpa + size) map_block(b);
+  uc_check(uc_ctl_flush_tlb(uc_), "uc_ctl_flush_tlb (guest memory remapped)");
+  request_code_flush();
 }
 
 Vcpu::~Vcpu() {
@@ -272,6 +296,10 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
       std::rethrow_exception(std::exchange(hook_error_, nullptr));
     }
     if (stopped_) break;
+    if (std::exchange(deferred_, false)) {
+      sink_ = nullptr;
+      return SliceEnd::kDeferred;
+    }
     if (far_pending_) {
       complete_far_delivery();
       if (stopped_) break;
@@ -505,7 +533,22 @@ void Vcpu::on_interrupt(uint32_t intno) {
     ud_consumed_ = false;
     return;
   }
+  if (intno == 14 && fold_on_fault_ && fold_shared_bit_for_fault()) return;  // runs again
   raise_exception(static_cast<int>(intno), {});
+}
+
+bool Vcpu::fold_shared_bit_for_fault() {
+  uint64_t cr2 = 0, cr3 = 0, cr4 = 0;
+  uc_check(uc_reg_read(uc_, UC_X86_REG_CR2, &cr2), "uc_reg_read(CR2)");
+  uc_check(uc_reg_read(uc_, UC_X86_REG_CR3, &cr3), "uc_reg_read(CR3)");
+  uc_check(uc_reg_read(uc_, UC_X86_REG_CR4, &cr4), "uc_reg_read(CR4)");
+  constexpr uint64_t kCr4La57 = 1ull << 12;
+  const uint64_t n = fold_shared_bit_on_walk(mem_, cr3, cr2, (cr4 & kCr4La57) != 0, image_.shared_bit);
+  if (n == 0) return false;
+  shared_bit_folds_ += n;
+  // Writing CR3 flushes the TLB, so the walk is redone with the folded entries.
+  uc_check(uc_reg_write(uc_, UC_X86_REG_CR3, &cr3), "uc_reg_write(CR3) after a shared-bit fold");
+  return true;
 }
 
 void Vcpu::raise_exception(int vector, const std::string& what) {
@@ -674,6 +717,12 @@ void Vcpu::on_tdcall(uint64_t addr) {
                     static_cast<int>(std::size(kTdcallRegIds)));
 
   const tdx::TdcallResult res = tdx_.tdcall(index_, addr, in);
+  if (res.deferred) {
+    // Not writing RIP (as for a stop below): the TDCALL runs again once answered.
+    deferred_ = true;
+    uc_emu_stop(uc_);
+    return;
+  }
   if (trace_ && trace_->tdcall && trace_->sink) trace_->sink(tdx::format_tdcall(index_, addr, in, res.regs, res.event));
   if (tdcall_observer_) tdcall_observer_(tdx::format_tdcall(index_, addr, in, res.regs, res.event));
   if (res.stop) {

@@ -37,6 +37,19 @@ class Vcpu {
   Vcpu(const Vcpu&) = delete;
   Vcpu& operator=(const Vcpu&) = delete;
 
+  // Page tables nobody described (a program's own, ukvm/): a #PF whose walk holds the
+  // TD's shared bit, which the engine takes for a reserved bit, gets the bit folded out
+  // of those entries (core/shared_bit_fold.h) and the instruction runs again; a #PF
+  // without one is the guest's. Off by default: tdsim's layout is folded beforehand.
+  void set_fold_shared_bit_on_fault(bool on) { fold_on_fault_ = on; }
+  uint64_t shared_bit_folds() const { return shared_bit_folds_; }
+
+  // Maps one more block of the vCPU's GuestMemory (added after construction).
+  void map_block(const GuestMemory::Block& b);
+  // [gpa, gpa+size) is backed by other blocks now (GuestMemory::rebind): what the engine
+  // mapped there goes, the blocks inside it are mapped, translated code and TLB dropped.
+  void remap(uint64_t gpa, uint64_t size);
+
   // Back to the TD reset state (saved context; TLB flushed); TDCALL sites stay hooked.
   void reset();
 
@@ -47,6 +60,8 @@ class Vcpu {
     kBreakpoint,  // reached an address of set_breakpoints(); that instruction has not run
     kEvent,      // with set_stop_after_event: an event was reported; resume later
     kWatchpoint,  // after an instruction whose data access hit set_watchpoints(); see watch_hit()
+    kDeferred,   // a TDCALL went out to userspace (TdxModule::set_userspace) and waits for
+                 // its answer: RIP is at the TDCALL, which runs again on the next slice
   };
   // Runs at most `max_insns` guest instructions, reporting events to `sink`.
   SliceEnd run_slice(uint64_t max_insns, const EventSink& sink, const std::atomic<bool>& cancel);
@@ -171,6 +186,10 @@ class Vcpu {
   std::optional<PendingVe> ve_pending_;
   void complete_ve();
   bool stop_after_event_ = false;
+  bool deferred_ = false;  // the engine stopped for a deferred TDCALL
+  bool fold_on_fault_ = false;
+  uint64_t shared_bit_folds_ = 0;
+  bool fold_shared_bit_for_fault();
   bool pause_requested_ = false, paused_ = false, event_pending_ = false;
   bool code_flush_pending_ = false;
   std::optional<uint64_t> resume_rip_;

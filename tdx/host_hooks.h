@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "core/backend.h"
 #include "cpuid_model.h"
@@ -30,6 +31,22 @@ struct VmcallReply {
   std::optional<uint64_t> r11, r12, r13, r14, r15;
 };
 
+// One KVM_EXIT_IO as a port device model sees it: `count` accesses of `size` bytes to
+// `port`; `data` holds the OUT bytes (count * size).
+struct PortRequest {
+  uint32_t vcpu = 0;
+  uint16_t port = 0;
+  uint32_t size = 0;
+  bool is_out = false;
+  uint32_t count = 1;
+  const std::vector<uint8_t>* data = nullptr;  // OUT only
+};
+// A device model's answer: IN data (count * size bytes) and what the host sees.
+struct PortReply {
+  std::vector<uint8_t> in_data;
+  std::optional<Event> event;
+};
+
 struct HostHooks {
   // Consulted first for every standard TDG.VP.VMCALL (R10 == 0) that passed the TDX
   // module's own checks; a reply replaces KVM's handling entirely (no event but a
@@ -41,6 +58,10 @@ struct HostHooks {
   std::function<std::optional<uint64_t>(uint32_t vcpu, uint16_t port, uint32_t size)> io_read;
   // Port writes (KVM_EXIT_IO out): observed only.
   std::function<void(uint32_t vcpu, uint16_t port, uint32_t size, uint64_t value)> io_write;
+  // Port devices that answer whole exits and report what was asked (the firmware
+  // platform's models, devices/): asked first; nullopt = not a port it models, then
+  // io_read / io_write and the defaults apply.
+  std::function<std::optional<PortReply>(const PortRequest&)> port_device;
 };
 
 struct TdxConfig {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <stdexcept>
+#include <utility>
 
 #include "tdsim/abi/tdx.h"
 
@@ -127,6 +128,13 @@ TdcallResult TdxModule::vmcall(uint32_t vcpu, uint64_t rip, const TdcallRegs& in
                         r.reply.r10);
   } else {
     r = kvm_subfn(req);
+    if (std::exchange(deferred_, false)) {
+      // The program has not answered yet: nothing of this call happened.
+      TdcallResult d;
+      d.regs = in;
+      d.deferred = true;
+      return d;
+    }
   }
   out.event = std::move(r.event);
   out.stop = r.stop;

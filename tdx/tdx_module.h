@@ -53,7 +53,16 @@ struct TdcallResult {
   ucall::TdcallRegs regs;      // the guest's registers after the TDCALL
   std::optional<Event> event;  // what the host saw, if anything
   bool stop = false;           // the vCPU does not resume (terminal event or halt)
+  // KVM went to userspace and the answer is not in yet (TdxModule::set_userspace): the
+  // registers are the call's, nothing happened, and the mechanism leaves RIP at the
+  // TDCALL so that it runs again, and completes, once the answer is there.
+  bool deferred = false;
 };
+
+// Who answers KVM's userspace exits: the program driving a user-space KVM (ukvm/). It
+// returns the program's completion of `exit` if the program has given one, else nullopt:
+// the exit goes out to the program and the TDCALL is deferred (TdcallResult::deferred).
+using UserspaceHandler = std::function<std::optional<VmmCompletion>(const UserspaceExit& exit)>;
 
 class TdxModule {
  public:
@@ -98,6 +107,10 @@ class TdxModule {
   // an engine that caches translated code can drop what the write made stale.
   using HostWriteObserver = std::function<void(uint64_t gpa, uint64_t len)>;
   void set_host_write_observer(HostWriteObserver o) { host_write_ = std::move(o); }
+
+  // KVM's userspace exits go to `h` instead of the VMM model (tdx/vmm.h). Empty: the VMM
+  // model answers (the default: tdsim is the VMM).
+  void set_userspace(UserspaceHandler h) { userspace_ = std::move(h); }
 
   // Builds the TD through the TDX module's build calls (td_build.h): TDH.MNG.INIT with this
   // configuration (GPAW from the image, MAX_VCPUS, attributes, XFAM), TDH.VP.INIT per vCPU,
@@ -151,6 +164,10 @@ class TdxModule {
   std::map<std::pair<uint32_t, uint64_t>, uint64_t> msr_writes_;  // (vcpu, msr) -> value
   std::map<uint32_t, VeInfo> ve_info_;  // vCPUs whose #VE information is valid (unread)
   HostWriteObserver host_write_;
+  UserspaceHandler userspace_;
+  // Set by to_userspace() when the handler had no answer yet; vmcall() turns the call
+  // into a deferred one.
+  mutable bool deferred_ = false;
 };
 
 }  // namespace tdsim::tdx

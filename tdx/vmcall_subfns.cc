@@ -218,7 +218,12 @@ const char* TdxModule::subfn_name(uint64_t id) {
 }
 
 VmmCompletion TdxModule::to_userspace(const VmcallRequest& req, ExitKind exit) const {
-  return Vmm(image_, mem_, cfg_).handle(UserspaceExit{req.vcpu, req.rip, std::move(exit)});
+  UserspaceExit x{req.vcpu, req.rip, std::move(exit)};
+  if (!userspace_) return Vmm(image_, mem_, cfg_).handle(x);
+  if (std::optional<VmmCompletion> c = userspace_(x)) return std::move(*c);
+  // Out to the program; the handler's caller finishes this call once it has answered.
+  deferred_ = true;
+  return VmmCompletion{};
 }
 
 SubfnResult TdxModule::kvm_subfn(const VmcallRequest& req) {

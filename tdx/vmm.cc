@@ -99,6 +99,19 @@ VmmCompletion Vmm::port_io(uint32_t vcpu, uint64_t rip, const PortIoExit& x) con
   if (x.is_out && x.data.size() != bytes)
     return malformed_exit(vcpu, rip, fmt::format("port OUT {:#x}: {} data bytes for count {} of size {}", x.port,
                                                  x.data.size(), x.count, x.size));
+  if (cfg_.hooks.port_device) {
+    const PortRequest req{vcpu, x.port, x.size, x.is_out, x.count, x.is_out ? &x.data : nullptr};
+    if (std::optional<PortReply> r = cfg_.hooks.port_device(req)) {
+      VmmCompletion c;
+      c.event = std::move(r->event);
+      if (!x.is_out) {
+        // The model answers every byte; a short answer reads as all-ones, as a bus does.
+        c.io_data = std::move(r->in_data);
+        c.io_data.resize(bytes, 0xff);
+      }
+      return c;
+    }
+  }
   // No event: port devices are the host hooks' business (they see every access), and a
   // TD's port I/O is a #VE the guest handles, not a ucall transport.
   VmmCompletion c;

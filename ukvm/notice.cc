@@ -100,9 +100,4 @@ long unimplemented(const char* fd_kind, unsigned long request, int err) {
   return -err;
 }
 
-bool explain_enabled() {
-  const char* v = std::getenv("TDSIM_KVM_EXPLAIN");
-  return v && std::strcmp(v, "1") == 0;
-}
-
 }  // namespace tdsim::ukvm

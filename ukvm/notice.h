@@ -12,7 +12,5 @@ void notice(const std::string& text);
 std::string ioctl_name(unsigned long request);
 // One line naming an ioctl this library does not implement on `fd_kind`; returns -err.
 long unimplemented(const char* fd_kind, unsigned long request, int err);
-// Whether KVM_RUN prints a shutdown's fault explanation (TDSIM_KVM_EXPLAIN=1).
-bool explain_enabled();
 
 }  // namespace tdsim::ukvm

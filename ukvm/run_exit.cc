@@ -93,7 +93,8 @@ int write_userspace_exit(kvm_run& run, size_t run_size, const tdx::UserspaceExit
 
 int write_run_exit(kvm_run& run, size_t run_size, const RunExit& exit) {
   if (const auto* u = std::get_if<tdx::UserspaceExit>(&exit)) return write_userspace_exit(run, run_size, *u);
-  if (std::holds_alternative<Interrupted>(exit)) {
+  // BudgetExceeded has no KVM exit; the vCPU code ends the program before it gets here.
+  if (std::holds_alternative<Interrupted>(exit) || std::holds_alternative<BudgetExceeded>(exit)) {
     run.exit_reason = KVM_EXIT_INTR;
     return -EINTR;
   }

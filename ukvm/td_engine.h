@@ -8,6 +8,7 @@
 // to and from kvm_run (kvm/tdx_exits.h).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -40,6 +41,15 @@ struct TdSetup {
   // Every KVM_TDX_INIT_MEM_REGION page in the order the program added it, with its
   // MEASURE flag: the TDX module's build is replayed from these (MRTD identical).
   std::vector<PageAdd> pages;  // PageAdd::region is unused (nullptr)
+  // Guest instructions each vCPU may run in all (tdsim exec --max-insns); past it run()
+  // returns BudgetExceeded.
+  uint64_t max_insns = UINT64_MAX;
+  // Trace lines (tdsim exec --trace): instructions, boot steps, TDCALLs, each line to
+  // `sink` (required when any kind is on).
+  struct Trace {
+    bool insn = false, boot = false, tdcall = false;
+    std::function<void(const std::string&)> sink;
+  } trace;
 };
 
 // A triple fault or an exception the TD cannot take: KVM_EXIT_SHUTDOWN.
@@ -51,8 +61,13 @@ struct Shutdown {
 struct Interrupted {};
 // TDG.VP.VMCALL<HLT> with nothing to wake the vCPU (no interrupt source is modelled).
 struct Halted {};
+// TdSetup::max_insns ran out: no KVM exit matches; the user-space KVM reports it itself.
+struct BudgetExceeded {
+  uint64_t executed = 0;
+  std::vector<std::string> position;  // where the vCPU is (RIP, instruction)
+};
 
-using RunExit = std::variant<tdx::UserspaceExit, Shutdown, Interrupted, Halted>;
+using RunExit = std::variant<tdx::UserspaceExit, Shutdown, Interrupted, Halted, BudgetExceeded>;
 
 class TdEngine {
  public:
@@ -69,6 +84,11 @@ class TdEngine {
   virtual void kick(uint32_t index) = 0;
   // Memory the program added after finalization (a shared memslot).
   virtual void add_memory(const GuestRange& range) = 0;
+  // [range.gpa, +size) now lives at range.host: what a private/shared conversion
+  // (KVM_SET_MEMORY_ATTRIBUTES after a MapGPA exit) does to the memory the guest reaches
+  // there. Parts of the range no memory backed before become backed. Throws
+  // std::runtime_error for a range that is not page aligned or has no host memory.
+  virtual void set_memory(const GuestRange& range) = 0;
   // MRTD as TDG.MR.REPORT reports it (48 bytes).
   virtual std::vector<uint8_t> mrtd() const = 0;
 };

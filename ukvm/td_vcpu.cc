@@ -8,6 +8,7 @@
 
 #include "capabilities.h"
 #include "core/text_escape.h"
+#include "exec_options.h"
 #include "notice.h"
 #include "run_exit.h"
 #include "td_vm.h"
@@ -164,7 +165,14 @@ long TdVcpu::run() {
     return -EIO;
   }
   answer_.reset();
-  if (const auto* s = std::get_if<Shutdown>(&exit); s && explain_enabled()) {
+  if (const auto* b = std::get_if<BudgetExceeded>(&exit)) {
+    // The whole program's budget, as tdsim run's: no KVM exit means "out of instructions".
+    notice(fmt::format("vCPU {} ran out of its instruction budget ({} instructions); the program ends with 124",
+                       id_, b->executed));
+    for (const std::string& line : b->position) notice("  " + escape_text(line));
+    _exit(124);
+  }
+  if (const auto* s = std::get_if<Shutdown>(&exit); s && exec_options().explain) {
     notice(fmt::format("vCPU {} shut down: {}", id_, escape_text(s->reason)));
     for (const std::string& line : s->explanation) notice("  " + escape_text(line));
   }

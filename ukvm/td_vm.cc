@@ -10,6 +10,8 @@
 #include <cstring>
 
 #include "capabilities.h"
+#include "core/text_escape.h"
+#include "exec_options.h"
 #include "notice.h"
 #include "td_vcpu.h"
 #include "tdx/cpuid_model.h"
@@ -229,7 +231,7 @@ long TdVm::set_memslot(uint32_t slot, const Memslot& m) {
     // Memory added to a running TD: the engine maps it now, so it must exist now.
     if (m.uaddr && check_mapped(m.uaddr, m.size)) return -EFAULT;
     try {
-      for (const GuestRange& g : ranges_of(m)) engine_->add_memory(g);
+      for (const GuestRange& g : pieces_of(m, m.gpa, m.gpa + m.size)) engine_->add_memory(g);
     } catch (const std::exception& e) {
       notice(fmt::format("KVM_SET_USER_MEMORY_REGION2: the engine refused the memory: {}", e.what()));
       return -EIO;
@@ -240,18 +242,50 @@ long TdVm::set_memslot(uint32_t slot, const Memslot& m) {
   return 0;
 }
 
-std::vector<GuestRange> TdVm::ranges_of(const Memslot& m) const {
+std::vector<GuestRange> TdVm::pieces_of(const Memslot& m, uint64_t lo, uint64_t hi) const {
   std::vector<GuestRange> out;
-  if (m.uaddr) out.push_back(GuestRange{m.gpa, m.size, reinterpret_cast<uint8_t*>(m.uaddr), true});
-  if (m.gmem) out.push_back(GuestRange{m.gpa, m.size, m.gmem->map + m.gmem_offset, false});
+  lo = std::max(lo, m.gpa);
+  hi = std::min(hi, m.gpa + m.size);
+  auto emit = [&](uint64_t a, uint64_t b, bool priv) {
+    if (a >= b) return;
+    if (priv && m.gmem) out.push_back(GuestRange{a, b - a, m.gmem->map + m.gmem_offset + (a - m.gpa), false});
+    if (!priv && m.uaddr) out.push_back(GuestRange{a, b - a, reinterpret_cast<uint8_t*>(m.uaddr) + (a - m.gpa), true});
+  };
+  uint64_t at = lo;
+  for (const auto& [s, e] : private_) {
+    if (e <= at) continue;
+    if (s >= hi) break;
+    emit(at, std::max(at, s), false);
+    emit(std::max(at, s), std::min(e, hi), true);
+    at = std::min(e, hi);
+  }
+  emit(at, hi, false);
   return out;
 }
 
+long TdVm::remap(uint64_t lo, uint64_t hi) {
+  if (!engine_) return 0;
+  try {
+    for (const auto& [id, m] : slots_)
+      if (m.gpa < hi && lo < m.gpa + m.size)
+        for (const GuestRange& g : pieces_of(m, lo, hi)) engine_->set_memory(g);
+  } catch (const std::exception& e) {
+    notice(fmt::format("KVM_SET_MEMORY_ATTRIBUTES: the engine could not remap [{:#x}, {:#x}): {}", lo, hi, e.what()));
+    return -EIO;
+  }
+  return 0;
+}
+
 void TdVm::refresh_private_view() {
-  std::vector<GuestMemory::Block> blocks;
-  for (const auto& [id, m] : slots_)
-    if (m.gmem) blocks.push_back(GuestMemory::Block{nullptr, m.gpa, m.size, m.gmem->map + m.gmem_offset});
-  private_view_.set_borrowed_blocks(std::move(blocks));
+  private_image_.regions.clear();
+  std::vector<uint8_t*> hosts;
+  for (const auto& [id, m] : slots_) {
+    if (!m.gmem) continue;
+    private_image_.regions.push_back(
+        make_region(fmt::format("guest_memfd slot {}", id), RegionKind::kRam, m.gpa, m.size, {}, false, false));
+    hosts.push_back(m.gmem->map + m.gmem_offset);
+  }
+  private_view_.rebind(private_image_, hosts);
 }
 
 long TdVm::set_memory_attributes(unsigned long arg) {
@@ -283,7 +317,8 @@ long TdVm::set_memory_attributes(unsigned long arg) {
     next = std::move(merged);
   }
   private_ = std::move(next);
-  return 0;
+  // A conversion of a running TD: the guest now reaches the other pages there.
+  return remap(start, end);
 }
 
 bool TdVm::range_private(uint64_t gpa, uint64_t size) const {
@@ -407,13 +442,20 @@ long TdVm::tdx_finalize() {
   setup.config = config_;
   setup.config.map_gpa_enabled = (exit_hypercalls_ & kExitHypercallValidMask) != 0;
   setup.pages = pages_;
+  const ExecOptions& opts = exec_options();
+  setup.max_insns = opts.max_insns;
+  setup.trace.boot = opts.trace_boot;
+  setup.trace.tdcall = opts.trace_tdcall;
+  setup.trace.insn = opts.trace_insn;
+  if (opts.trace_boot || opts.trace_tdcall || opts.trace_insn)
+    setup.trace.sink = [](const std::string& line) { notice(escape_text(line)); };
   for (const auto& [id, m] : slots_) {
     if (m.uaddr && check_mapped(m.uaddr, m.size)) {
       notice(fmt::format("KVM_TDX_FINALIZE_VM: memslot {} userspace_addr {:#x} (+{:#x}) is not mapped", id, m.uaddr,
                          m.size));
       return -EFAULT;
     }
-    for (const GuestRange& g : ranges_of(m)) setup.memory.push_back(g);
+    for (const GuestRange& g : pieces_of(m, m.gpa, m.gpa + m.size)) setup.memory.push_back(g);
   }
   const tdx::SeamcallResult r = build_->mr_finalize();
   if (!r.ok()) {

@@ -11,6 +11,7 @@
 
 #include "core/guest_memory.h"
 #include "core/launch_order.h"
+#include "core/td_image.h"
 #include "kvm/tdx_uapi.h"
 #include "kvm_objects.h"
 #include "td_engine.h"
@@ -61,7 +62,12 @@ class TdVm : public std::enable_shared_from_this<TdVm> {
   bool range_private(uint64_t gpa, uint64_t size) const;
   // The private-memory view the TDX module's build reads: one block per guest_memfd slot.
   void refresh_private_view();
-  std::vector<GuestRange> ranges_of(const Memslot& m) const;
+  // The memory the guest reaches in [lo, hi) of memslot `m` now: the guest_memfd's pages
+  // where the range is PRIVATE, the program's userspace_addr pages where it is shared
+  // (pieces with nothing behind them are left out). The engine maps one per GPA.
+  std::vector<GuestRange> pieces_of(const Memslot& m, uint64_t lo, uint64_t hi) const;
+  // Tells a running engine what now backs [lo, hi) after an attribute change.
+  long remap(uint64_t lo, uint64_t hi);
 
   State state_ = State::kCreated;
   bool split_irqchip_ = false;
@@ -72,7 +78,8 @@ class TdVm : public std::enable_shared_from_this<TdVm> {
   std::map<uint64_t, uint64_t> private_;  // [start, end) GPA ranges with the PRIVATE attribute
   std::vector<kvm::tdx::CpuidEntry2> td_cpuid_;
   tdx::TdxConfig config_;
-  GuestMemory private_view_{GuestMemory::Borrowed{}, {}};
+  TdImage private_image_;  // one region per guest_memfd memslot, for private_view_
+  GuestMemory private_view_{private_image_, {}};
   std::unique_ptr<tdx::TdBuild> build_;
   std::vector<PageAdd> pages_;
   std::vector<std::shared_ptr<TdVcpu>> vcpus_;

@@ -102,3 +102,36 @@ TEST(TdImageSymbols, SizedSymbolsOnlyNameTheirOwnBytes) {
 
 }  // namespace
 }  // namespace tdsim
+
+namespace tdsim {
+namespace {
+
+// Memory a program owns (the user-space KVM): no copy either way, nothing unmapped.
+TEST(GuestMemory, ExternalBlocksAreTheOwnersBytes) {
+  TdImage img;
+  img.regions = {Region{"p", RegionKind::kRam, 0x1000, 0x2000, {}}};
+  alignas(4096) static uint8_t owner[0x3000];
+  {
+    GuestMemory mem(img, {owner});
+    owner[0x10] = 0x5a;
+    uint8_t v = 0;
+    ASSERT_TRUE(mem.read(0x1010, &v, 1));
+    EXPECT_EQ(v, 0x5a);
+    ASSERT_TRUE(mem.write(0x1020, "hi", 2));
+    EXPECT_EQ(owner[0x20], 'h');
+    EXPECT_THROW(mem.reset(img), std::logic_error);
+    const Region more{"q", RegionKind::kRam, 0x8000, 0x1000, {}};
+    mem.add_external(more, owner + 0x2000);
+    ASSERT_TRUE(mem.write(0x8000, "x", 1));
+    EXPECT_EQ(owner[0x2000], 'x');
+    const Region overlapping{"r", RegionKind::kRam, 0x2000, 0x1000, {}};
+    EXPECT_THROW(mem.add_external(overlapping, owner), std::invalid_argument);
+    const Region unaligned{"u", RegionKind::kRam, 0x9000, 0x1000, {}};
+    EXPECT_THROW(mem.add_external(unaligned, owner + 1), std::invalid_argument);
+  }
+  EXPECT_EQ(owner[0x10], 0x5a) << "still the owner's after the GuestMemory went";
+  EXPECT_THROW(GuestMemory(img, {}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace tdsim

@@ -206,3 +206,46 @@ TEST_F(ModuleTest, HostileHookOverridesChosenSubfunctions) {
 
 }  // namespace
 }  // namespace tdsim::tdxtest
+
+namespace tdsim::tdxtest {
+namespace {
+
+// A user-space KVM hands KVM's exits to its program: without the program's answer the
+// TDCALL is deferred (nothing happened, no event); asked again with the answer, it
+// completes with it, and the refusals KVM makes itself never reach the program.
+TEST_F(ModuleTest, UserspaceExitsAreDeferredUntilTheProgramAnswers) {
+  std::vector<tdx::UserspaceExit> out;
+  std::optional<tdx::VmmCompletion> answer;
+  module_->set_userspace([&](const tdx::UserspaceExit& x) -> std::optional<tdx::VmmCompletion> {
+    out.push_back(x);
+    return std::exchange(answer, std::nullopt);
+  });
+  const uint64_t gpa = 0x9000000;
+  auto res = vmcall(abi::kVmcallRequestMmio, 4, 0, gpa | shared());
+  EXPECT_TRUE(res.deferred);
+  EXPECT_FALSE(res.event);
+  EXPECT_EQ(res.regs.r11, abi::kVmcallRequestMmio) << "R11 still the sub-function";
+  ASSERT_EQ(out.size(), 1u);
+  const auto* m = std::get_if<tdx::MmioExit>(&out[0].kind);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->gpa, gpa) << "shared bit stripped";
+  EXPECT_EQ(m->len, 4u);
+  EXPECT_FALSE(m->is_write);
+
+  answer = tdx::VmmCompletion{};
+  answer->mmio_data = 0x11223344;
+  res = vmcall(abi::kVmcallRequestMmio, 4, 0, gpa | shared());
+  EXPECT_FALSE(res.deferred);
+  EXPECT_EQ(res.regs.r10, 0u);
+  EXPECT_EQ(res.regs.r11, 0x11223344u);
+  EXPECT_EQ(out.size(), 2u) << "the replayed call produced the same exit";
+
+  // Refused by KVM itself (size 16): no exit, not deferred.
+  res = vmcall(abi::kVmcallRequestMmio, 16, 1, gpa | shared());
+  EXPECT_FALSE(res.deferred);
+  EXPECT_EQ(res.regs.r10, abi::kVmcallInvalidOperand);
+  EXPECT_EQ(out.size(), 2u);
+}
+
+}  // namespace
+}  // namespace tdsim::tdxtest

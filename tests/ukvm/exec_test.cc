@@ -62,9 +62,10 @@ TEST(TdsimExec, ExitCodesAndTheBudget) {
   r = run_command(exec("--timeout 0.3 -- sleep 30"));
   EXPECT_EQ(r.exit_code, 124);
   EXPECT_NE(r.output.find("--timeout"), std::string::npos) << r.output;
-  r = run_command(exec("--trace boot -- /bin/true"));
+  r = run_command(exec("--trace boot,bogus -- /bin/true"));
   EXPECT_EQ(r.exit_code, 64);
-  EXPECT_NE(r.output.find("--trace"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--trace: unknown kind 'bogus'"), std::string::npos) << r.output;
+  EXPECT_EQ(run_command(exec("--max-insns 0 -- /bin/true")).exit_code, 64);
   EXPECT_EQ(run_command(exec("--timeout 0.3")).exit_code, 64);  // no program
   EXPECT_EQ(run_command(exec("--timeout -1 -- /bin/true")).exit_code, 64);
 }

@@ -1,0 +1,36 @@
+// The devices a VMM gives a TD's firmware, behind the platform's port I/O exits
+// (tdx::HostHooks::port_device): the debug console (0x402), COM1's transmit path
+// (0x3f8..0x3ff), fw_cfg (0x510/0x511, DMA refused at 0x514..0x51b) and PCI configuration
+// ports with no device (0xcf8, 0xcfc..0xcff). Every other port is reported with what was
+// asked and reads all-ones: nothing the firmware touches is answered silently. One
+// instance per run, used from the vCPU threads under its own lock. Host side; engine-free.
+#pragma once
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "console.h"
+#include "fw_cfg.h"
+#include "pci_config.h"
+#include "tdx/host_hooks.h"
+
+namespace tdsim::devices {
+
+class FirmwarePlatform {
+ public:
+  explicit FirmwarePlatform(const MachineDesc& machine) : fw_cfg_(machine) {}
+
+  // One exit: the answer and the event. Never nullopt: this platform owns every port.
+  std::optional<tdx::PortReply> access(const tdx::PortRequest& req);
+  // Console text not yet ended by a newline, as events (call at the end of the run).
+  std::vector<Event> flush();
+
+ private:
+  tdx::PortReply one(uint32_t vcpu, uint16_t port, uint32_t size, bool is_out, uint64_t value);
+  std::mutex lock_;
+  LineConsole console_;
+  FwCfg fw_cfg_;
+  PciConfig pci_;
+};
+
+}  // namespace tdsim::devices
