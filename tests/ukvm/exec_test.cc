@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -105,6 +106,65 @@ TEST(TdsimExec, TdRawRunsItsGuestAndItsMrtdIsThePredictedOne) {
   const std::string want = predicted_mrtd(pages, &n);
   EXPECT_NE(r.output.find("mrtd " + want), std::string::npos) << "want mrtd " << want << "\n" << r.output;
   std::remove(pages.c_str());
+}
+#endif
+
+#ifdef TDSIM_UKVM_HAVE_ENGINE
+// A `tdsim run` transcript with the backend's name and the event count dropped, and the
+// TDCALL rejections a real TD does not report to its host (kvm-tdx never sees them).
+std::string comparable(std::string out, const std::string& backend) {
+  std::string result, line;
+  std::istringstream in(out);
+  while (std::getline(in, line)) {
+    if (line.find("tdcall rejected") != std::string::npos) continue;
+    for (size_t at; (at = line.find(backend)) != std::string::npos;) line.replace(at, backend.size(), "BACKEND");
+    if (const size_t at = line.find(" after "); at != std::string::npos && line.rfind("tdsim: ", 0) == 0)
+      line = line.substr(0, at) + line.substr(line.find(" (exit"));
+    result += line + "\n";
+  }
+  return result;
+}
+
+class KvmTdxUnderExec : public testing::TestWithParam<const char*> {};
+
+// tdsim's own kvm-tdx backend (the hardware path) against the user-space KVM: every test
+// guest gives the unicorn backend's events and exit code.
+TEST_P(KvmTdxUnderExec, SameEventsAsUnicorn) {
+  const std::string guest = GetParam();
+  const CommandResult tdx =
+      run_command(exec("--timeout 120 -- " + tdsim_cmd("run --backend kvm-tdx --guest " + guest)));
+  const CommandResult uc = run_command(tdsim_cmd("run --backend unicorn --guest " + guest));
+  EXPECT_EQ(tdx.exit_code, uc.exit_code) << tdx.output;
+  EXPECT_EQ(comparable(tdx.output, "kvm-tdx"), comparable(uc.output, "unicorn"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Guests, KvmTdxUnderExec,
+    testing::Values(TDSIM_GUEST_HELLO_ELF, TDSIM_GUEST_ASSERT_ELF, TDSIM_GUEST_BAD_UCALL_ADDRESS_ELF,
+                    TDSIM_GUEST_BOOT_STATE_ELF, TDSIM_GUEST_CPUID_REPORT_ELF, TDSIM_GUEST_CXX_TWIN_ELF,
+                    TDSIM_GUEST_C_TWIN_ELF, TDSIM_GUEST_EXCEPTION_HANDLER_ELF, TDSIM_GUEST_MR_REPORT_ELF,
+                    TDSIM_GUEST_PATCHED_CODE_ELF, TDSIM_GUEST_PRINTF_CASES_ELF, TDSIM_GUEST_PRIVATE_GPA_UCALL_ELF,
+                    TDSIM_GUEST_SMP_ELF, TDSIM_GUEST_TDCALL_THRICE_ELF, TDSIM_GUEST_UNHANDLED_UD_ELF,
+                    TDSIM_GUEST_VE_PORT_IO_ELF));
+
+TEST(TdsimExec, ConformanceOnKvmTdxUnderExecMatchesUnicorn) {
+  const CommandResult tdx = run_command(exec("--timeout 300 -- " + tdsim_cmd("conformance --backend kvm-tdx")));
+  const CommandResult uc = run_command(tdsim_cmd("conformance --backend unicorn"));
+  EXPECT_EQ(tdx.exit_code, 0) << tdx.output;
+  EXPECT_NE(tdx.output.find("# Totals: pass:"), std::string::npos) << tdx.output;
+  EXPECT_EQ(comparable(tdx.output, "kvm-tdx"), comparable(uc.output, "unicorn"));
+}
+
+TEST(TdsimExec, ExplainAndBudgetOnAForeignProgram) {
+  // tdsim's kvm-tdx backend runs an endless guest: --max-insns ends the program with 124.
+  const CommandResult r = run_command(exec("--max-insns 100000 --timeout 120 -- " +
+                                           tdsim_cmd(std::string("run --backend kvm-tdx --guest ") +
+                                                     TDSIM_GUEST_LOOP_FOREVER_ELF)));
+  EXPECT_EQ(r.exit_code, 124) << r.output;
+  EXPECT_NE(r.output.find("instruction budget"), std::string::npos) << r.output;
+  const CommandResult t = run_command(exec("--trace boot -- " + tdsim_cmd("run --backend kvm-tdx")));
+  EXPECT_EQ(t.exit_code, 0) << t.output;
+  EXPECT_NE(t.output.find("tdsim-kvm: "), std::string::npos) << t.output;
 }
 #endif
 
