@@ -11,8 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include "kvm_dispatch.h"
 #include "module_params.h"
+#include "td_vcpu.h"
 
 using namespace tdsim;
 
@@ -96,9 +99,80 @@ FILE* fopen_common(const char* sym, const char* path, const char* mode) {
   return next<FopenFn>(sym)(path, mode);
 }
 
+// The program's own handlers, behind our wrapper: a handled signal on a thread inside
+// KVM_RUN ends that KVM_RUN (KVM returns EINTR for a pending signal; a KVM program kicks
+// vCPU threads that way). Indexed by signal; SA_SIGINFO kept in `siginfo`.
+struct ProgramHandler {
+  void* fn = nullptr;  // sa_handler or sa_sigaction
+  bool siginfo = false;
+};
+ProgramHandler g_handlers[NSIG];
+
+void wrapper(int sig, siginfo_t* info, void* ctx) {
+  const ProgramHandler h = g_handlers[sig];
+  if (h.siginfo) reinterpret_cast<void (*)(int, siginfo_t*, void*)>(h.fn)(sig, info, ctx);
+  else if (h.fn) reinterpret_cast<void (*)(int)>(h.fn)(sig);
+  ukvm::kick_running_vcpu_of_this_thread();
+}
+
+using SigactionFn = int (*)(int, const struct sigaction*, struct sigaction*);
+
+bool is_function(void* fn) {
+  return fn != reinterpret_cast<void*>(SIG_DFL) && fn != reinterpret_cast<void*>(SIG_IGN) &&
+         fn != reinterpret_cast<void*>(SIG_ERR);
+}
+
 }  // namespace
 
 extern "C" {
+
+__attribute__((visibility("default"))) int sigaction(int sig, const struct sigaction* act,
+                                                     struct sigaction* old) noexcept {
+  auto real = next<SigactionFn>("sigaction");
+  if (sig <= 0 || sig >= NSIG) return real(sig, act, old);
+  const ProgramHandler before = g_handlers[sig];
+  struct sigaction mine;
+  const struct sigaction* give = act;
+  if (act) {
+    void* fn = (act->sa_flags & SA_SIGINFO) ? reinterpret_cast<void*>(act->sa_sigaction)
+                                            : reinterpret_cast<void*>(act->sa_handler);
+    if (is_function(fn)) {
+      mine = *act;
+      mine.sa_flags |= SA_SIGINFO;
+      mine.sa_sigaction = wrapper;
+      give = &mine;
+    }
+  }
+  const int r = real(sig, give, old);
+  if (r != 0) return r;
+  // The program sees its own handler, never the wrapper.
+  if (old && (old->sa_flags & SA_SIGINFO) && old->sa_sigaction == wrapper) {
+    if (before.siginfo) {
+      old->sa_sigaction = reinterpret_cast<void (*)(int, siginfo_t*, void*)>(before.fn);
+    } else {
+      old->sa_flags &= ~SA_SIGINFO;
+      old->sa_handler = reinterpret_cast<void (*)(int)>(before.fn);
+    }
+  }
+  if (act) {
+    const bool info = act->sa_flags & SA_SIGINFO;
+    g_handlers[sig] = ProgramHandler{info ? reinterpret_cast<void*>(act->sa_sigaction)
+                                          : reinterpret_cast<void*>(act->sa_handler),
+                                     info};
+  }
+  return 0;
+}
+
+// signal(3) goes through the same path (glibc's calls its internal sigaction directly).
+__attribute__((visibility("default"))) sighandler_t signal(int sig, sighandler_t handler) noexcept {
+  struct sigaction act {}, old{};
+  act.sa_handler = handler;
+  sigemptyset(&act.sa_mask);
+  act.sa_flags = SA_RESTART;
+  if (sigaction(sig, &act, &old) != 0) return SIG_ERR;
+  return (old.sa_flags & SA_SIGINFO) ? reinterpret_cast<sighandler_t>(reinterpret_cast<void*>(old.sa_sigaction))
+                                     : old.sa_handler;
+}
 
 __attribute__((visibility("default"))) int open(const char* path, int flags, ...) {
   va_list ap;

@@ -18,6 +18,27 @@ namespace tdsim::ukvm {
 
 namespace t = kvm::tdx;
 
+namespace {
+
+// The engine and vCPU this thread is running in KVM_RUN (null outside it). Read by the
+// signal path, so plain pointers set before and cleared after the run.
+thread_local TdEngine* tl_engine = nullptr;
+thread_local uint32_t tl_index = 0;
+
+struct RunningOnThisThread {
+  RunningOnThisThread(TdEngine* e, uint32_t i) {
+    tl_index = i;
+    __atomic_store_n(&tl_engine, e, __ATOMIC_SEQ_CST);
+  }
+  ~RunningOnThisThread() { __atomic_store_n(&tl_engine, nullptr, __ATOMIC_SEQ_CST); }
+};
+
+}  // namespace
+
+void kick_running_vcpu_of_this_thread() {
+  if (TdEngine* e = __atomic_load_n(&tl_engine, __ATOMIC_SEQ_CST)) e->kick(tl_index);
+}
+
 long TdVcpu::ioctl(unsigned long request, unsigned long arg) {
   switch (request) {
     case t::kKvmMemoryEncryptOp: return memory_encrypt_op(arg);
@@ -159,6 +180,7 @@ long TdVcpu::run() {
   RunExit exit;
   ran_ = true;
   try {
+    RunningOnThisThread running(engine.get(), index_);
     exit = engine->run(index_, answer_ ? &*answer_ : nullptr);
   } catch (const std::exception& e) {
     notice(fmt::format("KVM_RUN on vCPU {}: engine error: {}", id_, escape_text(e.what())));

@@ -19,6 +19,11 @@ namespace tdsim::ukvm {
 
 class TdVm;
 
+// A signal handled on a thread while it is inside KVM_RUN ends that KVM_RUN with EINTR,
+// as KVM does for a pending signal: the preload's signal-handler wrapper calls this after
+// the program's handler. Async-signal-safe (one atomic store); no-op on other threads.
+void kick_running_vcpu_of_this_thread();
+
 class TdVcpu {
  public:
   // `run` is our MAP_SHARED mapping of the vCPU memfd (kVcpuMmapSize bytes).

@@ -166,6 +166,16 @@ TEST(TdsimExec, ExplainAndBudgetOnAForeignProgram) {
   EXPECT_EQ(t.exit_code, 0) << t.output;
   EXPECT_NE(t.output.find("tdsim-kvm: "), std::string::npos) << t.output;
 }
+
+// A KVM program ends a vCPU's KVM_RUN from another thread or a timer with a signal (the
+// host API's per-call budget does): handled on the vCPU's thread, it ends KVM_RUN with
+// EINTR, as KVM's pending-signal check does.
+TEST(TdsimExec, ASignalEndsKvmRunOnItsThread) {
+  const CommandResult r = run_command(exec(std::string("--timeout 120 -- ") + TDSIM_HOST_API_TESTS_BIN +
+                                           " --gtest_filter='*EveryRunIsBounded/kvm_tdx*'"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("[  PASSED  ] 1 test"), std::string::npos) << r.output;
+}
 #endif
 
 TEST(TdsimExec, ForkPerTestKeepsTheKvm) {
