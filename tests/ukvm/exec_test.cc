@@ -167,6 +167,18 @@ TEST(TdsimExec, ExplainAndBudgetOnAForeignProgram) {
   EXPECT_NE(t.output.find("tdsim-kvm: "), std::string::npos) << t.output;
 }
 
+// Several host threads running vCPUs of one TD (kvm-tdx gives each vCPU a thread), four
+// times over: per vCPU the same events as unicorn, by `tdsim diff`.
+TEST(TdsimExec, VcpusOnSeveralThreadsAgreeWithUnicorn) {
+  for (int i = 0; i < 4; ++i) {
+    const CommandResult r = run_command(exec("--timeout 120 -- " +
+                                             tdsim_cmd(std::string("diff --backends unicorn,kvm-tdx --vcpus 4 --guest ") +
+                                                       TDSIM_GUEST_SMP_ELF)));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("unicorn and kvm-tdx agree"), std::string::npos) << r.output;
+  }
+}
+
 // A KVM program ends a vCPU's KVM_RUN from another thread or a timer with a signal (the
 // host API's per-call budget does): handled on the vCPU's thread, it ends KVM_RUN with
 // EINTR, as KVM's pending-signal check does.
