@@ -162,6 +162,17 @@ TEST(TdsimExec, ExplainAndBudgetOnAForeignProgram) {
                                                      TDSIM_GUEST_LOOP_FOREVER_ELF)));
   EXPECT_EQ(r.exit_code, 124) << r.output;
   EXPECT_NE(r.output.find("instruction budget"), std::string::npos) << r.output;
+  // A stub that triple-faults: KVM_EXIT_SHUTDOWN, and with --explain the engine's fault
+  // explanation on stderr (a real TD's host gets no more than the exit).
+  const std::string stub = std::string("run --backend kvm-tdx --stub ") + TDSIM_STUB_NO_PAE_BIN;
+  const CommandResult plain = run_command(exec("-- " + tdsim_cmd(stub)));
+  EXPECT_EQ(plain.exit_code, 5) << plain.output;
+  EXPECT_NE(plain.output.find("KVM_EXIT_SHUTDOWN"), std::string::npos) << plain.output;
+  EXPECT_EQ(plain.output.find("tdsim-kvm: vCPU 0 shut down"), std::string::npos) << plain.output;
+  const CommandResult explained = run_command(exec("--explain -- " + tdsim_cmd(stub)));
+  EXPECT_EQ(explained.exit_code, 5) << explained.output;
+  EXPECT_NE(explained.output.find("tdsim-kvm: vCPU 0 shut down"), std::string::npos) << explained.output;
+  EXPECT_NE(explained.output.find("tdsim-kvm:     cause [cr4-pae-missing]"), std::string::npos) << explained.output;
   const CommandResult t = run_command(exec("--trace boot -- " + tdsim_cmd("run --backend kvm-tdx")));
   EXPECT_EQ(t.exit_code, 0) << t.output;
   EXPECT_NE(t.output.find("tdsim-kvm: "), std::string::npos) << t.output;
