@@ -80,6 +80,9 @@ int main(int argc, char** argv) {
     msg = msg.substr(std::min(msg.size(), e.field().size() + 2));
     fmt::print(stderr, "tdsim {}: invalid image: {}: {}\n", name, option_for_field(e.field()), escape_text(msg));
     return kExitUsage;
+  } catch (const BackendUnsupported& e) {
+    fmt::print(stderr, "tdsim {}: SKIP: {}\n", name, escape_text(e.what()));
+    return kExitSkip;
   } catch (const BackendError& e) {
     fmt::print(stderr, "tdsim {}: backend error: {}\n", name, escape_text(e.what()));
     return kExitBackend;

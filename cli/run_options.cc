@@ -24,6 +24,8 @@ po::options_description run_options_description(RunOptions& o) {
       ("stub", po::value(&o.stub), "boot stub blob (flat binary) placed to end at 0xfffffff0; default: built-in")
       ("vcpus", po::value(&o.vcpus)->default_value(o.vcpus), "number of vCPUs (1..64)")
       ("gpaw", po::value(&o.gpaw)->default_value(o.gpaw), "guest physical address width: 48 or 52")
+      ("paging-levels", po::value(&o.paging_levels)->default_value(o.paging_levels),
+       "page-table levels the layout builds: 4, or 5 (LA57; needs --gpaw 52)")
       ("mem", po::value(&o.mem)->default_value(o.mem), "low RAM size (e.g. 32M, 1G, 0x2000000)")
       ("max-insns", po::value(&o.max_insns)->default_value(o.max_insns),
        "instruction budget over all vCPUs (backends that can count)")
@@ -95,6 +97,7 @@ LayoutSpec to_layout_spec(const RunOptions& o) {
   // Range checks beyond "a number that fits" are the layout's (it names the field).
   spec.nr_vcpus = static_cast<uint32_t>(parse_number(o.vcpus, "vcpus", 0, UINT32_MAX));
   spec.gpaw = static_cast<uint32_t>(parse_number(o.gpaw, "gpaw", 0, UINT32_MAX));
+  spec.paging_levels = static_cast<uint32_t>(parse_number(o.paging_levels, "paging-levels", 0, UINT32_MAX));
   spec.mem_size = parse_size(o.mem, "mem");
   return spec;
 }

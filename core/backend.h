@@ -39,6 +39,13 @@ class BackendError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The backend works, but this host cannot give the image what it needs (a CPU feature,
+// hardware): the run is a skip (exit 4), with the message as its reason.
+class BackendUnsupported : public BackendError {
+ public:
+  using BackendError::BackendError;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;

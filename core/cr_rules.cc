@@ -98,10 +98,17 @@ const CrRule kRules[] = {
        return fmt::format("CR0 {:#x} lacks PG: the stub cannot reach 64-bit mode", a.cr0);
      }},
     {kRuleCr4La57Set, -1, "boot_params.cr4", CrConsequence::kBootContract,
-     [](const CrRegs&, const CrRegs& a) { return (a.cr4 & kCr4La57) != 0; },
+     [](const CrRegs&, const CrRegs& a) { return (a.cr4 & kCr4La57) != 0 && a.paging_levels == 4; },
      [](const CrRegs&, const CrRegs& a) {
-       return fmt::format("CR4 {:#x} sets LA57 (0x1000), but tdsim's layout builds and walks "
-                          "4-level page tables",
+       return fmt::format("CR4 {:#x} sets LA57 (0x1000), but tdsim's layout built "
+                          "4-level page tables (--paging-levels 5 builds 5-level ones)",
+                          a.cr4);
+     }},
+    {kRuleCr4La57Missing, -1, "boot_params.cr4", CrConsequence::kBootContract,
+     [](const CrRegs&, const CrRegs& a) { return (a.cr4 & kCr4La57) == 0 && a.paging_levels == 5; },
+     [](const CrRegs&, const CrRegs& a) {
+       return fmt::format("CR4 {:#x} lacks LA57 (0x1000), but tdsim's layout built 5-level page "
+                          "tables: the CPU would walk the PML5 as a PML4",
                           a.cr4);
      }},
 };
@@ -139,9 +146,9 @@ std::optional<CrBreak> check_mov_to_cr(int cr, uint64_t value, const CrRegs& bef
   return std::nullopt;
 }
 
-std::vector<CrBreak> check_boot_registers(uint64_t cr0, uint64_t cr4) {
+std::vector<CrBreak> check_boot_registers(uint64_t cr0, uint64_t cr4, uint32_t paging_levels) {
   // The stub loads CR4, then CR3, then CR0 (docs/tdx-abi.md), from the TD initial state.
-  const CrRegs reset{kTdInitCr0, 0, kTdInitCr4, kTdInitEfer, false, 52};
+  const CrRegs reset{kTdInitCr0, 0, kTdInitCr4, kTdInitEfer, false, 52, paging_levels};
   const CrRegs with_cr4 = after_mov_to_cr(4, cr4, reset);
   const CrRegs with_cr0 = after_mov_to_cr(0, cr0, with_cr4);
   std::vector<CrBreak> out;

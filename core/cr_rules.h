@@ -30,6 +30,7 @@ inline constexpr std::string_view kRuleCr3Reserved = "cr3-reserved";
 inline constexpr std::string_view kRuleEferLmeClear = "efer-lme-clear";
 inline constexpr std::string_view kRuleCr0PgMissing = "cr0-pg-missing";
 inline constexpr std::string_view kRuleCr4La57Set = "cr4-la57-set";
+inline constexpr std::string_view kRuleCr4La57Missing = "cr4-la57-missing";
 
 // The registers a rule reads. `long_mode` is CS.L with EFER.LMA (64-bit operands);
 // `maxphyaddr` is a TD's GPAW.
@@ -37,6 +38,7 @@ struct CrRegs {
   uint64_t cr0 = 0, cr3 = 0, cr4 = 0, efer = 0;
   bool long_mode = false;
   uint32_t maxphyaddr = 52;
+  uint32_t paging_levels = 4;  // of the tables the boot walks (the layout's: 4 or 5)
 };
 
 enum class CrConsequence {
@@ -76,6 +78,6 @@ std::optional<CrBreak> check_mov_to_cr(int cr, uint64_t value, const CrRegs& bef
 // Every rule the boot stub's MOVs of the boot parameters' CR4 then CR0 break, starting
 // from the TD initial state, and every boot-contract rule the resulting state breaks;
 // in table order. CR3 is the layout's page tables, not a register rule's business.
-std::vector<CrBreak> check_boot_registers(uint64_t cr0, uint64_t cr4);
+std::vector<CrBreak> check_boot_registers(uint64_t cr0, uint64_t cr4, uint32_t paging_levels = 4);
 
 }  // namespace tdsim

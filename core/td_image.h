@@ -55,6 +55,7 @@ struct TdImage {
   uint32_t gpaw = 48;          // guest physical address width: 48 or 52
   uint64_t shared_bit = 0;     // 1 << (gpaw - 1)
   uint32_t nr_vcpus = 1;
+  uint32_t paging_levels = 4;  // of the page tables the layout built (CR4.LA57 = 5)
   uint64_t init_rcx = 0;       // KVM_TDX_INIT_VCPU data: initial RCX and R8
 
   std::vector<Region> regions;  // sorted by gpa, non-overlapping

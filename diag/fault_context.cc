@@ -54,7 +54,7 @@ FaultContext make_fault_context(const FaultEvent& ev, const CpuState& cpu, const
                                 const GuestMemory& mem) {
   FaultContext c{ev, cpu, image, mem};
   c.mode = effective_mode(cpu);
-  c.view = LinearView{(cpu.cr0 & abi::kCr0Pg) != 0, cpu.cr3, cpu.cr0};
+  c.view = LinearView{(cpu.cr0 & abi::kCr0Pg) != 0, cpu.cr3, cpu.cr0, cpu.cr4};
   if (!image.tdvf) {  // firmware has no boot-parameters block: 0xffff0000 is its code
     c.params = read_boot_params(mem);
     c.vcpu_params = read_per_vcpu(mem, ev.vcpu);

@@ -42,7 +42,7 @@ struct FaultContext {
   bool eff_paging() const { return eff_cr0 & (1ull << 31); }
   // Walk of `gva` with the effective CR0/CR3 (what the guest was setting up).
   WalkParams walk(uint64_t gva, Access access) const {
-    return walk_params(image, eff_cr3, gva, access, eff_cr0);
+    return walk_params(image, eff_cr3, gva, access, eff_cr0, eff_cr4);
   }
   std::string where(uint64_t addr) const;  // "<sym+0x12>, region 'stub' (boot-stub)"
   std::string vcpu_field(const char* member) const;  // "boot_params.per_vcpu[2].esp_gva"

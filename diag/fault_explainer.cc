@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "diag/fault_context.h"
+#include "diag/pe_module.h"
 #include "diag/x86_decode.h"
 #include "tdsim/abi/td_boot.h"
 
@@ -22,6 +23,10 @@ std::string headline(const FaultContext& c) {
   if (const Symbol* s = c.image.symbol_for(c.cpu.rip))
     sym = c.cpu.rip == s->addr ? fmt::format(" <{}>", s->name)
                                : fmt::format(" <{}+{:#x}>", s->name, c.cpu.rip - s->addr);
+  // Firmware carries no symbol table, but its modules are PE/TE images that name
+  // themselves: the one around RIP.
+  else if (c.image.tdvf)
+    if (auto m = find_pe_module(c.mem, c.image, c.view, c.cpu.rip)) sym = " <" + describe_pe_address(*m, c.cpu.rip) + ">";
   return fmt::format("vCPU {}: {} at RIP {:#x}{} in {}", c.ev.vcpu, what, c.cpu.rip, sym,
                      to_string(c.mode));
 }
@@ -65,7 +70,7 @@ void gdt_lines(const FaultContext& c, std::vector<std::string>& out) {
 
 void walk_lines(const FaultContext& c, std::vector<std::string>& out) {
   auto add = [&](uint64_t gva, Access a) {
-    WalkParams p = walk_params(c.image, c.cpu.cr3, gva, a, c.cpu.cr0);
+    WalkParams p = walk_params(c.image, c.cpu.cr3, gva, a, c.cpu.cr0, c.cpu.cr4);
     for (std::string& l : format_walk(page_walk(c.mem, p), p)) out.push_back("  " + l);
   };
   if (!c.view.paging) {

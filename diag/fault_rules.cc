@@ -232,7 +232,7 @@ std::optional<FaultCause> no_idt(const FaultContext& c) {
   if (idt.limit == 0)
     return FaultCause{"no-idt", "boot_params.idtr", fmt::format("no IDT (limit 0): the {} became a triple fault", what)};
   if (c.view.paging) {
-    WalkParams p = walk_params(c.image, c.cpu.cr3, idt.base, Access::kRead, c.cpu.cr0);
+    WalkParams p = walk_params(c.image, c.cpu.cr3, idt.base, Access::kRead, c.cpu.cr0, c.cpu.cr4);
     WalkResult w = page_walk(c.mem, p);
     if (!w.ok())
       return FaultCause{"idt-unmapped", "boot_params.idtr",

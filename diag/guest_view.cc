@@ -23,7 +23,7 @@ std::optional<abi::TdPerVcpuParams> read_per_vcpu(const GuestMemory& mem, uint32
 }
 
 WalkParams walk_params(const TdImage& image, uint64_t cr3, uint64_t gva, Access access,
-                       uint64_t cr0) {
+                       uint64_t cr0, uint64_t cr4) {
   WalkParams p;
   p.cr3 = cr3;
   p.gva = gva;
@@ -32,6 +32,7 @@ WalkParams walk_params(const TdImage& image, uint64_t cr3, uint64_t gva, Access 
   p.shared_bit = image.shared_bit;
   p.nxe = abi::kTdInitEfer & (1u << 11);
   p.wp = cr0 & (1u << 16);
+  p.la57 = cr4 & (1u << 12);
   return p;
 }
 
@@ -42,7 +43,7 @@ bool read_linear(const GuestMemory& mem, const TdImage& image, const LinearView&
     uint64_t n = std::min<uint64_t>(len, 4096 - (la & 0xfff));
     uint64_t pa = la;
     if (view.paging) {
-      WalkResult w = page_walk(mem, walk_params(image, view.cr3, la, Access::kRead, view.cr0));
+      WalkResult w = page_walk(mem, walk_params(image, view.cr3, la, Access::kRead, view.cr0, view.cr4));
       if (!w.ok()) return false;
       pa = w.untagged_gpa(image.shared_bit);
     }

@@ -17,15 +17,17 @@ std::optional<abi::TdBootParams> read_boot_params(const GuestMemory& mem);
 std::optional<abi::TdPerVcpuParams> read_per_vcpu(const GuestMemory& mem, uint32_t index);
 uint64_t per_vcpu_gpa(uint32_t index);
 
-// WalkParams for this image: MAXPHYADDR = GPAW, the image's shared bit, NXE = 1 (TDX EFER).
+// WalkParams for this image: MAXPHYADDR = GPAW, the image's shared bit, NXE = 1 (TDX EFER),
+// CR0.WP and CR4.LA57 from the registers.
 WalkParams walk_params(const TdImage& image, uint64_t cr3, uint64_t gva, Access access,
-                       uint64_t cr0);
+                       uint64_t cr0, uint64_t cr4);
 
 // Address translation context: paging off reads linear == physical.
 struct LinearView {
   bool paging = false;
   uint64_t cr3 = 0;
   uint64_t cr0 = 0;
+  uint64_t cr4 = 0;  // LA57: 5-level walks
 };
 
 // Reads [la, la+len) (len <= 4096, may cross one page boundary) as the guest would.

@@ -17,7 +17,10 @@
 #include "tdsim/abi/tdx.h"
 
 namespace tdsim::diag {
+
 namespace {
+
+constexpr uint64_t kCr4La57Bit = 1ull << 12;
 
 using namespace abi;
 
@@ -34,7 +37,10 @@ class Linter {
     out_.push_back({Severity::kWarning, std::move(field), std::move(msg)});
   }
   WalkResult walk(uint64_t gva, Access a, WalkParams* p_out = nullptr) const {
-    WalkParams p = walk_params(image_, p_.cr3, gva, a, p_.cr0);
+    WalkParams p = walk_params(image_, p_.cr3, gva, a, p_.cr0,
+                               // The tables' own depth: a CR4.LA57 that disagrees is one
+                               // error of its own (cr4-la57-set / -missing), not one per walk.
+                               image_.paging_levels == 5 ? kCr4La57Bit : 0);
     if (p_out) *p_out = p;
     return page_walk(mem_, p);
   }
@@ -78,7 +84,7 @@ bool Linter::require_mapped(const std::string& field, const char* what, uint64_t
 void Linter::control_registers() {
   // CR0 and CR4 as the stub will load them: the same rules (and words) as layout
   // validation, the stub checks and fault explanations (core/cr_rules.h).
-  for (const CrBreak& b : check_boot_registers(p_.cr0, p_.cr4)) error(std::string(b.rule->field), b.message);
+  for (const CrBreak& b : check_boot_registers(p_.cr0, p_.cr4, image_.paging_levels)) error(std::string(b.rule->field), b.message);
   if (!(p_.cr4 & kCr4Osfxsr))
     warn("boot_params.cr4", "CR4.OSFXSR clear: SSE instructions in guest code will raise #UD");
   if (p_.cr3 == 0) error("boot_params.cr3", "CR3 is 0");

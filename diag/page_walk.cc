@@ -24,7 +24,7 @@ uint64_t reserved_mask(uint64_t entry, int level, const WalkParams& p) {
   uint64_t m = 0;
   if (p.maxphyaddr < 52) m |= bits(51, p.maxphyaddr);
   if (!p.nxe) m |= kXd;
-  if (level == 4) m |= kPs;
+  if (level >= 4) m |= kPs;
   if (entry & kPs) {
     if (level == 3) m |= bits(29, 13);
     if (level == 2) m |= bits(20, 13);
@@ -36,6 +36,7 @@ uint64_t reserved_mask(uint64_t entry, int level, const WalkParams& p) {
 
 const char* level_name(int level) {
   switch (level) {
+    case 5: return "PML5E";
     case 4: return "PML4E";
     case 3: return "PDPTE";
     case 2: return "PDE";
@@ -82,16 +83,18 @@ std::string entry_flags(uint64_t e, uint64_t shared_bit) {
 
 WalkResult page_walk(const GuestMemory& mem, const WalkParams& p) {
   WalkResult r;
-  // 4-level paging translates 48-bit linear addresses; the rest must sign-extend bit 47.
-  uint64_t top = p.gva >> 47;
-  if (top != 0 && top != (~0ull >> 47)) {
+  // 4-level paging translates 48-bit linear addresses, 5-level 57-bit ones; the rest
+  // must sign-extend the top translated bit.
+  const int width = p.la57 ? 56 : 47;
+  uint64_t top = p.gva >> width;
+  if (top != 0 && top != (~0ull >> width)) {
     r.verdict = WalkVerdict::kNonCanonical;
     return r;
   }
   const uint64_t addr_mask = bits(p.maxphyaddr - 1, 12);
   uint64_t table = p.cr3 & addr_mask;
   bool writable = true, executable = true;
-  for (int level = 4; level >= 1; --level) {
+  for (int level = p.la57 ? 5 : 4; level >= 1; --level) {
     WalkStep step;
     step.level = level;
     step.entry_gpa = (table & ~p.shared_bit) + ((p.gva >> index_shift(level)) & 0x1ff) * 8;

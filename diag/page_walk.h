@@ -1,4 +1,4 @@
-// A 4-level x86-64 page walk (CR3 -> PML4 -> PDPT -> PD -> PT) done by the host over
+// An x86-64 page walk, 4-level (CR3 -> PML4 -> PDPT -> PD -> PT) or 5-level (a PML5 first) done by the host over
 // GuestMemory, for fault reports and the image linter: it says which level is missing
 // or wrong, in architectural terms. Supervisor accesses only (the TD boot runs at CPL0).
 // Depends on core/guest_memory.h only; knows no engine.
@@ -21,11 +21,12 @@ struct WalkParams {
   uint64_t shared_bit = 0;   // TDX S-bit (1 << (gpaw-1)); 0 = not a TD
   bool nxe = true;           // EFER.NXE (TDX: always 1); clear makes bit 63 reserved
   bool wp = true;            // CR0.WP: supervisor writes honour R/W
+  bool la57 = false;         // CR4.LA57: 5-level paging, 57-bit linear addresses
 };
 
 enum class WalkVerdict {
   kMapped,
-  kNonCanonical,       // #GP, not #PF: bits 63:47 are not a sign extension
+  kNonCanonical,       // #GP, not #PF: bits 63:47 (63:56 with LA57) are not a sign extension
   kTableOutsideMemory, // the entry's address is not guest memory (EPT-level problem)
   kNotPresent,
   kReservedBit,
@@ -35,7 +36,7 @@ enum class WalkVerdict {
 };
 
 struct WalkStep {
-  int level = 0;           // 4 = PML4E, 3 = PDPTE, 2 = PDE, 1 = PTE
+  int level = 0;           // 5 = PML5E, 4 = PML4E, 3 = PDPTE, 2 = PDE, 1 = PTE
   uint64_t entry_gpa = 0;  // where the entry was read (untagged)
   uint64_t entry = 0;      // valid when `read` is true
   bool read = false;
@@ -60,7 +61,7 @@ struct WalkResult {
 
 WalkResult page_walk(const GuestMemory& mem, const WalkParams& params);
 
-const char* level_name(int level);    // "PML4E", "PDPTE", "PDE", "PTE"
+const char* level_name(int level);    // "PML5E", "PML4E", "PDPTE", "PDE", "PTE"
 const char* to_string(WalkVerdict v);
 const char* to_string(Access a);
 // "P RW NX PS S" style summary of an entry's flags.

@@ -19,6 +19,7 @@ namespace tdsim::gdbstub {
 
 namespace {
 
+constexpr uint64_t kCr4La57 = 1ull << 12;
 constexpr uint64_t kCr0Wp = 1ull << 16, kCr0Pg = 1ull << 31;
 constexpr uint64_t kEferNxe = 1ull << 11;
 constexpr size_t kTdcallLines = 32;
@@ -112,6 +113,7 @@ std::string walk(DebugTarget& t, uint32_t vcpu, uint64_t gva) {
   p.shared_bit = 0;
   p.nxe = reg(t, vcpu, "efer") & kEferNxe;
   p.wp = cr0 & kCr0Wp;
+  p.la57 = reg(t, vcpu, "cr4") & kCr4La57;
   const diag::WalkResult r = diag::page_walk(t.memory(), p);
   std::string s = fmt::format("vCPU {} CR3 {:#x}: {}\n", vcpu, p.cr3, diag::walk_summary(r, p));
   for (const std::string& l : diag::format_walk(r, p)) s += "  " + l + "\n";

@@ -215,7 +215,7 @@ std::optional<uint64_t> KvmDebugTarget::translate(uint32_t vcpu, uint64_t gva) c
   if (!(s.cr0 & (1ull << 31))) return gva & 0xffffffffull;  // paging off: linear is physical
   // A debugger reads and writes past page protection (a breakpoint into code): a read's walk.
   const diag::WalkResult r =
-      diag::page_walk(memory(), diag::walk_params(image(), s.cr3, gva, diag::Access::kRead, s.cr0));
+      diag::page_walk(memory(), diag::walk_params(image(), s.cr3, gva, diag::Access::kRead, s.cr0, s.cr4));
   if (r.verdict != diag::WalkVerdict::kMapped && r.verdict != diag::WalkVerdict::kWriteProtected &&
       r.verdict != diag::WalkVerdict::kNoExecute)
     return std::nullopt;

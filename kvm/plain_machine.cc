@@ -39,7 +39,7 @@ struct IoInsn {
 IoInsn io_instruction(const KvmVcpu& vcpu, const TdImage& image, const GuestMemory& mem, uint64_t after,
                       const kvm_run& run) {
   const diag::CpuState s = read_cpu_state(vcpu.fd());
-  const diag::LinearView view{(s.cr0 & abi::kCr0Pg) != 0, s.cr3, s.cr0};
+  const diag::LinearView view{(s.cr0 & abi::kCr0Pg) != 0, s.cr3, s.cr0, s.cr4};
   uint8_t b[3] = {};
   if (after < 3 || !diag::read_linear(mem, image, view, after - 3, b, 3)) return {after};
   auto prefixed = [&](int opcode_at) {  // opcode at b[opcode_at]: include one prefix byte
@@ -79,6 +79,12 @@ PlainMachine::PlainMachine(const TdImage& image, ::tdsim::tdx::TdxConfig config)
       mmio_read_(config.hooks.mmio_read),
       platform_(image, mem_, std::move(config)),
       vm_(tdx::kX86DefaultVm) {
+  // KVM refuses CR4.LA57 unless the guest's CPUID enumerates it, and this plain VM's
+  // CPUID is never set: the stub's MOV to CR4 would #GP into a triple fault.
+  if (image.paging_levels == 5)
+    throw BackendUnsupported("kvm: 5-level paging (--paging-levels 5) needs CR4.LA57, which KVM refuses for a "
+                       "guest whose CPUID does not enumerate LA57; this plain VM's CPUID is not set "
+                       "(docs/engine-quirks.md). The unicorn backend runs it");
   // The VMM's build of the TD through the TDX module model (tdx/td_build.h): the private
   // pages added and measured from the memory just loaded, in the order kvm-tdx adds them.
   platform_.build_td();

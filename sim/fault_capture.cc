@@ -27,7 +27,7 @@ diag::DtrView dtr(uc_engine* uc, int id) {
 }
 
 diag::LinearView view_of(const diag::CpuState& s) {
-  return {(s.cr0 & abi::kCr0Pg) != 0, s.cr3, s.cr0};
+  return {(s.cr0 & abi::kCr0Pg) != 0, s.cr3, s.cr0, s.cr4};
 }
 
 diag::SegmentView segment(uc_engine* uc, int id, uint16_t reset_ar, const diag::CpuState& s,
@@ -90,7 +90,7 @@ void refine_unmapped_access(FaultEvent& ev, uc_engine* uc, const TdImage& image,
   const bool fetch = type == UC_MEM_FETCH_UNMAPPED || type == UC_MEM_FETCH_PROT;
   const bool write = type == UC_MEM_WRITE_UNMAPPED || type == UC_MEM_WRITE_PROT;
   const diag::Access a = fetch ? diag::Access::kExec : write ? diag::Access::kWrite : diag::Access::kRead;
-  const diag::WalkParams p = diag::walk_params(image, s.cr3, addr, a, s.cr0);
+  const diag::WalkParams p = diag::walk_params(image, s.cr3, addr, a, s.cr0, s.cr4);
   const diag::WalkResult w = diag::page_walk(mem, p);
   if (w.ok()) return;  // translated but unbacked: an EPT violation in a TD, not a #PF
   if (w.verdict == diag::WalkVerdict::kNonCanonical) {
@@ -143,7 +143,7 @@ void infer_pf_error_code(FaultEvent& ev, uc_engine* uc, const TdImage& image, co
   const uint64_t rip = ev.rip ? ev.rip : s.rip;
   const bool fetch = s.cr2 >= rip && s.cr2 - rip < 16;
   const diag::WalkParams p =
-      diag::walk_params(image, s.cr3, s.cr2, fetch ? diag::Access::kExec : diag::Access::kRead, s.cr0);
+      diag::walk_params(image, s.cr3, s.cr2, fetch ? diag::Access::kExec : diag::Access::kRead, s.cr0, s.cr4);
   const diag::WalkResult w = diag::page_walk(mem, p);
   const bool present = w.verdict == diag::WalkVerdict::kNoExecute || w.verdict == diag::WalkVerdict::kReservedBit ||
                        w.verdict == diag::WalkVerdict::kWriteProtected;

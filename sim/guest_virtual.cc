@@ -8,16 +8,17 @@ namespace {
 constexpr uint64_t kCr0Pg = 1ull << 31;
 constexpr uint64_t kCr0Wp = 1ull << 16;
 constexpr uint64_t kEferNxe = 1ull << 11;
+constexpr uint64_t kCr4La57 = 1ull << 12;
 constexpr uint64_t kPage = 4096;
 }  // namespace
 
 std::optional<uint64_t> translate_gva(uc_engine* uc, const GuestMemory& mem, uint64_t gva,
                                       diag::Access access) {
-  uint64_t cr0 = 0, cr3 = 0;
+  uint64_t cr0 = 0, cr3 = 0, cr4 = 0;
   uc_x86_msr efer{0xc0000080, 0};
   if (uc_reg_read(uc, UC_X86_REG_CR0, &cr0) != UC_ERR_OK) return std::nullopt;
   if (!(cr0 & kCr0Pg)) return gva;
-  if (uc_reg_read(uc, UC_X86_REG_CR3, &cr3) != UC_ERR_OK ||
+  if (uc_reg_read(uc, UC_X86_REG_CR3, &cr3) != UC_ERR_OK || uc_reg_read(uc, UC_X86_REG_CR4, &cr4) != UC_ERR_OK ||
       uc_reg_read(uc, UC_X86_REG_MSR, &efer) != UC_ERR_OK)
     return std::nullopt;
   // The engine walks the folded tables (no shared bit: core/shared_bit_fold.h), so the
@@ -29,6 +30,7 @@ std::optional<uint64_t> translate_gva(uc_engine* uc, const GuestMemory& mem, uin
   p.shared_bit = 0;
   p.nxe = efer.value & kEferNxe;
   p.wp = cr0 & kCr0Wp;
+  p.la57 = cr4 & kCr4La57;
   const diag::WalkResult r = diag::page_walk(mem, p);
   if (!r.ok()) return std::nullopt;
   return r.gpa;

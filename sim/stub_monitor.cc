@@ -31,7 +31,7 @@ void StubMonitor::flush_pending() {
   const diag::CpuState s = capture_cpu_state(uc_, image_, mem_);
   switch (pending_) {
     case Pending::kGdt: {
-      const diag::LinearView v{(s.cr0 & abi::kCr0Pg) != 0, s.cr3, s.cr0};
+      const diag::LinearView v{(s.cr0 & abi::kCr0Pg) != 0, s.cr3, s.cr0, s.cr4};
       auto raw = diag::read_gdt_entry(mem_, image_, v, s.gdtr.base, s.gdtr.limit, abi::kKernelCs);
       line(fmt::format("LGDT: GDTR base {:#x} limit {:#x}; GDT[0x8] {}", s.gdtr.base, s.gdtr.limit,
                        raw ? diag::describe_descriptor(diag::decode_descriptor(*raw)) : "unreadable"));

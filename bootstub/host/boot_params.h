@@ -16,6 +16,9 @@ inline constexpr uint32_t kDefaultCr0 = 0x80000021;
 // PAE | MCE | OSFXSR. Not OSXSAVE: the plain-KVM backend cannot set CPUID here, so the
 // guest may lack CPUID.XSAVE and MOV CR4 with OSXSAVE would #GP in the stub.
 inline constexpr uint32_t kDefaultCr4 = 0x260;
+inline constexpr uint32_t kCr4La57 = 0x1000;
+// The CR4 a layout with `paging_levels` levels boots with: LA57 for 5.
+constexpr uint32_t default_cr4(uint32_t paging_levels) { return kDefaultCr4 | (paging_levels == 5 ? kCr4La57 : 0); }
 
 // 4096 bytes: the TdBootParams header, then per_vcpu[i] at 24 + 16 * i.
 std::vector<uint8_t> params_page_bytes(const abi::TdBootParams& boot,

@@ -181,7 +181,7 @@ TdImage build_image(const LayoutSpec& spec) {
   check_placement(allocs, spec.mem_size);
 
   const uint64_t shared_bit = abi::shared_bit_for_gpaw(spec.gpaw);
-  const PageTables tables(mapping(p), shared_bit);
+  const PageTables tables(mapping(p), shared_bit, spec.paging_levels);
   p.page_tables_size = tables.page_count() * kPageSize;
   check_below_4g(p.descriptors_gpa() + kGdtOffset, "gdtr.base", "page_tables_gpa");
   check_below_4g(p.descriptors_gpa() + kIdtOffset, "idtr.base", "page_tables_gpa");
@@ -194,6 +194,7 @@ TdImage build_image(const LayoutSpec& spec) {
   img.gpaw = spec.gpaw;
   img.shared_bit = shared_bit;
   img.nr_vcpus = spec.nr_vcpus;
+  img.paging_levels = spec.paging_levels;
   img.init_rcx = spec.init_rcx;
   img.ucall_mmio_gpa = p.mmio_gpa;
   img.ucall_pool_gpa = p.pool_gpa;
@@ -203,7 +204,7 @@ TdImage build_image(const LayoutSpec& spec) {
 
   img.boot.cr0 = spec.cr0.value_or(kDefaultCr0);
   img.boot.cr3 = static_cast<uint32_t>(p.page_tables_gpa);
-  img.boot.cr4 = spec.cr4.value_or(kDefaultCr4);
+  img.boot.cr4 = spec.cr4.value_or(default_cr4(spec.paging_levels));
   img.boot.gdtr = {kGdtLimit, static_cast<uint32_t>(p.descriptors_gpa() + kGdtOffset)};
   img.boot.idtr = {kIdtLimit, static_cast<uint32_t>(p.descriptors_gpa() + kIdtOffset)};
   for (uint32_t i = 0; i < p.nr_vcpus; ++i)

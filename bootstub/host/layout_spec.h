@@ -13,6 +13,8 @@ struct LayoutSpec {
   uint64_t mem_size = 32ull << 20;  // low RAM [0, mem_size): tables, ELF, stacks, pool
   uint32_t nr_vcpus = 1;            // 1..kMaxVcpus
   uint32_t gpaw = 48;               // 48 or 52; the shared bit is 1 << (gpaw - 1)
+  // 4, or 5 (LA57: a PML5 on top, CR4.LA57 in the boot parameters; needs GPAW 52).
+  uint32_t paging_levels = 4;
   uint64_t init_rcx = 0;            // KVM_TDX_INIT_VCPU data
 
   std::vector<uint8_t> guest_elf;   // required: an x86-64 ELF executable

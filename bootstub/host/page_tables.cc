@@ -7,7 +7,7 @@
 namespace tdsim {
 namespace {
 
-unsigned index_at(uint64_t gva, unsigned level) {  // level 4 = PML4 ... 1 = PT
+unsigned index_at(uint64_t gva, unsigned level) {  // level 5 = PML5, 4 = PML4 ... 1 = PT
   return (gva >> (12 + 9 * (level - 1))) & 511;
 }
 
@@ -32,8 +32,10 @@ std::vector<MapRange> normalise(std::vector<MapRange> ranges) {
 
 }  // namespace
 
-PageTables::PageTables(std::vector<MapRange> ranges, uint64_t shared_bit) : shared_bit_(shared_bit) {
-  tables_.emplace_back(512);  // PML4
+PageTables::PageTables(std::vector<MapRange> ranges, uint64_t shared_bit, uint32_t levels)
+    : shared_bit_(shared_bit), levels_(levels) {
+  if (levels != 4 && levels != 5) throw std::invalid_argument("page tables: 4 or 5 levels");
+  tables_.emplace_back(512);  // PML4 or PML5
   for (const MapRange& r : normalise(std::move(ranges))) {
     uint64_t a = r.start;
     while (a < r.end) {
@@ -56,7 +58,8 @@ uint64_t PageTables::child(uint64_t table, unsigned index) {
 }
 
 void PageTables::map_leaf(uint64_t gva, uint64_t size, bool shared) {
-  const uint64_t pdpt = child(0, index_at(gva, 4));
+  const uint64_t pml4 = levels_ == 5 ? child(0, index_at(gva, 5)) : 0;
+  const uint64_t pdpt = child(pml4, index_at(gva, 4));
   const uint64_t pd = child(pdpt, index_at(gva, 3));
   const uint64_t target = gva | (shared ? shared_bit_ : 0);
   if (size == kLargePageSize) {

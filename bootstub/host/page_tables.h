@@ -1,4 +1,4 @@
-// 4-level identity page tables (GVA == GPA) built from a list of mapped page ranges:
+// 4- or 5-level identity page tables (GVA == GPA) built from a list of mapped page ranges:
 // 2 MiB leaves where a whole aligned 2 MiB block has one set of attributes, 4 KiB leaves
 // elsewhere, never 1 GiB leaves (Unicorn's CPU model lacks PDPE1GB). Pure data: knows
 // nothing of regions, ELF or backends.
@@ -29,9 +29,10 @@ struct MapRange {
 class PageTables {
  public:
   // Ranges may come in any order and may touch; they must not overlap.
-  PageTables(std::vector<MapRange> ranges, uint64_t shared_bit);
+  // `levels` 4 (the first table a PML4) or 5 (a PML5; CR4.LA57).
+  PageTables(std::vector<MapRange> ranges, uint64_t shared_bit, uint32_t levels = 4);
 
-  // Number of 4 KiB table pages; the first is the PML4.
+  // Number of 4 KiB table pages; the first is the top level (PML4 or PML5).
   uint64_t page_count() const { return tables_.size(); }
   // The table pages as they must appear in memory when the PML4 sits at `base`.
   std::vector<uint8_t> bytes(uint64_t base) const;
@@ -47,6 +48,7 @@ class PageTables {
   void map_leaf(uint64_t gva, uint64_t size, bool shared);
 
   uint64_t shared_bit_;
+  uint32_t levels_;
   std::vector<Table> tables_;
 };
 

@@ -21,8 +21,8 @@ static_assert(kMaxVcpus <= abi::kUcallPoolSlots);
 // CR0 and CR4 as the stub will load them, judged by the rules the linter, the stub
 // checks and fault explanations use (core/cr_rules.h); the first broken one is named by
 // its spec field ("boot_params.cr4" is the spec's "cr4").
-void check_control_registers(uint32_t cr0, uint32_t cr4) {
-  const std::vector<CrBreak> breaks = check_boot_registers(cr0, cr4);
+void check_control_registers(uint32_t cr0, uint32_t cr4, uint32_t paging_levels) {
+  const std::vector<CrBreak> breaks = check_boot_registers(cr0, cr4, paging_levels);
   if (breaks.empty()) return;
   const std::string_view field = breaks.front().rule->field;
   throw LayoutError(std::string(field.substr(field.rfind('.') + 1)), breaks.front().message);
@@ -51,7 +51,12 @@ void validate_spec(const LayoutSpec& spec) {
       what += fmt::format(" and boot-stub [{:#x}, {:#x})", kStubPageGpa, abi::kFourGiB);
     throw LayoutError("mem_size", fmt::format("low RAM [0x0, {:#x}) overlaps {}", spec.mem_size, what));
   }
-  check_control_registers(spec.cr0.value_or(kDefaultCr0), spec.cr4.value_or(kDefaultCr4));
+  if (spec.paging_levels != 4 && spec.paging_levels != 5)
+    throw LayoutError("paging_levels", fmt::format("{} (must be 4 or 5)", spec.paging_levels));
+  if (spec.paging_levels == 5 && spec.gpaw != 52)
+    throw LayoutError("paging_levels", fmt::format("5-level paging needs GPAW 52 (gpaw is {})", spec.gpaw));
+  check_control_registers(spec.cr0.value_or(kDefaultCr0), spec.cr4.value_or(default_cr4(spec.paging_levels)),
+                          spec.paging_levels);
   check_page_aligned(spec.page_tables_gpa, "page_tables_gpa");
   check_page_aligned(spec.stacks_gpa, "stacks_gpa");
   check_page_aligned(spec.ucall_pool_gpa, "ucall_pool_gpa");

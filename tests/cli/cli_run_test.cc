@@ -47,4 +47,17 @@ TEST(CliRun, BrokenStubExitsFiveWithFault) {
   EXPECT_NE(r.output.find("tdsim: FAULT"), std::string::npos) << r.output;
 }
 
+// 5-level paging: Unicorn walks a PML5; plain KVM cannot present LA57 here, which is a
+// skip naming the limit (exit 4), never a confusing fault.
+TEST(CliRun, FiveLevelPagingRunsOnUnicornAndIsASkipOnPlainKvm) {
+  CommandResult r = run_command(tdsim("run --gpaw 52 --paging-levels 5"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = run_command(tdsim("run --paging-levels 5"));
+  EXPECT_EQ(r.exit_code, 64) << r.output;
+  EXPECT_NE(r.output.find("GPAW 52"), std::string::npos) << r.output;
+  r = run_command(tdsim("run --gpaw 52 --paging-levels 5 --backend kvm"));
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("LA57"), std::string::npos) << r.output;
+}
+
 }  // namespace

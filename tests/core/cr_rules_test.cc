@@ -19,6 +19,8 @@ constexpr uint64_t kLma = kTdInitEfer | kEferLma;
 // The stub before its MOVs, and a TD in 64-bit mode after them.
 constexpr CrRegs kReset{kTdInitCr0, 0, kTdInitCr4, kTdInitEfer, false, 48};
 constexpr CrRegs kLong{kPagingCr0, 0x1000, kTdCr4, kLma, true, 48};
+// The reset state under a 5-level layout (--paging-levels 5).
+constexpr CrRegs kReset5{kTdInitCr0, 0, kTdInitCr4, kTdInitEfer, false, 52, 5};
 
 CrRegs with(CrRegs s, int cr, uint64_t v) {
   if (cr == 0) s.cr0 = v;
@@ -51,6 +53,7 @@ const Case kCases[] = {
     {kRuleEferLmeClear, kLong, -1, kTdInitEfer, 0x801, "EFER 0x801 has LME clear"},
     {kRuleCr0PgMissing, kReset, 0, kPagingCr0, 0x21, "CR0 0x21 lacks PG: the stub cannot reach 64-bit mode"},
     {kRuleCr4La57Set, kReset, 4, kTdCr4, kTdCr4 | kCr4La57, "sets LA57 (0x1000)"},
+    {kRuleCr4La57Missing, kReset5, 4, kTdCr4 | kCr4La57, kTdCr4, "lacks LA57 (0x1000)"},
 };
 
 TEST(CrRules, EveryRuleKeepsOneStateAndBreaksAnother) {

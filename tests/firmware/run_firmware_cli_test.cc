@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <regex>
 
 #include "tests/cli/run_command.h"
 
@@ -22,6 +23,15 @@ TEST(RunFirmwareCli, DebianOvmfReaches64BitModeFromItsResetVector) {
   EXPECT_NE(r.output.find("64-bit"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("boot_params"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("tdsim lint"), std::string::npos) << "firmware is not linted as tdsim's layout\n" << r.output;
+}
+
+// Firmware has no symbol table; the explanation names the PE module around RIP from the
+// image itself (diag/pe_module.h): Debian's release build keeps the FFS UI sections.
+TEST(RunFirmwareCli, WhereTheFirmwareStopsTheModuleIsNamed) {
+  if (!std::filesystem::exists(kDebianOvmf)) GTEST_SKIP() << kDebianOvmf << " missing: apt-get install ovmf";
+  const CommandResult r = run_command(tdsim(std::string("run --backend unicorn --mem 128M --firmware ") + kDebianOvmf));
+  const std::regex module_at_rip(R"(vCPU 0: [^\n]* at RIP 0x[0-9a-f]+ <[A-Za-z][A-Za-z0-9_]*\+0x[0-9a-f]+>)");
+  EXPECT_TRUE(std::regex_search(r.output, module_at_rip)) << r.output;
 }
 
 TEST(RunFirmwareCli, LayoutErrorsAreUsageErrors) {

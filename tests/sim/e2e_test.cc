@@ -34,6 +34,16 @@ TEST(UnicornE2e, HelloEndsWithDone) {
   EXPECT_EQ(as<UcallEvent>(ev.back()).cmd, abi::kUcallDone) << dump(ev);
 }
 
+// 5-level paging (LA57): the engine walks a PML5, the stub sets CR4.LA57 before paging.
+TEST(UnicornE2e, HelloWithFiveLevelPagingEndsWithDone) {
+  LayoutSpec spec;
+  spec.guest_elf = test::read_asset(TDSIM_GUEST_HELLO_ELF);
+  spec.gpaw = 52;
+  spec.paging_levels = 5;
+  const auto ev = run_image(build_image(spec), limits(50'000'000, 20'000));
+  EXPECT_EQ(classify(ev, 1), Outcome::kDone) << dump(ev);
+}
+
 TEST(UnicornE2e, SmpEveryVcpuDone) {
   for (uint32_t n : {1u, 2u, 4u}) {
     const auto ev = run_image(guest_image(TDSIM_GUEST_SMP_ELF, n), limits(200'000'000, 30'000));

@@ -1,0 +1,111 @@
+// Naming the firmware module around an address from the PE/TE image there: a CodeView
+// path where the image has one, else its firmware-volume UI section; hostile headers are
+// refused, never followed out of memory.
+#include "diag/pe_module.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+namespace tdsim::diag {
+namespace {
+
+constexpr uint64_t kBase = 0x10000;  // one 64 KiB RAM region, identity (paging off)
+
+struct Mem {
+  TdImage image;
+  std::unique_ptr<GuestMemory> mem;
+  Mem() {
+    image.regions = {Region{"ram", RegionKind::kRam, kBase, 0x10000, {}}};
+    mem = std::make_unique<GuestMemory>(image);
+  }
+  template <class T>
+  void put(uint64_t gpa, T v) { ASSERT_TRUE(mem->write(gpa, &v, sizeof v)); }
+  void put_bytes(uint64_t gpa, const std::string& s) { ASSERT_TRUE(mem->write(gpa, s.data(), s.size())); }
+  std::optional<PeModule> find(uint64_t addr) { return find_pe_module(*mem, image, LinearView{}, addr); }
+};
+
+// A PE32+ image at `at` of `size` bytes; with `cv_path`, a debug directory naming it.
+void pe_image(Mem& m, uint64_t at, uint32_t size, const std::string& cv_path = {}) {
+  m.put<uint16_t>(at, 0x5a4d);
+  m.put<uint32_t>(at + 0x3c, 0x80);
+  const uint64_t nt = at + 0x80, opt = nt + 24;
+  m.put<uint32_t>(nt, 0x00004550);
+  m.put<uint16_t>(opt, 0x20b);
+  m.put<uint32_t>(opt + 56, size);
+  m.put<uint32_t>(opt + 108, 16);  // NumberOfRvaAndSizes
+  if (!cv_path.empty()) {
+    const uint32_t dir = 0x400, cv = 0x500;
+    m.put<uint32_t>(opt + 112 + 6 * 8, dir);
+    m.put<uint32_t>(opt + 112 + 6 * 8 + 4, 28);
+    m.put<uint32_t>(at + dir + 12, 2);  // CODEVIEW
+    m.put<uint32_t>(at + dir + 20, cv);
+    m.put<uint32_t>(at + cv, 0x53445352);  // RSDS
+    m.put_bytes(at + cv + 24, cv_path + std::string(1, '\0'));
+  }
+}
+
+TEST(PeModule, CodeViewPathNamesTheImage) {
+  Mem m;
+  pe_image(m, kBase + 0x1000, 0x3000, "/build/OvmfX64/DEBUG_GCC5/X64/PeiCore/DEBUG/PeiCore.dll");
+  auto pe = m.find(kBase + 0x2345);
+  ASSERT_TRUE(pe);
+  EXPECT_EQ(pe->base, kBase + 0x1000);
+  EXPECT_EQ(pe->size, 0x3000u);
+  EXPECT_EQ(pe->name, "PeiCore");
+  EXPECT_EQ(describe_pe_address(*pe, kBase + 0x2345), "PeiCore+0x1345");
+  EXPECT_FALSE(m.find(kBase + 0x4000)) << "past SizeOfImage: not this image";
+}
+
+TEST(PeModule, AnImageInItsFirmwareVolumeIsNamedByItsUiSection) {
+  Mem m;
+  // FFS sections: [PE32 section header][image 0x200 bytes][UI section "SecMain"].
+  const uint64_t sec = kBase + 0x2000, image = sec + 4;  // 4-byte aligned, not 16
+  m.put<uint32_t>(sec, (0x10u << 24) | (4 + 0x200));
+  pe_image(m, image, 0x200);
+  const uint64_t ui = sec + 4 + 0x200;
+  const std::u16string name = u"SecMain";
+  m.put<uint32_t>(ui, (0x15u << 24) | static_cast<uint32_t>(4 + 2 * (name.size() + 1)));
+  ASSERT_TRUE(m.mem->write(ui + 4, name.data(), 2 * name.size()));
+  auto pe = m.find(image + 0x1f0);
+  ASSERT_TRUE(pe);
+  EXPECT_EQ(pe->name, "SecMain");
+  EXPECT_EQ(pe->base, image);
+}
+
+TEST(PeModule, TeImageWithoutNamesIsDescribedByAddress) {
+  Mem m;
+  const uint64_t te = kBase + 0x3000;
+  m.put<uint16_t>(te, 0x5a56);  // VZ
+  m.put<uint8_t>(te + 4, 1);     // one section
+  m.put<uint16_t>(te + 6, 0x1c8);  // StrippedSize
+  m.put<uint32_t>(te + 40 + 8, 0x800);   // VirtualSize
+  m.put<uint32_t>(te + 40 + 12, 0x200);  // VirtualAddress
+  auto pe = m.find(te + 0x100);
+  ASSERT_TRUE(pe);
+  EXPECT_TRUE(pe->te);
+  EXPECT_EQ(pe->size, 0x200u + 0x800 - 0x1c8 + 40);
+  EXPECT_EQ(describe_pe_address(*pe, te + 0x100), "TE image at 0x13000+0x100");
+}
+
+TEST(PeModule, HostileHeadersAreNotFollowed) {
+  Mem m;
+  // MZ with e_lfanew pointing outside memory, a PE with a 4 GiB SizeOfImage, a CodeView
+  // RVA past the image: nothing found or no name, no crash.
+  m.put<uint16_t>(kBase + 0x100, 0x5a4d);
+  m.put<uint32_t>(kBase + 0x13c, 0xfffffff0);
+  EXPECT_FALSE(m.find(kBase + 0x180));
+  pe_image(m, kBase + 0x4000, 0x1000);
+  m.put<uint32_t>(kBase + 0x4080 + 24 + 56, 0xffffffff);
+  EXPECT_FALSE(m.find(kBase + 0x4100));
+  pe_image(m, kBase + 0x8000, 0x1000);
+  m.put<uint32_t>(kBase + 0x8080 + 24 + 112 + 48, 0x7ffff000);  // debug dir RVA way past
+  auto pe = m.find(kBase + 0x8100);
+  ASSERT_TRUE(pe);
+  EXPECT_EQ(pe->name, "");
+  EXPECT_FALSE(m.find(kBase)) << "nothing below the region's first page";
+}
+
+}  // namespace
+}  // namespace tdsim::diag
