@@ -13,5 +13,6 @@ int cmd_measure(const std::vector<std::string>& args);
 int cmd_lint(const std::vector<std::string>& args);
 int cmd_conformance(const std::vector<std::string>& args);
 int cmd_validate(const std::vector<std::string>& args);
+int cmd_exec(const std::vector<std::string>& args);
 
 }  // namespace tdsim::cli

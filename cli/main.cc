@@ -30,6 +30,7 @@ const std::map<std::string, std::pair<Command, const char*>>& commands() {
       {"lint", {cli::cmd_lint, "check an image against the TDX boot ABI without running it"}},
       {"conformance", {cli::cmd_conformance, "run the TDX conformance guest; KTAP out, exit 0 pass, 1 fail, 4 skip"}},
       {"validate", {cli::cmd_validate, "probe, run, conformance, diff, measure on every backend; one KTAP report"}},
+      {"exec", {cli::cmd_exec, "run a KVM program (-- PROGRAM [ARGS]) against a user-space KVM with TDX"}},
   };
   return table;
 }

@@ -83,7 +83,7 @@ void TdxLaunch::init_vm(const TdxStep& step) {
   for (uint32_t nent = 64;; nent *= 2) {
     auto buf = cpuid_buffer(sizeof(tdx::Cpuid2Header), nent);
     reinterpret_cast<tdx::Cpuid2Header*>(buf.data())->nent = nent;
-    if (::ioctl(vm_->kvm_fd(), KVM_GET_SUPPORTED_CPUID, buf.data()) == 0) {
+    if (::ioctl(vm_->kvm_fd(), tdx::kKvmGetSupportedCpuid, buf.data()) == 0) {
       auto* h = reinterpret_cast<tdx::Cpuid2Header*>(buf.data());
       supported = entries_of(buf.data() + sizeof *h, h->nent);
       break;
@@ -152,7 +152,7 @@ void TdxLaunch::execute(const TdxStep& step) {
       break;
     }
     case TdxIoctl::kSetCpuid2:
-      checked_ioctl(vcpu(step.scope.vcpu).fd(), KVM_SET_CPUID2,
+      checked_ioctl(vcpu(step.scope.vcpu).fd(), tdx::kKvmSetCpuid2,
                     vcpu_cpuid_[step.scope.vcpu].data(), "KVM_SET_CPUID2");
       break;
     case TdxIoctl::kTdxInitVcpu:

@@ -201,6 +201,17 @@ static_assert(kKvmCreateGuestMemfd == 0xC040AED4ul);
 static_assert(kKvmSetUserMemoryRegion2 == 0x40A0AE49ul);
 static_assert(kKvmSetMemoryAttributes == 0x4020AED2ul);
 
+// The CPUID ioctls, numbered from the 8-byte header the kernel's struct kvm_cpuid2 is. Not
+// <linux/kvm.h>'s macros: Debian's 6.1 headers declare the entries with
+// __DECLARE_FLEX_ARRAY, whose empty-struct member makes sizeof(kvm_cpuid2) 12 in C++ (8
+// in C), so KVM_SET_CPUID2 and friends expand to numbers the kernel does not know.
+inline constexpr unsigned long kKvmGetSupportedCpuid = _IOWR(KVMIO, 0x05, Cpuid2Header);
+inline constexpr unsigned long kKvmSetCpuid2 = _IOW(KVMIO, 0x90, Cpuid2Header);
+inline constexpr unsigned long kKvmGetCpuid2 = _IOWR(KVMIO, 0x91, Cpuid2Header);
+static_assert(kKvmGetSupportedCpuid == 0xC008AE05ul);
+static_assert(kKvmSetCpuid2 == 0x4008AE90ul);
+static_assert(kKvmGetCpuid2 == 0xC008AE91ul);
+
 // CPUID leaf whose EAX[23:16] selects the TD's GPA width (48 or 52) in KVM_TDX_INIT_VM.
 inline constexpr uint32_t kCpuidLeafAddressSizes = 0x80000008;
 

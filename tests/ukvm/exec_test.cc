@@ -1,0 +1,216 @@
+// `tdsim exec` end to end: programs that never touch /dev/kvm run unchanged, exit codes
+// and budgets, the module parameters, selftest-style programs written against the uAPI
+// (td_raw: its TD built, measured and — with the engine — run, its TDREPORT.MRTD against
+// the measure library's prediction over the pages it added; kvm_fork: fork per test) and
+// tdsim's own kvm-tdx backend under the user-space KVM.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bootstub/measure/mrtd.h"
+#define TDSIM_RUN_COMMAND_NO_TDSIM_HELPER
+#include "tests/cli/run_command.h"
+
+namespace {
+
+std::string tdsim_cmd(const std::string& args) { return std::string(TDSIM_BIN) + " " + args; }
+std::string exec(const std::string& args) { return tdsim_cmd("exec " + args); }
+
+std::string temp_path(const char* name) {
+  return testing::TempDir() + "/" + name + "." + std::to_string(getpid());
+}
+
+// The MRTD the TDX module computes over td_raw's pages file (GPA, measured, 4 KiB each).
+std::string predicted_mrtd(const std::string& path, size_t* pages) {
+  std::ifstream in(path, std::ios::binary);
+  ::tdsim::measure::MrtdAccumulator acc;
+  *pages = 0;
+  for (;;) {
+    uint64_t rec[2];
+    std::vector<uint8_t> page(4096);
+    if (!in.read(reinterpret_cast<char*>(rec), sizeof rec)) break;
+    if (!in.read(reinterpret_cast<char*>(page.data()), 4096)) return "truncated";
+    acc.page_add(rec[0]);
+    if (rec[1])
+      for (uint64_t off = 0; off < 4096; off += 256)
+        acc.mr_extend(rec[0] + off, std::span<const uint8_t, 256>(page.data() + off, 256));
+    ++*pages;
+  }
+  return acc.finalize().hex();
+}
+
+TEST(TdsimExec, ProgramsThatNeverOpenDevKvmRunUnchanged) {
+  EXPECT_EQ(run_command(exec("-- /bin/true")).exit_code, 0);
+  const CommandResult direct = run_command("sh -c 'cat /etc/hostname; echo $LD_PRELOAD_X'");
+  const CommandResult under = run_command(exec("-- sh -c 'cat /etc/hostname; echo $LD_PRELOAD_X'"));
+  EXPECT_EQ(under.exit_code, 0);
+  EXPECT_EQ(under.output, direct.output);
+  EXPECT_EQ(run_command(exec("-- sh -c 'exit 7'")).exit_code, 7);
+  // The library is preloaded into the program, nothing else.
+  const CommandResult env = run_command(exec("-- sh -c 'echo $LD_PRELOAD'"));
+  EXPECT_NE(env.output.find("libtdsim_kvm.so"), std::string::npos) << env.output;
+}
+
+TEST(TdsimExec, ExitCodesAndTheBudget) {
+  CommandResult r = run_command(exec("-- /nonexistent/program"));
+  EXPECT_EQ(r.exit_code, 127);
+  EXPECT_NE(r.output.find("cannot run /nonexistent/program"), std::string::npos) << r.output;
+  r = run_command(exec("--timeout 0.3 -- sleep 30"));
+  EXPECT_EQ(r.exit_code, 124);
+  EXPECT_NE(r.output.find("--timeout"), std::string::npos) << r.output;
+  r = run_command(exec("--trace boot,bogus -- /bin/true"));
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.output.find("--trace: unknown kind 'bogus'"), std::string::npos) << r.output;
+  EXPECT_EQ(run_command(exec("--max-insns 0 -- /bin/true")).exit_code, 64);
+  EXPECT_EQ(run_command(exec("--timeout 0.3")).exit_code, 64);  // no program
+  EXPECT_EQ(run_command(exec("--timeout -1 -- /bin/true")).exit_code, 64);
+}
+
+TEST(TdsimExec, ModuleParametersReadAsATdxHost) {
+  const CommandResult r = run_command(
+      exec("-- sh -c 'cat /sys/module/kvm_intel/parameters/tdx /sys/module/kvm/parameters/force_emulation_prefix'"));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, "Y\n0\n");
+}
+
+TEST(TdsimExec, TdRawSkipsWithoutATdxKvm) {
+  const std::string pages = temp_path("td_raw_skip");
+  const CommandResult r = run_command(std::string(TD_RAW_BIN) + " build " + pages);
+  std::remove(pages.c_str());
+  if (r.exit_code != 4) GTEST_SKIP() << "this host's own KVM offers TDX: " << r.output;
+  EXPECT_NE(r.output.find("SKIP: Requirement not met"), std::string::npos) << r.output;
+}
+
+TEST(TdsimExec, TdRawBuildsAndMeasuresItsTd) {
+  const std::string pages = temp_path("td_raw_build");
+  const CommandResult r = run_command(exec(std::string("-- ") + TD_RAW_BIN + " build " + pages));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("PASS: td_raw build"), std::string::npos) << r.output;
+  size_t n = 0;
+  EXPECT_EQ(predicted_mrtd(pages, &n).size(), 96u);
+  EXPECT_EQ(n, 10u);  // 8 low pages, the boot block, the reset page
+  std::remove(pages.c_str());
+}
+
+#ifdef TDSIM_UKVM_HAVE_ENGINE
+TEST(TdsimExec, TdRawRunsItsGuestAndItsMrtdIsThePredictedOne) {
+  const std::string pages = temp_path("td_raw_run");
+  const CommandResult r = run_command(exec(std::string("--timeout 60 -- ") + TD_RAW_BIN + " run " + pages));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  size_t n = 0;
+  const std::string want = predicted_mrtd(pages, &n);
+  EXPECT_NE(r.output.find("mrtd " + want), std::string::npos) << "want mrtd " << want << "\n" << r.output;
+  std::remove(pages.c_str());
+}
+#endif
+
+#ifdef TDSIM_UKVM_HAVE_ENGINE
+// A `tdsim run` transcript with the backend's name and the event count dropped, and the
+// TDCALL rejections a real TD does not report to its host (kvm-tdx never sees them).
+std::string comparable(std::string out, const std::string& backend) {
+  std::string result, line;
+  std::istringstream in(out);
+  while (std::getline(in, line)) {
+    if (line.find("tdcall rejected") != std::string::npos) continue;
+    for (size_t at; (at = line.find(backend)) != std::string::npos;) line.replace(at, backend.size(), "BACKEND");
+    if (const size_t at = line.find(" after "); at != std::string::npos && line.rfind("tdsim: ", 0) == 0)
+      line = line.substr(0, at) + line.substr(line.find(" (exit"));
+    result += line + "\n";
+  }
+  return result;
+}
+
+class KvmTdxUnderExec : public testing::TestWithParam<const char*> {};
+
+// tdsim's own kvm-tdx backend (the hardware path) against the user-space KVM: every test
+// guest gives the unicorn backend's events and exit code.
+TEST_P(KvmTdxUnderExec, SameEventsAsUnicorn) {
+  const std::string guest = GetParam();
+  const CommandResult tdx =
+      run_command(exec("--timeout 120 -- " + tdsim_cmd("run --backend kvm-tdx --guest " + guest)));
+  const CommandResult uc = run_command(tdsim_cmd("run --backend unicorn --guest " + guest));
+  EXPECT_EQ(tdx.exit_code, uc.exit_code) << tdx.output;
+  EXPECT_EQ(comparable(tdx.output, "kvm-tdx"), comparable(uc.output, "unicorn"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Guests, KvmTdxUnderExec,
+    testing::Values(TDSIM_GUEST_HELLO_ELF, TDSIM_GUEST_ASSERT_ELF, TDSIM_GUEST_BAD_UCALL_ADDRESS_ELF,
+                    TDSIM_GUEST_BOOT_STATE_ELF, TDSIM_GUEST_CPUID_REPORT_ELF, TDSIM_GUEST_CXX_TWIN_ELF,
+                    TDSIM_GUEST_C_TWIN_ELF, TDSIM_GUEST_EXCEPTION_HANDLER_ELF, TDSIM_GUEST_MR_REPORT_ELF,
+                    TDSIM_GUEST_PATCHED_CODE_ELF, TDSIM_GUEST_PRINTF_CASES_ELF, TDSIM_GUEST_PRIVATE_GPA_UCALL_ELF,
+                    TDSIM_GUEST_SMP_ELF, TDSIM_GUEST_TDCALL_THRICE_ELF, TDSIM_GUEST_UNHANDLED_UD_ELF,
+                    TDSIM_GUEST_VE_PORT_IO_ELF));
+
+TEST(TdsimExec, ConformanceOnKvmTdxUnderExecMatchesUnicorn) {
+  const CommandResult tdx = run_command(exec("--timeout 300 -- " + tdsim_cmd("conformance --backend kvm-tdx")));
+  const CommandResult uc = run_command(tdsim_cmd("conformance --backend unicorn"));
+  EXPECT_EQ(tdx.exit_code, 0) << tdx.output;
+  EXPECT_NE(tdx.output.find("# Totals: pass:"), std::string::npos) << tdx.output;
+  EXPECT_EQ(comparable(tdx.output, "kvm-tdx"), comparable(uc.output, "unicorn"));
+}
+
+TEST(TdsimExec, ExplainAndBudgetOnAForeignProgram) {
+  // tdsim's kvm-tdx backend runs an endless guest: --max-insns ends the program with 124.
+  const CommandResult r = run_command(exec("--max-insns 100000 --timeout 120 -- " +
+                                           tdsim_cmd(std::string("run --backend kvm-tdx --guest ") +
+                                                     TDSIM_GUEST_LOOP_FOREVER_ELF)));
+  EXPECT_EQ(r.exit_code, 124) << r.output;
+  EXPECT_NE(r.output.find("instruction budget"), std::string::npos) << r.output;
+  // A stub that triple-faults: KVM_EXIT_SHUTDOWN, and with --explain the engine's fault
+  // explanation on stderr (a real TD's host gets no more than the exit).
+  const std::string stub = std::string("run --backend kvm-tdx --stub ") + TDSIM_STUB_NO_PAE_BIN;
+  const CommandResult plain = run_command(exec("-- " + tdsim_cmd(stub)));
+  EXPECT_EQ(plain.exit_code, 5) << plain.output;
+  EXPECT_NE(plain.output.find("KVM_EXIT_SHUTDOWN"), std::string::npos) << plain.output;
+  EXPECT_EQ(plain.output.find("tdsim-kvm: vCPU 0 shut down"), std::string::npos) << plain.output;
+  const CommandResult explained = run_command(exec("--explain -- " + tdsim_cmd(stub)));
+  EXPECT_EQ(explained.exit_code, 5) << explained.output;
+  EXPECT_NE(explained.output.find("tdsim-kvm: vCPU 0 shut down"), std::string::npos) << explained.output;
+  EXPECT_NE(explained.output.find("tdsim-kvm:     cause [cr4-pae-missing]"), std::string::npos) << explained.output;
+  const CommandResult t = run_command(exec("--trace boot -- " + tdsim_cmd("run --backend kvm-tdx")));
+  EXPECT_EQ(t.exit_code, 0) << t.output;
+  EXPECT_NE(t.output.find("tdsim-kvm: "), std::string::npos) << t.output;
+}
+
+// Several host threads running vCPUs of one TD (kvm-tdx gives each vCPU a thread), four
+// times over: per vCPU the same events as unicorn, by `tdsim diff`.
+TEST(TdsimExec, VcpusOnSeveralThreadsAgreeWithUnicorn) {
+  for (int i = 0; i < 4; ++i) {
+    const CommandResult r = run_command(exec("--timeout 120 -- " +
+                                             tdsim_cmd(std::string("diff --backends unicorn,kvm-tdx --vcpus 4 --guest ") +
+                                                       TDSIM_GUEST_SMP_ELF)));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("unicorn and kvm-tdx agree"), std::string::npos) << r.output;
+  }
+}
+
+// A KVM program ends a vCPU's KVM_RUN from another thread or a timer with a signal (the
+// host API's per-call budget does): handled on the vCPU's thread, it ends KVM_RUN with
+// EINTR, as KVM's pending-signal check does.
+TEST(TdsimExec, ASignalEndsKvmRunOnItsThread) {
+  const CommandResult r = run_command(exec(std::string("--timeout 120 -- ") + TDSIM_HOST_API_TESTS_BIN +
+                                           " --gtest_filter='*EveryRunIsBounded/kvm_tdx*'"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("[  PASSED  ] 1 test"), std::string::npos) << r.output;
+}
+#endif
+
+TEST(TdsimExec, ForkPerTestKeepsTheKvm) {
+  const CommandResult r = run_command(exec(std::string("-- ") + KVM_FORK_BIN));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST(TdsimExec, OwnKvmTdxBackendIsAvailableUnderExec) {
+  const CommandResult r = run_command(exec("-- " + tdsim_cmd("probe")));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("backend kvm-tdx: can run"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("kvm_intel.tdx:       Y"), std::string::npos) << r.output;
+}
+
+}  // namespace

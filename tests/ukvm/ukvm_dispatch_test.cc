@@ -1,0 +1,442 @@
+// The user-space KVM's ioctl surface called in process (no preload): each ioctl's answer
+// and errno, the TDX ordering rules, hostile pointers, and the MRTD the live build
+// accumulates from KVM_TDX_INIT_MEM_REGION against the measure library's own hash.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/kvm.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "bootstub/measure/mrtd.h"
+#include "kvm/tdx_uapi.h"
+#include "ukvm/kvm_dispatch.h"
+
+namespace {
+
+using namespace tdsim;
+namespace t = tdsim::kvm::tdx;
+
+constexpr uint64_t kPage = 4096;
+
+long io(int fd, unsigned long req, unsigned long arg = 0) { return ukvm::kvm_ioctl(fd, req, arg); }
+template <class T>
+long io(int fd, unsigned long req, T* p) {
+  return ukvm::kvm_ioctl(fd, req, reinterpret_cast<unsigned long>(p));
+}
+
+long tdx(int fd, uint32_t id, uint32_t flags, uint64_t data, t::TdxCmd* out = nullptr) {
+  t::TdxCmd cmd{id, flags, data, 0};
+  const long r = io(fd, t::kKvmMemoryEncryptOp, &cmd);
+  if (out) *out = cmd;
+  return r;
+}
+
+std::vector<t::CpuidEntry2> supported_cpuid(int kvm) {
+  std::vector<uint8_t> buf(sizeof(t::Cpuid2Header) + 64 * sizeof(t::CpuidEntry2));
+  auto* h = reinterpret_cast<t::Cpuid2Header*>(buf.data());
+  h->nent = 64;
+  EXPECT_EQ(io(kvm, t::kKvmGetSupportedCpuid, buf.data()), 0);
+  auto* e = reinterpret_cast<t::CpuidEntry2*>(buf.data() + sizeof *h);
+  return {e, e + h->nent};
+}
+
+// KVM_TDX_INIT_VM's argument: the header and `entries` after it.
+std::vector<uint8_t> init_vm_arg(const std::vector<t::CpuidEntry2>& entries, uint64_t attributes = 0,
+                                 uint64_t xfam = 0x3) {
+  std::vector<uint8_t> buf(sizeof(t::TdxInitVmHeader) + entries.size() * sizeof(t::CpuidEntry2));
+  auto* h = reinterpret_cast<t::TdxInitVmHeader*>(buf.data());
+  h->attributes = attributes;
+  h->xfam = xfam;
+  h->cpuid.nent = static_cast<uint32_t>(entries.size());
+  std::memcpy(buf.data() + sizeof *h, entries.data(), entries.size() * sizeof(t::CpuidEntry2));
+  return buf;
+}
+
+struct Td {
+  int kvm = -1, vm = -1, vcpu = -1, gmem = -1;
+  uint8_t* shared = nullptr;  // the program's memory for the slot
+  uint64_t size = 16 * kPage;
+};
+
+// /dev/kvm, a TD with split irqchip and INIT_VM done.
+Td initialized_td() {
+  Td td;
+  td.kvm = ukvm::open_kvm(O_RDWR | O_CLOEXEC);
+  EXPECT_GE(td.kvm, 0);
+  td.vm = static_cast<int>(io(td.kvm, KVM_CREATE_VM, t::kX86TdxVm));
+  EXPECT_GE(td.vm, 0);
+  kvm_enable_cap cap{};
+  cap.cap = t::kCapSplitIrqchip;
+  cap.args[0] = 24;
+  EXPECT_EQ(io(td.vm, KVM_ENABLE_CAP, &cap), 0);
+  auto arg = init_vm_arg(supported_cpuid(td.kvm));
+  EXPECT_EQ(tdx(td.vm, t::kTdxInitVm, 0, reinterpret_cast<uint64_t>(arg.data())), 0);
+  return td;
+}
+
+// ... plus vCPU 0 (INIT_VCPU'd), a guest_memfd slot at GPA 0 made PRIVATE.
+Td td_with_memory() {
+  Td td = initialized_td();
+  td.vcpu = static_cast<int>(io(td.vm, KVM_CREATE_VCPU, 0ul));
+  EXPECT_GE(td.vcpu, 0);
+  t::CreateGuestMemfd g{td.size, 0, {}};
+  td.gmem = static_cast<int>(io(td.vm, t::kKvmCreateGuestMemfd, &g));
+  EXPECT_GE(td.gmem, 0);
+  td.shared = static_cast<uint8_t*>(mmap(nullptr, td.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  t::UserspaceMemoryRegion2 r{};
+  r.slot = 0;
+  r.flags = t::kMemGuestMemfd;
+  r.guest_phys_addr = 0;
+  r.memory_size = td.size;
+  r.userspace_addr = reinterpret_cast<uint64_t>(td.shared);
+  r.guest_memfd = static_cast<uint32_t>(td.gmem);
+  EXPECT_EQ(io(td.vm, t::kKvmSetUserMemoryRegion2, &r), 0);
+  t::MemoryAttributes a{0, td.size, t::kMemoryAttributePrivate, 0};
+  EXPECT_EQ(io(td.vm, t::kKvmSetMemoryAttributes, &a), 0);
+  EXPECT_EQ(tdx(td.vcpu, t::kTdxInitVcpu, 0, 0), 0);
+  return td;
+}
+
+long init_mem(const Td& td, uint64_t gpa, const void* src, uint64_t pages, bool measure) {
+  t::TdxInitMemRegion region{reinterpret_cast<uint64_t>(src), gpa, pages};
+  return tdx(td.vcpu, t::kTdxInitMemRegion, measure ? t::kTdxMeasureMemoryRegion : 0,
+             reinterpret_cast<uint64_t>(&region));
+}
+
+TEST(UkvmSystem, AnswersWhatATdxKvmAnswers) {
+  const int kvm = ukvm::open_kvm(O_RDWR);
+  ASSERT_GE(kvm, 0);
+  EXPECT_TRUE(ukvm::owns_fd(kvm));
+  EXPECT_EQ(io(kvm, KVM_GET_API_VERSION), 12);
+  EXPECT_EQ(io(kvm, KVM_GET_API_VERSION, 1ul), -EINVAL);
+  EXPECT_EQ(io(kvm, KVM_CHECK_EXTENSION, static_cast<unsigned long>(t::kCapVmTypes)), 1 << 5);
+  EXPECT_EQ(io(kvm, KVM_CHECK_EXTENSION, static_cast<unsigned long>(t::kCapExitHypercall)), 1 << 12);
+  EXPECT_EQ(io(kvm, KVM_CHECK_EXTENSION, static_cast<unsigned long>(t::kCapMemoryAttributes)), 1 << 3);
+  EXPECT_EQ(io(kvm, KVM_CHECK_EXTENSION, static_cast<unsigned long>(t::kCapGuestMemfd)), 1);
+  EXPECT_EQ(io(kvm, KVM_CHECK_EXTENSION, static_cast<unsigned long>(KVM_CAP_IMMEDIATE_EXIT)), 1);
+  EXPECT_EQ(io(kvm, KVM_CHECK_EXTENSION, static_cast<unsigned long>(KVM_CAP_READONLY_MEM)), 0);
+  EXPECT_GT(io(kvm, KVM_CHECK_EXTENSION, static_cast<unsigned long>(KVM_CAP_MAX_VCPUS)), 0);
+  EXPECT_EQ(io(kvm, KVM_CHECK_EXTENSION, 99999ul), 0);
+  EXPECT_EQ(io(kvm, KVM_GET_VCPU_MMAP_SIZE), 3 * 4096);
+  // A TDX-only KVM: the default VM type is refused.
+  EXPECT_EQ(io(kvm, KVM_CREATE_VM, 0ul), -EINVAL);
+  EXPECT_EQ(io(kvm, KVM_GET_MSR_INDEX_LIST, 0ul), -ENOTTY);
+  close(kvm);
+  EXPECT_EQ(io(kvm, KVM_GET_API_VERSION), -EBADF);
+}
+
+TEST(UkvmSystem, SupportedCpuidFollowsTheE2bigProtocolAndReportsAddressWidths) {
+  const int kvm = ukvm::open_kvm(O_RDWR);
+  std::vector<uint8_t> buf(sizeof(t::Cpuid2Header) + 2 * sizeof(t::CpuidEntry2));
+  reinterpret_cast<t::Cpuid2Header*>(buf.data())->nent = 2;
+  EXPECT_EQ(io(kvm, t::kKvmGetSupportedCpuid, buf.data()), -E2BIG);
+  bool found = false;
+  for (const auto& e : supported_cpuid(kvm)) {
+    if (e.function != t::kCpuidLeafAddressSizes) continue;
+    found = true;
+    EXPECT_EQ((e.eax >> 16) & 0xff, 48u);
+    EXPECT_EQ((e.eax >> 8) & 0xff, 48u);
+  }
+  EXPECT_TRUE(found);
+  // A pointer into nothing is EFAULT, not a crash.
+  EXPECT_EQ(io(kvm, t::kKvmGetSupportedCpuid, 8ul), -EFAULT);
+  close(kvm);
+}
+
+TEST(UkvmVm, TdxCapabilitiesGrowWithE2big) {
+  const int kvm = ukvm::open_kvm(O_RDWR);
+  const int vm = static_cast<int>(io(kvm, KVM_CREATE_VM, t::kX86TdxVm));
+  ASSERT_GE(vm, 0);
+  std::vector<uint8_t> buf(sizeof(t::TdxCapabilitiesHeader) + 64 * sizeof(t::CpuidEntry2));
+  auto* h = reinterpret_cast<t::TdxCapabilitiesHeader*>(buf.data());
+  h->cpuid.nent = 0;
+  EXPECT_EQ(tdx(vm, t::kTdxCapabilities, 0, reinterpret_cast<uint64_t>(buf.data())), -E2BIG);
+  h->cpuid.nent = 64;
+  t::TdxCmd out{};
+  EXPECT_EQ(tdx(vm, t::kTdxCapabilities, 0, reinterpret_cast<uint64_t>(buf.data()), &out), 0);
+  EXPECT_EQ(out.hw_error, 0u);
+  EXPECT_GT(h->cpuid.nent, 0u);
+  EXPECT_LT(h->cpuid.nent, 64u);
+  EXPECT_EQ(h->supported_xfam & 0x3, 0x3u);
+  EXPECT_NE(h->user_tdvmcallinfo_1_r11, 0u);
+  // hw_error must be 0 on input; unknown commands are EINVAL.
+  t::TdxCmd bad{t::kTdxCapabilities, 0, reinterpret_cast<uint64_t>(buf.data()), 1};
+  EXPECT_EQ(io(vm, t::kKvmMemoryEncryptOp, &bad), -EINVAL);
+  EXPECT_EQ(tdx(vm, 77, 0, 0), -EINVAL);
+  EXPECT_EQ(tdx(vm, t::kTdxInitVcpu, 0, 0), -EINVAL);  // a vCPU command on the VM fd
+  EXPECT_EQ(io(vm, KVM_CREATE_IRQCHIP), -ENOTTY);
+  EXPECT_EQ(io(vm, KVM_GET_TSC_KHZ), 2'000'000);
+  close(vm);
+  close(kvm);
+}
+
+TEST(UkvmVm, InitVmChecksItsArgument) {
+  const int kvm = ukvm::open_kvm(O_RDWR);
+  const int vm = static_cast<int>(io(kvm, KVM_CREATE_VM, t::kX86TdxVm));
+  auto cpuid = supported_cpuid(kvm);
+  auto attrs = init_vm_arg(cpuid, 1ull << 5);  // an attribute KVM does not offer
+  EXPECT_EQ(tdx(vm, t::kTdxInitVm, 0, reinterpret_cast<uint64_t>(attrs.data())), -EINVAL);
+  std::vector<t::CpuidEntry2> no_sizes;
+  for (const auto& e : cpuid)
+    if (e.function != t::kCpuidLeafAddressSizes) no_sizes.push_back(e);
+  auto missing = init_vm_arg(no_sizes);
+  EXPECT_EQ(tdx(vm, t::kTdxInitVm, 0, reinterpret_cast<uint64_t>(missing.data())), -EINVAL);
+  auto reserved = init_vm_arg(cpuid);
+  reinterpret_cast<t::TdxInitVmHeader*>(reserved.data())->reserved[3] = 1;
+  EXPECT_EQ(tdx(vm, t::kTdxInitVm, 0, reinterpret_cast<uint64_t>(reserved.data())), -EINVAL);
+  auto too_many = init_vm_arg(cpuid);
+  reinterpret_cast<t::TdxInitVmHeader*>(too_many.data())->cpuid.nent = 1000;
+  EXPECT_EQ(tdx(vm, t::kTdxInitVm, 0, reinterpret_cast<uint64_t>(too_many.data())), -E2BIG);
+  EXPECT_EQ(tdx(vm, t::kTdxInitVm, 0, 16), -EFAULT);
+  // vCPUs only after INIT_VM.
+  EXPECT_EQ(io(vm, KVM_CREATE_VCPU, 0ul), -EIO);
+  auto good = init_vm_arg(cpuid);
+  EXPECT_EQ(tdx(vm, t::kTdxInitVm, 0, reinterpret_cast<uint64_t>(good.data())), 0);
+  EXPECT_EQ(tdx(vm, t::kTdxInitVm, 0, reinterpret_cast<uint64_t>(good.data())), -EINVAL);  // once
+  // ... and only with a split irqchip.
+  EXPECT_EQ(io(vm, KVM_CREATE_VCPU, 0ul), -EINVAL);
+  close(vm);
+  close(kvm);
+}
+
+TEST(UkvmVm, EnableCapRules) {
+  Td td = initialized_td();
+  kvm_enable_cap cap{};
+  cap.cap = t::kCapSplitIrqchip;
+  cap.args[0] = 24;
+  EXPECT_EQ(io(td.vm, KVM_ENABLE_CAP, &cap), -EEXIST);
+  cap.cap = t::kCapExitHypercall;
+  cap.args[0] = 1;  // a hypercall KVM does not hand out
+  EXPECT_EQ(io(td.vm, KVM_ENABLE_CAP, &cap), -EINVAL);
+  cap.args[0] = 1 << 12;
+  EXPECT_EQ(io(td.vm, KVM_ENABLE_CAP, &cap), 0);
+  cap.flags = 1;
+  EXPECT_EQ(io(td.vm, KVM_ENABLE_CAP, &cap), -EINVAL);
+  cap = {};
+  cap.cap = 9999;
+  EXPECT_EQ(io(td.vm, KVM_ENABLE_CAP, &cap), -EINVAL);
+}
+
+TEST(UkvmVm, VcpuIdsAndIoctlsOnAProtectedVcpu) {
+  Td td = initialized_td();
+  const int vcpu = static_cast<int>(io(td.vm, KVM_CREATE_VCPU, 3ul));
+  ASSERT_GE(vcpu, 0);
+  EXPECT_EQ(io(td.vm, KVM_CREATE_VCPU, 3ul), -EEXIST);
+  EXPECT_EQ(io(td.vm, KVM_CREATE_VCPU, 100000ul), -EINVAL);
+  kvm_regs regs{};
+  EXPECT_EQ(io(vcpu, KVM_GET_REGS, &regs), -EINVAL);
+  EXPECT_EQ(io(vcpu, KVM_SET_REGS, &regs), -EINVAL);
+  kvm_sregs sregs{};
+  EXPECT_EQ(io(vcpu, KVM_GET_SREGS, &sregs), -EINVAL);
+  kvm_mp_state mp{KVM_MP_STATE_RUNNABLE};
+  EXPECT_EQ(io(vcpu, KVM_SET_MP_STATE, &mp), 0);
+  mp.mp_state = KVM_MP_STATE_HALTED;
+  EXPECT_EQ(io(vcpu, KVM_SET_MP_STATE, &mp), -EINVAL);
+  EXPECT_EQ(io(vcpu, KVM_GET_TSC_KHZ), 2'000'000);
+  EXPECT_EQ(io(vcpu, KVM_SET_GUEST_DEBUG, 0ul), -ENOTTY);
+  // The vCPU fd maps at KVM_GET_VCPU_MMAP_SIZE and cannot be resized under us.
+  void* run = mmap(nullptr, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+  ASSERT_NE(run, MAP_FAILED);
+  EXPECT_NE(ftruncate(vcpu, 0), 0);
+  munmap(run, 3 * 4096);
+}
+
+TEST(UkvmVm, TdCpuidRoundTripsThroughSetAndGetCpuid2) {
+  Td td = initialized_td();
+  const int vcpu = static_cast<int>(io(td.vm, KVM_CREATE_VCPU, 0ul));
+  std::vector<uint8_t> buf(sizeof(t::Cpuid2Header) + 64 * sizeof(t::CpuidEntry2));
+  auto* h = reinterpret_cast<t::Cpuid2Header*>(buf.data());
+  h->nent = 1;
+  EXPECT_EQ(tdx(vcpu, t::kTdxGetCpuid, 0, reinterpret_cast<uint64_t>(buf.data())), -E2BIG);
+  const uint32_t want = h->nent;  // KVM says how many it needs
+  EXPECT_GT(want, 1u);
+  h->nent = want;
+  EXPECT_EQ(tdx(vcpu, t::kTdxGetCpuid, 0, reinterpret_cast<uint64_t>(buf.data())), 0);
+  bool tdx_leaf = false;
+  for (uint32_t i = 0; i < h->nent; ++i)
+    tdx_leaf |= reinterpret_cast<t::CpuidEntry2*>(buf.data() + sizeof *h)[i].function == 0x21;
+  EXPECT_TRUE(tdx_leaf);
+  EXPECT_EQ(io(vcpu, t::kKvmSetCpuid2, buf.data()), 0);
+  std::vector<uint8_t> back(buf.size());
+  reinterpret_cast<t::Cpuid2Header*>(back.data())->nent = 1;
+  EXPECT_EQ(io(vcpu, t::kKvmGetCpuid2, back.data()), -E2BIG);
+  reinterpret_cast<t::Cpuid2Header*>(back.data())->nent = 64;
+  EXPECT_EQ(io(vcpu, t::kKvmGetCpuid2, back.data()), 0);
+  EXPECT_EQ(std::memcmp(back.data(), buf.data(), sizeof *h + want * sizeof(t::CpuidEntry2)), 0);
+}
+
+TEST(UkvmMemory, GuestMemfdAndMemslotRules) {
+  Td td = initialized_td();
+  t::CreateGuestMemfd g{4 * kPage, t::kGuestMemfdFlagInitShared, {}};
+  EXPECT_EQ(io(td.vm, t::kKvmCreateGuestMemfd, &g), -EINVAL);  // the VM-scoped attribute model
+  g = {4 * kPage + 1, 0, {}};
+  EXPECT_EQ(io(td.vm, t::kKvmCreateGuestMemfd, &g), -EINVAL);
+  g = {4 * kPage, 0, {}};
+  g.reserved[0] = 1;
+  EXPECT_EQ(io(td.vm, t::kKvmCreateGuestMemfd, &g), -EINVAL);
+  g.reserved[0] = 0;
+  const int gmem = static_cast<int>(io(td.vm, t::kKvmCreateGuestMemfd, &g));
+  ASSERT_GE(gmem, 0);
+  // Private memory is not the program's to write.
+  EXPECT_EQ(mmap(nullptr, 4 * kPage, PROT_READ | PROT_WRITE, MAP_SHARED, gmem, 0), MAP_FAILED);
+  EXPECT_LT(write(gmem, "x", 1), 0);
+
+  void* mem = mmap(nullptr, 8 * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  t::UserspaceMemoryRegion2 r{};
+  r.slot = 1;
+  r.flags = t::kMemGuestMemfd;
+  r.guest_phys_addr = 0x100000;
+  r.memory_size = 4 * kPage;
+  r.userspace_addr = reinterpret_cast<uint64_t>(mem);
+  r.guest_memfd = static_cast<uint32_t>(gmem);
+  r.guest_memfd_offset = kPage;  // runs past the guest_memfd's end
+  EXPECT_EQ(io(td.vm, t::kKvmSetUserMemoryRegion2, &r), -EINVAL);
+  r.guest_memfd_offset = 0;
+  r.flags |= KVM_MEM_READONLY;
+  EXPECT_EQ(io(td.vm, t::kKvmSetUserMemoryRegion2, &r), -EINVAL);
+  r.flags = t::kMemGuestMemfd;
+  r.guest_phys_addr = 0x100800;  // unaligned
+  EXPECT_EQ(io(td.vm, t::kKvmSetUserMemoryRegion2, &r), -EINVAL);
+  r.guest_phys_addr = 0x100000;
+  r.guest_memfd = 12345;  // not a guest_memfd
+  EXPECT_EQ(io(td.vm, t::kKvmSetUserMemoryRegion2, &r), -EINVAL);
+  r.guest_memfd = static_cast<uint32_t>(gmem);
+  EXPECT_EQ(io(td.vm, t::kKvmSetUserMemoryRegion2, &r), 0);
+  EXPECT_EQ(io(td.vm, t::kKvmSetUserMemoryRegion2, &r), 0);  // the same slot again
+  t::UserspaceMemoryRegion2 overlap = r;
+  overlap.slot = 2;
+  overlap.flags = 0;
+  overlap.guest_phys_addr = 0x102000;
+  EXPECT_EQ(io(td.vm, t::kKvmSetUserMemoryRegion2, &overlap), -EEXIST);
+  overlap.guest_phys_addr = 0x200000;
+  overlap.flags = t::kMemGuestMemfd;  // the same guest_memfd range bound twice
+  EXPECT_EQ(io(td.vm, t::kKvmSetUserMemoryRegion2, &overlap), -EEXIST);
+  overlap.flags = 0;
+  EXPECT_EQ(io(td.vm, t::kKvmSetUserMemoryRegion2, &overlap), 0);  // shared-only slot
+  EXPECT_EQ(io(td.vm, t::kKvmSetUserMemoryRegion2, 8ul), -EFAULT);
+
+  t::MemoryAttributes a{0x100000, 4 * kPage, 1, 0};
+  EXPECT_EQ(io(td.vm, t::kKvmSetMemoryAttributes, &a), -EINVAL);  // not an attribute
+  a = {0x100001, 4 * kPage, t::kMemoryAttributePrivate, 0};
+  EXPECT_EQ(io(td.vm, t::kKvmSetMemoryAttributes, &a), -EINVAL);
+  a = {0x100000, 4 * kPage, t::kMemoryAttributePrivate, 1};
+  EXPECT_EQ(io(td.vm, t::kKvmSetMemoryAttributes, &a), -EINVAL);
+  a.flags = 0;
+  EXPECT_EQ(io(td.vm, t::kKvmSetMemoryAttributes, &a), 0);
+  munmap(mem, 8 * kPage);
+}
+
+TEST(UkvmTdBuild, InitMemRegionMeasuresLiveAndFinalizeFixesTheMrtd) {
+  Td td = td_with_memory();
+  std::vector<uint8_t> src(3 * kPage);
+  for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint8_t>(i * 7 + 1);
+  void* aligned_src = mmap(nullptr, src.size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  std::memcpy(aligned_src, src.data(), src.size());
+
+  EXPECT_EQ(init_mem(td, 0x2000, aligned_src, 2, true), 0);
+  EXPECT_EQ(init_mem(td, 0x8000, static_cast<uint8_t*>(aligned_src) + 2 * kPage, 1, false), 0);
+  // Rules: each page once, private GPAs only, aligned, a mapped source, known flags.
+  EXPECT_EQ(init_mem(td, 0x2000, aligned_src, 1, true), -EEXIST);
+  EXPECT_EQ(init_mem(td, 0x3001, aligned_src, 1, true), -EINVAL);
+  EXPECT_EQ(init_mem(td, 0x3000, aligned_src, 0, true), -EINVAL);
+  EXPECT_EQ(init_mem(td, (1ull << 47) | 0x3000, aligned_src, 1, true), -EINVAL);  // shared bit
+  EXPECT_EQ(init_mem(td, 0x5000, reinterpret_cast<void*>(0x1000), 1, true), -EFAULT);
+  EXPECT_EQ(init_mem(td, 0x100000, aligned_src, 1, true), -EINVAL);  // no memslot
+  t::MemoryAttributes shared{0x4000, kPage, 0, 0};
+  EXPECT_EQ(io(td.vm, t::kKvmSetMemoryAttributes, &shared), 0);
+  EXPECT_EQ(init_mem(td, 0x4000, aligned_src, 1, true), -EINVAL);  // not PRIVATE
+  t::TdxInitMemRegion r{reinterpret_cast<uint64_t>(aligned_src), 0x5000, 1};
+  EXPECT_EQ(tdx(td.vcpu, t::kTdxInitMemRegion, 2, reinterpret_cast<uint64_t>(&r)), -EINVAL);
+
+  // KVM_RUN waits for FINALIZE.
+  EXPECT_EQ(io(td.vcpu, KVM_RUN), -EINVAL);
+  EXPECT_FALSE(ukvm::td_mrtd(td.vm).has_value());
+  EXPECT_EQ(tdx(td.vm, t::kTdxFinalizeVm, 0, 1), -EINVAL);  // data must be 0
+  EXPECT_EQ(tdx(td.vm, t::kTdxFinalizeVm, 0, 0), 0);
+
+  measure::MrtdAccumulator acc;
+  for (uint64_t page = 0; page < 2; ++page) {
+    acc.page_add(0x2000 + page * kPage);
+    for (uint64_t off = 0; off < kPage; off += 256)
+      acc.mr_extend(0x2000 + page * kPage + off,
+                    std::span<const uint8_t, 256>(src.data() + page * kPage + off, 256));
+  }
+  acc.page_add(0x8000);
+  const auto mrtd = ukvm::td_mrtd(td.vm);
+  ASSERT_TRUE(mrtd.has_value());
+  EXPECT_EQ(mrtd->hex(), acc.finalize().hex());
+
+  // Nothing is added after FINALIZE.
+  EXPECT_EQ(init_mem(td, 0x9000, aligned_src, 1, false), -EINVAL);
+  EXPECT_EQ(tdx(td.vm, t::kTdxFinalizeVm, 0, 0), -EINVAL);
+  EXPECT_EQ(io(td.vm, KVM_CREATE_VCPU, 1ul), -EIO);
+  EXPECT_EQ(tdx(td.vcpu, t::kTdxInitVcpu, 0, 0), -EINVAL);
+
+  // immediate_exit: -EINTR with the exit data left as it was.
+  auto* run = static_cast<kvm_run*>(mmap(nullptr, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, td.vcpu, 0));
+  ASSERT_NE(run, MAP_FAILED);
+  run->exit_reason = KVM_EXIT_MMIO;
+  run->mmio.phys_addr = 0x1234;
+  run->immediate_exit = 1;
+  EXPECT_EQ(io(td.vcpu, KVM_RUN), -EINTR);
+  EXPECT_EQ(run->exit_reason, static_cast<uint32_t>(KVM_EXIT_MMIO));
+  EXPECT_EQ(run->mmio.phys_addr, 0x1234u);
+  munmap(run, 3 * 4096);
+  munmap(aligned_src, src.size());
+}
+
+TEST(UkvmTdBuild, InitMemRegionNeedsInitVcpu) {
+  Td td = initialized_td();
+  const int vcpu = static_cast<int>(io(td.vm, KVM_CREATE_VCPU, 0ul));
+  td.vcpu = vcpu;
+  std::vector<uint8_t> page(2 * kPage);
+  EXPECT_EQ(init_mem(td, 0, page.data(), 1, false), -EINVAL);
+  EXPECT_EQ(tdx(vcpu, t::kTdxInitVcpu, 1, 0), -EINVAL);  // flags
+  EXPECT_EQ(tdx(vcpu, t::kTdxInitVcpu, 0, 0), 0);
+  EXPECT_EQ(tdx(vcpu, t::kTdxInitVcpu, 0, 0), -EINVAL);  // once
+  EXPECT_EQ(tdx(vcpu, t::kTdxFinalizeVm, 0, 0), -EINVAL);  // a VM command on the vCPU fd
+}
+
+TEST(UkvmFds, StatsFdHoldsAHeader) {
+  Td td = initialized_td();
+  const int stats = static_cast<int>(io(td.vm, KVM_GET_STATS_FD));
+  ASSERT_GE(stats, 0);
+  kvm_stats_header h{};
+  ASSERT_EQ(pread(stats, &h, sizeof h, 0), static_cast<ssize_t>(sizeof h));
+  EXPECT_EQ(h.num_desc, 0u);
+  EXPECT_EQ(h.id_offset, sizeof h);
+  char id[48] = {};
+  ASSERT_EQ(pread(stats, id, sizeof id, h.id_offset), static_cast<ssize_t>(sizeof id));
+  EXPECT_EQ(std::strncmp(id, "kvm-", 4), 0);
+  close(stats);
+}
+
+TEST(UkvmFds, DupAndForkNameTheSameObject) {
+  const int kvm = ukvm::open_kvm(O_RDWR);
+  const int copy = dup(kvm);
+  EXPECT_EQ(io(copy, KVM_GET_API_VERSION), 12);
+  close(copy);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The selftests harness: /dev/kvm opened in the parent, the VM made in the child.
+    const long vm = io(kvm, KVM_CREATE_VM, t::kX86TdxVm);
+    _exit(vm >= 0 && ukvm::owns_fd(static_cast<int>(vm)) ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  close(kvm);
+  // A plain file is not ours.
+  const int other = memfd_create("other", 0);
+  EXPECT_FALSE(ukvm::owns_fd(other));
+  EXPECT_EQ(io(other, KVM_GET_API_VERSION), -EBADF);
+  close(other);
+}
+
+}  // namespace

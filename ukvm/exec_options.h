@@ -1,0 +1,23 @@
+// What `tdsim exec` asks of the user-space KVM, passed in the program's environment (the
+// library has no command line): docs/userspace-kvm.md, "Environment".
+//   TDSIM_KVM_EXPLAIN=1            a vCPU shutdown prints its fault explanation on stderr
+//   TDSIM_KVM_MAX_INSNS=N          guest instructions each vCPU may run; past it the
+//                                  program ends with exit status 124
+//   TDSIM_KVM_TRACE=boot,tdcall,insn  trace lines on stderr
+// A malformed value is reported once on stderr and ignored (the library cannot refuse to
+// start the program; `tdsim exec` validates its options before setting them).
+#pragma once
+#include <cstdint>
+
+namespace tdsim::ukvm {
+
+struct ExecOptions {
+  bool explain = false;
+  uint64_t max_insns = UINT64_MAX;
+  bool trace_boot = false, trace_tdcall = false, trace_insn = false;
+};
+
+// Read from the environment once, at the first use.
+const ExecOptions& exec_options();
+
+}  // namespace tdsim::ukvm
