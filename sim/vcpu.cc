@@ -437,7 +437,7 @@ const Vcpu::BlockFacts& Vcpu::block_facts(uint64_t addr, uint32_t size) {
     f.icount = scan.count;
     f.last_insn = scan.last;
     // Bytes Capstone cannot decode may hide anything: such a block runs hooked too.
-    f.port_io = scan.port_io || scan.undecodable;
+    f.port_io = scan.port_io || scan.may_ve || scan.undecodable;
   }
   if (f.icount == 0) {
     // Unreadable through the guest's page tables although the engine fetched it (its
@@ -587,7 +587,8 @@ void Vcpu::on_port_io(bool out, uint32_t port, int size, uint32_t value) {
                           fmt::format("{} port {:#x}, size {}{}", out ? "OUT" : "IN", port, size,
                                       out ? fmt::format(", value {:#x}",
                                                         mask_to_access_size(value, static_cast<uint64_t>(size)))
-                                          : "")};
+                                          : ""),
+                          "port I/O in a TD"};
   pause_requested_ = true;  // on_code stops the engine before the next instruction
 }
 
@@ -600,7 +601,7 @@ void Vcpu::complete_ve() {
     trace_->sink(fmt::format("vcpu {} #VE at {:#x}: {}{}", index_, p.rip, p.what,
                              ve ? "" : " (earlier #VE information unread: #DF)"));
   raise_exception(ve ? static_cast<int>(abi::kVeVector) : 8,
-                  fmt::format("#VE for {} (port I/O in a TD){}", p.what,
+                  fmt::format("#VE for {} ({}){}", p.what, p.cause,
                               ve ? "" : "; the previous #VE's information was never read (TDG.VP.VEINFO.GET), so #DF"));
 }
 
@@ -699,15 +700,32 @@ void Vcpu::on_tdcall(uint64_t addr) {
 }
 
 bool Vcpu::on_cpuid() {
-  uint64_t leaf = 0, subleaf = 0;
+  if (stopped_ || exhausted_ || ve_pending_) return true;
+  uint64_t leaf = 0, subleaf = 0, rax = 0, cr4 = 0;
   uc_reg_read(uc_, UC_X86_REG_RAX, &leaf);
   uc_reg_read(uc_, UC_X86_REG_RCX, &subleaf);
-  // Leaf 0x21 subleaf 0 is how a TD learns it is one ("IntelTDX    "); the guest runtime
-  // picks the TDCALL ucall transport from it. Every other leaf is Unicorn's.
-  const auto v = tdx_.instruction_cpuid(static_cast<uint32_t>(leaf), static_cast<uint32_t>(subleaf));
-  if (!v) return false;
+  uc_reg_read(uc_, UC_X86_REG_CR4, &cr4);
+  rax = leaf;
+  // The TDX module answers every leaf (tdx/td_cpuid.h). Unicorn's API cannot read XCR0:
+  // the XSAVE size in CPUID 0xd EBX is for x87 | SSE (docs/engine-quirks.md).
+  tdx::CpuidVcpuState st;
+  st.vcpu_index = index_;
+  st.cr4 = cr4;
+  st.xcr0 = tdx::kXfamX87Sse;
+  st.long_mode = code_mode(capture_cpu_state(uc_, image_, mem_)) == diag::CpuMode::k64;
+  const tdx::InstructionCpuid c =
+      tdx_.instruction_cpuid(static_cast<uint32_t>(leaf), static_cast<uint32_t>(subleaf), st);
+  if (!c.value) {
+    // Delivered once the engine stops before the next instruction (run_slice), with RIP
+    // back on the CPUID; the block runs hooked per instruction (block_facts).
+    ve_pending_ = PendingVe{c.ve, rip(), rax,
+                            fmt::format("CPUID leaf {:#x} sub-leaf {:#x}", leaf, subleaf), c.why};
+    pause_requested_ = true;
+    return true;
+  }
+  const tdx::CpuidValue& v = *c.value;
   int ids[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX};
-  uint64_t out[] = {v->eax, v->ebx, v->ecx, v->edx};
+  uint64_t out[] = {v.eax, v.ebx, v.ecx, v.edx};
   void* vals[] = {&out[0], &out[1], &out[2], &out[3]};
   uc_reg_write_batch(uc_, ids, vals, 4);
   return true;

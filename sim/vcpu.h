@@ -167,6 +167,7 @@ class Vcpu {
     tdx::VeInfo info;
     uint64_t rip, rax;  // as before the instruction
     std::string what;
+    std::string cause;  // why the module raises #VE for it
   };
   std::optional<PendingVe> ve_pending_;
   void complete_ve();
@@ -182,7 +183,7 @@ class Vcpu {
     uint32_t size;       // bytes, as the engine reports the block
     uint32_t icount;     // instructions
     uint64_t last_insn;  // address of its last instruction
-    bool port_io;        // holds an IN/OUT/INS/OUTS: needs the per-instruction hook
+    bool port_io;        // holds an IN/OUT/INS/OUTS, CPUID, RDMSR or WRMSR: needs the per-instruction hook
   };
   const BlockFacts& block_facts(uint64_t addr, uint32_t size);
   void update_accounting();

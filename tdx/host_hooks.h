@@ -49,6 +49,10 @@ struct TdxConfig {
   uint32_t max_vcpus = 0;   // TDG.VP.INFO R8[63:32]; 0 = the image's nr_vcpus
   // VMCALL<CPUID> answers; nullopt = CpuidModel::default_for(image.gpaw).
   std::optional<CpuidModel> cpuid;
+  // The VMM's CPUID configuration of the TD (KVM_TDX_INIT_VM's list) the TDX module builds
+  // the CPUID instruction's values from (tdx/td_cpuid.h); nullopt = every configurable
+  // bit as the CPU has it.
+  std::optional<CpuidModel> cpuid_config;
   // Reads nobody answers: an absent port reads all-ones (what a PC bus returns); MMIO
   // reads 0, like the KVM backend (kvm/exit_events.cc), so `tdsim diff` agrees.
   bool io_read_all_ones = true;

@@ -139,6 +139,13 @@ VeInfo io_instruction_ve(bool in, uint16_t port, uint32_t size, bool immediate, 
   return v;
 }
 
+VeInfo cpuid_instruction_ve() {
+  VeInfo v;
+  v.exit_reason = abi::kExitReasonCpuid;
+  v.insn_length = 2;  // 0F A2
+  return v;
+}
+
 TdcallResult TdxModule::page_accept(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) const {
   const uint64_t level = in.rcx & abi::kAcceptLevelMask;
   const uint64_t invalid = abi::kTdxOperandInvalid | abi::kTdxOperandIdRcx;

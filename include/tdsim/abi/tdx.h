@@ -36,6 +36,12 @@ TDSIM_ABI_CONST(uint64_t, kTdxNoVeInfo, 0xC000070000000000ull)
 // size - 1 in bits 2:0, bit 3 set for IN, bit 6 set for an immediate port, port in 31:16).
 TDSIM_ABI_CONST(uint32_t, kVeVector, 20)
 TDSIM_ABI_CONST(uint32_t, kExitReasonIoInstruction, 30)
+// Other VMX basic exit reasons a #VE reports (SDM vol. 3C, appendix C).
+TDSIM_ABI_CONST(uint32_t, kExitReasonCpuid, 10)
+TDSIM_ABI_CONST(uint32_t, kExitReasonHlt, 12)
+TDSIM_ABI_CONST(uint32_t, kExitReasonRdmsr, 31)
+TDSIM_ABI_CONST(uint32_t, kExitReasonWrmsr, 32)
+TDSIM_ABI_CONST(uint32_t, kExitReasonEptViolation, 48)
 TDSIM_ABI_CONST(uint64_t, kIoQualIn, 1u << 3)
 TDSIM_ABI_CONST(uint64_t, kIoQualImmediate, 1u << 6)
 TDSIM_ABI_CONST(uint64_t, kTdxStatusClassMask, 0xFFFFFFFF00000000ull)
