@@ -42,6 +42,9 @@ struct BackendInfo {
   std::function<std::unique_ptr<Backend>(const BackendSetup&)> make_backend;
   // Set where caps.stepping. `image` must outlive the VM.
   std::function<std::unique_ptr<Vm>(const TdImage& image, const VmOptions&, const BackendSetup&)> make_vm;
+  // Empty (or unset) when the guest's CPUID instruction shows the TD CPUID model
+  // (tdx/td_cpuid.h) on this host, else why not (a sentence).
+  std::function<std::string()> cpuid_limit;
 };
 
 // Every backend, in a fixed order ("unicorn", "kvm", "kvm-tdx").

@@ -1,0 +1,72 @@
+// The TD CPUID model reaches the guest's CPUID instruction: on every backend that
+// presents it (BackendInfo::cpuid_limit empty) the guest's TD assertions pass with the
+// same events and the values the TDX module stand-in computes; where a backend cannot
+// present it (this host's plain KVM refuses KVM_SET_CPUID2), the guest's first TD
+// assertion fails, which pins the documented difference instead of skipping it.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "bootstub/host/image_builder.h"
+#include "core/event_diff.h"
+#include "host/registry.h"
+#include "tdsim/abi/ucall.h"
+#include "tdx/td_cpuid.h"
+#include "tests/guests/test_assets.h"
+
+namespace tdsim {
+namespace {
+
+std::string dump(const std::vector<Event>& events) {
+  std::string s;
+  for (const Event& e : events) s += "  " + describe(e) + "\n";
+  return s;
+}
+
+TEST(TdCpuidGuest, EveryBackendShowsTheTdCpuOrSaysWhyNot) {
+  LayoutSpec spec;
+  spec.guest_elf = test::read_asset(TDSIM_GUEST_TD_CPUID_ELF);
+  const TdImage image = build_image(spec);
+  const tdx::CpuidModel model =
+      tdx::td_cpuid_values(tdx::sapphire_rapids_native(), tdx::TdCpuidConfig{0, tdx::kXfamX87Sse, image.gpaw, {}});
+  std::vector<std::pair<std::string, std::vector<Event>>> presented;
+  int ran = 0;
+  for (const host::BackendInfo& b : host::backends()) {
+    if (b.caps.real_td) continue;  // no TDX here
+    if (b.unavailable && !b.unavailable().empty()) continue;
+    RunLimits limits;
+    limits.timeout = std::chrono::seconds(20);
+    const std::vector<Event> events = run_collect(*b.make_backend({}), image, limits);
+    ++ran;
+    SCOPED_TRACE(b.name + "\n" + dump(events));
+    ASSERT_GE(events.size(), 2u);
+    const auto* sync = std::get_if<UcallEvent>(&events[0]);
+    ASSERT_NE(sync, nullptr);
+    ASSERT_EQ(sync->cmd, abi::kUcallSync);
+    const std::string limit = b.cpuid_limit ? b.cpuid_limit() : "";
+    const auto* last = std::get_if<UcallEvent>(&events[1]);
+    ASSERT_NE(last, nullptr);
+    if (limit.empty()) {
+      EXPECT_EQ(sync->args[1], model.answer(0, 0).eax);
+      EXPECT_EQ(sync->args[2], model.answer(1, 0).ecx) << "CPUID.1:ECX (OSXSAVE clear: CR4.OSXSAVE is 0)";
+      EXPECT_EQ(sync->args[3], model.answer(0x80000001, 0).edx | (1u << 11)) << "SYSCALL: in 64-bit mode";
+      EXPECT_EQ(sync->args[4], model.answer(0x80000008, 0).eax);
+      EXPECT_EQ(last->cmd, abi::kUcallDone);
+      presented.emplace_back(b.name, events);
+    } else {
+      // Not the TD's CPU: the guest's first assertion (max basic leaf >= 0x21) fails.
+      EXPECT_LT(sync->args[1], 0x21u) << limit;
+      EXPECT_EQ(last->cmd, abi::kUcallAbort) << limit;
+    }
+  }
+  ASSERT_GT(ran, 0);
+  ASSERT_FALSE(presented.empty()) << "unicorn always presents the TD CPUID";
+  for (size_t i = 1; i < presented.size(); ++i) {
+    const auto d = first_divergence(presented[0].second, presented[i].second, image.nr_vcpus);
+    EXPECT_FALSE(d.has_value()) << presented[0].first << " vs " << presented[i].first;
+  }
+}
+
+}  // namespace
+}  // namespace tdsim
