@@ -86,6 +86,9 @@ TdcallResult TdxModule::mr_report(uint32_t vcpu, uint64_t rip, const TdcallRegs&
   ri.attributes = cfg_.attributes;
   ri.xfam = cfg_.xfam;
   ri.mrtd = mrtd().digest;
+  ri.mrconfigid = cfg_.mrconfigid;
+  ri.mrowner = cfg_.mrowner;
+  ri.mrownerconfig = cfg_.mrownerconfig;
   ri.rtmr = rtmr_;
   mem_.read(in.rdx, ri.report_data.data(), ri.report_data.size());
   const TdReport rep = build_tdreport(ri);
