@@ -11,6 +11,7 @@
 #include "bootstub/host/image_builder.h"
 #include "core/event_diff.h"
 #include "host/registry.h"
+#include "tdsim/abi/tdx.h"
 #include "tdsim/abi/ucall.h"
 #include "tdx/td_cpuid.h"
 #include "tests/guests/test_assets.h"
@@ -66,6 +67,51 @@ TEST(TdCpuidGuest, EveryBackendShowsTheTdCpuOrSaysWhyNot) {
     const auto d = first_divergence(presented[0].second, presented[i].second, image.nr_vcpus);
     EXPECT_FALSE(d.has_value()) << presented[0].first << " vs " << presented[i].first;
   }
+}
+
+// CPUID of a #VE leaf: where the backend raises the #VE (caps.cpuid_ve) the runtime's
+// handler gets the VMM's answer and the guest without a handler ends with
+// UCALL_UNHANDLED(20); plain KVM answers CPUID in the kernel, so no #VE is taken there
+// (KVM's own value, and the guest's final GUEST_FAIL), as docs/engine-quirks.md says.
+TEST(TdCpuidGuest, CpuidOfAVeLeafGoesThroughTheVeHandler) {
+  LayoutSpec spec;
+  spec.guest_elf = test::read_asset(TDSIM_GUEST_VE_CPUID_ELF);
+  const TdImage image = build_image(spec);
+  host::BackendSetup setup;
+  tdx::CpuidModel vmm = tdx::CpuidModel::default_for(image.gpaw);
+  const tdx::CpuidValue kvm_leaf{0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d};  // "KVMKVMKVM"
+  vmm.set(0x40000000, tdx::CpuidModel::kAnySubleaf, kvm_leaf);
+  setup.config.cpuid = vmm;
+  int ran = 0, with_ve = 0;
+  for (const host::BackendInfo& b : host::backends()) {
+    if (b.caps.real_td) continue;
+    if (b.unavailable && !b.unavailable().empty()) continue;
+    RunLimits limits;
+    limits.timeout = std::chrono::seconds(20);
+    const std::vector<Event> events = run_collect(*b.make_backend(setup), image, limits);
+    ++ran;
+    SCOPED_TRACE(b.name + "\n" + dump(events));
+    ASSERT_EQ(events.size(), 2u);
+    const auto* sync = std::get_if<UcallEvent>(&events[0]);
+    const auto* last = std::get_if<UcallEvent>(&events[1]);
+    ASSERT_TRUE(sync && last);
+    ASSERT_EQ(sync->cmd, abi::kUcallSync);
+    if (b.caps.cpuid_ve) {
+      ++with_ve;
+      EXPECT_EQ(sync->args[1], 1u) << "one #VE";
+      EXPECT_EQ(sync->args[2], kvm_leaf.eax);
+      EXPECT_EQ(sync->args[3], kvm_leaf.ebx);
+      EXPECT_EQ(sync->args[4], kvm_leaf.ecx);
+      EXPECT_EQ(sync->args[5], kvm_leaf.edx);
+      EXPECT_EQ(last->cmd, abi::kUcallUnhandled);
+      EXPECT_EQ(last->args[abi::kUnhandledArgVector], abi::kVeVector);
+    } else {
+      EXPECT_EQ(sync->args[1], 0u) << "no #VE: the kernel answered CPUID";
+      EXPECT_EQ(last->cmd, abi::kUcallAbort);
+    }
+  }
+  ASSERT_GT(ran, 0);
+  EXPECT_GT(with_ve, 0) << "unicorn raises the #VE";
 }
 
 }  // namespace
