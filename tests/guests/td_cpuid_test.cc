@@ -11,6 +11,7 @@
 #include "bootstub/host/image_builder.h"
 #include "core/event_diff.h"
 #include "host/registry.h"
+#include "tdsim/abi/guest_config.h"
 #include "tdsim/abi/tdx.h"
 #include "tdsim/abi/ucall.h"
 #include "tdx/td_cpuid.h"
