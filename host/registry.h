@@ -25,6 +25,7 @@ struct BackendCaps {
   bool real_td = false;             // a real TD: TDREPORT and MRTD come from the TDX module
   bool in_process_engines = false;  // one emulator engine per vCPU in this process's address space
   bool cpuid_ve = false;            // CPUID of a leaf the TDX module does not answer raises #VE
+  bool msr_ve = false;              // RDMSR/WRMSR of an MSR the TDX module does not run natively raises #VE
 };
 
 // What a backend is made with. The TD configuration and host hooks reach the platform

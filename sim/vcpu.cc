@@ -380,10 +380,30 @@ void Vcpu::on_code(uint64_t addr) {
     }
     return;
   }
+  if (intercept_msr(addr)) return;
   ++slice_executed_;
   ++executed_total_;
   last_addr_ = addr;
   if (trace_insn_) trace_insn(addr);
+}
+
+bool Vcpu::intercept_msr(uint64_t addr) {
+  if (stopped_ || exhausted_ || ve_pending_) return false;
+  // Unicorn 2.1 has no RDMSR/WRMSR instruction hook: blocks holding one run with a
+  // per-instruction hook (block_facts), which looks at the bytes here.
+  uint8_t b[2] = {};
+  if (!read_gva(uc_, mem_, addr, b, 2, diag::Access::kExec) || b[0] != 0x0f || (b[1] != 0x30 && b[1] != 0x32))
+    return false;
+  const bool write = b[1] == 0x30;
+  uint64_t rcx = 0, rax = 0;
+  uc_reg_read(uc_, UC_X86_REG_RCX, &rcx);
+  uc_reg_read(uc_, UC_X86_REG_RAX, &rax);
+  const tdx::MsrDecision d = tdx_.msr_access(static_cast<uint32_t>(rcx), write);
+  if (d.access == tdx::MsrAccess::kNative) return false;
+  ve_pending_ = PendingVe{tdx::msr_instruction_ve(write), addr, rax,
+                          fmt::format("{} MSR {:#x}", write ? "WRMSR" : "RDMSR", static_cast<uint32_t>(rcx)), d.why};
+  uc_emu_stop(uc_);  // before the instruction runs; run_slice delivers the #VE
+  return true;
 }
 
 void Vcpu::on_block(uint64_t addr, uint32_t size) {
@@ -423,6 +443,7 @@ void Vcpu::on_port_block_code(uint64_t addr) {
     uc_emu_stop(uc_);
     return;
   }
+  if (intercept_msr(addr)) return;
   last_addr_ = addr;
 }
 

@@ -134,6 +134,9 @@ class Vcpu {
   void on_exception_taken() { exception_record_->clear(); }
   void on_tdcall(uint64_t addr);
   bool on_cpuid();
+  // Before the instruction at `addr` runs: an RDMSR/WRMSR the TDX module makes a #VE is
+  // recorded and the engine stopped (true); anything else runs (false).
+  bool intercept_msr(uint64_t addr);
   void on_mem_invalid(uc_mem_type type, uint64_t addr, int size);
   void on_stub_code(uint64_t addr);
   void on_guest_entry(uint64_t addr);

@@ -142,6 +142,13 @@ VeInfo io_instruction_ve(bool in, uint16_t port, uint32_t size, bool immediate, 
   return v;
 }
 
+VeInfo msr_instruction_ve(bool write) {
+  VeInfo v;
+  v.exit_reason = write ? abi::kExitReasonWrmsr : abi::kExitReasonRdmsr;
+  v.insn_length = 2;  // 0F 32 / 0F 30
+  return v;
+}
+
 VeInfo cpuid_instruction_ve() {
   VeInfo v;
   v.exit_reason = abi::kExitReasonCpuid;

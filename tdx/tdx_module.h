@@ -18,6 +18,7 @@
 #include "host_hooks.h"
 #include "td_build.h"
 #include "td_cpuid.h"
+#include "td_msr.h"
 #include "tdreport.h"
 #include "vmm.h"
 #include "ucall/host/tdvmcall.h"
@@ -51,6 +52,9 @@ struct VeInfo {
 VeInfo io_instruction_ve(bool in, uint16_t port, uint32_t size, bool immediate, uint32_t insn_length);
 // The #VE of a CPUID the module does not answer (exit reason 10, qualification 0, 2 bytes).
 VeInfo cpuid_instruction_ve();
+
+// The #VE of an RDMSR (exit reason 31) or WRMSR (32) the module does not run natively.
+VeInfo msr_instruction_ve(bool write);
 
 // What the CPUID instruction does in a TD: the value, or a #VE with `ve` and why.
 struct InstructionCpuid {
@@ -100,6 +104,8 @@ class TdxModule {
   // The CPUID instruction on a vCPU in state `s`: the module answers every leaf from the
   // TD's virtual CPUID values (td_cpuid.h) or raises #VE; no engine answers on its own.
   InstructionCpuid instruction_cpuid(uint32_t leaf, uint32_t subleaf, const CpuidVcpuState& s) const;
+  // RDMSR/WRMSR of `msr` in this TD (td_msr.h): native, or a #VE and why.
+  MsrDecision msr_access(uint32_t msr, bool write) const { return td_msr_access(msr, write, cfg_.attributes); }
   // The TD's virtual CPUID values (TDH.MNG.INIT's result for this configuration), before
   // the dynamic bits: what KVM_TDX_INIT_VM's configuration and KVM_SET_CPUID2 start from.
   const CpuidModel& td_cpuid() const { return td_cpuid_; }

@@ -115,5 +115,43 @@ TEST(TdCpuidGuest, CpuidOfAVeLeafGoesThroughTheVeHandler) {
   EXPECT_GT(with_ve, 0) << "unicorn raises the #VE";
 }
 
+// RDMSR/WRMSR of #VE MSRs (POWER_CTL, x2APIC ICR) through the runtime's #VE handler
+// where the backend raises the #VE (caps.msr_ve): KVM's answers (TDG.VP.VMCALL) come
+// back, PAT runs natively. Plain KVM runs the MSR access in the kernel: this host's KVM
+// refuses POWER_CTL with a #GP, which the guest's default handler reports as
+// UNHANDLED(13) (docs/engine-quirks.md).
+TEST(VeMsrGuest, MsrsOfTheModulesVeClassGoThroughTheVeHandler) {
+  LayoutSpec spec;
+  spec.guest_elf = test::read_asset(TDSIM_GUEST_VE_MSR_ELF);
+  const TdImage image = build_image(spec);
+  int ran = 0, with_ve = 0;
+  for (const host::BackendInfo& b : host::backends()) {
+    if (b.caps.real_td) continue;
+    if (b.unavailable && !b.unavailable().empty()) continue;
+    RunLimits limits;
+    limits.timeout = std::chrono::seconds(20);
+    const std::vector<Event> events = run_collect(*b.make_backend({}), image, limits);
+    ++ran;
+    SCOPED_TRACE(b.name + "\n" + dump(events));
+    ASSERT_GE(events.size(), 1u);
+    const auto* first = std::get_if<UcallEvent>(&events[0]);
+    ASSERT_NE(first, nullptr);
+    if (b.caps.msr_ve) {
+      ++with_ve;
+      ASSERT_EQ(events.size(), 2u);
+      ASSERT_EQ(first->cmd, abi::kUcallSync);
+      EXPECT_EQ(first->args[1], 4u) << "two #VEs each for POWER_CTL and the ICR, none for PAT";
+      EXPECT_EQ(first->args[2], 2u) << "POWER_CTL as written";
+      EXPECT_EQ(first->args[3], (1ull << 32) | 0xf0) << "ICR as written";
+      EXPECT_EQ(first->args[4], 0x0007040600070406ull) << "PAT's reset value, read natively";
+    } else {
+      ASSERT_EQ(first->cmd, abi::kUcallUnhandled);
+      EXPECT_EQ(first->args[abi::kUnhandledArgVector], 13u) << "this KVM's #GP for WRMSR POWER_CTL";
+    }
+  }
+  ASSERT_GT(ran, 0);
+  EXPECT_GT(with_ve, 0);
+}
+
 }  // namespace
 }  // namespace tdsim

@@ -257,6 +257,28 @@ TEST_F(ModuleTest, CpuidFollowsXfamAttributesAndConfiguration) {
   EXPECT_TRUE((leaf(1, 0).ecx >> 31) & 1) << "hypervisor bit is fixed-1 whatever the VMM says";
 }
 
+TEST(TdMsrRules, ClassesOfTheMsrsATdGuestTouches) {
+  using tdx::MsrAccess;
+  auto access = [](uint32_t msr, bool write, uint64_t attributes = 0) {
+    return tdx::td_msr_access(msr, write, attributes).access;
+  };
+  for (uint32_t msr : {0x277u, 0xc0000080u, 0xc0000082u, 0xc0000100u, 0xc0000102u, 0xc0000103u, 0x1a0u})
+    EXPECT_EQ(access(msr, false), MsrAccess::kNative) << std::hex << msr;
+  for (uint32_t msr : {0x1bu, 0x1fcu, 0x2ffu, 0x200u, 0x800u, 0x830u, 0x8ffu, 0x6e0u})
+    EXPECT_EQ(access(msr, true), MsrAccess::kVe) << std::hex << msr;
+  EXPECT_EQ(access(0x10, false), MsrAccess::kNative) << "TSC read";
+  EXPECT_EQ(access(0x10, true), MsrAccess::kVe) << "TSC write";
+  EXPECT_EQ(access(0x186, false), MsrAccess::kVe) << "PERFEVTSEL0 without PERFMON";
+  EXPECT_EQ(access(0x186, false, tdx::kAttrPerfmon), MsrAccess::kNative);
+  EXPECT_EQ(access(0x4b564d00, false), MsrAccess::kVe) << "outside the bitmap";
+  EXPECT_EQ(access(0x1234, false), MsrAccess::kVe) << "not in the table: the module's default";
+  EXPECT_NE(tdx::td_msr_access(0x830, true, 0).why.find("x2APIC"), std::string::npos);
+  for (const tdx::MsrRule& r : tdx::td_msr_rules()) {
+    EXPECT_LE(r.first, r.last);
+    EXPECT_TRUE(r.source && *r.source);
+  }
+}
+
 TEST(TdCpuidRules, EveryRowNamesItsSourceAndRowsOfALeafDoNotOverlap) {
   std::map<std::tuple<uint32_t, uint32_t, uint8_t>, uint32_t> seen;
   for (const tdx::CpuidRule& r : tdx::td_cpuid_rules()) {
