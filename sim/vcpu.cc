@@ -721,7 +721,6 @@ void Vcpu::on_tdcall(uint64_t addr) {
 }
 
 bool Vcpu::on_cpuid() {
-  if (stopped_ || exhausted_ || ve_pending_) return true;
   uint64_t leaf = 0, subleaf = 0, rax = 0, cr4 = 0;
   uc_reg_read(uc_, UC_X86_REG_RAX, &leaf);
   uc_reg_read(uc_, UC_X86_REG_RCX, &subleaf);
@@ -737,6 +736,9 @@ bool Vcpu::on_cpuid() {
   const tdx::InstructionCpuid c =
       tdx_.instruction_cpuid(static_cast<uint32_t>(leaf), static_cast<uint32_t>(subleaf), st);
   if (!c.value) {
+    // Already stopping (an earlier #VE, a stop): that one wins and RIP goes back before
+    // this CPUID, so nothing of it is kept.
+    if (stopped_ || ve_pending_) return true;
     // Delivered once the engine stops before the next instruction (run_slice), with RIP
     // back on the CPUID; the block runs hooked per instruction (block_facts).
     ve_pending_ = PendingVe{c.ve, rip(), rax,
