@@ -21,6 +21,7 @@
 #include "host/replay.h"
 #include "run_options.h"
 #include "run_trace.h"
+#include "td_config_options.h"
 #include "sim/engine_limits.h"
 #include "sink_guard.h"
 #include "core/text_escape.h"
@@ -80,6 +81,8 @@ int cmd_run(const std::vector<std::string>& args) {
        "seconds --gdb waits for gdb to connect before giving up (exit 70); the --timeout budget "
        "starts when gdb connects");
   desc.add(run_options_description(ro));
+  TdConfigOptions tdo;
+  desc.add(td_config_description(tdo));
   po::variables_map vm;
   if (!parse_args(desc, args, &vm)) return 0;
 
@@ -88,6 +91,7 @@ int cmd_run(const std::vector<std::string>& args) {
   const bool coverage = vm.count("coverage") != 0;
   TdImage image = firmware_path.empty() ? build_image(to_layout_spec(ro)) : firmware_image(firmware_path, ro);
   if (!ro.stub.empty()) add_stub_symbols(image, ro.stub);
+  tdx::TdxConfig td_config = to_td_config(tdo, image.nr_vcpus);
   RunLimits limits = to_run_limits(ro);
   if (!(gdb_wait_s > 0) || !std::isfinite(gdb_wait_s) || gdb_wait_s > 86400)
     throw UsageError(fmt::format("--gdb-wait: {} is not in (0, 86400] seconds", gdb_wait_s));
@@ -124,6 +128,7 @@ int cmd_run(const std::vector<std::string>& args) {
   topts.sink = [&](const std::string& l) { guard([&] { trace_out.raw_line(l); }); };
   if (coverage) topts.coverage = &stub_coverage;
   host::BackendSetup setup;
+  setup.config = std::move(td_config);
   const bool tracing = (trace.any_engine() || coverage) && info.caps.tracing;
   if (tracing) {
     setup.trace = &topts;

@@ -136,6 +136,11 @@ CodeScan scan_code(std::span<const uint8_t> bytes, uint64_t addr, CpuMode mode) 
       case X86_INS_OUTSD:
         out.port_io = true;
         break;
+      case X86_INS_CPUID:
+      case X86_INS_RDMSR:
+      case X86_INS_WRMSR:
+        out.may_ve = true;
+        break;
       default:
         break;
     }

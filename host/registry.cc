@@ -2,6 +2,7 @@
 
 #include "kvm/kvm_backend.h"
 #include "kvm/plain_kvm_vm.h"
+#include "kvm/plain_machine.h"
 #include "kvm/probe.h"
 #include "kvm/tdx_backend.h"
 #include "kvm/tdx_vm.h"
@@ -25,7 +26,7 @@ std::vector<BackendInfo> make_registry() {
       "unicorn",
       "Unicorn 2.1 emulator in the TD initial state, with the TD platform (tdx/) behind TDCALL",
       BackendCaps{.instruction_budget = true, .register_access = true, .tracing = true, .debug_target = true,
-                  .stepping = true, .real_td = false, .in_process_engines = true},
+                  .stepping = true, .real_td = false, .in_process_engines = true, .cpuid_ve = true, .msr_ve = true},
       [] { return std::string(); },
       [](const BackendSetup& s) {
         auto b = std::make_unique<UnicornBackend>(s.config);
@@ -47,11 +48,16 @@ std::vector<BackendInfo> make_registry() {
       [](const TdImage& image, const VmOptions& o, const BackendSetup& s) {
         return std::unique_ptr<Vm>(std::make_unique<kvm::PlainKvmVm>(image, o, s.config));
       }});
+  r.back().cpuid_limit = [] {
+    const std::string why = kvm::plain_kvm_cpuid_limit();
+    return why.empty() ? why
+                       : why + ": this KVM keeps its own CPUID for the VM, not the TD's (docs/engine-quirks.md)";
+  };
   r.push_back(BackendInfo{
       "kvm-tdx",
       "a real TD through the KVM TDX uAPI (TDX hardware)",
       BackendCaps{.instruction_budget = false, .register_access = false, .tracing = false, .debug_target = false,
-                  .stepping = true, .real_td = true},
+                  .stepping = true, .real_td = true, .cpuid_ve = true, .msr_ve = true},
       [] { return kvm_unavailable("kvm-tdx"); },
       [](const BackendSetup& s) { return std::unique_ptr<Backend>(std::make_unique<TdxBackend>(s.config)); },
       [](const TdImage& image, const VmOptions& o, const BackendSetup& s) {

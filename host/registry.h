@@ -24,6 +24,8 @@ struct BackendCaps {
   bool stepping = false;            // make_vm: the host API
   bool real_td = false;             // a real TD: TDREPORT and MRTD come from the TDX module
   bool in_process_engines = false;  // one emulator engine per vCPU in this process's address space
+  bool cpuid_ve = false;            // CPUID of a leaf the TDX module does not answer raises #VE
+  bool msr_ve = false;              // RDMSR/WRMSR of an MSR the TDX module does not run natively raises #VE
 };
 
 // What a backend is made with. The TD configuration and host hooks reach the platform
@@ -42,6 +44,9 @@ struct BackendInfo {
   std::function<std::unique_ptr<Backend>(const BackendSetup&)> make_backend;
   // Set where caps.stepping. `image` must outlive the VM.
   std::function<std::unique_ptr<Vm>(const TdImage& image, const VmOptions&, const BackendSetup&)> make_vm;
+  // Empty (or unset) when the guest's CPUID instruction shows the TD CPUID model
+  // (tdx/td_cpuid.h) on this host, else why not (a sentence).
+  std::function<std::string()> cpuid_limit;
 };
 
 // Every backend, in a fixed order ("unicorn", "kvm", "kvm-tdx").

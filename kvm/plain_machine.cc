@@ -15,6 +15,7 @@
 #include "kvm_sys.h"
 #include "tdcall_emulation.h"
 #include "td_initial_state.h"
+#include "tdx_cpuid.h"
 #include "tdx_uapi.h"
 
 namespace tdsim::kvm {
@@ -95,8 +96,26 @@ PlainMachine::PlainMachine(const TdImage& image, ::tdsim::tdx::TdxConfig config)
   for (const GuestMemory::Block& b : mem_.blocks()) vm_.set_user_memory_region(slot++, b.gpa, b.size, b.host);
   for (uint32_t i = 0; i < image.nr_vcpus; ++i) {
     KvmVcpu& v = vm_.create_vcpu(i);
+    // The CPUID instruction in a TD is the TDX module's (tdx/td_cpuid.h); plain KVM answers
+    // it in the kernel, so the model goes in as the vCPU's CPUID where KVM takes it.
+    ::tdsim::tdx::CpuidModel cpu = platform_.td_cpuid();
+    ::tdsim::tdx::CpuidValue leaf1 = cpu.answer(1, 0);
+    leaf1.ebx = (leaf1.ebx & 0x00ffffffu) | ((i & 0xff) << 24);  // initial APIC ID
+    cpu.set(1, ::tdsim::tdx::CpuidModel::kAnySubleaf, leaf1);
+    if (std::string why = set_vcpu_cpuid(v.fd(), cpuid_entries(cpu)); !why.empty()) cpuid_limit_ = why;
     load_td_initial_state(v.fd(), image, i);
     vcpus_.push_back(&v);
+  }
+}
+
+std::string plain_kvm_cpuid_limit() {
+  try {
+    KvmVm vm(tdx::kX86DefaultVm);
+    KvmVcpu& v = vm.create_vcpu(0);
+    const auto model = ::tdsim::tdx::td_cpuid_values(::tdsim::tdx::sapphire_rapids_native(), {});
+    return set_vcpu_cpuid(v.fd(), cpuid_entries(model));
+  } catch (const std::exception& e) {
+    return e.what();
   }
 }
 

@@ -34,6 +34,10 @@ class PlainMachine {
   // Every emulated TDCALL as one line (tdx/tdcall_format.h), for a debugger's log. Set
   // before the vCPUs run; empty: none.
   void set_tdcall_observer(std::function<void(const std::string&)> o) { tdcall_observer_ = std::move(o); }
+  // Empty when every vCPU's CPUID is the TD CPUID model (KVM_SET_CPUID2 took it), else
+  // why not: the guest then sees what this KVM gives a VM without it
+  // (docs/engine-quirks.md, "This host's KVM").
+  const std::string& cpuid_limit() const { return cpuid_limit_; }
 
  private:
   // KVM_EXIT_IO: the #VE a TD takes for port I/O, injected with the instruction undone.
@@ -46,6 +50,11 @@ class PlainMachine {
   std::function<void(const std::string&)> tdcall_observer_;
   KvmVm vm_;
   std::vector<KvmVcpu*> vcpus_;
+  std::string cpuid_limit_;
 };
+
+// What KVM_SET_CPUID2 with the TD CPUID model does on a scratch plain VM on this host:
+// empty when it succeeds, else the ioctl and its error.
+std::string plain_kvm_cpuid_limit();
 
 }  // namespace tdsim::kvm

@@ -3,8 +3,10 @@
 // CPUID 0x80000008 EAX[23:16] (selftests' tdx_init_vm does the same). Pure.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "tdx/cpuid_model.h"
 #include "tdx_uapi.h"
 
 namespace tdsim::kvm {
@@ -15,5 +17,18 @@ namespace tdsim::kvm {
 std::vector<tdx::CpuidEntry2> build_init_vm_cpuid(const std::vector<tdx::CpuidEntry2>& supported,
                                                   const std::vector<tdx::CpuidEntry2>& configurable,
                                                   uint32_t gpaw);
+
+// The same, each value further limited to the TD CPUID model `td` (tdx/td_cpuid.h): the
+// configuration asks for no more than the TD's CPU is meant to show.
+std::vector<tdx::CpuidEntry2> build_init_vm_cpuid(const std::vector<tdx::CpuidEntry2>& supported,
+                                                  const std::vector<tdx::CpuidEntry2>& configurable,
+                                                  const ::tdsim::tdx::CpuidModel& td, uint32_t gpaw);
+
+// One entry per (leaf, sub-leaf) of `m`; entries with a sub-leaf carry
+// KVM_CPUID_FLAG_SIGNIFCANT_INDEX.
+std::vector<tdx::CpuidEntry2> cpuid_entries(const ::tdsim::tdx::CpuidModel& m);
+
+// KVM_SET_CPUID2 on a vCPU: "" on success, else the ioctl and its errno text.
+std::string set_vcpu_cpuid(int vcpu_fd, const std::vector<tdx::CpuidEntry2>& entries);
 
 }  // namespace tdsim::kvm

@@ -62,6 +62,21 @@ void TdxLaunch::tdx_cmd(int fd, uint32_t id, uint32_t flags, uint64_t data, cons
   if (r < 0) tdx_error(name, errno, cmd.hw_error);
 }
 
+std::vector<uint8_t> init_vm_bytes(const InitVmPayload& p, const std::vector<tdx::CpuidEntry2>& supported,
+                                   const std::vector<tdx::CpuidEntry2>& configurable) {
+  const auto entries = build_init_vm_cpuid(supported, configurable, p.cpuid, p.gpaw);
+  auto buf = cpuid_buffer(sizeof(tdx::TdxInitVmHeader), static_cast<uint32_t>(entries.size()));
+  auto* iv = reinterpret_cast<tdx::TdxInitVmHeader*>(buf.data());
+  iv->attributes = p.attributes;
+  iv->xfam = 0;  // KVM derives XFAM from CPUID leaf 0xD in the list
+  std::memcpy(iv->mrconfigid, p.mrconfigid.data(), sizeof iv->mrconfigid);
+  std::memcpy(iv->mrowner, p.mrowner.data(), sizeof iv->mrowner);
+  std::memcpy(iv->mrownerconfig, p.mrownerconfig.data(), sizeof iv->mrownerconfig);
+  iv->cpuid.nent = static_cast<uint32_t>(entries.size());
+  if (!entries.empty()) std::memcpy(buf.data() + sizeof *iv, entries.data(), entries.size() * sizeof entries[0]);
+  return buf;
+}
+
 void TdxLaunch::read_capabilities() {
   for (uint32_t nent = 8;; nent *= 2) {
     auto buf = cpuid_buffer(sizeof(tdx::TdxCapabilitiesHeader), nent);
@@ -90,13 +105,7 @@ void TdxLaunch::init_vm(const TdxStep& step) {
     }
     if (errno != E2BIG || nent > 4096) throw_errno("KVM_GET_SUPPORTED_CPUID");
   }
-  auto entries = build_init_vm_cpuid(supported, configurable_, p.gpaw);
-  auto buf = cpuid_buffer(sizeof(tdx::TdxInitVmHeader), static_cast<uint32_t>(entries.size()));
-  auto* iv = reinterpret_cast<tdx::TdxInitVmHeader*>(buf.data());
-  iv->attributes = p.attributes;
-  iv->xfam = 0;  // KVM derives XFAM from CPUID leaf 0xD in the list
-  iv->cpuid.nent = static_cast<uint32_t>(entries.size());
-  std::memcpy(buf.data() + sizeof *iv, entries.data(), entries.size() * sizeof entries[0]);
+  auto buf = init_vm_bytes(p, supported, configurable_);
   tdx_cmd(vm_->fd(), tdx::kTdxInitVm, 0, reinterpret_cast<uint64_t>(buf.data()),
           "KVM_TDX_INIT_VM");
 }

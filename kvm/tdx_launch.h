@@ -13,6 +13,13 @@
 
 namespace tdsim::kvm {
 
+// The bytes of KVM_TDX_INIT_VM's struct kvm_tdx_init_vm for `p` on a host whose KVM
+// supports `supported` and whose TDX module lets the VMM configure `configurable`: the
+// header (attributes, MRCONFIGID, MROWNER, MROWNERCONFIG) and the CPUID list
+// (build_init_vm_cpuid limited to p.cpuid). Pure.
+std::vector<uint8_t> init_vm_bytes(const InitVmPayload& p, const std::vector<tdx::CpuidEntry2>& supported,
+                                   const std::vector<tdx::CpuidEntry2>& configurable);
+
 class TdxLaunch {
  public:
   // `mem` holds the region contents (INIT_MEM_REGION sources, shared memory) and must

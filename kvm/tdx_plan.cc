@@ -5,6 +5,7 @@
 #include <linux/kvm_para.h>
 
 #include "core/launch_order.h"
+#include "tdx/td_cpuid.h"
 #include "tdx_uapi.h"
 
 namespace tdsim::kvm {
@@ -59,7 +60,7 @@ std::string TdxPlan::to_text() const {
   return s;
 }
 
-TdxPlan plan_tdx_launch(const TdImage& image) {
+TdxPlan plan_tdx_launch(const TdImage& image, const ::tdsim::tdx::TdxConfig& config) {
   using namespace tdx;
   TdxPlan plan;
   auto& out = plan.steps;
@@ -77,8 +78,14 @@ TdxPlan plan_tdx_launch(const TdImage& image) {
   out.push_back(step(TdxIoctl::kEnableExitHypercall, vm(),
                      EnableCapPayload{kCapExitHypercall, 1ull << KVM_HC_MAP_GPA_RANGE}, KVM_ENABLE_CAP,
                      "TDG.VP.VMCALL<MapGPA> reaches the VMM (else KVM answers SUBFUNC_UNSUPPORTED)"));
-  out.push_back(step(TdxIoctl::kTdxInitVm, vm(), InitVmPayload{0, image.gpaw}, enc,
-                     fmt::format("attributes 0, CPUID 0x80000008 EAX[23:16] = GPAW {}", image.gpaw),
+  InitVmPayload init{config.attributes, config.xfam, image.gpaw, config.mrconfigid, config.mrowner,
+                     config.mrownerconfig,
+                     ::tdsim::tdx::td_cpuid_values(
+                         ::tdsim::tdx::sapphire_rapids_native(),
+                         ::tdsim::tdx::TdCpuidConfig{config.attributes, config.xfam, image.gpaw, config.cpuid_config})};
+  out.push_back(step(TdxIoctl::kTdxInitVm, vm(), std::move(init), enc,
+                     fmt::format("attributes {:#x}, XFAM {:#x} (CPUID 0xd), CPUID 0x80000008 EAX[23:16] = GPAW {}",
+                                 config.attributes, config.xfam, image.gpaw),
                      kTdxInitVm));
 
   for (uint32_t i = 0; i < image.nr_vcpus; ++i) {

@@ -3,12 +3,14 @@
 // "Launch ordering rules" are unit-tested here and the TDX backend only executes the list.
 // Depends on core/ (TdImage, launch_order) and tdx_uapi.h; performs no system calls.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "core/td_image.h"
+#include "tdx/host_hooks.h"
 
 namespace tdsim::kvm {
 
@@ -44,7 +46,10 @@ struct VmTypePayload { unsigned long type; };
 struct EnableCapPayload { long cap; uint64_t arg0; };
 struct InitVmPayload {
   uint64_t attributes;
+  uint64_t xfam;  // reaches KVM as CPUID 0xd in `cpuid` (the struct's own field stays 0)
   uint32_t gpaw;  // goes to CPUID 0x80000008 EAX[23:16]
+  std::array<uint8_t, 48> mrconfigid{}, mrowner{}, mrownerconfig{};
+  ::tdsim::tdx::CpuidModel cpuid;  // the TD CPUID model (tdx/td_cpuid.h) the list is limited to
 };
 struct VcpuIdPayload { uint32_t id; };
 struct InitVcpuPayload { uint64_t init_rcx; };
@@ -84,6 +89,6 @@ struct TdxPlan {
 };
 
 // Pure: the same image always yields the same plan.
-TdxPlan plan_tdx_launch(const TdImage& image);
+TdxPlan plan_tdx_launch(const TdImage& image, const ::tdsim::tdx::TdxConfig& config = {});
 
 }  // namespace tdsim::kvm

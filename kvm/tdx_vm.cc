@@ -45,7 +45,7 @@ TdxVm::TdxVm(const TdImage& image, const VmOptions& options, ::tdsim::tdx::TdxCo
       mem_(image),
       mmio_read_(std::make_shared<MmioReadHandler>()),
       config_(::tdsim::tdx::forward_mmio_reads(std::move(config), mmio_read_)) {
-  const TdxPlan plan = plan_tdx_launch(image);
+  const TdxPlan plan = plan_tdx_launch(image, config_);
   launch_ = std::make_unique<TdxLaunch>(image, mem_, plan);
   vmm_ = std::make_unique<::tdsim::tdx::Vmm>(image, mem_, config_);
   const std::vector<KvmVcpu*> vcpus = launch_->vcpus();

@@ -5,10 +5,13 @@
 
 #include "core/td_initial_state.h"
 #include "tdsim/abi/tdx.h"
+#include "tdx/td_cpuid.h"
 #include "engine.h"
 #include "uc_error.h"
 
 namespace tdsim::sim {
+
+uint64_t td_cpuid1_eax() { return tdx::sapphire_rapids_native().answer(1, 0).eax; }
 
 namespace {
 
@@ -57,7 +60,7 @@ void load_td_reset_state(uc_engine* uc, const TdImage& image, uint32_t index) {
   for (int seg : {UC_X86_REG_CS, UC_X86_REG_DS, UC_X86_REG_ES, UC_X86_REG_SS, UC_X86_REG_FS, UC_X86_REG_GS})
     write_reg(uc, seg, TdInitialVcpuState{}.selector, "uc_reg_write(segment selector 0)");
 
-  const TdInitialVcpuState st = td_initial_vcpu_state(image, index, kUnicornCpuid1Eax);
+  const TdInitialVcpuState st = td_initial_vcpu_state(image, index, td_cpuid1_eax());
   uc_x86_mmr gdtr{0, st.gdtr_base, static_cast<uint32_t>(st.gdtr_limit), 0};
   uc_check(uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr), "uc_reg_write(GDTR)");
   uc_x86_mmr idtr{0, st.idtr_base, static_cast<uint32_t>(st.idtr_limit), 0};

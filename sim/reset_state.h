@@ -12,10 +12,10 @@
 
 namespace tdsim::sim {
 
-// RDX at reset is CPUID(1).EAX of the platform. Ours is Unicorn's default x86-64 CPU
-// model (qemu64: family 6, model 6, stepping 3), so RDX agrees with what the guest's own
-// CPUID(1) returns; a unit test pins the two together.
-inline constexpr uint64_t kUnicornCpuid1Eax = 0x663;
+// RDX at reset is CPUID(1).EAX of the platform: the TD CPUID model's native CPU
+// (tdx/td_cpuid.h, Sapphire Rapids), which also answers the guest's own CPUID(1); a unit
+// test pins the two together.
+uint64_t td_cpuid1_eax();
 
 // Loads the TD reset state of vCPU `index` into `uc` (a fresh or used UC_MODE_64 engine).
 //

@@ -409,6 +409,7 @@ void Vcpu::on_code(uint64_t addr) {
     }
     return;
   }
+  if (intercept_msr(addr)) return;
   ++slice_executed_;
   ++executed_total_;
   last_addr_ = addr;
@@ -429,6 +430,25 @@ void Vcpu::track_module(uint64_t addr) {
   const diag::LinearView view{(cr0 & (1ull << 31)) != 0, cr3, cr0, cr4};
   if (std::optional<std::string> line = modules_->at(mem_, image_, view, addr))
     emit(MilestoneEvent{index_, addr, std::move(*line)});
+}
+
+bool Vcpu::intercept_msr(uint64_t addr) {
+  if (stopped_ || exhausted_ || ve_pending_) return false;
+  // Unicorn 2.1 has no RDMSR/WRMSR instruction hook: blocks holding one run with a
+  // per-instruction hook (block_facts), which looks at the bytes here.
+  uint8_t b[2] = {};
+  if (!read_gva(uc_, mem_, addr, b, 2, diag::Access::kExec) || b[0] != 0x0f || (b[1] != 0x30 && b[1] != 0x32))
+    return false;
+  const bool write = b[1] == 0x30;
+  uint64_t rcx = 0, rax = 0;
+  uc_reg_read(uc_, UC_X86_REG_RCX, &rcx);
+  uc_reg_read(uc_, UC_X86_REG_RAX, &rax);
+  const tdx::MsrDecision d = tdx_.msr_access(static_cast<uint32_t>(rcx), write);
+  if (d.access == tdx::MsrAccess::kNative) return false;
+  ve_pending_ = PendingVe{tdx::msr_instruction_ve(write), addr, rax,
+                          fmt::format("{} MSR {:#x}", write ? "WRMSR" : "RDMSR", static_cast<uint32_t>(rcx)), d.why};
+  uc_emu_stop(uc_);  // before the instruction runs; run_slice delivers the #VE
+  return true;
 }
 
 void Vcpu::on_block(uint64_t addr, uint32_t size) {
@@ -469,6 +489,7 @@ void Vcpu::on_port_block_code(uint64_t addr) {
     uc_emu_stop(uc_);
     return;
   }
+  if (intercept_msr(addr)) return;
   last_addr_ = addr;
 }
 
@@ -483,7 +504,7 @@ const Vcpu::BlockFacts& Vcpu::block_facts(uint64_t addr, uint32_t size) {
     f.icount = scan.count;
     f.last_insn = scan.last;
     // Bytes Capstone cannot decode may hide anything: such a block runs hooked too.
-    f.port_io = scan.port_io || scan.undecodable;
+    f.port_io = scan.port_io || scan.may_ve || scan.undecodable;
   }
   if (f.icount == 0) {
     // Unreadable through the guest's page tables although the engine fetched it (its
@@ -648,7 +669,8 @@ void Vcpu::on_port_io(bool out, uint32_t port, int size, uint32_t value) {
                           fmt::format("{} port {:#x}, size {}{}", out ? "OUT" : "IN", port, size,
                                       out ? fmt::format(", value {:#x}",
                                                         mask_to_access_size(value, static_cast<uint64_t>(size)))
-                                          : "")};
+                                          : ""),
+                          "port I/O in a TD"};
   pause_requested_ = true;  // on_code stops the engine before the next instruction
 }
 
@@ -661,7 +683,7 @@ void Vcpu::complete_ve() {
     trace_->sink(fmt::format("vcpu {} #VE at {:#x}: {}{}", index_, p.rip, p.what,
                              ve ? "" : " (earlier #VE information unread: #DF)"));
   raise_exception(ve ? static_cast<int>(abi::kVeVector) : 8,
-                  fmt::format("#VE for {} (port I/O in a TD){}", p.what,
+                  fmt::format("#VE for {} ({}){}", p.what, p.cause,
                               ve ? "" : "; the previous #VE's information was never read (TDG.VP.VEINFO.GET), so #DF"));
 }
 
@@ -766,15 +788,34 @@ void Vcpu::on_tdcall(uint64_t addr) {
 }
 
 bool Vcpu::on_cpuid() {
-  uint64_t leaf = 0, subleaf = 0;
+  uint64_t leaf = 0, subleaf = 0, rax = 0, cr4 = 0;
   uc_reg_read(uc_, UC_X86_REG_RAX, &leaf);
   uc_reg_read(uc_, UC_X86_REG_RCX, &subleaf);
-  // Leaf 0x21 subleaf 0 is how a TD learns it is one ("IntelTDX    "); the guest runtime
-  // picks the TDCALL ucall transport from it. Every other leaf is Unicorn's.
-  const auto v = tdx_.instruction_cpuid(static_cast<uint32_t>(leaf), static_cast<uint32_t>(subleaf));
-  if (!v) return false;
+  uc_reg_read(uc_, UC_X86_REG_CR4, &cr4);
+  rax = leaf;
+  // The TDX module answers every leaf (tdx/td_cpuid.h). Unicorn's API cannot read XCR0:
+  // the XSAVE size in CPUID 0xd EBX is for x87 | SSE (docs/engine-quirks.md).
+  tdx::CpuidVcpuState st;
+  st.vcpu_index = index_;
+  st.cr4 = cr4;
+  st.xcr0 = tdx::kXfamX87Sse;
+  st.long_mode = code_mode(capture_cpu_state(uc_, image_, mem_)) == diag::CpuMode::k64;
+  const tdx::InstructionCpuid c =
+      tdx_.instruction_cpuid(static_cast<uint32_t>(leaf), static_cast<uint32_t>(subleaf), st);
+  if (!c.value) {
+    // Already stopping (an earlier #VE, a stop): that one wins and RIP goes back before
+    // this CPUID, so nothing of it is kept.
+    if (stopped_ || ve_pending_) return true;
+    // Delivered once the engine stops before the next instruction (run_slice), with RIP
+    // back on the CPUID; the block runs hooked per instruction (block_facts).
+    ve_pending_ = PendingVe{c.ve, rip(), rax,
+                            fmt::format("CPUID leaf {:#x} sub-leaf {:#x}", leaf, subleaf), c.why};
+    pause_requested_ = true;
+    return true;
+  }
+  const tdx::CpuidValue& v = *c.value;
   int ids[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX};
-  uint64_t out[] = {v->eax, v->ebx, v->ecx, v->edx};
+  uint64_t out[] = {v.eax, v.ebx, v.ecx, v.edx};
   void* vals[] = {&out[0], &out[1], &out[2], &out[3]};
   uc_reg_write_batch(uc_, ids, vals, 4);
   return true;

@@ -153,6 +153,9 @@ class Vcpu {
   void on_exception_taken() { exception_record_->clear(); }
   void on_tdcall(uint64_t addr);
   bool on_cpuid();
+  // Before the instruction at `addr` runs: an RDMSR/WRMSR the TDX module makes a #VE is
+  // recorded and the engine stopped (true); anything else runs (false).
+  bool intercept_msr(uint64_t addr);
   void on_mem_invalid(uc_mem_type type, uint64_t addr, int size);
   void on_stub_code(uint64_t addr);
   void on_guest_entry(uint64_t addr);
@@ -186,6 +189,7 @@ class Vcpu {
     tdx::VeInfo info;
     uint64_t rip, rax;  // as before the instruction
     std::string what;
+    std::string cause;  // why the module raises #VE for it
   };
   std::optional<PendingVe> ve_pending_;
   void complete_ve();
@@ -207,7 +211,7 @@ class Vcpu {
     uint32_t size;       // bytes, as the engine reports the block
     uint32_t icount;     // instructions
     uint64_t last_insn;  // address of its last instruction
-    bool port_io;        // holds an IN/OUT/INS/OUTS: needs the per-instruction hook
+    bool port_io;        // holds an IN/OUT/INS/OUTS, CPUID, RDMSR or WRMSR: needs the per-instruction hook
   };
   const BlockFacts& block_facts(uint64_t addr, uint32_t size);
   void update_accounting();

@@ -5,6 +5,7 @@
 // The host can only influence what a real VMM could: TDG.VP.VMCALL results. Leaves the
 // TDX module answers itself (TDG.VP.INFO, TDG.MR.REPORT, ...) are not overridable.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -68,8 +69,14 @@ struct TdxConfig {
   uint64_t attributes = 0;  // TD ATTRIBUTES (TDG.VP.INFO RDX, TDREPORT): 0 = production TD
   uint64_t xfam = 0x3;      // x87 | SSE, the minimum XFAM
   uint32_t max_vcpus = 0;   // TDG.VP.INFO R8[63:32]; 0 = the image's nr_vcpus
+  // SHA-384 sized values the host puts in KVM_TDX_INIT_VM; TDREPORT's TDINFO shows them.
+  std::array<uint8_t, 48> mrconfigid{}, mrowner{}, mrownerconfig{};
   // VMCALL<CPUID> answers; nullopt = CpuidModel::default_for(image.gpaw).
   std::optional<CpuidModel> cpuid;
+  // The VMM's CPUID configuration of the TD (KVM_TDX_INIT_VM's list) the TDX module builds
+  // the CPUID instruction's values from (tdx/td_cpuid.h); nullopt = every configurable
+  // bit as the CPU has it.
+  std::optional<CpuidModel> cpuid_config;
   // Reads nobody answers: an absent port reads all-ones (what a PC bus returns); MMIO
   // reads 0, like the KVM backend (kvm/exit_events.cc), so `tdsim diff` agrees.
   bool io_read_all_ones = true;

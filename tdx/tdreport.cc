@@ -23,6 +23,9 @@ TdReport build_tdreport(const TdReportInputs& in) {
   put_u64(r, abi::kTdReportAttributesOffset, in.attributes);
   put_u64(r, abi::kTdReportXfamOffset, in.xfam);
   std::memcpy(&r[abi::kTdReportMrtdOffset], in.mrtd.data(), in.mrtd.size());
+  std::memcpy(&r[abi::kTdReportMrConfigIdOffset], in.mrconfigid.data(), 48);
+  std::memcpy(&r[abi::kTdReportMrOwnerOffset], in.mrowner.data(), 48);
+  std::memcpy(&r[abi::kTdReportMrOwnerConfigOffset], in.mrownerconfig.data(), 48);
   for (size_t i = 0; i < in.rtmr.size(); ++i)
     std::memcpy(&r[abi::kTdReportRtmrOffset + abi::kRtmrSize * i], in.rtmr[i].data(), abi::kRtmrSize);
   return r;

@@ -15,12 +15,13 @@ struct TdReportInputs {
   uint64_t attributes = 0;
   uint64_t xfam = 0;
   Digest48 mrtd{};
+  Digest48 mrconfigid{}, mrowner{}, mrownerconfig{};
   std::array<Digest48, 4> rtmr{};
   std::array<uint8_t, 64> report_data{};
 };
 
-// Every byte the simulator has no source for (CPUSVN, TEE_TCB_INFO, MRCONFIGID,
-// MROWNER, ...) is 0; the MAC is kFakeMacByte repeated, so nobody mistakes it for one.
+// Every byte the simulator has no source for (CPUSVN, TEE_TCB_INFO, SERVTD_HASH, ...)
+// is 0; the MAC is kFakeMacByte repeated, so nobody mistakes it for one.
 inline constexpr uint8_t kFakeMacByte = 0xee;
 TdReport build_tdreport(const TdReportInputs& in);
 

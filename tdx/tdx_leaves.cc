@@ -86,6 +86,9 @@ TdcallResult TdxModule::mr_report(uint32_t vcpu, uint64_t rip, const TdcallRegs&
   ri.attributes = cfg_.attributes;
   ri.xfam = cfg_.xfam;
   ri.mrtd = mrtd().digest;
+  ri.mrconfigid = cfg_.mrconfigid;
+  ri.mrowner = cfg_.mrowner;
+  ri.mrownerconfig = cfg_.mrownerconfig;
   ri.rtmr = rtmr_;
   mem_.read(in.rdx, ri.report_data.data(), ri.report_data.size());
   const TdReport rep = build_tdreport(ri);
@@ -136,6 +139,20 @@ VeInfo io_instruction_ve(bool in, uint16_t port, uint32_t size, bool immediate, 
   v.qualification = (static_cast<uint64_t>(size - 1) & 7) | (in ? abi::kIoQualIn : 0) |
                     (immediate ? abi::kIoQualImmediate : 0) | static_cast<uint64_t>(port) << 16;
   v.insn_length = insn_length;
+  return v;
+}
+
+VeInfo msr_instruction_ve(bool write) {
+  VeInfo v;
+  v.exit_reason = write ? abi::kExitReasonWrmsr : abi::kExitReasonRdmsr;
+  v.insn_length = 2;  // 0F 32 / 0F 30
+  return v;
+}
+
+VeInfo cpuid_instruction_ve() {
+  VeInfo v;
+  v.exit_reason = abi::kExitReasonCpuid;
+  v.insn_length = 2;  // 0F A2
   return v;
 }
 

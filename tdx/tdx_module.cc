@@ -36,6 +36,8 @@ TdxModule::TdxModule(const TdImage& image, GuestMemory& mem, TdxConfig config)
       mem_(mem),
       cfg_(std::move(config)),
       cpuid_(cfg_.cpuid ? *cfg_.cpuid : CpuidModel::default_for(image.gpaw)),
+      td_cpuid_(td_cpuid_values(sapphire_rapids_native(),
+                                TdCpuidConfig{cfg_.attributes, cfg_.xfam, image.gpaw, cfg_.cpuid_config})),
       build_(mem) {}
 
 void TdxModule::reset() {
@@ -57,11 +59,17 @@ const measure::Mrtd& TdxModule::mrtd() const {
   return *build_.mrtd();
 }
 
-std::optional<CpuidValue> TdxModule::instruction_cpuid(uint32_t leaf, uint32_t subleaf) const {
-  // Leaf 0x21 subleaf 0 is how a TD learns it is one; the module answers it without the
-  // VMM, so a hostile host cannot change it (only the VMCALL<CPUID> answers).
-  if (leaf == 0x21 && subleaf == 0) return kTdxSignatureLeaf;
-  return std::nullopt;
+InstructionCpuid TdxModule::instruction_cpuid(uint32_t leaf, uint32_t subleaf, const CpuidVcpuState& s) const {
+  // The module answers from the values TDH.MNG.INIT computed: a hostile host cannot change
+  // them afterwards (only the VMCALL<CPUID> answers are the VMM's).
+  CpuidExecution e = execute_td_cpuid(td_cpuid_, leaf, subleaf, s);
+  InstructionCpuid out;
+  out.value = e.value;
+  if (!e.value) {
+    out.ve = cpuid_instruction_ve();
+    out.why = std::move(e.ve_why);
+  }
+  return out;
 }
 
 TdcallResult TdxModule::tdcall(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) {

@@ -17,6 +17,8 @@
 #include "core/td_image.h"
 #include "host_hooks.h"
 #include "td_build.h"
+#include "td_cpuid.h"
+#include "td_msr.h"
 #include "tdreport.h"
 #include "vmm.h"
 #include "ucall/host/tdvmcall.h"
@@ -48,6 +50,18 @@ struct VeInfo {
 // The #VE of a port-I/O instruction of `insn_length` bytes (IN or OUT, `size` 1/2/4
 // bytes, the port from an immediate or from DX).
 VeInfo io_instruction_ve(bool in, uint16_t port, uint32_t size, bool immediate, uint32_t insn_length);
+// The #VE of a CPUID the module does not answer (exit reason 10, qualification 0, 2 bytes).
+VeInfo cpuid_instruction_ve();
+
+// The #VE of an RDMSR (exit reason 31) or WRMSR (32) the module does not run natively.
+VeInfo msr_instruction_ve(bool write);
+
+// What the CPUID instruction does in a TD: the value, or a #VE with `ve` and why.
+struct InstructionCpuid {
+  std::optional<CpuidValue> value;
+  VeInfo ve;
+  std::string why;
+};
 
 struct TdcallResult {
   ucall::TdcallRegs regs;      // the guest's registers after the TDCALL
@@ -96,9 +110,14 @@ class TdxModule {
   enum class VeDelivery { kVe, kDoubleFault };
   VeDelivery raise_ve(uint32_t vcpu, const VeInfo& info);
 
-  // The CPUID instruction: leaves the TDX module virtualises itself (0x21), else
-  // nullopt (the engine answers).
-  std::optional<CpuidValue> instruction_cpuid(uint32_t leaf, uint32_t subleaf) const;
+  // The CPUID instruction on a vCPU in state `s`: the module answers every leaf from the
+  // TD's virtual CPUID values (td_cpuid.h) or raises #VE; no engine answers on its own.
+  InstructionCpuid instruction_cpuid(uint32_t leaf, uint32_t subleaf, const CpuidVcpuState& s) const;
+  // RDMSR/WRMSR of `msr` in this TD (td_msr.h): native, or a #VE and why.
+  MsrDecision msr_access(uint32_t msr, bool write) const { return td_msr_access(msr, write, cfg_.attributes); }
+  // The TD's virtual CPUID values (TDH.MNG.INIT's result for this configuration), before
+  // the dynamic bits: what KVM_TDX_INIT_VM's configuration and KVM_SET_CPUID2 start from.
+  const CpuidModel& td_cpuid() const { return td_cpuid_; }
 
   // Back to the TD's initial state: RTMRs zero, MSRs written by the guest forgotten.
   void reset();
@@ -158,7 +177,8 @@ class TdxModule {
   const TdImage& image_;
   GuestMemory& mem_;
   TdxConfig cfg_;
-  CpuidModel cpuid_;
+  CpuidModel cpuid_;      // KVM's view (TDG.VP.VMCALL<CPUID>)
+  CpuidModel td_cpuid_;  // the CPUID instruction's (the TDX module's virtual values)
   TdBuild build_;
   std::array<Digest48, 4> rtmr_{};
   std::map<std::pair<uint32_t, uint64_t>, uint64_t> msr_writes_;  // (vcpu, msr) -> value

@@ -21,6 +21,11 @@ constexpr uint64_t kMsrMiscEnable = 0x1a0;
 constexpr uint64_t kMsrPat = 0x277;
 constexpr uint64_t kMsrTscDeadline = 0x6e0;
 constexpr uint64_t kMsrMtrrDefType = 0x2ff;
+constexpr uint64_t kMsrPowerCtl = 0x1fc;
+constexpr uint64_t kMsrX2apicIcr = 0x830;
+// KVM's x2APIC ICR reserved bits (31:20, 17:16, 13): a write setting one fails.
+constexpr uint64_t kX2apicIcrReserved = 0xfff00000ull | 0x30000ull | (1u << 13);
+constexpr uint64_t kIcrDeliveryPending = 1u << 12;
 constexpr uint64_t kPatDefault = 0x0007040600070406ull;
 // KVM's reset value: PEBS and BTS unavailable.
 constexpr uint64_t kMiscEnableDefault = (1u << 11) | (1u << 12);
@@ -85,7 +90,9 @@ SubfnResult TdxModule::subfn_rdmsr(const VmcallRequest& req) {
     case kMsrApicBase: val = kApicBaseDefault | (req.vcpu == 0 ? (1u << 8) : 0); break;
     case kMsrMiscEnable: val = kMiscEnableDefault; break;
     case kMsrPat: val = kPatDefault; break;
-    case kMsrTscDeadline: case kMsrMtrrDefType: val = 0; break;
+    // POWER_CTL: KVM keeps what the guest wrote, 0 at reset. x2APIC ICR: the last command
+    // (destination in bits 63:32), 0 at reset.
+    case kMsrTscDeadline: case kMsrMtrrDefType: case kMsrPowerCtl: case kMsrX2apicIcr: val = 0; break;
     default: break;
   }
   if (!val)
@@ -95,8 +102,19 @@ SubfnResult TdxModule::subfn_rdmsr(const VmcallRequest& req) {
 }
 
 SubfnResult TdxModule::subfn_wrmsr(const VmcallRequest& req) {
-  const uint64_t msr = req.regs.r12, val = req.regs.r13;
-  const bool writable = msr == kMsrPat || msr == kMsrTscDeadline || msr == kMsrMtrrDefType;
+  const uint64_t msr = req.regs.r12;
+  uint64_t val = req.regs.r13;
+  if (msr == kMsrX2apicIcr) {
+    // KVM's kvm_x2apic_icr_write: reserved bits refused; the IPI is sent at once, so the
+    // delivery-status bit reads 0. No IPI reaches a vCPU here (interrupts not modelled).
+    if (val & kX2apicIcrReserved)
+      return refuse(abi::kVmcallInvalidOperand,
+                    fmt::format("WRMSR x2APIC ICR (R12 {:#x}) value {:#x} sets reserved bits {:#x}", msr, val,
+                                val & kX2apicIcrReserved));
+    val &= ~kIcrDeliveryPending;
+  }
+  const bool writable = msr == kMsrPat || msr == kMsrTscDeadline || msr == kMsrMtrrDefType || msr == kMsrPowerCtl ||
+                        msr == kMsrX2apicIcr;
   if (!writable)
     return refuse(abi::kVmcallInvalidOperand,
                   fmt::format("WRMSR {:#x} (R12) value {:#x}: {}", msr, val,

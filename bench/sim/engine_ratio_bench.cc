@@ -159,8 +159,9 @@ class BareEngine {
     uint64_t leaf = 0, sub = 0;
     uc_reg_read(uc, UC_X86_REG_RAX, &leaf);
     uc_reg_read(uc, UC_X86_REG_RCX, &sub);
-    const auto v = b->cpuid_->instruction_cpuid(static_cast<uint32_t>(leaf), static_cast<uint32_t>(sub));
-    if (!v) return 0;
+    const auto c = b->cpuid_->instruction_cpuid(static_cast<uint32_t>(leaf), static_cast<uint32_t>(sub), {});
+    if (!c.value) return 0;  // the bench's guests never run a #VE leaf
+    const auto* v = &*c.value;
     uint64_t out[] = {v->eax, v->ebx, v->ecx, v->edx};
     int ids[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX};
     void* vals[] = {&out[0], &out[1], &out[2], &out[3]};

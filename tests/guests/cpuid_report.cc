@@ -1,6 +1,7 @@
-// Reports CPUID(1).EAX (family/model/stepping) and finishes. The value is the engine's
-// CPU model, not the TD's: `tdsim diff` must call the backends' streams different here
-// (Unicorn's qemu64 model against whatever the KVM host gives a VM without SET_CPUID2).
+// Reports CPUID(1).EAX (family/model/stepping) and finishes. The value is what each
+// backend presents: `tdsim diff` must call the streams different here (the TD CPUID
+// model's on Unicorn against whatever this KVM host gives a VM whose CPUID it will not
+// set).
 #include "tests/guests/report_keys.h"
 #include "ucall/guest/guest.h"
 

@@ -5,6 +5,8 @@
 #include "kvm/probe.h"
 #include "kvm/tdx_backend.h"
 #include "kvm/tdx_cpuid.h"
+#include "kvm/tdx_launch.h"
+#include "kvm/tdx_plan.h"
 #include "stubs.h"
 #include "test_image.h"
 
@@ -62,6 +64,53 @@ TEST(TdxInitVmCpuid, AddsTheAddressSizeLeafWhenMissing) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].function, 0x80000008u);
   EXPECT_EQ(out[0].eax, 48u << 16);
+}
+
+// KVM_TDX_INIT_VM's struct up to the ioctl: the configuration's attributes and
+// measurement registers at their offsets, XFAM through CPUID 0xd, the list limited to the
+// TD CPUID model (a VMM never asks for what the TD's CPU must not show).
+TEST(TdxInitVmCpuid, InitVmBytesCarryTheTdConfiguration) {
+  TdImage img = kvmtest::make_test_image(TDSIM_STUB(long64));
+  tdx::TdxConfig cfg;
+  cfg.attributes = (1ull << 28) | 1;
+  cfg.xfam = 0x7;
+  for (int i = 0; i < 48; ++i) cfg.mrconfigid[i] = static_cast<uint8_t>(i), cfg.mrowner[i] = 0xa0, cfg.mrownerconfig[i] = 0x5c;
+  const kvm::TdxPlan plan = kvm::plan_tdx_launch(img, cfg);
+  const kvm::InitVmPayload* p = nullptr;
+  for (const auto& st : plan.steps)
+    if (st.ioctl == kvm::TdxIoctl::kTdxInitVm) p = &std::get<kvm::InitVmPayload>(st.payload);
+  ASSERT_NE(p, nullptr);
+  const std::vector<kvm::tdx::CpuidEntry2> all = {
+      entry(0x1, 0, ~0u, ~0u, ~0u, ~0u), entry(0xd, 0, ~0u, ~0u, ~0u, ~0u), entry(0xd, 1, ~0u, ~0u, ~0u, ~0u),
+      entry(0x7, 0, ~0u, ~0u, ~0u, ~0u), entry(0x80000008, 0, ~0u, ~0u, ~0u, ~0u)};
+  const std::vector<uint8_t> b = kvm::init_vm_bytes(*p, all, all);
+  ASSERT_EQ(b.size(), 264u + 5 * 40);
+  auto u64 = [&](size_t off) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = v << 8 | b[off + i];
+    return v;
+  };
+  auto u32 = [&](size_t off) { return static_cast<uint32_t>(u64(off)); };
+  EXPECT_EQ(u64(0), cfg.attributes);
+  EXPECT_EQ(u64(8), 0u) << "XFAM goes through CPUID 0xd";
+  for (int i = 0; i < 48; ++i) {
+    EXPECT_EQ(b[16 + i], i);
+    EXPECT_EQ(b[64 + i], 0xa0);
+    EXPECT_EQ(b[112 + i], 0x5c);
+  }
+  for (size_t off = 160; off < 256; ++off) EXPECT_EQ(b[off], 0) << "reserved byte " << off;
+  EXPECT_EQ(u32(256), 5u) << "nent";
+  EXPECT_EQ(u32(260), 0u) << "padding";
+  for (size_t e = 264; e < b.size(); e += 40) {
+    const uint32_t fn = u32(e), idx = u32(e + 4);
+    const uint32_t eax = u32(e + 12), ecx = u32(e + 20);
+    if (fn == 0xd && idx == 0) EXPECT_EQ(eax, 0x7u) << "XCR0 bits = XFAM";
+    if (fn == 1) {
+      EXPECT_TRUE((ecx >> 28) & 1) << "AVX with XFAM AVX";
+      EXPECT_FALSE((ecx >> 5) & 1) << "VMX never";
+    }
+    if (fn == 0x80000008) EXPECT_EQ((eax >> 16) & 0xff, img.gpaw);
+  }
 }
 
 }  // namespace

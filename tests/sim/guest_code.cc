@@ -318,6 +318,14 @@ boot32_long:
   hlt
   BLOB_END port_out64
 
+  BLOB_BEGIN cpuid_ve64
+  nop
+  mov $0x40000000, %eax
+  xor %ecx, %ecx
+  cpuid
+  hlt
+  BLOB_END cpuid_ve64
+
   BLOB_BEGIN port_out_store64
   mov $0x5a, %al
   out %al, $0x80
@@ -422,6 +430,7 @@ TDSIM_BLOB(unmapped64, unmapped64)
 TDSIM_BLOB(page_fault64, page_fault64)
 TDSIM_BLOB(hlt64, hlt64)
 TDSIM_BLOB(port_out64, port_out64)
+TDSIM_BLOB(cpuid_ve64, cpuid_ve64)
 TDSIM_BLOB(port_out_store64, port_out_store64)
 TDSIM_BLOB(alu_loop64, alu_loop64)
 TDSIM_BLOB(private_slot64, private_slot64)

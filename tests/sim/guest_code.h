@@ -31,6 +31,7 @@ Blob unmapped64();         // 8-byte store to GPA 0x7000000 (mapped by the PTs, 
 Blob page_fault64();       // unmaps the pool's 2 MiB page (PDE 1), then stores to it
 Blob hlt64();
 Blob port_out64();
+Blob cpuid_ve64();          // nop; CPUID 0x40000000 (a #VE leaf) at kCode + 8; HLT
 Blob port_out_store64();   // OUT at kCode + 2, then stores 0x77 into the first out cell; HLT
 Blob alu_loop64();         // 1000 x (add, xor, add, dec, jnz) = 5,001 instructions, then HLT at kCode + 16
 Blob private_slot64();

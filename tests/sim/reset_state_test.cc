@@ -44,7 +44,7 @@ TEST(UnicornResetState, ProbeAtResetVectorSeesTdInitialState) {
   EXPECT_EQ(u32(p, 0x00), 0u) << "EAX";
   EXPECT_EQ(u32(p, 0x04), 48u) << "EBX = GPAW";
   EXPECT_EQ(u32(p, 0x08), static_cast<uint32_t>(im.init_rcx)) << "ECX = init RCX";
-  EXPECT_EQ(u32(p, 0x0c), sim::kUnicornCpuid1Eax) << "EDX = CPUID(1).EAX";
+  EXPECT_EQ(u32(p, 0x0c), sim::td_cpuid1_eax()) << "EDX = CPUID(1).EAX";
   EXPECT_EQ(u32(p, 0x10), 1u) << "ESI = VCPU_INDEX";
   EXPECT_EQ(u32(p, 0x14), 0u) << "EDI";
   EXPECT_EQ(u32(p, 0x18), 0u) << "EBP";
@@ -57,7 +57,7 @@ TEST(UnicornResetState, ProbeAtResetVectorSeesTdInitialState) {
   // A TD reads 0x901: SCE | LME | NXE, LMA clear (Unicorn 2.1 holds all three).
   EXPECT_EQ(u32(p, 0x30), abi::kTdInitEfer) << "EFER";
   EXPECT_EQ(u32(p, 0x34), 0u) << "EFER high";
-  EXPECT_EQ(u32(p, 0x38), sim::kUnicornCpuid1Eax) << "CPUID(1).EAX agrees with RDX";
+  EXPECT_EQ(u32(p, 0x38), sim::td_cpuid1_eax()) << "CPUID(1).EAX agrees with RDX";
   for (size_t off = 0x40; off <= 0x4a; off += 2) EXPECT_EQ(u16(p, off), 0u) << "selector @" << off;
   EXPECT_EQ(u16(p, 0x50), abi::kTdInitGdtrLimit) << "GDTR limit";
   EXPECT_EQ(u32(p, 0x52), 0u) << "GDTR base";

@@ -3,6 +3,8 @@
 #include <openssl/sha.h>
 
 #include <cstring>
+#include <map>
+#include <tuple>
 
 #include "bootstub/measure/mrtd.h"
 #include "module_fixture.h"
@@ -183,47 +185,109 @@ TEST_F(ModuleTest, HostHookCannotAnswerModuleLeaves) {
 }
 
 TEST_F(ModuleTest, CpuidInstructionLeaf21IsTheModulesOwn) {
-  EXPECT_EQ(module_->instruction_cpuid(0x21, 0), tdx::kTdxSignatureLeaf);
-  EXPECT_FALSE(module_->instruction_cpuid(0x21, 1));
-  EXPECT_FALSE(module_->instruction_cpuid(1, 0)) << "other leaves are the engine's";
+  EXPECT_EQ(module_->instruction_cpuid(0x21, 0, {}).value, tdx::kTdxSignatureLeaf);
+  // Sub-leaf 1 is not in the module's table: a #VE, as for any leaf it does not list.
+  const tdx::InstructionCpuid c = module_->instruction_cpuid(0x21, 1, {});
+  EXPECT_FALSE(c.value);
+  EXPECT_EQ(c.ve.exit_reason, abi::kExitReasonCpuid);
+  EXPECT_EQ(c.ve.insn_length, 2u);
+  // A hostile VMM's CPUID answers (VMCALL<CPUID>) do not reach the instruction.
+  tdx::TdxConfig cfg;
+  cfg.cpuid = tdx::CpuidModel{};
+  make(cfg);
+  EXPECT_EQ(module_->instruction_cpuid(0x21, 0, {}).value, tdx::kTdxSignatureLeaf);
+  EXPECT_EQ(module_->instruction_cpuid(1, 0, {}).value->ecx & 1, 1u) << "SSE3";
 }
 
-}  // namespace
-}  // namespace tdsim::tdxtest
-
-namespace tdsim::tdxtest {
-namespace {
-
-ucall::TdcallRegs veinfo_get() {
-  ucall::TdcallRegs r;
-  r.rax = abi::kTdgVpVeinfoGet;
-  return r;
+TEST_F(ModuleTest, CpuidInstructionPresentsTheTdCpu) {
+  tdx::CpuidVcpuState st;
+  st.vcpu_index = 3;
+  const auto v0 = *module_->instruction_cpuid(0, 0, st).value;
+  EXPECT_GE(v0.eax, 0x21u);
+  EXPECT_EQ(v0.ebx, 0x756e6547u);
+  const auto v1 = *module_->instruction_cpuid(1, 0, st).value;
+  EXPECT_EQ(v1.eax, 0x000806f8u) << "Sapphire Rapids family/model/stepping";
+  for (int b : {0, 9, 19, 20, 21, 26, 31}) EXPECT_TRUE((v1.ecx >> b) & 1) << "CPUID.1:ECX bit " << b;
+  for (int b : {3, 5, 6, 27}) EXPECT_FALSE((v1.ecx >> b) & 1) << "CPUID.1:ECX bit " << b;
+  EXPECT_FALSE((v1.ecx >> 28) & 1) << "AVX off: the default XFAM is x87 | SSE";
+  EXPECT_EQ(v1.ebx >> 24, 3u) << "initial APIC ID = vCPU index";
+  st.cr4 = 1u << 18;
+  EXPECT_TRUE((module_->instruction_cpuid(1, 0, st).value->ecx >> 27) & 1) << "OSXSAVE follows CR4";
+  const auto e1 = *module_->instruction_cpuid(0x80000001, 0, st).value;
+  EXPECT_TRUE((e1.edx >> 20) & 1) << "NX";
+  EXPECT_TRUE((e1.edx >> 29) & 1) << "LM";
+  EXPECT_FALSE((e1.edx >> 11) & 1) << "SYSCALL outside 64-bit mode";
+  st.long_mode = true;
+  EXPECT_TRUE((module_->instruction_cpuid(0x80000001, 0, st).value->edx >> 11) & 1);
+  EXPECT_EQ((module_->instruction_cpuid(0x80000008, 0, st).value->eax >> 16) & 0xff, image_.gpaw);
+  // #VE leaves: the hypervisor range, the leaves needing REDUCE_VE or topology, unlisted ones.
+  for (uint32_t leaf : {0x40000000u, 0x4fffffffu, 0x2u, 0xbu, 0x1fu, 0x80000002u, 0x3u})
+    EXPECT_FALSE(module_->instruction_cpuid(leaf, 0, st).value) << std::hex << leaf;
+  // Above the maximum: the maximum basic leaf (0x21) is answered.
+  EXPECT_EQ(module_->instruction_cpuid(0x80000009, 0, st).value, tdx::kTdxSignatureLeaf);
 }
 
-// A #VE's information is read once; a second #VE before that read is a #DF and keeps
-// the first one's information; another vCPU's #VE is its own.
-TEST_F(ModuleTest, VeInformationIsReadOnceAndASecondUnreadVeIsADoubleFault) {
-  EXPECT_EQ(call(veinfo_get()).regs.rax, abi::kTdxNoVeInfo);
-  const tdx::VeInfo out80 = tdx::io_instruction_ve(false, 0x80, 1, true, 2);
-  EXPECT_EQ(out80.exit_reason, abi::kExitReasonIoInstruction);
-  EXPECT_EQ(out80.qualification, (0x80ull << 16) | abi::kIoQualImmediate);
-  const tdx::VeInfo in_dx = tdx::io_instruction_ve(true, 0xcfc, 4, false, 1);
-  EXPECT_EQ(in_dx.qualification, (0xcfcull << 16) | abi::kIoQualIn | 3);
+TEST_F(ModuleTest, CpuidFollowsXfamAttributesAndConfiguration) {
+  auto leaf = [&](uint32_t l, uint32_t s, uint64_t xcr0 = 3) {
+    tdx::CpuidVcpuState st;
+    st.xcr0 = xcr0;
+    return *module_->instruction_cpuid(l, s, st).value;
+  };
+  EXPECT_EQ(leaf(0xd, 0).eax, 3u);
+  EXPECT_EQ(leaf(0xd, 0).ecx, 576u);
+  EXPECT_EQ(leaf(0xd, 2).eax, 0u) << "AVX component absent without XFAM AVX";
+  EXPECT_FALSE((leaf(7, 0).ecx >> 31) & 1) << "PKS without the attribute";
+  tdx::TdxConfig cfg;
+  cfg.xfam = 0x2e7;  // x87, SSE, AVX, AVX-512, PKRU
+  cfg.attributes = tdx::kAttrPks;
+  tdx::CpuidModel vmm;
+  vmm.set(1, tdx::CpuidModel::kAnySubleaf, {0, 0x00100000, 0, 0});  // 16 logical IDs, no TSC deadline
+  cfg.cpuid_config = vmm;
+  make(cfg);
+  EXPECT_EQ(leaf(0xd, 0).eax, 0x2e7u);
+  EXPECT_EQ(leaf(0xd, 0).ecx, 2696u) << "up to PKRU's end";
+  EXPECT_EQ(leaf(0xd, 0, 0x7).ebx, 832u) << "EBX follows XCR0";
+  EXPECT_EQ(leaf(0xd, 2).eax, 256u);
+  EXPECT_TRUE((leaf(1, 0).ecx >> 28) & 1) << "AVX";
+  EXPECT_TRUE((leaf(7, 0).ebx >> 16) & 1) << "AVX512F";
+  EXPECT_TRUE((leaf(7, 0).ecx >> 31) & 1) << "PKS";
+  EXPECT_TRUE((leaf(7, 0).ecx >> 3) & 1) << "PKU";
+  EXPECT_EQ((leaf(1, 0).ebx >> 16) & 0xff, 0x10u) << "configured logical IDs";
+  EXPECT_FALSE((leaf(1, 0).ecx >> 24) & 1) << "TSC deadline not configured";
+  EXPECT_TRUE((leaf(1, 0).ecx >> 31) & 1) << "hypervisor bit is fixed-1 whatever the VMM says";
+}
 
-  EXPECT_EQ(module_->raise_ve(0, out80), tdx::TdxModule::VeDelivery::kVe);
-  EXPECT_EQ(module_->raise_ve(1, in_dx), tdx::TdxModule::VeDelivery::kVe);
-  EXPECT_EQ(module_->raise_ve(0, in_dx), tdx::TdxModule::VeDelivery::kDoubleFault);
-  const auto r = call(veinfo_get());
-  EXPECT_EQ(r.regs.rax, abi::kTdxSuccess);
-  EXPECT_EQ(r.regs.rcx, abi::kExitReasonIoInstruction);
-  EXPECT_EQ(r.regs.rdx, out80.qualification) << "the first #VE's information survived the #DF";
-  EXPECT_EQ(r.regs.r10, 2u);
-  EXPECT_FALSE(r.event.has_value());
-  EXPECT_EQ(call(veinfo_get()).regs.rax, abi::kTdxNoVeInfo) << "read once";
-  EXPECT_EQ(call(veinfo_get(), 1).regs.rdx, in_dx.qualification);
-  EXPECT_EQ(module_->raise_ve(0, in_dx), tdx::TdxModule::VeDelivery::kVe) << "room again after the read";
-  module_->reset();
-  EXPECT_EQ(call(veinfo_get()).regs.rax, abi::kTdxNoVeInfo) << "reset forgets pending information";
+TEST(TdMsrRules, ClassesOfTheMsrsATdGuestTouches) {
+  using tdx::MsrAccess;
+  auto access = [](uint32_t msr, bool write, uint64_t attributes = 0) {
+    return tdx::td_msr_access(msr, write, attributes).access;
+  };
+  for (uint32_t msr : {0x277u, 0xc0000080u, 0xc0000082u, 0xc0000100u, 0xc0000102u, 0xc0000103u, 0x1a0u})
+    EXPECT_EQ(access(msr, false), MsrAccess::kNative) << std::hex << msr;
+  for (uint32_t msr : {0x1bu, 0x1fcu, 0x2ffu, 0x200u, 0x800u, 0x830u, 0x8ffu, 0x6e0u})
+    EXPECT_EQ(access(msr, true), MsrAccess::kVe) << std::hex << msr;
+  EXPECT_EQ(access(0x10, false), MsrAccess::kNative) << "TSC read";
+  EXPECT_EQ(access(0x10, true), MsrAccess::kVe) << "TSC write";
+  EXPECT_EQ(access(0x186, false), MsrAccess::kVe) << "PERFEVTSEL0 without PERFMON";
+  EXPECT_EQ(access(0x186, false, tdx::kAttrPerfmon), MsrAccess::kNative);
+  EXPECT_EQ(access(0x4b564d00, false), MsrAccess::kVe) << "outside the bitmap";
+  EXPECT_EQ(access(0x1234, false), MsrAccess::kVe) << "not in the table: the module's default";
+  EXPECT_NE(tdx::td_msr_access(0x830, true, 0).why.find("x2APIC"), std::string::npos);
+  for (const tdx::MsrRule& r : tdx::td_msr_rules()) {
+    EXPECT_LE(r.first, r.last);
+    EXPECT_TRUE(r.source && *r.source);
+  }
+}
+
+TEST(TdCpuidRules, EveryRowNamesItsSourceAndRowsOfALeafDoNotOverlap) {
+  std::map<std::tuple<uint32_t, uint32_t, uint8_t>, uint32_t> seen;
+  for (const tdx::CpuidRule& r : tdx::td_cpuid_rules()) {
+    EXPECT_TRUE(r.source && *r.source) << std::hex << r.leaf;
+    EXPECT_TRUE(r.what && *r.what) << std::hex << r.leaf;
+    uint32_t& covered = seen[{r.leaf, r.subleaf, r.reg}];
+    EXPECT_EQ(covered & r.mask, 0u) << std::hex << "leaf " << r.leaf << " sub " << r.subleaf << " reg " << int(r.reg);
+    covered |= r.mask;
+  }
 }
 
 }  // namespace

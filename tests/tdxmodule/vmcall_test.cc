@@ -68,6 +68,20 @@ TEST_F(ModuleTest, MsrModelReadWriteAndFailures) {
   EXPECT_EQ(vmcall(abi::kVmcallRdmsr, 0x6e0).regs.r11, 0u);
 }
 
+TEST_F(ModuleTest, MsrX2apicIcrAndPowerCtlAsKvmHandlesThem) {
+  EXPECT_EQ(vmcall(abi::kVmcallRdmsr, 0x1fc).regs.r10, 0u) << "POWER_CTL reads";
+  EXPECT_EQ(vmcall(abi::kVmcallRdmsr, 0x1fc).regs.r11, 0u);
+  EXPECT_EQ(vmcall(abi::kVmcallWrmsr, 0x1fc, 0x2).regs.r10, 0u);
+  EXPECT_EQ(vmcall(abi::kVmcallRdmsr, 0x1fc).regs.r11, 0x2u);
+  EXPECT_EQ(vmcall(abi::kVmcallRdmsr, 0x830).regs.r10, 0u) << "x2APIC ICR reads";
+  EXPECT_EQ(vmcall(abi::kVmcallRdmsr, 0x830).regs.r11, 0u);
+  // A fixed IPI, vector 0xf0, to APIC ID 1 with the delivery-status bit set: stored without it.
+  EXPECT_EQ(vmcall(abi::kVmcallWrmsr, 0x830, (1ull << 32) | 0x10f0).regs.r10, 0u);
+  EXPECT_EQ(vmcall(abi::kVmcallRdmsr, 0x830).regs.r11, (1ull << 32) | 0xf0);
+  EXPECT_EQ(vmcall(abi::kVmcallWrmsr, 0x830, 1ull << 20).regs.r10, kInvalid) << "reserved bit 20";
+  EXPECT_EQ(vmcall(abi::kVmcallRdmsr, 0x830).regs.r11, (1ull << 32) | 0xf0) << "unchanged by the refused write";
+}
+
 TEST_F(ModuleTest, MmioReadUsesDeviceHookAndReportsTheAccess) {
   const uint64_t gpa = 0x9000000;
   EXPECT_EQ(vmcall(abi::kVmcallRequestMmio, 4, 0, gpa | shared()).regs.r11, 0u) << "default 0 like KVM backend";

@@ -91,10 +91,12 @@ uint64_t tdsim_mmio_read(uint64_t gpa, uint32_t size, uint64_t* value);
 typedef void (*tdsim_exception_handler)(TDSIM_GUEST_TYPE(ExRegs)* regs);
 void tdsim_install_exception_handler(uint8_t vector, tdsim_exception_handler handler);
 
-// A #VE (vector 20) handler for port I/O, as a TD guest kernel has one: install it with
-// tdsim_install_exception_handler(20, tdsim_ve_handler) and IN/OUT reach the VMM through
-// TDG.VP.VMCALL<Instruction.IO>. A #VE for anything else is reported as unhandled, with
-// the exit reason as the error code.
+// A #VE (vector 20) handler for port I/O and CPUID, as a TD guest kernel has one:
+// install it with tdsim_install_exception_handler(20, tdsim_ve_handler) and IN/OUT reach
+// the VMM through TDG.VP.VMCALL<Instruction.IO>, a CPUID of a leaf the TDX module does
+// not answer through TDG.VP.VMCALL<Instruction.CPUID>, RDMSR/WRMSR of a #VE MSR through
+// <Instruction.RDMSR/WRMSR> (a refused one is reported as UNHANDLED(13)). A #VE for
+// anything else is reported as unhandled, with the exit reason as the error code.
 void tdsim_ve_handler(TDSIM_GUEST_TYPE(ExRegs)* regs);
 
 // args are uint64_t values (cast before passing); at most kUcallMaxArgs are kept.

@@ -1,7 +1,9 @@
-// Guest side: the #VE handler a TD guest installs so that port I/O works as on a real
-// TD (as Linux's TD guest does): TDG.VP.VEINFO.GET says what the CPU refused, the
-// handler asks the VMM with TDG.VP.VMCALL<Instruction.IO>, puts the result where the
-// instruction would have, and resumes after it. Anything else is reported unhandled.
+// Guest side: the #VE handler a TD guest installs so that port I/O, CPUID leaves and
+// MSRs the TDX module does not handle work as on a real TD (as Linux's TD guest does):
+// TDG.VP.VEINFO.GET says what the CPU refused, the handler asks the VMM with
+// TDG.VP.VMCALL<Instruction.IO>, <Instruction.CPUID> or <Instruction.RDMSR/WRMSR>, puts
+// the result where the instruction would have, and resumes after it. Anything else is
+// reported unhandled.
 #include "ucall/guest/guest.h"
 #include "ucall/guest/tdx_calls.h"
 
@@ -29,6 +31,43 @@ uint64_t vmcall_io(uint32_t size, bool out, uint16_t port, uint64_t value, uint6
   return a.r10;
 }
 
+// Instruction.CPUID: R12 leaf, R13 sub-leaf in; R12..R15 = EAX, EBX, ECX, EDX out.
+uint64_t vmcall_cpuid(ExRegs* regs) {
+  TdcallAll a;
+  a.rax = tdsim::abi::kTdgVpVmcall;
+  a.rcx = tdsim::abi::kVmcallExposeR10toR15;
+  a.r10 = tdsim::abi::kVmcallStandard;
+  a.r11 = tdsim::abi::kVmcallCpuid;
+  a.r12 = static_cast<uint32_t>(regs->rax);
+  a.r13 = static_cast<uint32_t>(regs->rcx);
+  tdsim::guest::tdcall_all(a);
+  if (a.r10 != tdsim::abi::kVmcallSuccess) return a.r10;
+  // CPUID writes the 32-bit registers: the upper halves become 0.
+  regs->rax = static_cast<uint32_t>(a.r12);
+  regs->rbx = static_cast<uint32_t>(a.r13);
+  regs->rcx = static_cast<uint32_t>(a.r14);
+  regs->rdx = static_cast<uint32_t>(a.r15);
+  return a.r10;
+}
+
+// Instruction.RDMSR: R12 the MSR in, R11 its value out. Instruction.WRMSR: R12 the MSR,
+// R13 the value.
+uint64_t vmcall_msr(ExRegs* regs, bool write) {
+  TdcallAll a;
+  a.rax = tdsim::abi::kTdgVpVmcall;
+  a.rcx = tdsim::abi::kVmcallExposeR10toR15;
+  a.r10 = tdsim::abi::kVmcallStandard;
+  a.r11 = write ? tdsim::abi::kVmcallWrmsr : tdsim::abi::kVmcallRdmsr;
+  a.r12 = static_cast<uint32_t>(regs->rcx);
+  a.r13 = (regs->rdx << 32) | static_cast<uint32_t>(regs->rax);
+  tdsim::guest::tdcall_all(a);
+  if (a.r10 == tdsim::abi::kVmcallSuccess && !write) {
+    regs->rax = static_cast<uint32_t>(a.r11);
+    regs->rdx = a.r11 >> 32;
+  }
+  return a.r10;
+}
+
 }  // namespace
 
 extern "C" void tdsim_ve_handler(ExRegs* regs) {
@@ -36,8 +75,22 @@ extern "C" void tdsim_ve_handler(ExRegs* regs) {
   info.rax = tdsim::abi::kTdgVpVeinfoGet;
   tdsim::guest::tdcall_all(info);
   // exit reason, qualification, instruction length: RCX, RDX, R10[31:0]
-  if (info.rax != tdsim::abi::kTdxSuccess || static_cast<uint32_t>(info.rcx) != tdsim::abi::kExitReasonIoInstruction)
-    tdsim_report_unhandled(regs->vector, info.rax == tdsim::abi::kTdxSuccess ? info.rcx : info.rax, regs->rip);
+  if (info.rax != tdsim::abi::kTdxSuccess)
+    tdsim_report_unhandled(regs->vector, info.rax, regs->rip);
+  const uint32_t reason = static_cast<uint32_t>(info.rcx);
+  if (reason == tdsim::abi::kExitReasonCpuid) {
+    if (vmcall_cpuid(regs) != tdsim::abi::kVmcallSuccess) tdsim_report_unhandled(regs->vector, reason, regs->rip);
+    regs->rip += static_cast<uint32_t>(info.r10);
+    return;
+  }
+  if (reason == tdsim::abi::kExitReasonRdmsr || reason == tdsim::abi::kExitReasonWrmsr) {
+    // A refusal is what the CPU would make a #GP (Linux's TD guest does the same).
+    if (vmcall_msr(regs, reason == tdsim::abi::kExitReasonWrmsr) != tdsim::abi::kVmcallSuccess)
+      tdsim_report_unhandled(13, reason, regs->rip);
+    regs->rip += static_cast<uint32_t>(info.r10);
+    return;
+  }
+  if (reason != tdsim::abi::kExitReasonIoInstruction) tdsim_report_unhandled(regs->vector, reason, regs->rip);
   const uint64_t q = info.rdx;
   const uint32_t size = static_cast<uint32_t>(q & 7) + 1;
   const bool in = q & tdsim::abi::kIoQualIn;

@@ -1,0 +1,157 @@
+// The TD CPUID model reaches the guest's CPUID instruction: on every backend that
+// presents it (BackendInfo::cpuid_limit empty) the guest's TD assertions pass with the
+// same events and the values the TDX module stand-in computes; where a backend cannot
+// present it (this host's plain KVM refuses KVM_SET_CPUID2), the guest's first TD
+// assertion fails, which pins the documented difference instead of skipping it.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "bootstub/host/image_builder.h"
+#include "core/event_diff.h"
+#include "host/registry.h"
+#include "tdsim/abi/guest_config.h"
+#include "tdsim/abi/tdx.h"
+#include "tdsim/abi/ucall.h"
+#include "tdx/td_cpuid.h"
+#include "tests/guests/test_assets.h"
+
+namespace tdsim {
+namespace {
+
+std::string dump(const std::vector<Event>& events) {
+  std::string s;
+  for (const Event& e : events) s += "  " + describe(e) + "\n";
+  return s;
+}
+
+TEST(TdCpuidGuest, EveryBackendShowsTheTdCpuOrSaysWhyNot) {
+  LayoutSpec spec;
+  spec.guest_elf = test::read_asset(TDSIM_GUEST_TD_CPUID_ELF);
+  const TdImage image = build_image(spec);
+  const tdx::CpuidModel model =
+      tdx::td_cpuid_values(tdx::sapphire_rapids_native(), tdx::TdCpuidConfig{0, tdx::kXfamX87Sse, image.gpaw, {}});
+  std::vector<std::pair<std::string, std::vector<Event>>> presented;
+  int ran = 0;
+  for (const host::BackendInfo& b : host::backends()) {
+    if (b.caps.real_td) continue;  // no TDX here
+    if (b.unavailable && !b.unavailable().empty()) continue;
+    RunLimits limits;
+    limits.timeout = std::chrono::seconds(20);
+    const std::vector<Event> events = run_collect(*b.make_backend({}), image, limits);
+    ++ran;
+    SCOPED_TRACE(b.name + "\n" + dump(events));
+    ASSERT_GE(events.size(), 2u);
+    const auto* sync = std::get_if<UcallEvent>(&events[0]);
+    ASSERT_NE(sync, nullptr);
+    ASSERT_EQ(sync->cmd, abi::kUcallSync);
+    const std::string limit = b.cpuid_limit ? b.cpuid_limit() : "";
+    const auto* last = std::get_if<UcallEvent>(&events[1]);
+    ASSERT_NE(last, nullptr);
+    if (limit.empty()) {
+      EXPECT_EQ(sync->args[1], model.answer(0, 0).eax);
+      EXPECT_EQ(sync->args[2], model.answer(1, 0).ecx) << "CPUID.1:ECX (OSXSAVE clear: CR4.OSXSAVE is 0)";
+      EXPECT_EQ(sync->args[3], model.answer(0x80000001, 0).edx | (1u << 11)) << "SYSCALL: in 64-bit mode";
+      EXPECT_EQ(sync->args[4], model.answer(0x80000008, 0).eax);
+      EXPECT_EQ(last->cmd, abi::kUcallDone);
+      presented.emplace_back(b.name, events);
+    } else {
+      // Not the TD's CPU: the guest's first assertion (max basic leaf >= 0x21) fails.
+      EXPECT_LT(sync->args[1], 0x21u) << limit;
+      EXPECT_EQ(last->cmd, abi::kUcallAbort) << limit;
+    }
+  }
+  ASSERT_GT(ran, 0);
+  ASSERT_FALSE(presented.empty()) << "unicorn always presents the TD CPUID";
+  for (size_t i = 1; i < presented.size(); ++i) {
+    const auto d = first_divergence(presented[0].second, presented[i].second, image.nr_vcpus);
+    EXPECT_FALSE(d.has_value()) << presented[0].first << " vs " << presented[i].first;
+  }
+}
+
+// CPUID of a #VE leaf: where the backend raises the #VE (caps.cpuid_ve) the runtime's
+// handler gets the VMM's answer and the guest without a handler ends with
+// UCALL_UNHANDLED(20); plain KVM answers CPUID in the kernel, so no #VE is taken there
+// (KVM's own value, and the guest's final GUEST_FAIL), as docs/engine-quirks.md says.
+TEST(TdCpuidGuest, CpuidOfAVeLeafGoesThroughTheVeHandler) {
+  LayoutSpec spec;
+  spec.guest_elf = test::read_asset(TDSIM_GUEST_VE_CPUID_ELF);
+  const TdImage image = build_image(spec);
+  host::BackendSetup setup;
+  tdx::CpuidModel vmm = tdx::CpuidModel::default_for(image.gpaw);
+  const tdx::CpuidValue kvm_leaf{0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d};  // "KVMKVMKVM"
+  vmm.set(0x40000000, tdx::CpuidModel::kAnySubleaf, kvm_leaf);
+  setup.config.cpuid = vmm;
+  int ran = 0, with_ve = 0;
+  for (const host::BackendInfo& b : host::backends()) {
+    if (b.caps.real_td) continue;
+    if (b.unavailable && !b.unavailable().empty()) continue;
+    RunLimits limits;
+    limits.timeout = std::chrono::seconds(20);
+    const std::vector<Event> events = run_collect(*b.make_backend(setup), image, limits);
+    ++ran;
+    SCOPED_TRACE(b.name + "\n" + dump(events));
+    ASSERT_EQ(events.size(), 2u);
+    const auto* sync = std::get_if<UcallEvent>(&events[0]);
+    const auto* last = std::get_if<UcallEvent>(&events[1]);
+    ASSERT_TRUE(sync && last);
+    ASSERT_EQ(sync->cmd, abi::kUcallSync);
+    if (b.caps.cpuid_ve) {
+      ++with_ve;
+      EXPECT_EQ(sync->args[1], 1u) << "one #VE";
+      EXPECT_EQ(sync->args[2], kvm_leaf.eax);
+      EXPECT_EQ(sync->args[3], kvm_leaf.ebx);
+      EXPECT_EQ(sync->args[4], kvm_leaf.ecx);
+      EXPECT_EQ(sync->args[5], kvm_leaf.edx);
+      EXPECT_EQ(last->cmd, abi::kUcallUnhandled);
+      EXPECT_EQ(last->args[abi::kUnhandledArgVector], abi::kVeVector);
+    } else {
+      EXPECT_EQ(sync->args[1], 0u) << "no #VE: the kernel answered CPUID";
+      EXPECT_EQ(last->cmd, abi::kUcallAbort);
+    }
+  }
+  ASSERT_GT(ran, 0);
+  EXPECT_GT(with_ve, 0) << "unicorn raises the #VE";
+}
+
+// RDMSR/WRMSR of #VE MSRs (POWER_CTL, x2APIC ICR) through the runtime's #VE handler
+// where the backend raises the #VE (caps.msr_ve): KVM's answers (TDG.VP.VMCALL) come
+// back, PAT runs natively. Plain KVM runs the MSR access in the kernel: this host's KVM
+// refuses POWER_CTL with a #GP, which the guest's default handler reports as
+// UNHANDLED(13) (docs/engine-quirks.md).
+TEST(VeMsrGuest, MsrsOfTheModulesVeClassGoThroughTheVeHandler) {
+  LayoutSpec spec;
+  spec.guest_elf = test::read_asset(TDSIM_GUEST_VE_MSR_ELF);
+  const TdImage image = build_image(spec);
+  int ran = 0, with_ve = 0;
+  for (const host::BackendInfo& b : host::backends()) {
+    if (b.caps.real_td) continue;
+    if (b.unavailable && !b.unavailable().empty()) continue;
+    RunLimits limits;
+    limits.timeout = std::chrono::seconds(20);
+    const std::vector<Event> events = run_collect(*b.make_backend({}), image, limits);
+    ++ran;
+    SCOPED_TRACE(b.name + "\n" + dump(events));
+    ASSERT_GE(events.size(), 1u);
+    const auto* first = std::get_if<UcallEvent>(&events[0]);
+    ASSERT_NE(first, nullptr);
+    if (b.caps.msr_ve) {
+      ++with_ve;
+      ASSERT_EQ(events.size(), 2u);
+      ASSERT_EQ(first->cmd, abi::kUcallSync);
+      EXPECT_EQ(first->args[1], 4u) << "two #VEs each for POWER_CTL and the ICR, none for PAT";
+      EXPECT_EQ(first->args[2], 2u) << "POWER_CTL as written";
+      EXPECT_EQ(first->args[3], (1ull << 32) | 0xf0) << "ICR as written";
+      EXPECT_EQ(first->args[4], 0x0007040600070406ull) << "PAT's reset value, read natively";
+    } else {
+      ASSERT_EQ(first->cmd, abi::kUcallUnhandled);
+      EXPECT_EQ(first->args[abi::kUnhandledArgVector], 13u) << "this KVM's #GP for WRMSR POWER_CTL";
+    }
+  }
+  ASSERT_GT(ran, 0);
+  EXPECT_GT(with_ve, 0);
+}
+
+}  // namespace
+}  // namespace tdsim
