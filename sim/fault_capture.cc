@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "diag/pe_module.h"
 #include "diag/disasm.h"
 #include "engine.h"
 #include "diag/fault_explainer.h"
@@ -178,6 +179,9 @@ std::vector<std::string> describe_position(uc_engine* uc, uint32_t vcpu, uint64_
   const diag::CpuState s = capture_cpu_state(uc, image, mem);
   auto where = [&](uint64_t a) {
     const Symbol* sym = image.symbol_for(a);
+    // Firmware: the PE/TE module around the address, named by the image itself.
+    if (!sym && image.tdvf)
+      if (auto m = diag::find_pe_module(mem, image, view_of(s), a)) return " <" + diag::describe_pe_address(*m, a) + ">";
     if (!sym) return std::string();
     return a == sym->addr ? fmt::format(" <{}>", sym->name) : fmt::format(" <{}+{:#x}>", sym->name, a - sym->addr);
   };

@@ -104,12 +104,16 @@ TEST(TdxInitVmCpuid, InitVmBytesCarryTheTdConfiguration) {
   for (size_t e = 264; e < b.size(); e += 40) {
     const uint32_t fn = u32(e), idx = u32(e + 4);
     const uint32_t eax = u32(e + 12), ecx = u32(e + 20);
-    if (fn == 0xd && idx == 0) EXPECT_EQ(eax, 0x7u) << "XCR0 bits = XFAM";
+    if (fn == 0xd && idx == 0) {
+      EXPECT_EQ(eax, 0x7u) << "XCR0 bits = XFAM";
+    }
     if (fn == 1) {
       EXPECT_TRUE((ecx >> 28) & 1) << "AVX with XFAM AVX";
       EXPECT_FALSE((ecx >> 5) & 1) << "VMX never";
     }
-    if (fn == 0x80000008) EXPECT_EQ((eax >> 16) & 0xff, img.gpaw);
+    if (fn == 0x80000008) {
+      EXPECT_EQ((eax >> 16) & 0xff, img.gpaw);
+    }
   }
 }
 
