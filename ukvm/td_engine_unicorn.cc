@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -27,8 +29,34 @@ namespace tdsim::ukvm {
 
 namespace {
 
-// Instructions per run_slice: how often a kick() is noticed.
-constexpr uint64_t kSliceInsns = 1'000'000;
+// Instructions per run_slice: how often a kick() is noticed and another vCPU's thread
+// gets the engines.
+constexpr uint64_t kSliceInsns = 200'000;
+
+// The vCPUs' engines take turns, in the order their threads asked (a ticket lock): one
+// engine runs at a time, as in SimVm, because a LOCK-prefixed instruction is atomic only
+// within one engine and the TDX module's state is not shared-safe. First come, first
+// served, so a vCPU spinning at a barrier cannot starve the one it waits for.
+class Turns {
+ public:
+  void lock() {
+    std::unique_lock<std::mutex> l(m_);
+    const uint64_t ticket = next_++;
+    cv_.wait(l, [&] { return serving_ == ticket; });
+  }
+  void unlock() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      ++serving_;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  uint64_t next_ = 0, serving_ = 0;
+};
 // Regions reserved up front: Region pointers handed to GuestMemory and the vCPUs must stay
 // valid when add_memory() appends one.
 constexpr size_t kMaxRegions = 4096;
@@ -52,6 +80,7 @@ class UnicornTdEngine final : public TdEngine {
   };
   static TdImage image_for(const TdSetup& setup);
   std::optional<tdx::VmmCompletion> userspace(const tdx::UserspaceExit& x);
+  void set_memory_in_turn(const GuestRange& range);  // the caller has its turn
 
   TdSetup setup_;
   sim::TraceOptions trace_;  // what the vCPUs trace, from setup_.trace
@@ -60,6 +89,7 @@ class UnicornTdEngine final : public TdEngine {
   std::unique_ptr<tdx::TdxModule> module_;
   std::vector<std::unique_ptr<VcpuState>> vcpus_;
   std::vector<GuestRange> ranges_;  // what backs the TD's memory now, by GPA
+  Turns turns_;                     // held while any engine runs or its memory changes
 };
 
 TdImage UnicornTdEngine::image_for(const TdSetup& setup) {
@@ -155,12 +185,16 @@ RunExit UnicornTdEngine::run(uint32_t index, const tdx::VmmCompletion* answer) {
     // a real KVM_RUN does not return for them either.
   };
   sim::Vcpu& v = *s.vcpu;
-  if (v.stopped() && !v.resume()) {
-    s.ended = true;
-    return Shutdown{"the vCPU has shut down", {}};
+  {
+    std::lock_guard<Turns> turn(turns_);
+    if (v.stopped() && !v.resume()) {
+      s.ended = true;
+      return Shutdown{"the vCPU has shut down", {}};
+    }
   }
   for (;;) {
     if (s.kicked.exchange(false)) return Interrupted{};
+    std::lock_guard<Turns> turn(turns_);
     const uint64_t done = v.executed();
     if (done >= setup_.max_insns) return BudgetExceeded{done, v.describe_position()};
     const uint64_t slice = std::min<uint64_t>(kSliceInsns, setup_.max_insns - done);
@@ -182,14 +216,20 @@ void UnicornTdEngine::kick(uint32_t index) {
 }
 
 void UnicornTdEngine::add_memory(const GuestRange& range) {
+  std::lock_guard<Turns> turn(turns_);
   for (const GuestRange& r : ranges_)
     if (range.gpa < r.gpa + r.size && r.gpa < range.gpa + range.size)
       throw std::runtime_error(fmt::format("memory at GPA {:#x} size {:#x} overlaps the range at {:#x}", range.gpa,
                                            range.size, r.gpa));
-  set_memory(range);
+  set_memory_in_turn(range);
 }
 
 void UnicornTdEngine::set_memory(const GuestRange& range) {
+  std::lock_guard<Turns> turn(turns_);
+  set_memory_in_turn(range);
+}
+
+void UnicornTdEngine::set_memory_in_turn(const GuestRange& range) {
   if (!range.host || ((range.gpa | range.size) & 0xfff) || range.size == 0 || range.gpa + range.size < range.gpa)
     throw std::runtime_error(fmt::format("memory at GPA {:#x} size {:#x}: not page aligned, empty, wrapping or "
                                          "without host memory",
