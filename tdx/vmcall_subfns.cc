@@ -10,6 +10,7 @@
 
 #include "tdsim/abi/tdx.h"
 #include "tdx_module.h"
+#include "x2apic.h"
 #include "vmm.h"
 
 namespace tdsim::tdx {
@@ -93,11 +94,16 @@ SubfnResult TdxModule::subfn_rdmsr(const VmcallRequest& req) {
     // POWER_CTL: KVM keeps what the guest wrote, 0 at reset. x2APIC ICR: the last command
     // (destination in bits 63:32), 0 at reset.
     case kMsrTscDeadline: case kMsrMtrrDefType: case kMsrPowerCtl: case kMsrX2apicIcr: val = 0; break;
-    default: break;
+    default:
+      // KVM's in-kernel local APIC (tdx/x2apic.h).
+      if (is_x2apic_msr(msr)) val = x2apic_reset_value(msr, req.vcpu);
+      break;
   }
   if (!val)
     return refuse(abi::kVmcallInvalidOperand,
-                  fmt::format("RDMSR {:#x} (R12): MSR not modelled (KVM: kvm_get_msr failed)", msr));
+                  fmt::format("RDMSR {:#x} (R12): {}", msr,
+                              is_x2apic_msr(msr) ? "not a readable x2APIC register (KVM: kvm_get_msr failed)"
+                                                 : "MSR not modelled (KVM: kvm_get_msr failed)"));
   return ok(VmcallReply{abi::kVmcallSuccess, *val, {}, {}, {}, {}});
 }
 
@@ -114,7 +120,8 @@ SubfnResult TdxModule::subfn_wrmsr(const VmcallRequest& req) {
     val &= ~kIcrDeliveryPending;
   }
   const bool writable = msr == kMsrPat || msr == kMsrTscDeadline || msr == kMsrMtrrDefType || msr == kMsrPowerCtl ||
-                        msr == kMsrX2apicIcr;
+                        msr == kMsrX2apicIcr || (is_x2apic_msr(msr) && x2apic_writable(msr));
+  if (writable && is_x2apic_msr(msr) && !x2apic_keeps_writes(msr)) return ok();  // EOI, SELF IPI
   if (!writable)
     return refuse(abi::kVmcallInvalidOperand,
                   fmt::format("WRMSR {:#x} (R12) value {:#x}: {}", msr, val,

@@ -263,3 +263,34 @@ TEST_F(ModuleTest, UserspaceExitsAreDeferredUntilTheProgramAnswers) {
 
 }  // namespace
 }  // namespace tdsim::tdxtest
+
+namespace tdsim::tdxtest {
+namespace {
+
+// KVM's in-kernel local APIC answers the x2APIC registers a TD's #VE handler forwards
+// (a firmware reads SVR, the ID and the LVTs while it sets its APIC up).
+TEST_F(ModuleTest, X2apicRegistersAnswerAsKvmsLocalApic) {
+  constexpr uint64_t kInvalid = abi::kVmcallInvalidOperand;
+  auto rd = [&](uint64_t msr, uint32_t vcpu = 0) {
+    ucall::TdcallRegs r;
+    r.rcx = abi::kVmcallExposeR10toR15;
+    r.r11 = abi::kVmcallRdmsr;
+    r.r12 = msr;
+    return call(r, vcpu).regs;
+  };
+  EXPECT_EQ(rd(0x80f).r11, 0xffu) << "SVR after reset: software-disabled, spurious vector 0xff";
+  EXPECT_EQ(rd(0x802, 1).r11, 1u) << "x2APIC ID = vCPU index";
+  EXPECT_EQ(rd(0x80d, 1).r11, 2u) << "LDR: cluster 0, bit 1";
+  EXPECT_EQ(rd(0x835).r11, 0x10000u) << "LINT0 masked";
+  EXPECT_EQ(rd(0x803).r11 & 0xff, 0x14u);
+  EXPECT_EQ(vmcall(abi::kVmcallWrmsr, 0x80f, 0x1ff).regs.r10, 0u);
+  EXPECT_EQ(rd(0x80f).r11, 0x1ffu) << "kept";
+  EXPECT_EQ(rd(0x80f, 1).r11, 0xffu) << "per vCPU";
+  EXPECT_EQ(vmcall(abi::kVmcallWrmsr, 0x80b, 0).regs.r10, 0u) << "EOI";
+  EXPECT_EQ(rd(0x80b).r10, kInvalid) << "EOI is write-only";
+  EXPECT_EQ(rd(0x801).r10, kInvalid) << "no register there";
+  EXPECT_EQ(vmcall(abi::kVmcallWrmsr, 0x802, 5).regs.r10, kInvalid) << "the ID is read-only";
+}
+
+}  // namespace
+}  // namespace tdsim::tdxtest
