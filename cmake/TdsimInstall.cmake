@@ -129,13 +129,16 @@ install(FILES ${PROJECT_BINARY_DIR}/tdsimConfig.cmake ${PROJECT_BINARY_DIR}/tdsi
 
 # pkg-config: the host libraries in link order (dependents first) and their
 # dependencies' own .pc names; the guest runtime and linker script as variables.
+# Each archive is named by its file (-l:libX.a): the plain -lX would pick a shared
+# library of the same name first, and libtdsim_kvm.so (the user-space KVM's preload
+# library, which replaces open and ioctl) shares its name with the KVM backend's archive.
 set(TDSIM_PC_LIBS)
 foreach(t IN LISTS host_libs)
   get_target_property(name ${t} OUTPUT_NAME)
   if(NOT name)
     set(name ${t})
   endif()
-  string(APPEND TDSIM_PC_LIBS " -l${name}")
+  string(APPEND TDSIM_PC_LIBS " -l:${CMAKE_STATIC_LIBRARY_PREFIX}${name}${CMAKE_STATIC_LIBRARY_SUFFIX}")
 endforeach()
 file(RELATIVE_PATH TDSIM_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 string(REGEX REPLACE "/$" "" TDSIM_PC_TO_PREFIX "${TDSIM_PC_TO_PREFIX}")

@@ -66,6 +66,12 @@ int main() {
 }
 CC
 "$cxx" -std=c++20 "$work/pc.cc" -o "$work/pc" $(pkg-config --cflags --libs tdsim)
+# The host library is archives only: never the preload library of the same name, which
+# would replace the program's open and ioctl.
+if readelf -d "$work/pc" | grep -q 'libtdsim_kvm'; then
+  echo "pkg-config's flags linked libtdsim_kvm.so (the preload library) into a host program" >&2
+  exit 1
+fi
 "$work/pc"
 echo "linked and ran with pkg-config's flags: ok"
 
