@@ -286,7 +286,8 @@ void check_ktap(const std::string& out, uint32_t nr_vcpus, const std::vector<Eve
 
 const char* json_type(const Event& e) {
   static constexpr const char* kTypes[] = {"ucall", "mmio",  "tdcall_rejected", "guest_memory_error",
-                                           "fault", "halt",  "budget",          "vmcall_exit"};
+                                           "fault", "halt",  "budget",          "vmcall_exit",
+                                           "console", "device", "milestone"};
   static_assert(std::size(kTypes) == std::variant_size_v<Event>);
   return kTypes[e.index()];
 }
