@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "diag/fault_context.h"
-#include "diag/pe_module.h"
+#include "diag/code_address.h"
 #include "diag/x86_decode.h"
 #include "tdsim/abi/td_boot.h"
 
@@ -19,14 +19,7 @@ std::string headline(const FaultContext& c) {
     what = vector_name(c.ev.vector);
     if (has_error_code(c.ev.vector)) what += fmt::format("({:#x})", c.ev.error_code);
   }
-  std::string sym;
-  if (const Symbol* s = c.image.symbol_for(c.cpu.rip))
-    sym = c.cpu.rip == s->addr ? fmt::format(" <{}>", s->name)
-                               : fmt::format(" <{}+{:#x}>", s->name, c.cpu.rip - s->addr);
-  // Firmware carries no symbol table, but its modules are PE/TE images that name
-  // themselves: the one around RIP.
-  else if (c.image.tdvf)
-    if (auto m = find_pe_module(c.mem, c.image, c.view, c.cpu.rip)) sym = " <" + describe_pe_address(*m, c.cpu.rip) + ">";
+  const std::string sym = code_address_name(c.mem, c.image, c.view, c.cpu.rip);
   return fmt::format("vCPU {}: {} at RIP {:#x}{} in {}", c.ev.vcpu, what, c.cpu.rip, sym,
                      to_string(c.mode));
 }

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "diag/pe_module.h"
+#include "diag/code_address.h"
 #include "diag/disasm.h"
 #include "engine.h"
 #include "diag/fault_explainer.h"
@@ -177,14 +177,7 @@ void apply_idt_delivery(FaultEvent& ev, uc_engine* uc, const TdImage& image, con
 std::vector<std::string> describe_position(uc_engine* uc, uint32_t vcpu, uint64_t last_executed,
                                            const TdImage& image, const GuestMemory& mem) {
   const diag::CpuState s = capture_cpu_state(uc, image, mem);
-  auto where = [&](uint64_t a) {
-    const Symbol* sym = image.symbol_for(a);
-    // Firmware: the PE/TE module around the address, named by the image itself.
-    if (!sym && image.tdvf)
-      if (auto m = diag::find_pe_module(mem, image, view_of(s), a)) return " <" + diag::describe_pe_address(*m, a) + ">";
-    if (!sym) return std::string();
-    return a == sym->addr ? fmt::format(" <{}>", sym->name) : fmt::format(" <{}+{:#x}>", sym->name, a - sym->addr);
-  };
+  auto where = [&](uint64_t a) { return diag::code_address_name(mem, image, view_of(s), a); };
   auto insn_at = [&](uint64_t a) {
     uint8_t b[15] = {};
     if (!diag::read_linear(mem, image, view_of(s), a, b, sizeof b)) return std::string("(unreadable)");
