@@ -132,6 +132,7 @@ void run_to_end(Vm& vm, const RunLimits& limits, uint64_t slice, const EventSink
     run_concurrently(vm, limits, sink);
   else
     take_turns(vm, limits, slice, sink);
+  for (const Event& e : vm.end_of_run()) sink(e);
 }
 
 }  // namespace tdsim

@@ -90,6 +90,9 @@ class Vm {
   // (BackendCaps::debug_target says so beforehand). Debugging drives the vCPUs through
   // the facet and core/round_robin.h instead of Vcpu::run; the two are not mixed.
   virtual DebugTarget* debug_target() { return nullptr; }
+  // What the TD platform has left to report once the vCPUs stopped (a firmware's RTMR
+  // extends and accepted pages, tdx/tdx_progress.h); run_to_end() passes it on last.
+  virtual std::vector<Event> end_of_run() { return {}; }
 };
 
 // Thrown for a symbol the image does not have, of another size, or outside the guest

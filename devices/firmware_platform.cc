@@ -35,6 +35,11 @@ std::optional<Event> merge(std::vector<Event> events) {
 
 }  // namespace
 
+FirmwarePlatform::FirmwarePlatform(const MachineDesc& machine) : fw_cfg_(machine) {
+  pci_.add(kQ35HostBridgeBdf, q35_host_bridge());
+  pci_.add(kIch9LpcBdf, ich9_lpc());
+}
+
 tdx::PortReply FirmwarePlatform::one(uint32_t vcpu, uint16_t port, uint32_t size, bool is_out, uint64_t value) {
   tdx::PortReply r;
   const uint64_t ones = size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
@@ -81,9 +86,19 @@ tdx::PortReply FirmwarePlatform::one(uint32_t vcpu, uint16_t port, uint32_t size
     }
   }
   if (port >= kPciConfigDataPort && port < kPciConfigDataPort + 4) {
-    r.event = pci_.data_access(vcpu, static_cast<uint16_t>(port - kPciConfigDataPort), size, is_out, value);
-    answer(ones);
+    PciConfig::DataAccess a =
+        pci_.data_access(vcpu, static_cast<uint16_t>(port - kPciConfigDataPort), size, is_out, value);
+    r.event = std::move(a.event);
+    answer(a.value);
     return r;
+  }
+  // The PM timer: read in every delay loop, so its reads are not events (like the
+  // UART's status register's).
+  if (const PciFunction* lpc = pci_.function(kIch9LpcBdf); lpc && !is_out && size == 4) {
+    if (auto timer = ich9_pm_timer_port(*lpc); timer && port == *timer) {
+      answer(pm_timer_.read());
+      return r;
+    }
   }
   r.event = DeviceEvent{vcpu, "port",
                         is_out ? fmt::format("write {:#06x} size {} value {:#x}: no device modelled", port, size, value)

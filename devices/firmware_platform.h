@@ -1,7 +1,8 @@
 // The devices a VMM gives a TD's firmware, behind the platform's port I/O exits
 // (tdx::HostHooks::port_device): the debug console (0x402), COM1's transmit path
-// (0x3f8..0x3ff), fw_cfg (0x510/0x511, DMA refused at 0x514..0x51b) and PCI configuration
-// ports with no device (0xcf8, 0xcfc..0xcff). Every other port is reported with what was
+// (0x3f8..0x3ff), fw_cfg (0x510/0x511, DMA refused at 0x514..0x51b), PCI configuration
+// ports (0xcf8, 0xcfc..0xcff) with q35's host bridge and ICH9 LPC bridge, and the ACPI PM
+// timer where the LPC bridge places it (q35_chipset.h). Every other port is reported with what was
 // asked and reads all-ones: nothing the firmware touches is answered silently. One
 // instance per run, used from the vCPU threads under its own lock. Host side; engine-free.
 #pragma once
@@ -12,13 +13,14 @@
 #include "console.h"
 #include "fw_cfg.h"
 #include "pci_config.h"
+#include "q35_chipset.h"
 #include "tdx/host_hooks.h"
 
 namespace tdsim::devices {
 
 class FirmwarePlatform {
  public:
-  explicit FirmwarePlatform(const MachineDesc& machine) : fw_cfg_(machine) {}
+  explicit FirmwarePlatform(const MachineDesc& machine);
 
   // One exit: the answer and the event. Never nullopt: this platform owns every port.
   std::optional<tdx::PortReply> access(const tdx::PortRequest& req);
@@ -31,6 +33,7 @@ class FirmwarePlatform {
   LineConsole console_;
   FwCfg fw_cfg_;
   PciConfig pci_;
+  AcpiPmTimer pm_timer_;
 };
 
 }  // namespace tdsim::devices

@@ -33,6 +33,7 @@ class SimVm : public Vm {
   // Trace lines and stub coverage (nullptr: off); `t` must outlive the runs.
   void set_trace(const TraceOptions* t) { session_.set_trace(t); }
   bool concurrent_vcpus() const override { return false; }
+  std::vector<Event> end_of_run() override { return session_.tdx().end_of_run(); }
 
  private:
   class Stepper;

@@ -818,6 +818,7 @@ bool Vcpu::on_cpuid() {
   uint64_t out[] = {v.eax, v.ebx, v.ecx, v.edx};
   void* vals[] = {&out[0], &out[1], &out[2], &out[3]};
   uc_reg_write_batch(uc_, ids, vals, 4);
+  if (c.milestone) emit(MilestoneEvent{index_, rip(), *c.milestone});
   return true;
 }
 

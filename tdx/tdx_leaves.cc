@@ -3,6 +3,9 @@
 // Statuses with bit 63 set also produce a TdcallRejectedEvent; warnings do not.
 #include <fmt/format.h>
 
+#include <array>
+#include <cstring>
+
 #include "tdsim/abi/tdx.h"
 #include "tdx_module.h"
 
@@ -57,7 +60,7 @@ std::optional<uint64_t> TdxModule::check_private_gpa(uint64_t gpa, uint64_t size
   return std::nullopt;
 }
 
-TdcallResult TdxModule::vp_info(uint32_t vcpu, const TdcallRegs& in) const {
+TdcallResult TdxModule::vp_info(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) {
   TdcallResult out;
   out.regs = in;
   const uint64_t max_vcpus = cfg_.max_vcpus ? cfg_.max_vcpus : image_.nr_vcpus;
@@ -68,6 +71,10 @@ TdcallResult TdxModule::vp_info(uint32_t vcpu, const TdcallRegs& in) const {
   out.regs.r9 = vcpu;
   out.regs.r10 = 0;  // TDX 1.0: no TDG.SYS.RD
   out.regs.r11 = 0;
+  if (progress_.first(TdxProgress::Step::kVpInfo))
+    out.event = MilestoneEvent{vcpu, rip,
+                               fmt::format("TDG.VP.INFO: GPAW {}, {} vCPU(s), attributes {:#x}", out.regs.rcx,
+                                           image_.nr_vcpus, out.regs.rdx)};
   return out;
 }
 
@@ -108,6 +115,7 @@ TdcallResult TdxModule::rtmr_extend(uint32_t vcpu, uint64_t rip, const TdcallReg
   Digest48 data{};
   mem_.read(in.rcx, data.data(), data.size());
   rtmr_[in.rdx] = tdx::rtmr_extend(rtmr_[in.rdx], data);
+  progress_.rtmr_extended(vcpu, rip, static_cast<uint32_t>(in.rdx), data);
   return status_only(in, vcpu, rip, abi::kTdxSuccess, {});
 }
 
@@ -156,7 +164,7 @@ VeInfo cpuid_instruction_ve() {
   return v;
 }
 
-TdcallResult TdxModule::page_accept(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) const {
+TdcallResult TdxModule::page_accept(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) {
   const uint64_t level = in.rcx & abi::kAcceptLevelMask;
   const uint64_t invalid = abi::kTdxOperandInvalid | abi::kTdxOperandIdRcx;
   if (in.rcx & 0xff8)
@@ -171,13 +179,45 @@ TdcallResult TdxModule::page_accept(uint32_t vcpu, uint64_t rip, const TdcallReg
   // Alignment to the level size; memory behind the first 4 KiB (the mapping decides the rest).
   if (auto s = check_private_gpa(gpa, 4096, size, abi::kTdxOperandIdRcx, why))
     return status_only(in, vcpu, rip, *s, fmt::format("{} (RCX): {}", leaf_name(in.rax), why));
-  // Every private page of the image was added (TDH.MEM.PAGE.ADD) at 4 KiB, which
-  // leaves it accepted; a larger level does not match that mapping.
-  if (level != 0)
-    return status_only(in, vcpu, rip, abi::kTdxPageSizeMismatch,
-                       fmt::format("{}: GPA {:#x} is mapped with 4 KiB pages, level {} asked",
-                                   leaf_name(in.rax), gpa, level));
-  return status_only(in, vcpu, rip, abi::kTdxPageAlreadyAccepted, {});
+  switch (acceptance_.accept(gpa, static_cast<uint32_t>(level))) {
+    case PageAcceptance::Result::kSizeMismatch: {
+      TdcallResult out = status_only(
+          in, vcpu, rip, abi::kTdxPageSizeMismatch,
+          fmt::format("{}: GPA {:#x} is mapped with 4 KiB pages, level {} asked (later refusals of large "
+                      "pages are counted, not reported)",
+                      leaf_name(in.rax), gpa, level));
+      if (size_mismatches_++) out.event.reset();
+      return out;
+    }
+    case PageAcceptance::Result::kAlreadyAccepted:
+      return status_only(in, vcpu, rip, abi::kTdxPageAlreadyAccepted, {});
+    case PageAcceptance::Result::kAccepted: break;
+  }
+  // The module clears a page it maps for the TD: the guest never sees what was there
+  // (written before the accept, which a real TD cannot do). Pages still zero are left
+  // alone, so an engine's translated code is dropped only where something changed.
+  static const std::array<uint8_t, 4096> zeros{};
+  const uint8_t* host = mem_.host_ptr(gpa, zeros.size());
+  if (host && std::memcmp(host, zeros.data(), zeros.size()) != 0) {
+    mem_.write(gpa, zeros.data(), zeros.size());
+    if (host_write_) host_write_(gpa, zeros.size());
+  }
+  TdcallResult out = status_only(in, vcpu, rip, abi::kTdxSuccess, {});
+  if (progress_.first(TdxProgress::Step::kFirstAccept))
+    out.event = MilestoneEvent{vcpu, rip, fmt::format("first page accepted: {} of GPA {:#x} (4 KiB)",
+                                                      leaf_name(in.rax), gpa)};
+  return out;
+}
+
+std::vector<Event> TdxModule::end_of_run() const {
+  std::vector<Event> out = progress_.report(rtmr_);
+  if (image_.tdvf && (acceptance_.accepted_pages() || size_mismatches_))
+    out.push_back(MilestoneEvent{0, 0,
+                                 fmt::format("{} pages accepted ({} MiB); {} accepts of 2 MiB/1 GiB pages refused "
+                                             "with TDX_PAGE_SIZE_MISMATCH",
+                                             acceptance_.accepted_pages(), acceptance_.accepted_pages() / 256,
+                                             size_mismatches_)});
+  return out;
 }
 
 }  // namespace tdsim::tdx

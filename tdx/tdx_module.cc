@@ -38,10 +38,15 @@ TdxModule::TdxModule(const TdImage& image, GuestMemory& mem, TdxConfig config)
       cpuid_(cfg_.cpuid ? *cfg_.cpuid : CpuidModel::default_for(image.gpaw)),
       td_cpuid_(td_cpuid_values(sapphire_rapids_native(),
                                 TdCpuidConfig{cfg_.attributes, cfg_.xfam, image.gpaw, cfg_.cpuid_config})),
-      build_(mem) {}
+      build_(mem),
+      acceptance_(image),
+      progress_(image.tdvf) {}
 
 void TdxModule::reset() {
   rtmr_ = {};
+  acceptance_.reset();
+  progress_.reset();
+  size_mismatches_ = 0;
   msr_writes_.clear();
   ve_info_.clear();
 }
@@ -68,6 +73,8 @@ InstructionCpuid TdxModule::instruction_cpuid(uint32_t leaf, uint32_t subleaf, c
   if (!e.value) {
     out.ve = cpuid_instruction_ve();
     out.why = std::move(e.ve_why);
+  } else if (leaf == 0x21u && progress_.first(TdxProgress::Step::kTdxDetected)) {
+    out.milestone = "TDX detected: CPUID leaf 0x21 read (the TDX module's leaf: \"IntelTDX    \")";
   }
   return out;
 }
@@ -75,7 +82,7 @@ InstructionCpuid TdxModule::instruction_cpuid(uint32_t leaf, uint32_t subleaf, c
 TdcallResult TdxModule::tdcall(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) {
   switch (in.rax) {
     case abi::kTdgVpVmcall: return vmcall(vcpu, rip, in);
-    case abi::kTdgVpInfo: return vp_info(vcpu, in);
+    case abi::kTdgVpInfo: return vp_info(vcpu, rip, in);
     case abi::kTdgMrRtmrExtend: return rtmr_extend(vcpu, rip, in);
     case abi::kTdgVpVeinfoGet: return veinfo_get(vcpu, rip, in);
     case abi::kTdgMrReport: return mr_report(vcpu, rip, in);

@@ -18,7 +18,9 @@
 #include "host_hooks.h"
 #include "td_build.h"
 #include "td_cpuid.h"
+#include "page_acceptance.h"
 #include "td_msr.h"
+#include "tdx_progress.h"
 #include "tdreport.h"
 #include "vmm.h"
 #include "ucall/host/tdvmcall.h"
@@ -61,6 +63,8 @@ struct InstructionCpuid {
   std::optional<CpuidValue> value;
   VeInfo ve;
   std::string why;
+  // A firmware milestone this CPUID is (TDX detected: leaf 0x21), for the vCPU to report.
+  std::optional<std::string> milestone;
 };
 
 struct TdcallResult {
@@ -145,14 +149,18 @@ class TdxModule {
   // and measured. Throws std::logic_error before the TD was built (no TD runs unbuilt).
   const measure::Mrtd& mrtd() const;
   const std::array<Digest48, 4>& rtmrs() const { return rtmr_; }
+  // What a firmware's run leaves to report when it ends (firmware images only): each
+  // TDG.MR.RTMR.EXTEND and the RTMR values (tdx_progress.h), and how many pages the guest
+  // accepted, as MilestoneEvents.
+  std::vector<Event> end_of_run() const;
   const TdxConfig& config() const { return cfg_; }
 
  private:
-  TdcallResult vp_info(uint32_t vcpu, const ucall::TdcallRegs& in) const;
+  TdcallResult vp_info(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
   TdcallResult mr_report(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
   TdcallResult rtmr_extend(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
   TdcallResult veinfo_get(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
-  TdcallResult page_accept(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in) const;
+  TdcallResult page_accept(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
   TdcallResult vmcall(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);
   // KVM's handling of the standard sub-functions (tdx/vmcall_subfns.cc): one handler
   // each, found by R11 in subfns(); `req` is the VMM's view.
@@ -181,6 +189,12 @@ class TdxModule {
   CpuidModel td_cpuid_;  // the CPUID instruction's (the TDX module's virtual values)
   TdBuild build_;
   std::array<Digest48, 4> rtmr_{};
+  PageAcceptance acceptance_;
+  mutable TdxProgress progress_;
+  // 2 MiB/1 GiB accepts refused with PAGE_SIZE_MISMATCH: a firmware tries each large page
+  // first and falls back to 4 KiB, so only the first refusal is an event (the rest would
+  // drown the output); end_of_run() gives the count.
+  uint64_t size_mismatches_ = 0;
   std::map<std::pair<uint32_t, uint64_t>, uint64_t> msr_writes_;  // (vcpu, msr) -> value
   std::map<uint32_t, VeInfo> ve_info_;  // vCPUs whose #VE information is valid (unread)
   HostWriteObserver host_write_;

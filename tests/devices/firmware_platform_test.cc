@@ -108,13 +108,60 @@ TEST(FirmwareDevices, FwCfgUnknownItemAndDmaAreReported) {
   EXPECT_NE(device(r).request.find("DMA"), std::string::npos);
 }
 
-TEST(FirmwareDevices, PciConfigHasNoDevice) {
+// CONFIG_ADDRESS for bus 0, `dev`.`fn`, register `reg`.
+uint32_t cf8(uint32_t dev, uint32_t fn, uint32_t reg) { return 0x80000000u | (dev << 11) | (fn << 8) | reg; }
+
+TEST(FirmwareDevices, PciConfigHasQ35sHostBridgeAndNothingWhereNoFunctionIs) {
   FirmwarePlatform p(machine());
-  EXPECT_FALSE(io(p, kPciConfigAddressPort, 4, true, 0x80000000).event) << "selecting is not a request";
+  EXPECT_FALSE(io(p, kPciConfigAddressPort, 4, true, cf8(0, 0, 0)).event) << "selecting is not a request";
   EXPECT_EQ(in(p, kPciConfigAddressPort, 4), 0x80000000u);
-  tdx::PortReply r = io(p, kPciConfigDataPort, 2, false);
+  tdx::PortReply r = io(p, kPciConfigDataPort + 2, 2, false);
+  EXPECT_EQ(r.in_data, (std::vector<uint8_t>{0xc0, 0x29})) << "q35's MCH: the ID OVMF's PlatformPei checks";
+  EXPECT_NE(device(r).request.find("config read 00:00.0 reg 0x02 size 2: 0x29c0"), std::string::npos)
+      << device(r).request;
+  EXPECT_EQ(in(p, kPciConfigDataPort, 2), 0x8086u);
+  io(p, kPciConfigAddressPort, 4, true, cf8(0, 0, 0x08));
+  EXPECT_EQ(in(p, kPciConfigDataPort + 3, 1), 0x06u) << "class: bridge";
+  io(p, kPciConfigAddressPort, 4, true, cf8(0, 0, 0));
+  // IDs are read-only; chipset registers hold what is written (PCIEXBAR at 0x60).
+  io(p, kPciConfigDataPort, 4, true, 0x12345678);
+  EXPECT_EQ(in(p, kPciConfigDataPort, 4), 0x29c08086u);
+  io(p, kPciConfigAddressPort, 4, true, cf8(0, 0, 0x60));
+  io(p, kPciConfigDataPort, 4, true, 0xb0000001);
+  EXPECT_EQ(in(p, kPciConfigDataPort, 4), 0xb0000001u);
+  io(p, kPciConfigAddressPort, 4, true, cf8(1, 0, 0));
+  r = io(p, kPciConfigDataPort, 2, false);
   EXPECT_EQ(r.in_data, (std::vector<uint8_t>{0xff, 0xff}));
-  EXPECT_NE(device(r).request.find("config read 00:00.0 reg 0x00"), std::string::npos) << device(r).request;
+  EXPECT_NE(device(r).request.find("config read 00:01.0 reg 0x00 size 2: no device (all-ones)"), std::string::npos)
+      << device(r).request;
+}
+
+// OVMF programs the LPC bridge's PMBASE and sets ACPI_EN; the PM timer then counts at
+// PMBASE + 8, advancing by a fixed step per read.
+TEST(FirmwareDevices, Ich9LpcPlacesTheAcpiPmTimer) {
+  FirmwarePlatform p(machine());
+  io(p, kPciConfigAddressPort, 4, true, cf8(0x1f, 0, 0));
+  EXPECT_EQ(in(p, kPciConfigDataPort, 4), 0x29188086u);
+  EXPECT_EQ(in(p, 0x608, 4), 0xffffffffu) << "not decoded before ACPI_EN";
+  io(p, kPciConfigAddressPort, 4, true, cf8(0x1f, 0, kIch9Pmbase));
+  EXPECT_EQ(in(p, kPciConfigDataPort, 4), 1u) << "reset: base 0, I/O space";
+  io(p, kPciConfigDataPort, 4, true, 0x600);
+  EXPECT_EQ(in(p, kPciConfigDataPort, 4), 0x601u);
+  io(p, kPciConfigAddressPort, 4, true, cf8(0x1f, 0, kIch9AcpiCntl));
+  io(p, kPciConfigDataPort, 1, true, kIch9AcpiEn);
+  const uint64_t t1 = in(p, 0x608, 4), t2 = in(p, 0x608, 4);
+  EXPECT_EQ(t2 - t1, AcpiPmTimer::kTicksPerRead);
+  EXPECT_FALSE(io(p, 0x608, 4, false).event) << "delay loops read it constantly";
+  AcpiPmTimer t;
+  uint32_t last = 0;
+  bool wrapped = false;
+  for (uint32_t i = 0; i < (AcpiPmTimer::kMask / AcpiPmTimer::kTicksPerRead) + 2; ++i) {
+    const uint32_t v = t.read();
+    EXPECT_LE(v, AcpiPmTimer::kMask);
+    wrapped = wrapped || v < last;
+    last = v;
+  }
+  EXPECT_TRUE(wrapped) << "24 bits, as QEMU's ICH9 timer";
 }
 
 TEST(FirmwareDevices, EveryOtherPortIsReportedAndReadsAllOnes) {

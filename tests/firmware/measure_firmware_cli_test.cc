@@ -9,21 +9,31 @@
 #include <vector>
 
 #include "tests/cli/run_command.h"
+#include "tests/firmware/debian_ovmf.h"
 
 namespace {
 
-constexpr const char* kDebianOvmf = "/usr/share/ovmf/OVMF.fd";
-
-TEST(MeasureFirmwareCli, DebianOvmfHexAndJsonAgree) {
-  if (!std::filesystem::exists(kDebianOvmf)) GTEST_SKIP() << kDebianOvmf << " missing: apt-get install ovmf";
-  const CommandResult hex = run_command(tdsim(std::string("measure --firmware ") + kDebianOvmf));
+void hex_and_json_agree(const std::string& fw) {
+  const CommandResult hex = run_command(tdsim("measure --firmware " + fw));
   ASSERT_EQ(hex.exit_code, 0) << hex.output;
   ASSERT_EQ(hex.output.size(), 97u) << hex.output;  // 96 hex digits and a newline
-  const CommandResult json = run_command(tdsim(std::string("measure --format json --firmware ") + kDebianOvmf));
+  const CommandResult json = run_command(tdsim("measure --format json --firmware " + fw));
   ASSERT_EQ(json.exit_code, 0) << json.output;
   EXPECT_NE(json.output.find("\"mrtd\": \"" + hex.output.substr(0, 96) + "\""), std::string::npos) << json.output;
   EXPECT_NE(json.output.find("\"type\": \"BFV\""), std::string::npos) << json.output;
   EXPECT_NE(json.output.find("\"type\": \"TD_HOB\""), std::string::npos) << json.output;
+}
+
+TEST(MeasureFirmwareCli, DebianTrixieOvmfHexAndJsonAgree) {
+  using namespace debian_ovmf;
+  if (auto why = ovmf_missing(kTrixieOvmf, kTrixieOvmfSize); !why.empty()) GTEST_SKIP() << why;
+  hex_and_json_agree(kTrixieOvmf);
+}
+
+TEST(MeasureFirmwareCli, DebianBookwormOvmfHexAndJsonAgree) {
+  using namespace debian_ovmf;
+  if (auto why = ovmf_missing(kBookwormOvmf, kBookwormOvmfSize); !why.empty()) GTEST_SKIP() << why;
+  hex_and_json_agree(kBookwormOvmf);
 }
 
 TEST(MeasureFirmwareCli, NotAFirmwareIsAUsageErrorNamingWhy) {

@@ -1,23 +1,42 @@
-// `tdsim run --firmware` end to end on Unicorn: Debian's OVMF starts at the reset vector in
-// the TD initial state, builds its page tables and reaches 64-bit mode; how far it gets
-// after that depends on the TD CPU the simulator offers (docs/firmware.md, "How far it
-// boots"), so this checks the start and that every explanation speaks of the firmware,
-// never of tdsim's boot parameters. Layout errors are usage errors naming the section.
+// `tdsim run --firmware` end to end on Unicorn with Debian's OVMF builds
+// (tests/firmware/debian_ovmf.h). Trixie's boots from its reset vector through SEC into
+// PEI: the TDX milestones, the module entries up to PlatformPei and the PEIMs it loads into
+// RAM, the RTMR extends and accepted pages reported at the end. Bookworm's stops in SEC
+// on its own limit: its TDG.VP.VMCALLs expose RBP, which a NO_RBP_MOD TD refuses
+// (docs/firmware.md). Layout errors are usage errors naming the section.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <regex>
 
 #include "tests/cli/run_command.h"
+#include "tests/firmware/debian_ovmf.h"
 
 namespace {
 
-constexpr const char* kDebianOvmf = "/usr/share/ovmf/OVMF.fd";
+using namespace debian_ovmf;
 
-TEST(RunFirmwareCli, DebianOvmfReaches64BitModeFromItsResetVector) {
-  if (!std::filesystem::exists(kDebianOvmf)) GTEST_SKIP() << kDebianOvmf << " missing: apt-get install ovmf";
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAsan = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAsan = true;
+#else
+constexpr bool kAsan = false;
+#endif
+#else
+constexpr bool kAsan = false;
+#endif
+
+#define REQUIRE_OVMF(path, size) \
+  if (auto why = ovmf_missing(path, size); !why.empty()) GTEST_SKIP() << why
+
+// Where `what` first appears in `out` (npos-safe ordering checks).
+size_t pos(const std::string& out, const std::string& what) { return out.find(what); }
+
+TEST(RunFirmwareCli, TrixieOvmfReaches64BitModeFromItsResetVector) {
+  REQUIRE_OVMF(kTrixieOvmf, kTrixieOvmfSize);
   const CommandResult r =
-      run_command(tdsim(std::string("run --backend unicorn --mem 128M --trace boot --firmware ") + kDebianOvmf));
+      run_command(tdsim(std::string("run --backend unicorn --mem 128M --trace boot --firmware ") + kTrixieOvmf));
   EXPECT_NE(r.exit_code, 64) << r.output;
   EXPECT_NE(r.exit_code, 70) << r.output;
   EXPECT_NE(r.output.find("64-bit"), std::string::npos) << r.output;
@@ -25,14 +44,69 @@ TEST(RunFirmwareCli, DebianOvmfReaches64BitModeFromItsResetVector) {
   EXPECT_EQ(r.output.find("tdsim lint"), std::string::npos) << "firmware is not linted as tdsim's layout\n" << r.output;
 }
 
+// The furthest the build gets on tdsim (docs/firmware.md, "How far it boots"): about 6e8
+// instructions, ten seconds in a RelWithDebInfo build. ASan's hooks make PEI about three
+// times slower, so that pass stops earlier, once PlatformPei has run.
+TEST(RunFirmwareCli, TrixieOvmfBootsIntoPeiWithItsTdxMilestones) {
+  REQUIRE_OVMF(kTrixieOvmf, kTrixieOvmfSize);
+  const std::string budget = kAsan ? "600000000" : "700000000";
+  const CommandResult r = run_command(tdsim("run --backend unicorn --mem 256M --timeout 100 --max-insns " + budget +
+                                            " --firmware " + kTrixieOvmf));
+  EXPECT_EQ(r.exit_code, 124) << r.output;
+  const std::string& o = r.output;
+  const char* in_order[] = {"TDX detected: CPUID leaf 0x21",
+                            "entered SecMain",
+                            "TDG.VP.INFO: GPAW 48, 1 vCPU(s)",
+                            "first page accepted",
+                            "pci: config read 00:00.0 reg 0x02 size 2: 0x29c0",
+                            "entered PeiCore",
+                            "entered PcdPeim",
+                            "entered TdTcg2Pei",
+                            "entered PlatformPei",
+                            "fw_cfg: select 0x0019 (file directory",
+                            "RTMR[0] extend #1 with ",
+                            "RTMR[0] = "};
+  size_t last = 0;
+  for (const char* m : in_order) {
+    const size_t at = pos(o, m);
+    ASSERT_NE(at, std::string::npos) << m << "\n" << o;
+    EXPECT_GE(at, last) << m << " out of order\n" << o;
+    last = at;
+  }
+  // The 2 MiB accepts SEC tries first are refused (4 KiB mappings): one event, then a count.
+  EXPECT_EQ(o.find("level 1 asked"), o.rfind("level 1 asked")) << o;
+  EXPECT_TRUE(std::regex_search(o, std::regex(R"(6551\d pages accepted \(255 MiB\); \d+ accepts of 2 MiB)"))) << o;
+  if (!kAsan) {
+    // PEIMs shadowed into RAM (no FFS name left to read), the PEI TPM probe (MMIO, no TPM).
+    EXPECT_NE(o.find("entered an unnamed module (PE image at 0xff"), std::string::npos) << o;
+    EXPECT_NE(o.find("mmio read gpa 0xfed40000"), std::string::npos) << o;
+  }
+}
+
+// Bookworm's OVMF: SEC asks the VMM for MSRs with RBP in the expose mask; the TDX module of
+// a NO_RBP_MOD TD refuses each such TDG.VP.VMCALL, and the firmware never leaves SEC.
+TEST(RunFirmwareCli, BookwormOvmfStopsInSecOnItsRbpExposingVmcalls) {
+  REQUIRE_OVMF(kBookwormOvmf, kBookwormOvmfSize);
+  const CommandResult r = run_command(
+      tdsim(std::string("run --backend unicorn --mem 128M --timeout 100 --max-insns 300000000 --firmware ") +
+            kBookwormOvmf));
+  EXPECT_EQ(r.exit_code, 5) << r.output;
+  EXPECT_NE(r.output.find("entered SecMain"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("TDG.VP.VMCALL expose mask RCX 0xffec sets forbidden or reserved bits 0x20 (RAX, RCX, "
+                          "RSP, RBP with NO_RBP_MOD"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.find("entered PeiCore"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("triple fault"), std::string::npos) << r.output;
+}
+
 // Firmware has no symbol table; reports name the PE module around RIP from the image
-// itself (diag/pe_module.h: Debian's release build keeps the FFS UI sections), and the
-// modules the boot enters are milestones. Stopped by a budget inside SEC, where the page
-// tables are intact, the position names SecMain.
+// itself (diag/pe_module.h: Debian's release build keeps the FFS UI sections). Stopped by
+// a budget inside SEC, the position names SecMain.
 TEST(RunFirmwareCli, TheFirmwaresModulesAreNamedAndEnteringThemIsAMilestone) {
-  if (!std::filesystem::exists(kDebianOvmf)) GTEST_SKIP() << kDebianOvmf << " missing: apt-get install ovmf";
+  REQUIRE_OVMF(kTrixieOvmf, kTrixieOvmfSize);
   const CommandResult r =
-      run_command(tdsim(std::string("run --backend unicorn --mem 128M --max-insns 200000 --firmware ") + kDebianOvmf));
+      run_command(tdsim(std::string("run --backend unicorn --mem 128M --max-insns 200000 --firmware ") + kTrixieOvmf));
   EXPECT_EQ(r.exit_code, 124) << r.output;
   EXPECT_NE(r.output.find("milestone at rip"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("entered SecMain"), std::string::npos) << r.output;
@@ -41,12 +115,12 @@ TEST(RunFirmwareCli, TheFirmwaresModulesAreNamedAndEnteringThemIsAMilestone) {
 }
 
 TEST(RunFirmwareCli, LayoutErrorsAreUsageErrors) {
-  if (!std::filesystem::exists(kDebianOvmf)) GTEST_SKIP() << kDebianOvmf << " missing: apt-get install ovmf";
-  CommandResult r = run_command(tdsim(std::string("run --mem 4M --firmware ") + kDebianOvmf));
+  REQUIRE_OVMF(kTrixieOvmf, kTrixieOvmfSize);
+  CommandResult r = run_command(tdsim(std::string("run --mem 4M --firmware ") + kTrixieOvmf));
   EXPECT_EQ(r.exit_code, 64) << r.output;
-  EXPECT_NE(r.output.find("(TempMem at 0x810000, 0x10000 bytes) is not inside the TD's RAM"), std::string::npos)
+  EXPECT_NE(r.output.find("(TempMem at 0x811000, 0xf000 bytes) is not inside the TD's RAM"), std::string::npos)
       << r.output;
-  r = run_command(tdsim(std::string("run --guest /dev/null --firmware ") + kDebianOvmf));
+  r = run_command(tdsim(std::string("run --guest /dev/null --firmware ") + kTrixieOvmf));
   EXPECT_EQ(r.exit_code, 64) << r.output;
   EXPECT_NE(r.output.find("--guest and --stub do not apply"), std::string::npos) << r.output;
 }

@@ -1,4 +1,4 @@
-// The TD built from TDVF firmware (firmware/tdvf_image.h): Debian's OVMF placed where its
+// The TD built from TDVF firmware (firmware/tdvf_image.h): Debian trixie's OVMF placed where its
 // metadata says, the TD HOB decoded here byte by byte against QEMU's layout, the RAM
 // left unaccepted except under TempMem and TD_HOB, the sections added in metadata order
 // (so the MRTD predicted from the image equals the one predicted from the metadata), and
@@ -15,16 +15,16 @@
 #include "core/launch_order.h"
 #include "firmware/td_hob.h"
 #include "firmware/tdvf_measure.h"
+#include "tests/firmware/debian_ovmf.h"
 
 namespace tdsim::firmware {
 namespace {
 
-constexpr const char* kDebianOvmf = "/usr/share/ovmf/OVMF.fd";
+std::vector<uint8_t> ovmf() { return debian_ovmf::read_file_bytes(debian_ovmf::kTrixieOvmf); }
 
-std::vector<uint8_t> ovmf() {
-  std::ifstream in(kDebianOvmf, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
+#define REQUIRE_TRIXIE_OVMF()                                                                               \
+  if (auto why = debian_ovmf::ovmf_missing(debian_ovmf::kTrixieOvmf, debian_ovmf::kTrixieOvmfSize); !why.empty()) \
+  GTEST_SKIP() << why
 
 template <class T>
 T at(const std::vector<uint8_t>& b, size_t off) {
@@ -68,7 +68,7 @@ std::vector<Resource> resources(const std::vector<uint8_t>& hob, uint64_t hob_gp
 const Region* region_at(const TdImage& im, uint64_t gpa) { return im.region_at(gpa); }
 
 TEST(TdvfImage, DebianOvmfIsPlacedWithQemusTdHob) {
-  if (!std::filesystem::exists(kDebianOvmf)) GTEST_SKIP() << kDebianOvmf << " missing: apt-get install ovmf";
+  REQUIRE_TRIXIE_OVMF();
   const auto fw = ovmf();
   const TdImage im = tdvf_image(fw, {128ull << 20, 2, 48});
   EXPECT_EQ(im.nr_vcpus, 2u);
@@ -90,8 +90,8 @@ TEST(TdvfImage, DebianOvmfIsPlacedWithQemusTdHob) {
   const std::vector<Resource> want = {
       {unacc, attr, 0, 0x800000},         {sys, attr, 0x800000, 0x6000},   // TempMem
       {unacc, attr, 0x806000, 0x3000},    {sys, attr, 0x809000, 0x2000},   // TD_HOB
-      {sys, attr, 0x80b000, 0x2000},      {unacc, attr, 0x80d000, 0x3000},  // TempMem
-      {sys, attr, 0x810000, 0x10000},     {unacc, attr, 0x820000, (128ull << 20) - 0x820000}};  // TempMem
+      {sys, attr, 0x80b000, 0x2000},      {unacc, attr, 0x80d000, 0x4000},  // TempMem
+      {sys, attr, 0x811000, 0xf000},      {unacc, attr, 0x820000, (128ull << 20) - 0x820000}};  // TempMem
   EXPECT_EQ(res, want);
   // Unaccepted RAM is private memory the VMM does not add; the sections are added.
   for (const Region& r : im.regions) {
@@ -101,7 +101,7 @@ TEST(TdvfImage, DebianOvmfIsPlacedWithQemusTdHob) {
 }
 
 TEST(TdvfImage, SectionsAreAddedInMetadataOrderAndTheMrtdsAgree) {
-  if (!std::filesystem::exists(kDebianOvmf)) GTEST_SKIP() << kDebianOvmf << " missing: apt-get install ovmf";
+  REQUIRE_TRIXIE_OVMF();
   const auto fw = ovmf();
   const TdvfMetadata md = parse_tdvf(fw);
   const TdImage im = tdvf_image(fw, {});
@@ -116,7 +116,7 @@ TEST(TdvfImage, SectionsAreAddedInMetadataOrderAndTheMrtdsAgree) {
 }
 
 TEST(TdvfImage, RamAbove2Point75GiBIsSplitAroundThePciHole) {
-  if (!std::filesystem::exists(kDebianOvmf)) GTEST_SKIP() << kDebianOvmf << " missing: apt-get install ovmf";
+  REQUIRE_TRIXIE_OVMF();
   const TdImage im = tdvf_image(ovmf(), {4ull << 30, 1, 48});
   const Region* hob = region_at(im, im.init_rcx);
   ASSERT_NE(hob, nullptr);
@@ -129,7 +129,7 @@ TEST(TdvfImage, RamAbove2Point75GiBIsSplitAroundThePciHole) {
 }
 
 TEST(TdvfImage, LayoutErrorsNameWhatIsWrong) {
-  if (!std::filesystem::exists(kDebianOvmf)) GTEST_SKIP() << kDebianOvmf << " missing: apt-get install ovmf";
+  REQUIRE_TRIXIE_OVMF();
   const auto fw = ovmf();
   auto error = [&](TdvfLayout l) {
     try {
@@ -141,7 +141,7 @@ TEST(TdvfImage, LayoutErrorsNameWhatIsWrong) {
   };
   EXPECT_NE(error({(128ull << 20) + 1, 1, 48}).find("--mem 0x8000001"), std::string::npos);
   EXPECT_NE(error({kMaxTdvfMem + 4096, 1, 48}).find("--mem"), std::string::npos);
-  EXPECT_NE(error({4ull << 20, 1, 48}).find("(TempMem at 0x810000, 0x10000 bytes) is not inside the TD's RAM"),
+  EXPECT_NE(error({4ull << 20, 1, 48}).find("(TempMem at 0x811000, 0xf000 bytes) is not inside the TD's RAM"),
             std::string::npos)
       << error({4ull << 20, 1, 48});
   EXPECT_NE(error({128ull << 20, 0, 48}).find("vCPUs 0"), std::string::npos);

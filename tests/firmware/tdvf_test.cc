@@ -12,6 +12,7 @@
 
 #include "firmware/tdvf_measure.h"
 #include "firmware/tdvf_metadata.h"
+#include "tests/firmware/debian_ovmf.h"
 
 namespace tdsim::firmware {
 namespace {
@@ -218,17 +219,10 @@ TEST(Tdvf, CorruptedImagesNeverCrash) {
   EXPECT_GT(refused, 200);
 }
 
-// Debian's OVMF (package ovmf; scripts/install-deps.sh installs it).
-constexpr const char* kDebianOvmf = "/usr/share/ovmf/OVMF.fd";
-
-std::vector<uint8_t> read_all(const char* path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-TEST(TdvfDebianOvmf, MetadataAndMrtd) {
-  if (!std::filesystem::exists(kDebianOvmf)) GTEST_SKIP() << kDebianOvmf << " missing: apt-get install ovmf";
-  const auto img = read_all(kDebianOvmf);
+// Both Debian builds (tests/firmware/debian_ovmf.h): the metadata parses and the MRTD
+// matches the one computed here from the rules.
+void check_metadata_and_mrtd(const char* path) {
+  const auto img = debian_ovmf::read_file_bytes(path);
   const TdvfMetadata md = parse_tdvf(img);
   ASSERT_GE(md.sections.size(), 2u);
   std::vector<Sec> secs;
@@ -245,6 +239,17 @@ TEST(TdvfDebianOvmf, MetadataAndMrtd) {
   EXPECT_EQ(bfv, 1);
   EXPECT_EQ(hob, 1);
   EXPECT_EQ(predict_tdvf_mrtd(md, img).hex(), independent_mrtd(img, secs));
+}
+
+TEST(TdvfDebianOvmf, TrixieMetadataAndMrtd) {
+  if (auto why = debian_ovmf::ovmf_missing(debian_ovmf::kTrixieOvmf, debian_ovmf::kTrixieOvmfSize); !why.empty()) GTEST_SKIP() << why;
+  check_metadata_and_mrtd(debian_ovmf::kTrixieOvmf);
+}
+
+TEST(TdvfDebianOvmf, BookwormMetadataAndMrtd) {
+  if (auto why = debian_ovmf::ovmf_missing(debian_ovmf::kBookwormOvmf, debian_ovmf::kBookwormOvmfSize); !why.empty())
+    GTEST_SKIP() << why;
+  check_metadata_and_mrtd(debian_ovmf::kBookwormOvmf);
 }
 
 }  // namespace

@@ -1,0 +1,127 @@
+// Pending memory and the firmware's TDX milestones in the TDX module stand-in
+// (tdx/page_acceptance.h, tdx/tdx_progress.h), driven with register sets on a small TDVF-like
+// image: RAM the VMM left unaccepted, one page it added.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "core/guest_memory.h"
+#include "tdsim/abi/tdx.h"
+#include "tdx/tdx_module.h"
+
+namespace tdsim::tdx {
+namespace {
+
+constexpr uint64_t kRamEnd = 0x400000, kAdded = 0x400000;
+
+TdImage firmware_like(bool tdvf) {
+  TdImage im;
+  im.gpaw = 48;
+  im.shared_bit = 1ull << 47;
+  im.nr_vcpus = 1;
+  im.tdvf = tdvf;
+  Region ram = make_region("ram", RegionKind::kRam, 0, kRamEnd);
+  ram.unaccepted = true;
+  im.regions.push_back(std::move(ram));
+  im.regions.push_back(make_region("TempMem", RegionKind::kFirmware, kAdded, 0x1000));
+  im.add_order.push_back(kAdded);
+  return im;
+}
+
+TdcallResult accept(TdxModule& m, uint64_t rcx) {
+  ucall::TdcallRegs r;
+  r.rax = abi::kTdgMemPageAccept;
+  r.rcx = rcx;
+  return m.tdcall(0, 0xfffd0000, r);
+}
+
+std::string milestone(const std::optional<Event>& e) {
+  return e && std::holds_alternative<MilestoneEvent>(*e) ? std::get<MilestoneEvent>(*e).what : "";
+}
+
+TEST(PageAcceptance, PendingPagesAreAcceptedOnceAndZeroed) {
+  const TdImage im = firmware_like(true);
+  GuestMemory mem(im);
+  TdxModule m(im, mem);
+  m.build_td();
+  const std::vector<uint8_t> junk(4096, 0xa5);
+  mem.write(0x1000, junk.data(), junk.size());
+
+  TdcallResult r = accept(m, 0x1000);
+  EXPECT_EQ(r.regs.rax, abi::kTdxSuccess);
+  EXPECT_NE(milestone(r.event).find("first page accepted"), std::string::npos) << milestone(r.event);
+  std::vector<uint8_t> page(4096, 1);
+  mem.read(0x1000, page.data(), page.size());
+  EXPECT_TRUE(std::all_of(page.begin(), page.end(), [](uint8_t b) { return b == 0; })) << "accepting zeroes";
+
+  r = accept(m, 0x1000);
+  EXPECT_EQ(r.regs.rax, abi::kTdxPageAlreadyAccepted);
+  EXPECT_FALSE(r.event) << "a warning, not a refusal";
+  r = accept(m, 0x2000);
+  EXPECT_EQ(r.regs.rax, abi::kTdxSuccess);
+  EXPECT_FALSE(r.event) << "only the first accept is a milestone";
+  EXPECT_EQ(accept(m, kAdded).regs.rax, abi::kTdxPageAlreadyAccepted) << "added at launch";
+}
+
+TEST(PageAcceptance, LargePagesMismatchAndOnlyTheFirstRefusalIsAnEvent) {
+  const TdImage im = firmware_like(true);
+  GuestMemory mem(im);
+  TdxModule m(im, mem);
+  m.build_td();
+  TdcallResult r = accept(m, 0x0 | 1);
+  EXPECT_EQ(r.regs.rax, abi::kTdxPageSizeMismatch);
+  ASSERT_TRUE(r.event);
+  EXPECT_TRUE(std::holds_alternative<TdcallRejectedEvent>(*r.event));
+  r = accept(m, 0x200000 | 1);
+  EXPECT_EQ(r.regs.rax, abi::kTdxPageSizeMismatch);
+  EXPECT_FALSE(r.event) << "the fallback flood stays out of the output";
+  EXPECT_EQ(accept(m, 0x200000).regs.rax, abi::kTdxSuccess) << "the 4 KiB fallback succeeds";
+  const std::vector<Event> end = m.end_of_run();
+  ASSERT_FALSE(end.empty());
+  EXPECT_NE(std::get<MilestoneEvent>(end.back()).what.find("1 pages accepted"), std::string::npos);
+  EXPECT_NE(std::get<MilestoneEvent>(end.back()).what.find("2 accepts of 2 MiB/1 GiB pages refused"),
+            std::string::npos)
+      << std::get<MilestoneEvent>(end.back()).what;
+  m.reset();
+  EXPECT_EQ(accept(m, 0x200000).regs.rax, abi::kTdxSuccess) << "pending again after a reset";
+}
+
+TEST(TdxProgress, VpInfoIsAMilestoneOnceAndRtmrExtendsAreReportedAtTheEnd) {
+  const TdImage im = firmware_like(true);
+  GuestMemory mem(im);
+  TdxModule m(im, mem);
+  m.build_td();
+  ucall::TdcallRegs info;
+  info.rax = abi::kTdgVpInfo;
+  EXPECT_NE(milestone(m.tdcall(0, 0x10, info).event).find("TDG.VP.INFO: GPAW 48"), std::string::npos);
+  EXPECT_FALSE(m.tdcall(0, 0x10, info).event);
+  ASSERT_EQ(accept(m, 0x3000).regs.rax, abi::kTdxSuccess);
+  std::vector<uint8_t> data(48, 0x11);
+  mem.write(0x3000, data.data(), data.size());
+  ucall::TdcallRegs ext;
+  ext.rax = abi::kTdgMrRtmrExtend;
+  ext.rcx = 0x3000;
+  ext.rdx = 2;
+  ASSERT_EQ(m.tdcall(0, 0x20, ext).regs.rax, abi::kTdxSuccess);
+  const std::vector<Event> end = m.end_of_run();
+  ASSERT_GE(end.size(), 2u);
+  EXPECT_EQ(std::get<MilestoneEvent>(end[0]).what, "RTMR[2] extend #1 with " + std::string(96, '1'));
+  EXPECT_EQ(std::get<MilestoneEvent>(end[0]).rip, 0x20u);
+  EXPECT_NE(std::get<MilestoneEvent>(end[1]).what.find("RTMR[2] = "), std::string::npos);
+  EXPECT_NE(std::get<MilestoneEvent>(end[1]).what.find("after 1 extend"), std::string::npos);
+}
+
+TEST(TdxProgress, TdsimsOwnImagesHaveNoMilestones) {
+  const TdImage im = firmware_like(false);
+  GuestMemory mem(im);
+  TdxModule m(im, mem);
+  m.build_td();
+  ucall::TdcallRegs info;
+  info.rax = abi::kTdgVpInfo;
+  EXPECT_FALSE(m.tdcall(0, 0x10, info).event);
+  EXPECT_EQ(accept(m, 0x1000).regs.rax, abi::kTdxSuccess);
+  EXPECT_TRUE(m.end_of_run().empty());
+}
+
+}  // namespace
+}  // namespace tdsim::tdx
