@@ -1,6 +1,7 @@
 #include "td_vcpu.h"
 
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,6 +39,8 @@ struct RunningOnThisThread {
 void kick_running_vcpu_of_this_thread() {
   if (TdEngine* e = __atomic_load_n(&tl_engine, __ATOMIC_SEQ_CST)) e->kick(tl_index);
 }
+
+TdVcpu::~TdVcpu() { munmap(run_, kVcpuMmapSize); }
 
 long TdVcpu::ioctl(unsigned long request, unsigned long arg) {
   switch (request) {

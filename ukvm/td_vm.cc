@@ -104,9 +104,15 @@ long TdVm::create_vcpu(unsigned long id) {
     return -err;
   }
   const auto index = static_cast<uint32_t>(vcpus_.size());
-  auto vcpu = std::make_shared<TdVcpu>(*this, static_cast<uint32_t>(id), index, static_cast<kvm_run*>(map));
-  if (const int err = register_object(fd, KvmObject{KvmObject::Kind::kVcpu, shared_from_this(), vcpu, {}}); err < 0) {
+  std::shared_ptr<TdVcpu> vcpu;
+  try {
+    vcpu = std::make_shared<TdVcpu>(*this, static_cast<uint32_t>(id), index, static_cast<kvm_run*>(map));  // owns `map`
+  } catch (const std::bad_alloc&) {
     munmap(map, kVcpuMmapSize);
+    close(fd);
+    return -ENOMEM;
+  }
+  if (const int err = register_object(fd, KvmObject{KvmObject::Kind::kVcpu, shared_from_this(), vcpu, {}}); err < 0) {
     close(fd);
     return err;
   }
@@ -159,11 +165,17 @@ long TdVm::create_guest_memfd(unsigned long arg) {
   }
   // Private memory is written only through KVM_TDX_INIT_MEM_REGION: the program may not
   // map it writable or write(2) to it. Our mapping, made before the seal, stays writable.
-  auto gmem = std::make_shared<GuestMemfd>(GuestMemfd{g.size, static_cast<uint8_t*>(map), this});
+  std::shared_ptr<GuestMemfd> gmem;
+  try {
+    gmem = std::make_shared<GuestMemfd>(g.size, static_cast<uint8_t*>(map), this);  // owns `map` from here
+  } catch (const std::bad_alloc&) {
+    munmap(map, g.size);
+    close(fd);
+    return -ENOMEM;
+  }
   int err = seal_future_writes(fd);
   if (!err) err = register_object(fd, KvmObject{KvmObject::Kind::kGuestMemfd, shared_from_this(), {}, gmem});
   if (err) {
-    munmap(map, g.size);
     close(fd);
     return err;
   }
