@@ -41,6 +41,7 @@ class TdVcpu {
   uint32_t id() const { return id_; }
   uint32_t index() const { return index_; }
   bool initialized() const { return initialized_; }
+  uint64_t init_rcx() const { return init_rcx_; }  // KVM_TDX_INIT_VCPU's data
 
  private:
   long memory_encrypt_op(unsigned long arg);
