@@ -5,6 +5,8 @@
 // (128 + signal when a signal ended it), 124 when --timeout ran out, 127 / 126 when the
 // program cannot be found / run, 64 for bad options, 70 when the library is missing.
 // --max-insns and --trace are the engine's (TdSetup), handed to the library by environment.
+// --format json --output FILE: tdsim writes the header line, the library appends the
+// vCPUs' events, tdsim the summary once the program ended (docs/userspace-kvm.md).
 #include <fmt/format.h>
 #include <link.h>
 #include <signal.h>
@@ -17,10 +19,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string_view>
 #include <thread>
 
 #include "commands.h"
+#include "event_printer.h"
+#include "json_events.h"
 #include "core/outcome.h"
 #include "core/text_escape.h"
 #include "parse_args.h"
@@ -89,6 +94,63 @@ int exit_status(int status) {
   return kExitBackend;
 }
 
+// The event file of --format json: created (truncated) with its header line before the
+// program starts, so a path that cannot be written is a usage error, not a silent loss.
+void start_event_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) throw UsageError(fmt::format("--output {}: cannot create: {}", escape_text(path), std::strerror(errno)));
+  std::fputs((header_json().dump() + "\n").c_str(), f);
+  try {
+    flush_output(f);
+  } catch (const std::system_error& e) {
+    std::fclose(f);
+    throw UsageError(fmt::format("--output {}: {}", escape_text(path), e.what()));
+  }
+  std::fclose(f);
+}
+
+// A foreign program's outcome is its exit status, read as kselftest reads it: 0 pass,
+// 4 skip, 124 a budget, 1 a failure the program reported (GUEST_ASSERT's code); anything
+// else, a signal included, a fault.
+RunSummary program_summary(int status, size_t nr_events) {
+  RunSummary s;
+  s.backend = "exec";
+  s.nr_events = nr_events;
+  switch (status) {
+    case kExitDone: s.outcome = Outcome::kDone; break;
+    case kExitGuestAssert: s.outcome = Outcome::kGuestAssert; break;
+    case kExitSkip:
+      s.outcome = Outcome::kSkip;
+      s.skip_reason = "the program exited with 4 (KSFT_SKIP)";
+      break;
+    case kExitBudget: s.outcome = Outcome::kBudget; break;
+    default: s.outcome = Outcome::kFault; break;
+  }
+  return s;
+}
+
+// Appends `lines` and the summary to the event file; events = the lines after the header.
+void finish_event_file(const std::string& path, int status, const std::vector<Event>& own_events) {
+  size_t lines = 0;
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::string line;
+    while (std::getline(in, line)) ++lines;
+  }
+  std::FILE* f = std::fopen(path.c_str(), "a");
+  if (!f) throw std::runtime_error(fmt::format("--output {}: cannot reopen: {}", escape_text(path), std::strerror(errno)));
+  for (const Event& e : own_events) std::fputs((event_to_json(e).dump() + "\n").c_str(), f);
+  const size_t events = (lines ? lines - 1 : 0) + own_events.size();
+  std::fputs((summary_to_json(program_summary(status, events)).dump() + "\n").c_str(), f);
+  try {
+    flush_output(f);
+  } catch (...) {
+    std::fclose(f);
+    throw;
+  }
+  std::fclose(f);
+}
+
 }  // namespace
 
 int cmd_exec(const std::vector<std::string>& args) {
@@ -97,7 +159,7 @@ int cmd_exec(const std::vector<std::string>& args) {
   const std::vector<std::string> command(dashes == args.end() ? dashes : dashes + 1, args.end());
 
   double timeout = 600;
-  std::string trace;
+  std::string trace, format_name = "text", output;
   uint64_t max_insns = 0;
   po::options_description desc(
       "tdsim exec [options] -- PROGRAM [ARGS]\n"
@@ -108,7 +170,10 @@ int cmd_exec(const std::vector<std::string>& args) {
       ("explain", "on a vCPU shutdown, print the fault explanation on stderr")
       ("max-insns", po::value<uint64_t>(&max_insns),
        "guest instructions each vCPU may run; past it the program ends with 124")
-      ("trace", po::value<std::string>(&trace), "trace lines on stderr: a comma list of boot, tdcall, insn");
+      ("trace", po::value<std::string>(&trace), "trace lines on stderr: a comma list of boot, tdcall, insn")
+      ("format", po::value<std::string>(&format_name)->default_value(format_name),
+       "text (notices on stderr only) | json (tdsim run's JSON lines, the vCPUs' events, to --output)")
+      ("output", po::value<std::string>(&output), "FILE for --format json (the program's stdout is its own)");
   po::variables_map vm;
   if (!parse_args(desc, opts, &vm)) return kExitDone;
   if (vm.count("trace")) {
@@ -125,6 +190,16 @@ int cmd_exec(const std::vector<std::string>& args) {
   if (vm.count("max-insns") && max_insns == 0) throw UsageError("--max-insns: must be > 0");
   if (!(timeout > 0) || timeout > 1e7) throw UsageError(fmt::format("--timeout {}: must be > 0 seconds", timeout));
   if (command.empty()) throw UsageError("no program given: tdsim exec [options] -- PROGRAM [ARGS]");
+  const OutputFormat format = parse_format(format_name);
+  if (format == OutputFormat::kKtap)
+    throw UsageError("--format ktap: tdsim exec writes text or json (the program's own output is its KTAP)");
+  if (format == OutputFormat::kJson && output.empty())
+    throw UsageError("--format json needs --output FILE (the program's stdout is its own)");
+  if (format != OutputFormat::kJson && vm.count("output")) throw UsageError("--output is for --format json");
+  if (format == OutputFormat::kJson) {
+    output = fs::absolute(output).string();  // the program may change its directory
+    start_event_file(output);
+  }
 
   const fs::path lib = find_library();
   std::string preload = lib.string();
@@ -154,6 +229,8 @@ int cmd_exec(const std::vector<std::string>& args) {
     unsetenv("TDSIM_KVM_EXPLAIN");
     unsetenv("TDSIM_KVM_TRACE");
     unsetenv("TDSIM_KVM_MAX_INSNS");
+    unsetenv("TDSIM_KVM_EVENTS");
+    if (format == OutputFormat::kJson) setenv("TDSIM_KVM_EVENTS", output.c_str(), 1);
     if (vm.count("explain")) setenv("TDSIM_KVM_EXPLAIN", "1", 1);
     if (vm.count("trace")) setenv("TDSIM_KVM_TRACE", trace.c_str(), 1);
     if (vm.count("max-insns")) setenv("TDSIM_KVM_MAX_INSNS", std::to_string(max_insns).c_str(), 1);
@@ -180,13 +257,22 @@ int cmd_exec(const std::vector<std::string>& args) {
       while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
       }
       fmt::print(stderr, "tdsim exec: {} ran out of its --timeout of {} s; killed\n", escape_text(command[0]), timeout);
+      if (format == OutputFormat::kJson) {
+        BudgetExceededEvent b;
+        b.kind = BudgetExceededEvent::Kind::kWallClock;
+        b.limit = static_cast<uint64_t>(timeout * 1000);
+        b.explanation.push_back(fmt::format("tdsim exec killed {} and its process group", escape_text(command[0])));
+        finish_event_file(output, kExitBudget, {b});
+      }
       return kExitBudget;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   // The program's children may outlive it in its group; the budget covers them too.
   kill(-child, SIGKILL);
-  return exit_status(status);
+  const int code = exit_status(status);
+  if (format == OutputFormat::kJson) finish_event_file(output, code, {});
+  return code;
 }
 
 }  // namespace tdsim::cli

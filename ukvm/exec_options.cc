@@ -38,6 +38,7 @@ ExecOptions read_options() {
       at = comma + 1;
     }
   }
+  if (const char* v = std::getenv("TDSIM_KVM_EVENTS"); v && *v) o.events_path = v;
   return o;
 }
 

@@ -4,10 +4,13 @@
 //   TDSIM_KVM_MAX_INSNS=N          guest instructions each vCPU may run; past it the
 //                                  program ends with exit status 124
 //   TDSIM_KVM_TRACE=boot,tdcall,insn  trace lines on stderr
+//   TDSIM_KVM_EVENTS=FILE          the vCPUs' events as JSON lines appended to FILE
+//                                  (tdsim exec --format json --output FILE)
 // A malformed value is reported once on stderr and ignored (the library cannot refuse to
 // start the program; `tdsim exec` validates its options before setting them).
 #pragma once
 #include <cstdint>
+#include <string>
 
 namespace tdsim::ukvm {
 
@@ -15,6 +18,7 @@ struct ExecOptions {
   bool explain = false;
   uint64_t max_insns = UINT64_MAX;
   bool trace_boot = false, trace_tdcall = false, trace_insn = false;
+  std::string events_path;  // empty: no event file
 };
 
 // Read from the environment once, at the first use.

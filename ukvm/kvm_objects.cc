@@ -71,6 +71,8 @@ int new_object_fd(const char* name, uint64_t size, KvmObject object, bool seal) 
   return fd;
 }
 
+GuestMemfd::~GuestMemfd() { munmap(map, size); }
+
 int seal_future_writes(int fd) { return fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE) == 0 ? 0 : -errno; }
 
 std::optional<KvmObject> lookup(int fd) {
@@ -80,6 +82,17 @@ std::optional<KvmObject> lookup(int fd) {
   auto it = registry().find({st.st_dev, st.st_ino});
   if (it == registry().end()) return std::nullopt;
   return it->second;
+}
+
+void forget_all_objects() {
+  std::map<Key, KvmObject> gone;
+  {
+    std::lock_guard<std::mutex> lock(kvm_lock());
+    gone.swap(registry());
+    g_any.store(false, std::memory_order_release);
+  }
+  // `gone` is destroyed here, outside the lock: a VM's destruction takes no lock, but a
+  // vCPU's engine may take its time.
 }
 
 }  // namespace tdsim::ukvm

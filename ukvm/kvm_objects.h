@@ -16,11 +16,18 @@ class TdVm;
 class TdVcpu;
 
 // A guest_memfd: its bytes are the TD's private memory, reached through our own
-// MAP_SHARED mapping (the program never needs to map it).
+// MAP_SHARED mapping (the program never needs to map it). Owns that mapping: it is
+// unmapped when the last reference goes (only forget_all_objects() lets that happen
+// while the program lives).
 struct GuestMemfd {
-  uint64_t size = 0;
-  uint8_t* map = nullptr;
-  TdVm* vm = nullptr;  // the VM that created it
+  GuestMemfd(uint64_t s, uint8_t* m, TdVm* v) : size(s), map(m), vm(v) {}
+  GuestMemfd(const GuestMemfd&) = delete;
+  GuestMemfd& operator=(const GuestMemfd&) = delete;
+  ~GuestMemfd();
+
+  const uint64_t size;
+  uint8_t* const map;
+  TdVm* const vm;  // the VM that created it
 };
 
 struct KvmObject {
@@ -49,5 +56,11 @@ int seal_future_writes(int fd);
 
 // The object behind `fd`, if this library handed it out. Cheap when nothing was.
 std::optional<KvmObject> lookup(int fd);
+
+// Forgets every object handed out, as if none had been: their memory and mappings go
+// with the last reference, the fds stay open (their owner closes them). A program never
+// needs it (the kernel's objects live as long as an fd does, and ours as long as the
+// process); the ioctl fuzzer starts each input from nothing with it. Takes kvm_lock().
+void forget_all_objects();
 
 }  // namespace tdsim::ukvm

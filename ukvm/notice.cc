@@ -4,6 +4,7 @@
 #include <linux/kvm.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -80,9 +81,14 @@ constexpr Name kNames[] = {
     {KVM_SIGNAL_MSI, "KVM_SIGNAL_MSI"},
 };
 
+std::atomic<bool> g_silent{false};
+
 }  // namespace
 
+void silence_notices(bool silent) { g_silent.store(silent, std::memory_order_relaxed); }
+
 void notice(const std::string& text) {
+  if (g_silent.load(std::memory_order_relaxed)) return;
   const std::string line = "tdsim-kvm: " + text + "\n";
   // One write per line; a short write to stderr is not retried (nothing to recover).
   [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());

@@ -8,6 +8,9 @@ namespace tdsim::ukvm {
 
 // "tdsim-kvm: " + text + "\n" on stderr.
 void notice(const std::string& text);
+// Drops every notice while set (the ioctl fuzzer: millions of calls, most of them
+// refused). A program never sets it.
+void silence_notices(bool silent);
 // The name of a KVM ioctl request ("KVM_CREATE_VM"), or its number in hex.
 std::string ioctl_name(unsigned long request);
 // One line naming an ioctl this library does not implement on `fd_kind`; returns -err.

@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/event.h"
 #include "core/launch_order.h"
 #include "tdx/host_hooks.h"
 #include "tdx/vmm.h"
@@ -41,6 +42,9 @@ struct TdSetup {
   // Every KVM_TDX_INIT_MEM_REGION page in the order the program added it, with its
   // MEASURE flag: the TDX module's build is replayed from these (MRTD identical).
   std::vector<PageAdd> pages;  // PageAdd::region is unused (nullptr)
+  // Per vCPU index: KVM_TDX_INIT_VCPU's data, the vCPU's RCX and R8 at reset (as the
+  // TDX module's TDH.VP.INIT gives it); a vCPU without an entry starts with 0.
+  std::vector<uint64_t> init_rcx;
   // Guest instructions each vCPU may run in all (tdsim exec --max-insns); past it run()
   // returns BudgetExceeded.
   uint64_t max_insns = UINT64_MAX;
@@ -50,6 +54,9 @@ struct TdSetup {
     bool insn = false, boot = false, tdcall = false;
     std::function<void(const std::string&)> sink;
   } trace;
+  // Every event the vCPUs produce as they run (tdsim exec --format json); may be empty.
+  // Called on the thread running the vCPU, one engine at a time.
+  std::function<void(const Event&)> events;
 };
 
 // A triple fault or an exception the TD cannot take: KVM_EXIT_SHUTDOWN.

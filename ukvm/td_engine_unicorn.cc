@@ -137,6 +137,9 @@ UnicornTdEngine::UnicornTdEngine(TdSetup setup)
   trace_.sink = t.sink;
   for (uint32_t i = 0; i < setup_.nr_vcpus; ++i) {
     auto s = std::make_unique<VcpuState>();
+    // Each vCPU has its own INIT_VCPU data; the reset state (core/td_initial_state.h)
+    // takes it from the image as the vCPU is made, and the vCPU keeps that state.
+    image_.init_rcx = i < setup_.init_rcx.size() ? setup_.init_rcx[i] : 0;
     s->vcpu = std::make_unique<sim::Vcpu>(i, image_, *mem_, *module_);
     // One event per slice end: the engine hands each out as KVM_RUN returns.
     s->vcpu->set_stop_after_event(true);
@@ -175,6 +178,7 @@ RunExit UnicornTdEngine::run(uint32_t index, const tdx::VmmCompletion* answer) {
   }
   std::optional<RunExit> result;
   const EventSink sink = [&](const Event& e) {
+    if (setup_.events) setup_.events(e);
     if (const auto* f = std::get_if<FaultEvent>(&e)) {
       std::string reason = f->detail;
       result = Shutdown{std::move(reason), f->explanation};

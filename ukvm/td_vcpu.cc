@@ -1,6 +1,7 @@
 #include "td_vcpu.h"
 
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,6 +9,7 @@
 
 #include "capabilities.h"
 #include "core/text_escape.h"
+#include "event_log.h"
 #include "exec_options.h"
 #include "notice.h"
 #include "run_exit.h"
@@ -38,6 +40,8 @@ struct RunningOnThisThread {
 void kick_running_vcpu_of_this_thread() {
   if (TdEngine* e = __atomic_load_n(&tl_engine, __ATOMIC_SEQ_CST)) e->kick(tl_index);
 }
+
+TdVcpu::~TdVcpu() { munmap(run_, kVcpuMmapSize); }
 
 long TdVcpu::ioctl(unsigned long request, unsigned long arg) {
   switch (request) {
@@ -192,6 +196,7 @@ long TdVcpu::run() {
     notice(fmt::format("vCPU {} ran out of its instruction budget ({} instructions); the program ends with 124",
                        id_, b->executed));
     for (const std::string& line : b->position) notice("  " + escape_text(line));
+    log_event(BudgetExceededEvent{BudgetExceededEvent::Kind::kInstructions, exec_options().max_insns, b->position});
     _exit(124);
   }
   if (const auto* s = std::get_if<Shutdown>(&exit); s && exec_options().explain) {

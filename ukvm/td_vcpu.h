@@ -26,8 +26,12 @@ void kick_running_vcpu_of_this_thread();
 
 class TdVcpu {
  public:
-  // `run` is our MAP_SHARED mapping of the vCPU memfd (kVcpuMmapSize bytes).
+  // `run` is our MAP_SHARED mapping of the vCPU memfd (kVcpuMmapSize bytes), owned from
+  // here on: unmapped with the vCPU.
   TdVcpu(TdVm& vm, uint32_t id, uint32_t index, kvm_run* run) : vm_(vm), id_(id), index_(index), run_(run) {}
+  TdVcpu(const TdVcpu&) = delete;
+  TdVcpu& operator=(const TdVcpu&) = delete;
+  ~TdVcpu();
 
   // A vCPU-fd ioctl other than KVM_RUN, under kvm_lock(): its result or -errno.
   long ioctl(unsigned long request, unsigned long arg);
@@ -37,6 +41,7 @@ class TdVcpu {
   uint32_t id() const { return id_; }
   uint32_t index() const { return index_; }
   bool initialized() const { return initialized_; }
+  uint64_t init_rcx() const { return init_rcx_; }  // KVM_TDX_INIT_VCPU's data
 
  private:
   long memory_encrypt_op(unsigned long arg);

@@ -11,6 +11,7 @@
 
 #include "capabilities.h"
 #include "core/text_escape.h"
+#include "event_log.h"
 #include "exec_options.h"
 #include "notice.h"
 #include "td_vcpu.h"
@@ -104,9 +105,15 @@ long TdVm::create_vcpu(unsigned long id) {
     return -err;
   }
   const auto index = static_cast<uint32_t>(vcpus_.size());
-  auto vcpu = std::make_shared<TdVcpu>(*this, static_cast<uint32_t>(id), index, static_cast<kvm_run*>(map));
-  if (const int err = register_object(fd, KvmObject{KvmObject::Kind::kVcpu, shared_from_this(), vcpu, {}}); err < 0) {
+  std::shared_ptr<TdVcpu> vcpu;
+  try {
+    vcpu = std::make_shared<TdVcpu>(*this, static_cast<uint32_t>(id), index, static_cast<kvm_run*>(map));  // owns `map`
+  } catch (const std::bad_alloc&) {
     munmap(map, kVcpuMmapSize);
+    close(fd);
+    return -ENOMEM;
+  }
+  if (const int err = register_object(fd, KvmObject{KvmObject::Kind::kVcpu, shared_from_this(), vcpu, {}}); err < 0) {
     close(fd);
     return err;
   }
@@ -159,11 +166,17 @@ long TdVm::create_guest_memfd(unsigned long arg) {
   }
   // Private memory is written only through KVM_TDX_INIT_MEM_REGION: the program may not
   // map it writable or write(2) to it. Our mapping, made before the seal, stays writable.
-  auto gmem = std::make_shared<GuestMemfd>(GuestMemfd{g.size, static_cast<uint8_t*>(map), this});
+  std::shared_ptr<GuestMemfd> gmem;
+  try {
+    gmem = std::make_shared<GuestMemfd>(g.size, static_cast<uint8_t*>(map), this);  // owns `map` from here
+  } catch (const std::bad_alloc&) {
+    munmap(map, g.size);
+    close(fd);
+    return -ENOMEM;
+  }
   int err = seal_future_writes(fd);
   if (!err) err = register_object(fd, KvmObject{KvmObject::Kind::kGuestMemfd, shared_from_this(), {}, gmem});
   if (err) {
-    munmap(map, g.size);
     close(fd);
     return err;
   }
@@ -402,6 +415,10 @@ long TdVm::tdx_init_vm(uint64_t data) {
   }
   config_.attributes = h.attributes;
   config_.xfam = xfam;
+  // TDH.MNG.INIT takes them verbatim; TDG.MR.REPORT reports them (tdx/tdreport.h).
+  std::memcpy(config_.mrconfigid.data(), h.mrconfigid, sizeof h.mrconfigid);
+  std::memcpy(config_.mrowner.data(), h.mrowner, sizeof h.mrowner);
+  std::memcpy(config_.mrownerconfig.data(), h.mrownerconfig, sizeof h.mrownerconfig);
   config_.max_vcpus = max_vcpus_ ? max_vcpus_ : kMaxVcpus;
   config_.cpuid = std::move(model);
 
@@ -442,6 +459,7 @@ long TdVm::tdx_finalize() {
   setup.config = config_;
   setup.config.map_gpa_enabled = (exit_hypercalls_ & kExitHypercallValidMask) != 0;
   setup.pages = pages_;
+  for (const auto& v : vcpus_) setup.init_rcx.push_back(v->init_rcx());  // index order
   const ExecOptions& opts = exec_options();
   setup.max_insns = opts.max_insns;
   setup.trace.boot = opts.trace_boot;
@@ -449,6 +467,7 @@ long TdVm::tdx_finalize() {
   setup.trace.insn = opts.trace_insn;
   if (opts.trace_boot || opts.trace_tdcall || opts.trace_insn)
     setup.trace.sink = [](const std::string& line) { notice(escape_text(line)); };
+  if (event_log_enabled()) setup.events = log_event;
   for (const auto& [id, m] : slots_) {
     if (m.uaddr && check_mapped(m.uaddr, m.size)) {
       notice(fmt::format("KVM_TDX_FINALIZE_VM: memslot {} userspace_addr {:#x} (+{:#x}) is not mapped", id, m.uaddr,

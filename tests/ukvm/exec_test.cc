@@ -4,6 +4,7 @@
 // the measure library's prediction over the pages it added; kvm_fork: fork per test) and
 // tdsim's own kvm-tdx backend under the user-space KVM.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <cstdio>
@@ -178,6 +179,68 @@ TEST(TdsimExec, ExplainAndBudgetOnAForeignProgram) {
   EXPECT_NE(t.output.find("tdsim-kvm: "), std::string::npos) << t.output;
 }
 
+// The JSON lines of a --format json event file, each parsed (a line that is not JSON fails).
+std::vector<nlohmann::json> json_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<nlohmann::json> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    EXPECT_FALSE(line.empty());
+    out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
+// --format json --output FILE: tdsim run's header, the vCPUs' events as the engine
+// produced them, a summary whose outcome is the program's exit status and whose event
+// count is the lines between (docs/userspace-kvm.md). The schema check of each line
+// is tests/outputs' json_schema.exec.
+TEST(TdsimExec, JsonEventsOfAForeignProgramGoToAFile) {
+  const std::string file = temp_path("exec-events.json");
+  const std::string stub = std::string("run --backend kvm-tdx --stub ") + TDSIM_STUB_NO_PAE_BIN;
+  const CommandResult fault = run_command(exec("--format json --output " + file + " -- " + tdsim_cmd(stub)));
+  EXPECT_EQ(fault.exit_code, 5) << fault.output;
+  std::vector<nlohmann::json> j = json_lines(file);
+  ASSERT_GE(j.size(), 3u);
+  EXPECT_EQ(j.front()["type"], "header");
+  EXPECT_EQ(j.front()["schema"], 2);
+  EXPECT_EQ(j[1]["type"], "fault") << j[1].dump();
+  EXPECT_FALSE(j[1]["explanation"].empty()) << j[1].dump();  // the engine's fault explanation
+  EXPECT_EQ(j.back()["type"], "summary");
+  EXPECT_EQ(j.back()["backend"], "exec");
+  EXPECT_EQ(j.back()["outcome"], "FAULT");
+  EXPECT_EQ(j.back()["exit_code"], 5);
+  EXPECT_EQ(j.back()["events"], j.size() - 2);
+
+  // The instruction budget: its event (where the vCPU was), BUDGET, 124.
+  const CommandResult budget = run_command(exec("--format json --output " + file + " --max-insns 100000 -- " +
+                                                tdsim_cmd(std::string("run --backend kvm-tdx --guest ") +
+                                                          TDSIM_GUEST_LOOP_FOREVER_ELF)));
+  EXPECT_EQ(budget.exit_code, 124) << budget.output;
+  j = json_lines(file);  // truncated by the second run: its own header first
+  ASSERT_GE(j.size(), 3u);
+  EXPECT_EQ(j.front()["type"], "header");
+  EXPECT_EQ(j[j.size() - 2]["type"], "budget") << j[j.size() - 2].dump();
+  EXPECT_EQ(j[j.size() - 2]["kind"], "instructions");
+  EXPECT_EQ(j[j.size() - 2]["limit"], 100000);
+  EXPECT_EQ(j.back()["outcome"], "BUDGET");
+  EXPECT_EQ(j.back()["exit_code"], 124);
+
+  // A program that passes: DONE; one that skips (exit 4): SKIP with its reason.
+  EXPECT_EQ(run_command(exec("--format json --output " + file + " -- " + tdsim_cmd("run --backend kvm-tdx")))
+                .exit_code, 0);
+  j = json_lines(file);
+  ASSERT_GE(j.size(), 2u);
+  EXPECT_EQ(j.back()["outcome"], "DONE");
+  EXPECT_EQ(run_command(exec("--format json --output " + file + " -- sh -c 'exit 4'")).exit_code, 4);
+  j = json_lines(file);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j.back()["outcome"], "SKIP");
+  EXPECT_EQ(j.back()["events"], 0);
+  EXPECT_EQ(j.back()["skip_reason"], "the program exited with 4 (KSFT_SKIP)");
+  std::remove(file.c_str());
+}
+
 // Several host threads running vCPUs of one TD (kvm-tdx gives each vCPU a thread), four
 // times over: per vCPU the same events as unicorn, by `tdsim diff`.
 TEST(TdsimExec, VcpusOnSeveralThreadsAgreeWithUnicorn) {
@@ -200,6 +263,21 @@ TEST(TdsimExec, ASignalEndsKvmRunOnItsThread) {
   EXPECT_NE(r.output.find("[  PASSED  ] 1 test"), std::string::npos) << r.output;
 }
 #endif
+
+TEST(TdsimExec, JsonOptionsAreCheckedBeforeTheProgramRuns) {
+  CommandResult r = run_command(exec("--format json -- /bin/true"));
+  EXPECT_EQ(r.exit_code, 64) << r.output;
+  EXPECT_NE(r.output.find("--format json needs --output FILE"), std::string::npos) << r.output;
+  r = run_command(exec("--output /tmp/x.json -- /bin/true"));
+  EXPECT_EQ(r.exit_code, 64) << r.output;
+  EXPECT_NE(r.output.find("--output is for --format json"), std::string::npos) << r.output;
+  r = run_command(exec("--format ktap -- /bin/true"));
+  EXPECT_EQ(r.exit_code, 64) << r.output;
+  r = run_command(exec("--format json --output /nonexistent/dir/events.json -- sh -c 'echo ran'"));
+  EXPECT_EQ(r.exit_code, 64) << r.output;
+  EXPECT_NE(r.output.find("--output /nonexistent/dir/events.json: cannot create"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("ran"), std::string::npos) << r.output;
+}
 
 TEST(TdsimExec, ForkPerTestKeepsTheKvm) {
   const CommandResult r = run_command(exec(std::string("-- ") + KVM_FORK_BIN));

@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
 #include "bootstub/measure/mrtd.h"
 #include "kvm/tdx_uapi.h"
 #include "ukvm/kvm_dispatch.h"
+#include "ukvm/kvm_objects.h"
 
 namespace {
 
@@ -437,6 +439,48 @@ TEST(UkvmFds, DupAndForkNameTheSameObject) {
   EXPECT_FALSE(ukvm::owns_fd(other));
   EXPECT_EQ(io(other, KVM_GET_API_VERSION), -EBADF);
   close(other);
+}
+
+// Mappings of this process whose file is a memfd named `name`: the library's own
+// mappings of its objects, and any an earlier test in this process made itself.
+int mappings_of(const char* name) {
+  FILE* f = std::fopen("/proc/self/maps", "r");
+  int n = 0;
+  char line[512];
+  while (f && std::fgets(line, sizeof line, f))
+    if (std::strstr(line, name)) ++n;
+  if (f) std::fclose(f);
+  return n;
+}
+
+// What the ioctl fuzzer relies on between inputs: forgetting every object releases the
+// vCPU's kvm_run mapping and the guest_memfd's mapping (each object owns its own), and
+// no fd names an object after it; /dev/kvm works again at once.
+TEST(UkvmFds, ForgetAllObjectsReleasesEveryObjectAndItsMapping) {
+  Td td = initialized_td();
+  td.vcpu = static_cast<int>(io(td.vm, KVM_CREATE_VCPU, 0ul));
+  ASSERT_GE(td.vcpu, 0);
+  t::CreateGuestMemfd g{};
+  g.size = 4 * kPage;
+  td.gmem = static_cast<int>(io(td.vm, t::kKvmCreateGuestMemfd, &g));
+  ASSERT_GE(td.gmem, 0);
+  const int vcpu_maps = mappings_of("kvm-vcpu"), gmem_maps = mappings_of("kvm-guest-memfd");
+  EXPECT_GE(vcpu_maps, 1);
+  EXPECT_GE(gmem_maps, 1);
+  ukvm::forget_all_objects();
+  for (int fd : {td.kvm, td.vm, td.vcpu, td.gmem}) {
+    EXPECT_FALSE(ukvm::owns_fd(fd)) << fd;
+    EXPECT_EQ(io(fd, KVM_GET_API_VERSION), -EBADF);
+    close(fd);
+  }
+  // At least this test's two are gone (every object's own mapping is; a test's own
+  // mmap of a vCPU fd is the test's).
+  EXPECT_LE(mappings_of("kvm-vcpu"), vcpu_maps - 1);
+  EXPECT_LE(mappings_of("kvm-guest-memfd"), gmem_maps - 1);
+  const int kvm = ukvm::open_kvm(O_RDWR | O_CLOEXEC);
+  ASSERT_GE(kvm, 0);
+  EXPECT_EQ(io(kvm, KVM_GET_API_VERSION), 12);
+  close(kvm);
 }
 
 }  // namespace

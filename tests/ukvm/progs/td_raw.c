@@ -196,6 +196,9 @@ static void run_once(int vcpu, struct kvm_run* run) {
   CHECK(ioctl(vcpu, KVM_RUN, 0) == 0, "KVM_RUN: %s", strerror(errno));
 }
 
+/* Qword i of MRCONFIGID (0..5), MROWNER (6..11), MROWNERCONFIG (12..17) given to INIT_VM. */
+static uint64_t config_qword(int i) { return 0x0c0f1900000000ull + (uint64_t)i * 0x0101010101ull; }
+
 /* Runs to the next exit and expects an 8-byte MMIO write at MMIO_GPA + off. */
 static uint64_t expect_report(int vcpu, struct kvm_run* run, uint64_t off, const char* what) {
   run_once(vcpu, run);
@@ -217,6 +220,10 @@ static void run_guest(int vm, int vcpu, struct kvm_run* run, int vcpu_fd_for_reg
   run->immediate_exit = 0;
   struct kvm_regs regs;
   CHECK(ioctl(vcpu_fd_for_regs, KVM_GET_REGS, &regs) == -1 && errno == EINVAL, "KVM_GET_REGS on a TD: want EINVAL");
+  /* The vCPU starts with KVM_TDX_INIT_VCPU's data in RCX and R8 (TDH.VP.INIT). */
+  v = expect_report(vcpu, run, 8, "step 1 R8");
+  CHECK(v == HIGH_GPA, "step 1: R8 at reset %#llx, want KVM_TDX_INIT_VCPU's %#llx", (unsigned long long)v,
+        (unsigned long long)HIGH_GPA);
 
   run_once(vcpu, run);
   CHECK(run->exit_reason == KVM_EXIT_IO, "step 2: exit reason %u, want KVM_EXIT_IO", run->exit_reason);
@@ -273,6 +280,12 @@ static void run_guest(int vm, int vcpu, struct kvm_run* run, int vcpu_fd_for_reg
     for (int b = 0; b < 8; ++b) printf("%02x", (unsigned)((v >> (8 * b)) & 0xff));
   }
   printf("\n");
+  /* MRCONFIGID, MROWNER and MROWNERCONFIG are KVM_TDX_INIT_VM's, verbatim. */
+  for (int i = 0; i < 18; ++i) {
+    v = expect_report(vcpu, run, 0x18, "step 7 MRCONFIGID/MROWNER/MROWNERCONFIG");
+    CHECK(v == config_qword(i), "step 7: TDREPORT qword %d after MRTD is %#llx, want %#llx", i,
+          (unsigned long long)v, (unsigned long long)config_qword(i));
+  }
 
   run_once(vcpu, run);
   CHECK(run->exit_reason == KVM_EXIT_SYSTEM_EVENT && run->system_event.type == SYSTEM_EVENT_TDX_FATAL,
@@ -334,6 +347,11 @@ int main(int argc, char** argv) {
 
   struct tdx_init_vm* init = calloc(1, sizeof *init + cpuid->nent * sizeof(struct kvm_cpuid_entry2));
   init->xfam = 3;
+  for (int i = 0; i < 6; ++i) {
+    init->mrconfigid[i] = config_qword(i);
+    init->mrowner[i] = config_qword(6 + i);
+    init->mrownerconfig[i] = config_qword(12 + i);
+  }
   init->cpuid.nent = cpuid->nent;
   memcpy(init + 1, cpuid->entries, cpuid->nent * sizeof(struct kvm_cpuid_entry2));
   tdx_op(vm, TDX_INIT_VM, 0, (uint64_t)(uintptr_t)init, "KVM_TDX_INIT_VM");

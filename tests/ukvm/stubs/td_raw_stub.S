@@ -2,7 +2,8 @@
  * From the TD initial state (flat 32-bit, paging off) at the reset vector it loads the
  * program's GDT and page tables, enters 64-bit mode and exercises the userspace exits a
  * TD produces, reporting each result by an MMIO write the program checks:
- *   +0x00  step marker        +0x08  a result        +0x18  TDREPORT.MRTD, 6 qwords
+ *   +0x00  step marker        +0x08  a result
+ *   +0x18  TDREPORT.MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG: 24 qwords
  * The MMIO base (with the shared bit) comes from the program's boot block at 0xffff0000.
  * Assembled into the program's read-only data; never executed on the host. */
 #define PAGE_GPA 0xfffff000
@@ -65,6 +66,8 @@ long64:
 
 	mov $1, %r15d		/* 1: hello */
 	report 0
+	mov %r8, %r15		/* 1: R8 at reset, KVM_TDX_INIT_VCPU's data (the reports leave R8 alone) */
+	report 8
 
 	mov $1, %r12d		/* 2: OUT 0x42 to port 0x80 */
 	mov $1, %r13d
@@ -107,11 +110,11 @@ long64:
 	TDCALL
 	mov %rax, %r15
 	report 8
-	xor %esi, %esi
+	xor %esi, %esi		/* MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG: 24 qwords from 528 */
 1:	mov REPORT_GPA + 528(,%rsi,8), %r15
 	report 0x18
 	inc %esi
-	cmp $6, %esi
+	cmp $24, %esi
 	jne 1b
 
 	mov $0x1234, %r12d	/* 8: ReportFatalError */
