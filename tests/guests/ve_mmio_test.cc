@@ -46,6 +46,26 @@ std::vector<const host::BackendInfo*> runnable(std::string& skipped) {
   return out;
 }
 
+TdImage image_of(const char* elf, uint32_t shared_mmio_pages = 0) {
+  LayoutSpec spec;
+  spec.guest_elf = test::read_asset(elf);
+  spec.shared_mmio_pages = shared_mmio_pages;
+  return build_image(spec);
+}
+
+using Runs = std::vector<std::pair<std::string, std::vector<Event>>>;
+
+// Every backend that ran saw what the first one saw; with only one, the test is a skip
+// (nothing was compared) naming why the others could not run.
+void expect_backends_agree(const Runs& runs, const TdImage& image, const std::string& skipped) {
+  for (size_t i = 1; i < runs.size(); ++i) {
+    const auto d = first_divergence(runs[0].second, runs[i].second, image.nr_vcpus);
+    EXPECT_FALSE(d.has_value()) << runs[0].first << " vs " << runs[i].first << "\n"
+                                << dump(runs[0].second) << dump(runs[i].second);
+  }
+  if (runs.size() == 1) GTEST_SKIP() << "only " << runs[0].first << " could run: " << skipped;
+}
+
 // The device behind the window: a distinct value per offset, so a read of the wrong width
 // or address shows.
 std::optional<uint64_t> device(uint64_t window, uint64_t gpa, uint32_t len) {
@@ -61,13 +81,10 @@ std::optional<uint64_t> device(uint64_t window, uint64_t gpa, uint32_t len) {
 }
 
 TEST(VeMmio, EveryBackendTurnsMovOnSharedMmioIntoVmcallsThroughTheVeHandler) {
-  LayoutSpec spec;
-  spec.guest_elf = test::read_asset(TDSIM_GUEST_VE_MMIO_ELF);
-  spec.shared_mmio_pages = 1;
-  const TdImage image = build_image(spec);
+  const TdImage image = image_of(TDSIM_GUEST_VE_MMIO_ELF, 1);
   const uint64_t w = image.shared_mmio_gpa;
   std::string skipped;
-  std::vector<std::pair<std::string, std::vector<Event>>> runs;
+  Runs runs;
   for (const host::BackendInfo* b : runnable(skipped)) {
     auto backend = b->make_backend({});
     backend->set_mmio_read([w](uint32_t, uint64_t gpa, uint32_t len) { return device(w, gpa, len); });
@@ -120,20 +137,13 @@ TEST(VeMmio, EveryBackendTurnsMovOnSharedMmioIntoVmcallsThroughTheVeHandler) {
     EXPECT_EQ(unhandled->cmd, abi::kUcallUnhandled);
     EXPECT_EQ(unhandled->args[abi::kUnhandledArgVector], abi::kVeVector);
   }
-  for (size_t i = 1; i < runs.size(); ++i) {
-    const auto d = first_divergence(runs[0].second, runs[i].second, image.nr_vcpus);
-    EXPECT_FALSE(d.has_value()) << runs[0].first << " vs " << runs[i].first << "\n"
-                                << dump(runs[0].second) << dump(runs[i].second);
-  }
-  if (runs.size() == 1) GTEST_SKIP() << "only " << runs[0].first << " could run: " << skipped;
+  expect_backends_agree(runs, image, skipped);
 }
 
 TEST(VeHlt, HltIsAVeTheHandlerTurnsIntoVmcallHltAndTheHostResumes) {
-  LayoutSpec spec;
-  spec.guest_elf = test::read_asset(TDSIM_GUEST_VE_HLT_ELF);
-  const TdImage image = build_image(spec);
+  const TdImage image = image_of(TDSIM_GUEST_VE_HLT_ELF);
   std::string skipped;
-  std::vector<std::pair<std::string, std::vector<Event>>> runs;
+  Runs runs;
   for (const host::BackendInfo* b : runnable(skipped)) {
     if (!b->caps.stepping) {
       skipped += b->name + ": no host API stepping; ";
@@ -166,20 +176,13 @@ TEST(VeHlt, HltIsAVeTheHandlerTurnsIntoVmcallHltAndTheHostResumes) {
     runs.emplace_back(b->name, std::move(events));
   }
   ASSERT_FALSE(runs.empty()) << skipped;
-  for (size_t i = 1; i < runs.size(); ++i) {
-    const auto d = first_divergence(runs[0].second, runs[i].second, image.nr_vcpus);
-    EXPECT_FALSE(d.has_value()) << runs[0].first << " vs " << runs[i].first << "\n"
-                                << dump(runs[0].second) << dump(runs[i].second);
-  }
-  if (runs.size() == 1) GTEST_SKIP() << "only " << runs[0].first << " could run: " << skipped;
+  expect_backends_agree(runs, image, skipped);
 }
 
 TEST(MsrGp, MsrsOfTheModulesGpClassRaiseGpThroughTheGuestIdt) {
-  LayoutSpec spec;
-  spec.guest_elf = test::read_asset(TDSIM_GUEST_MSR_GP_ELF);
-  const TdImage image = build_image(spec);
+  const TdImage image = image_of(TDSIM_GUEST_MSR_GP_ELF);
   std::string skipped;
-  std::vector<std::pair<std::string, std::vector<Event>>> runs;
+  Runs runs;
   for (const host::BackendInfo* b : runnable(skipped)) {
     RunLimits limits;
     limits.timeout = std::chrono::seconds(20);
@@ -196,11 +199,7 @@ TEST(MsrGp, MsrsOfTheModulesGpClassRaiseGpThroughTheGuestIdt) {
     EXPECT_EQ(sync->args[3], 2u) << "each #GP on its MSR instruction";
     EXPECT_EQ(sync->args[4], 0x0000567800001234ull) << "the refused RDMSR wrote nothing";
   }
-  for (size_t i = 1; i < runs.size(); ++i) {
-    const auto d = first_divergence(runs[0].second, runs[i].second, image.nr_vcpus);
-    EXPECT_FALSE(d.has_value()) << runs[0].first << " vs " << runs[i].first;
-  }
-  if (runs.size() == 1) GTEST_SKIP() << "only " << runs[0].first << " could run: " << skipped;
+  expect_backends_agree(runs, image, skipped);
 }
 
 }  // namespace
