@@ -79,7 +79,8 @@ bool tdsim_in_td(void);
 // Sends one 8-byte ucall datum: TDG.VP.VMCALL<MMIO> in a TD, a plain MMIO store to the
 // untagged GPA otherwise.
 void tdsim_ucall_send(uint64_t data);
-// Never returns: TDG.VP.VMCALL<HLT> in a TD, HLT otherwise, forever.
+// Never returns: TDG.VP.VMCALL<HLT> in a TD, otherwise HLT with an empty IDT (so that
+// no #VE, interrupt or NMI resumes it), forever.
 TDSIM_GUEST_NORETURN void tdsim_halt_forever(void);
 
 // MMIO of 1, 2, 4 or 8 bytes at the untagged GPA `gpa`: TDG.VP.VMCALL<#VE.RequestMMIO>
