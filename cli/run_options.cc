@@ -27,6 +27,8 @@ po::options_description run_options_description(RunOptions& o) {
       ("paging-levels", po::value(&o.paging_levels)->default_value(o.paging_levels),
        "page-table levels the layout builds: 4, or 5 (LA57; needs --gpaw 52)")
       ("mem", po::value(&o.mem)->default_value(o.mem), "low RAM size (e.g. 32M, 1G, 0x2000000)")
+      ("shared-mmio-pages", po::value(&o.shared_mmio_pages)->default_value(o.shared_mmio_pages),
+       "pages after the ucall MMIO page mapped shared with nothing behind them (0..16): MMIO by MOV, a #VE")
       ("max-insns", po::value(&o.max_insns)->default_value(o.max_insns),
        "instruction budget over all vCPUs (backends that can count)")
       ("timeout", po::value(&o.timeout_s)->default_value(o.timeout_s), "wall-clock budget in seconds");
@@ -98,6 +100,8 @@ LayoutSpec to_layout_spec(const RunOptions& o) {
   spec.nr_vcpus = static_cast<uint32_t>(parse_number(o.vcpus, "vcpus", 0, UINT32_MAX));
   spec.gpaw = static_cast<uint32_t>(parse_number(o.gpaw, "gpaw", 0, UINT32_MAX));
   spec.paging_levels = static_cast<uint32_t>(parse_number(o.paging_levels, "paging-levels", 0, UINT32_MAX));
+  spec.shared_mmio_pages =
+      static_cast<uint32_t>(parse_number(o.shared_mmio_pages, "shared-mmio-pages", 0, UINT32_MAX));
   spec.mem_size = parse_size(o.mem, "mem");
   return spec;
 }

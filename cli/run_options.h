@@ -26,6 +26,7 @@ struct RunOptions {
   std::string vcpus = "1";
   std::string gpaw = "48";
   std::string paging_levels = "4";
+  std::string shared_mmio_pages = "0";
   std::string mem = "32M";
   std::string max_insns = "100000000";
   double timeout_s = 10.0;

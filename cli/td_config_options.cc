@@ -102,7 +102,7 @@ po::options_description td_config_description(TdConfigOptions& o) {
       ("xfam", po::value(&o.xfam)->default_value(o.xfam),
        "XFAM (XSAVE components the TD may enable; drives CPUID 0xd): x87|SSE 0x3 plus AVX 0x4, AVX-512 0xe0, "
        "PKRU 0x200, AMX 0x60000")
-      ("max-vcpus", po::value(&o.max_vcpus), "the TD's MAX_VCPUS (TDG.VP.INFO R8[63:32]); default: --vcpus")
+      ("max-vcpus", po::value(&o.max_vcpus), "the TD's MAX_VCPUS (TDG.VP.INFO R8[63:32]); default: KVM's limit, 64 here (KVM_CAP_MAX_VCPUS)")
       ("mrconfigid", po::value(&o.mrconfigid), "MRCONFIGID: 48 bytes as 96 hex digits (TDREPORT)")
       ("mrowner", po::value(&o.mrowner), "MROWNER: 48 bytes as 96 hex digits (TDREPORT)")
       ("mrownerconfig", po::value(&o.mrownerconfig), "MROWNERCONFIG: 48 bytes as 96 hex digits (TDREPORT)");

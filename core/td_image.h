@@ -73,6 +73,12 @@ struct TdImage {
 
   uint64_t ucall_mmio_gpa = 0;  // untagged: what the host sees in an MMIO exit
   uint64_t ucall_pool_gpa = 0;  // untagged; identity mapped (GVA == GPA)
+  // The shared MMIO window (LayoutSpec::shared_mmio_pages): untagged start and size, GVA ==
+  // untagged GPA, mapped with the shared bit; no memory behind it. Size 0: none.
+  uint64_t shared_mmio_gpa = 0, shared_mmio_size = 0;
+  bool in_shared_mmio(uint64_t untagged_gpa) const {
+    return untagged_gpa - shared_mmio_gpa < shared_mmio_size;
+  }
   uint64_t stub_gpa = 0;        // first byte of the stub; it ends at kResetVector
   uint32_t stub_size = 0;
   uint64_t guest_entry = 0;     // the ELF entry point every vCPU jumps to

@@ -63,4 +63,13 @@ std::optional<uint64_t> read_gdt_entry(const GuestMemory& mem, const TdImage& im
   return raw;
 }
 
+bool idt_gate_present(const GuestMemory& mem, const TdImage& image, const LinearView& view, uint64_t idt_base,
+                      uint16_t idt_limit, uint8_t vector) {
+  // 64-bit gates are 16 bytes; the P bit is bit 7 of byte 5 (bit 47).
+  const uint64_t off = uint64_t{vector} * 16;
+  if (off + 15 > idt_limit) return false;
+  uint8_t gate[16] = {};
+  return read_linear(mem, image, view, idt_base + off, gate, sizeof gate) && (gate[5] & 0x80);
+}
+
 }  // namespace tdsim::diag

@@ -40,4 +40,9 @@ std::optional<uint64_t> read_gdt_entry(const GuestMemory& mem, const TdImage& im
                                        const LinearView& view, uint64_t gdt_base,
                                        uint16_t gdt_limit, uint16_t selector);
 
+// Whether the IDT at `idtr` has a present gate for `vector` (inside the limit, readable,
+// P set): a TD guest that has one is ready to take that exception.
+bool idt_gate_present(const GuestMemory& mem, const TdImage& image, const LinearView& view, uint64_t idt_base,
+                      uint16_t idt_limit, uint8_t vector);
+
 }  // namespace tdsim::diag

@@ -4,8 +4,6 @@
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 
-#include <cerrno>
-#include <cstring>
 
 #include "core/shared_bit_fold.h"
 #include "diag/guest_view.h"
@@ -56,20 +54,6 @@ IoInsn io_instruction(const KvmVcpu& vcpu, const TdImage& image, const GuestMemo
     return {after - len, len, true, false};
   }
   return {after};
-}
-
-// Finishes KVM's side of the exit without running the guest (KVM_RUN with immediate_exit:
-// "complete pending operations without allowing any further instructions", api.rst), so
-// no PIO completion is left to step over the instruction once the #VE is injected.
-void complete_pending_io(KvmVcpu& vcpu) {
-  kvm_run& run = *vcpu.run();
-  run.immediate_exit = 1;
-  const int r = ::ioctl(vcpu.fd(), KVM_RUN, 0);
-  const int err = errno;
-  run.immediate_exit = 0;
-  if (r != -1 || err != EINTR)
-    throw BackendError(fmt::format("KVM_RUN with immediate_exit to complete port I/O: {}",
-                                   r == -1 ? std::strerror(err) : "ran the guest"));
 }
 
 }  // namespace
@@ -131,8 +115,10 @@ bool PlainMachine::handle_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit_r
   kvm_run& run = *vcpu.run();
   switch (run.exit_reason) {
     case KVM_EXIT_MMIO:
+      if (shared_mmio_ve(vcpu, index)) return true;
       return !emit(decode_mmio_exit(run, index, image_, mem_, mmio_read_));
     case KVM_EXIT_HLT:
+      if (hlt_ve(vcpu, index)) return true;
       // KVM reports RIP after the 1-byte HLT; events name the instruction itself.
       emit(HaltEvent{index, current_rip(vcpu) - 1});
       return false;
@@ -164,7 +150,7 @@ bool PlainMachine::port_io_ve(KvmVcpu& vcpu, uint32_t index, const Emit& emit) {
   const uint32_t count = run.io.count;
   kvm_regs before{};
   checked_ioctl(vcpu.fd(), KVM_GET_REGS, &before, "KVM_GET_REGS");
-  complete_pending_io(vcpu);
+  complete_pending_exit(vcpu, "port I/O");
   kvm_regs regs{};
   checked_ioctl(vcpu.fd(), KVM_GET_REGS, &regs, "KVM_GET_REGS");
   const IoInsn insn = io_instruction(vcpu, image_, mem_, regs.rip, run);
@@ -181,14 +167,7 @@ bool PlainMachine::port_io_ve(KvmVcpu& vcpu, uint32_t index, const Emit& emit) {
   regs.rax = before.rax;  // an IN's completion wrote the data page into RAX
   regs.rip = insn.rip;
   checked_ioctl(vcpu.fd(), KVM_SET_REGS, &regs, "KVM_SET_REGS");
-  kvm_vcpu_events ev{};
-  checked_ioctl(vcpu.fd(), KVM_GET_VCPU_EVENTS, &ev, "KVM_GET_VCPU_EVENTS");
-  const bool ve = d == ::tdsim::tdx::TdxModule::VeDelivery::kVe;
-  ev.exception.injected = 1;
-  ev.exception.nr = ve ? static_cast<uint8_t>(abi::kVeVector) : 8;
-  ev.exception.has_error_code = ve ? 0 : 1;
-  ev.exception.error_code = 0;
-  checked_ioctl(vcpu.fd(), KVM_SET_VCPU_EVENTS, &ev, "KVM_SET_VCPU_EVENTS (inject #VE)");
+  inject_ve(vcpu, d);
   return true;
 }
 

@@ -2,15 +2,19 @@
 // platform (tdx/) behind the TDCALLs this KVM cannot execute. The mechanism behind
 // PlainKvmVm (the host API), which KvmBackend drives with a thread per vCPU.
 #pragma once
+#include <linux/kvm.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "core/backend.h"
 #include "core/guest_memory.h"
 #include "core/td_image.h"
+#include "diag/cpu_state.h"
 #include "kvm_vm.h"
 #include "tdx/tdx_module.h"
 #include "kvm_stepper.h"
@@ -42,6 +46,19 @@ class PlainMachine {
  private:
   // KVM_EXIT_IO: the #VE a TD takes for port I/O, injected with the instruction undone.
   bool port_io_ve(KvmVcpu& vcpu, uint32_t index, const Emit& emit);
+  // KVM_EXIT_MMIO in the TD's shared MMIO window: the #VE of an EPT violation, injected
+  // with the access undone (true); false for any other GPA (plain_ve.cc).
+  bool shared_mmio_ve(KvmVcpu& vcpu, uint32_t index);
+  struct MmioInsn {
+    uint64_t rip, gla;
+  };
+  // The instruction that made an MMIO exit of `len` bytes at `gpa`, ending at `end`,
+  // with its GLA.
+  std::optional<MmioInsn> mmio_instruction(const diag::CpuState& s, const kvm_regs& regs, uint64_t end, bool write,
+                                           uint64_t gpa, uint32_t len) const;
+  // KVM_EXIT_HLT once the guest's IDT has a #VE gate: the #VE the TDX module raises for
+  // HLT, RIP back on the HLT (true); false without one: the halt stands (plain_ve.cc).
+  bool hlt_ve(KvmVcpu& vcpu, uint32_t index);
   const TdImage& image_;
   GuestMemory mem_;
   MmioReadHandler mmio_read_;
@@ -52,6 +69,12 @@ class PlainMachine {
   std::vector<KvmVcpu*> vcpus_;
   std::string cpuid_limit_;
 };
+
+// Finishes KVM's side of the vCPU's current exit with KVM_RUN and immediate_exit, without
+// running guest code; `what` names the exit in the error. Throws BackendError.
+void complete_pending_exit(KvmVcpu& vcpu, const char* what);
+// Injects the #VE the platform raised (or the #DF it became) into the vCPU.
+void inject_ve(KvmVcpu& vcpu, ::tdsim::tdx::TdxModule::VeDelivery d);
 
 // What KVM_SET_CPUID2 with the TD CPUID model does on a scratch plain VM on this host:
 // empty when it succeeds, else the ioctl and its error.

@@ -313,6 +313,12 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
       if (stopped_) break;
       continue;
     }
+    if (err != UC_ERR_OK && has_mem_fault_ && shared_gpa_ve()) {
+      complete_ve();
+      if (far_pending_) complete_far_delivery();
+      if (stopped_) break;
+      continue;
+    }
     if (err != UC_ERR_OK) {
       report_engine_error(err, rip());
       break;
@@ -334,6 +340,12 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     uint8_t op = 0;
     if (last_addr_ + 1 == r && read_gva(uc_, mem_, last_addr_, &op, 1, diag::Access::kExec) &&
         op == kHltOpcode) {
+      if (hlt_ve(last_addr_)) {
+        complete_ve();
+        if (far_pending_) complete_far_delivery();
+        if (stopped_) break;
+        continue;
+      }
       stop_with(HaltEvent{index_, last_addr_}, r);
       break;
     }
@@ -446,13 +458,15 @@ bool Vcpu::intercept_msr(uint64_t addr) {
   const tdx::MsrDecision d = tdx_.msr_access(static_cast<uint32_t>(rcx), write);
   if (d.access == tdx::MsrAccess::kNative) return false;
   ve_pending_ = PendingVe{tdx::msr_instruction_ve(write), addr, rax,
-                          fmt::format("{} MSR {:#x}", write ? "WRMSR" : "RDMSR", static_cast<uint32_t>(rcx)), d.why};
+                          fmt::format("{} MSR {:#x}", write ? "WRMSR" : "RDMSR", static_cast<uint32_t>(rcx)), d.why,
+                          d.access == tdx::MsrAccess::kGp};
   uc_emu_stop(uc_);  // before the instruction runs; run_slice delivers the #VE
   return true;
 }
 
 void Vcpu::on_block(uint64_t addr, uint32_t size) {
   if (modules_ && !in_far_jump_ && !exhausted_) track_module(addr);
+  running_block_ = {addr, size};
   if (exact_ || in_far_jump_ || exhausted_) return;
   // A stop requested from this block hook takes effect before the block's first
   // instruction: the engine checks for it at every block's entry.
@@ -678,6 +692,10 @@ void Vcpu::complete_ve() {
   const PendingVe p = *std::exchange(ve_pending_, std::nullopt);
   uc_check(uc_reg_write(uc_, UC_X86_REG_RAX, &p.rax), "uc_reg_write(RAX) before a #VE");
   uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &p.rip), "uc_reg_write(RIP) before a #VE");
+  if (p.gp) {
+    raise_exception(13, fmt::format("#GP(0) for {} ({})", p.what, p.cause));
+    return;
+  }
   const bool ve = tdx_.raise_ve(index_, p.info) == tdx::TdxModule::VeDelivery::kVe;
   if (trace_ && trace_->tdcall && trace_->sink)
     trace_->sink(fmt::format("vcpu {} #VE at {:#x}: {}{}", index_, p.rip, p.what,

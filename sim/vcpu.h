@@ -190,9 +190,18 @@ class Vcpu {
     uint64_t rip, rax;  // as before the instruction
     std::string what;
     std::string cause;  // why the module raises #VE for it
+    bool gp = false;    // the module injects #GP(0) instead (an MSR of the #GP class, td_msr.h)
   };
   std::optional<PendingVe> ve_pending_;
   void complete_ve();
+  // After UC_ERR_*_UNMAPPED: a data access to the TD's shared MMIO window becomes a
+  // pending #VE (true; ept_violation.cc); anything else stays a fault (false).
+  bool shared_gpa_ve();
+  // The instruction of the running block that made the failed access at `gla`.
+  std::optional<uint64_t> faulting_instruction(uint64_t gla, bool write) const;
+  // After a HLT at `hlt_rip` ended the run: a pending #VE when the guest's IDT has a #VE
+  // gate (true; hlt_ve.cc); false: the halt stands.
+  bool hlt_ve(uint64_t hlt_rip);
   bool stop_after_event_ = false;
   bool deferred_ = false;  // the engine stopped for a deferred TDCALL
   bool fold_on_fault_ = false;
@@ -225,6 +234,9 @@ class Vcpu {
   std::set<uint64_t> port_blocks_;
   std::optional<std::pair<uint64_t, uint32_t>> port_block_request_;
   std::optional<uint64_t> block_stop_rip_;  // the block the block hook stopped before
+  // The block the engine entered last (start, size): RIP is not synchronised when an
+  // access inside it fails, so ept_violation.cc looks for the instruction there.
+  std::pair<uint64_t, uint32_t> running_block_{};
   bool exact_requested_ = false;
   bool exact_ = false;     // the per-instruction hook is installed and counts
   uc_hook insn_hook_ = 0;  // that hook, while exact_

@@ -65,10 +65,17 @@ struct HostHooks {
   std::function<std::optional<PortReply>(const PortRequest&)> port_device;
 };
 
+// KVM_CAP_MAX_VCPUS of the KVM tdsim plays: one per vCPU a tdsim layout can boot
+// (LayoutSpec's kMaxVcpus). KVM_TDX_INIT_VM puts the VM's limit into TD_PARAMS.MAX_VCPUS
+// (setup_tdparams: max_vcpus = kvm->max_vcpus) unless the VMM lowered it first with
+// KVM_ENABLE_CAP(KVM_CAP_MAX_VCPUS); a real KVM's limit is min(KVM_MAX_VCPUS, the host's
+// present CPUs) (tdx_vm_init).
+inline constexpr uint32_t kKvmMaxVcpus = 64;
+
 struct TdxConfig {
   uint64_t attributes = 0;  // TD ATTRIBUTES (TDG.VP.INFO RDX, TDREPORT): 0 = production TD
   uint64_t xfam = 0x3;      // x87 | SSE, the minimum XFAM
-  uint32_t max_vcpus = 0;   // TDG.VP.INFO R8[63:32]; 0 = the image's nr_vcpus
+  uint32_t max_vcpus = 0;   // TD_PARAMS.MAX_VCPUS (TDG.VP.INFO R8[63:32]); 0 = kKvmMaxVcpus
   // SHA-384 sized values the host puts in KVM_TDX_INIT_VM; TDREPORT's TDINFO shows them.
   std::array<uint8_t, 48> mrconfigid{}, mrowner{}, mrownerconfig{};
   // VMCALL<CPUID> answers; nullopt = CpuidModel::default_for(image.gpaw).

@@ -10,7 +10,10 @@ namespace {
 
 constexpr const char* kMsrHandler = "TDX module td_msr_access.c";
 constexpr const char* kSpec = "TDX module spec, MSR virtualization";
-constexpr MsrAccess N = MsrAccess::kNative, V = MsrAccess::kVe;
+// td_msr_access.c's generic case: an exit on an MSR whose action is "#GP or #VE" injects
+// #GP(0) when the TD lacks the feature (DCA, TME: fixed-0 in tdsim's TD CPUID, td_cpuid.h).
+constexpr const char* kGpOrVe = "TDX module td_msr_access.c (MSR_ACTION_GP_OR_VE without the feature)";
+constexpr MsrAccess N = MsrAccess::kNative, V = MsrAccess::kVe, G = MsrAccess::kGp;
 
 // The MSR bitmap covers 0..0x1fff and 0xc0000000..0xc0001fff; outside it every access is
 // a #VE (td_msr_access.c).
@@ -28,6 +31,8 @@ const std::vector<MsrRule>& td_msr_rules() {
       {0x186, 0x18d, N, N, true, "IA32_PERFEVTSEL0..7: with ATTRIBUTES.PERFMON", kSpec},
       {0x1a0, 0x1a0, N, N, false, "IA32_MISC_ENABLE: virtualised by the module (reads its value, checked writes)",
        kMsrHandler},
+      {0x1f8, 0x1fa, G, G, false, "IA32_PLATFORM_DCA_CAP, IA32_CPU_DCA_CAP, IA32_DCA_0_CAP: no DCA in a TD",
+       kGpOrVe},
       {0x1fc, 0x1fc, V, V, false, "MSR_POWER_CTL: not in the module's table, so #VE (KVM answers)", kMsrHandler},
       {0x277, 0x277, N, N, false, "IA32_PAT", kSpec},
       {0x200, 0x2ff, V, V, false, "MTRR physical base/mask, fixed ranges, MTRRdefType: #VE (MTRRs supported)",
@@ -37,6 +42,8 @@ const std::vector<MsrRule>& td_msr_rules() {
        kSpec},
       {0x6e0, 0x6e0, V, V, false, "IA32_TSC_DEADLINE: KVM's timer", kSpec},
       {0x800, 0x8ff, V, V, false, "x2APIC registers (ICR 0x830 included): KVM's APIC", kSpec},
+      {0x981, 0x984, G, G, false, "IA32_TME_CAPABILITY, TME_ACTIVATE, TME_EXCLUDE_MASK/BASE: no TME in a TD",
+       kGpOrVe},
       {0xc0000080, 0xc0000080, N, N, false,
        "IA32_EFER (the module lets a write change SCE only and makes anything else a #VE; tdsim lets the engine "
        "run the write)",
@@ -57,7 +64,7 @@ MsrDecision td_msr_access(uint32_t msr, bool write, uint64_t attributes) {
     if (r.perfmon && !(attributes & kAttrPerfmon))
       return {MsrAccess::kVe, fmt::format("{} {:#x} ({}): the TD has no ATTRIBUTES.PERFMON", op, msr, r.what)};
     const MsrAccess a = write ? r.write : r.read;
-    return {a, a == MsrAccess::kVe ? fmt::format("{} {:#x}: {}", op, msr, r.what) : std::string()};
+    return {a, a == MsrAccess::kNative ? std::string() : fmt::format("{} {:#x}: {}", op, msr, r.what)};
   }
   return {MsrAccess::kVe, fmt::format("{} {:#x}: not in the TDX module's MSR table (#VE without REDUCE_VE)", op, msr)};
 }

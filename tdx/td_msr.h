@@ -1,7 +1,8 @@
 // RDMSR and WRMSR in a TD: what the TDX module does with each architectural MSR a TD
-// guest touches (runs natively through the MSR bitmap, or raises #VE so the guest asks
-// the VMM with TDG.VP.VMCALL<Instruction.RDMSR/WRMSR>), as a table with sources, and
-// the module's default for the rest. Engine-free; restated in
+// guest touches (runs natively through the MSR bitmap, raises #VE so the guest asks
+// the VMM with TDG.VP.VMCALL<Instruction.RDMSR/WRMSR>, or injects #GP(0) for an MSR of a
+// feature the TD does not have), as a table with sources, and the module's default for
+// the rest. Engine-free; restated in
 // docs/tdx-module-standin.md, "MSRs".
 #pragma once
 #include <cstdint>
@@ -10,7 +11,7 @@
 
 namespace tdsim::tdx {
 
-enum class MsrAccess { kNative, kVe };
+enum class MsrAccess { kNative, kVe, kGp };
 
 struct MsrRule {
   uint32_t first, last;   // inclusive range
@@ -25,7 +26,7 @@ const std::vector<MsrRule>& td_msr_rules();
 
 struct MsrDecision {
   MsrAccess access = MsrAccess::kVe;
-  std::string why;  // for a #VE: the rule (or default) that raised it
+  std::string why;  // for a #VE or #GP: the rule (or default) that raised it
 };
 MsrDecision td_msr_access(uint32_t msr, bool write, uint64_t attributes);
 

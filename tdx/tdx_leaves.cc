@@ -63,7 +63,7 @@ std::optional<uint64_t> TdxModule::check_private_gpa(uint64_t gpa, uint64_t size
 TdcallResult TdxModule::vp_info(uint32_t vcpu, uint64_t rip, const TdcallRegs& in) {
   TdcallResult out;
   out.regs = in;
-  const uint64_t max_vcpus = cfg_.max_vcpus ? cfg_.max_vcpus : image_.nr_vcpus;
+  const uint64_t max_vcpus = this->max_vcpus();
   out.regs.rax = abi::kTdxSuccess;
   out.regs.rcx = image_.gpaw & 0x3f;
   out.regs.rdx = cfg_.attributes;
@@ -154,6 +154,26 @@ VeInfo msr_instruction_ve(bool write) {
   VeInfo v;
   v.exit_reason = write ? abi::kExitReasonWrmsr : abi::kExitReasonRdmsr;
   v.insn_length = 2;  // 0F 32 / 0F 30
+  return v;
+}
+
+VeInfo hlt_instruction_ve() {
+  VeInfo v;
+  v.exit_reason = abi::kExitReasonHlt;
+  v.insn_length = 1;  // F4
+  return v;
+}
+
+VeInfo shared_gpa_ve(bool write, uint64_t gla, uint64_t shared_gpa) {
+  // A shared-EPT entry KVM left non-present without "suppress #VE" turns the violation
+  // into a #VE in the CPU itself, which fills the information from the would-be exit:
+  // qualification, GLA and the full GPA; the instruction length is not among them.
+  VeInfo v;
+  v.exit_reason = abi::kExitReasonEptViolation;
+  v.qualification = (write ? abi::kEptQualWrite : abi::kEptQualRead) | abi::kEptQualGlaValid |
+                    abi::kEptQualFinalTranslation;
+  v.gla = gla;
+  v.gpa = shared_gpa;
   return v;
 }
 

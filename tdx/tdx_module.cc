@@ -54,7 +54,7 @@ void TdxModule::reset() {
 void TdxModule::build_td() { build_td(launch_page_order(image_)); }
 
 void TdxModule::build_td(const std::vector<PageAdd>& pages) {
-  const TdParams params{cfg_.attributes, cfg_.xfam, image_.gpaw, cfg_.max_vcpus ? cfg_.max_vcpus : image_.nr_vcpus};
+  const TdParams params{cfg_.attributes, cfg_.xfam, image_.gpaw, max_vcpus()};
   perform_td_build(build_, params, image_.nr_vcpus, pages);
 }
 

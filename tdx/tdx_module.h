@@ -58,6 +58,15 @@ VeInfo cpuid_instruction_ve();
 // The #VE of an RDMSR (exit reason 31) or WRMSR (32) the module does not run natively.
 VeInfo msr_instruction_ve(bool write);
 
+// The #VE of HLT (exit reason 12, qualification 0, 1 byte): the module never lets a TD
+// halt natively.
+VeInfo hlt_instruction_ve();
+
+// The #VE of a data access to a shared GPA that nothing backs (an EPT violation, exit
+// reason 48): `gla` the linear address, `shared_gpa` the GPA with the shared bit. The
+// CPU reports no instruction length for it: the guest decodes the instruction.
+VeInfo shared_gpa_ve(bool write, uint64_t gla, uint64_t shared_gpa);
+
 // What the CPUID instruction does in a TD: the value, or a #VE with `ve` and why.
 struct InstructionCpuid {
   std::optional<CpuidValue> value;
@@ -154,6 +163,8 @@ class TdxModule {
   // accepted, as MilestoneEvents.
   std::vector<Event> end_of_run() const;
   const TdxConfig& config() const { return cfg_; }
+  // TD_PARAMS.MAX_VCPUS: the configuration's, else KVM's limit as KVM_TDX_INIT_VM leaves it.
+  uint32_t max_vcpus() const { return cfg_.max_vcpus ? cfg_.max_vcpus : kKvmMaxVcpus; }
 
  private:
   TdcallResult vp_info(uint32_t vcpu, uint64_t rip, const ucall::TdcallRegs& in);

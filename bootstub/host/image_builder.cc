@@ -27,7 +27,9 @@ struct Plan {
   uint64_t stacks_gpa = 0;
   uint64_t pool_gpa = 0;
   uint64_t mmio_gpa = 0;
+  uint32_t shared_mmio_pages = 0;
 
+  uint64_t shared_mmio_gpa() const { return (mmio_gpa & ~(kPageSize - 1)) + kPageSize; }
   uint64_t descriptors_gpa() const { return page_tables_gpa + page_tables_size; }
   uint64_t guard_gpa(uint32_t i) const { return stacks_gpa + i * kStackStride; }
   uint64_t stack_gpa(uint32_t i) const { return guard_gpa(i) + kPageSize; }
@@ -70,6 +72,8 @@ std::vector<MapRange> mapping(const Plan& p) {
   m.push_back({p.pool_gpa, p.pool_gpa + kUcallPoolSize, true});
   const uint64_t mmio_page = p.mmio_gpa & ~(kPageSize - 1);
   m.push_back({mmio_page, mmio_page + kPageSize, false});
+  if (p.shared_mmio_pages)
+    m.push_back({p.shared_mmio_gpa(), p.shared_mmio_gpa() + p.shared_mmio_pages * kPageSize, true});
   m.push_back({abi::kTdBootParamsGpa, abi::kTdBootParamsGpa + kPageSize, false});
   m.push_back({kStubPageGpa, kStubPageGpa + kPageSize, false});
   return m;
@@ -173,6 +177,8 @@ TdImage build_image(const LayoutSpec& spec) {
   p.pool_gpa = spec.ucall_pool_gpa.value_or(kDefaultUcallPoolGpa);
   p.mmio_gpa = spec.ucall_mmio_gpa.value_or(spec.mem_size);
   validate_ucall_mmio_gpa(spec, p.mmio_gpa);
+  p.shared_mmio_pages = spec.shared_mmio_pages;
+  validate_shared_mmio(spec, p.shared_mmio_gpa());
 
   check_below_4g(p.page_tables_gpa, "cr3", "page_tables_gpa");
   for (uint32_t i = 0; i < p.nr_vcpus; ++i)
@@ -198,6 +204,10 @@ TdImage build_image(const LayoutSpec& spec) {
   img.init_rcx = spec.init_rcx;
   img.ucall_mmio_gpa = p.mmio_gpa;
   img.ucall_pool_gpa = p.pool_gpa;
+  if (p.shared_mmio_pages) {
+    img.shared_mmio_gpa = p.shared_mmio_gpa();
+    img.shared_mmio_size = uint64_t{p.shared_mmio_pages} * kPageSize;
+  }
   img.stub_gpa = stub_gpa_for(stub.size());
   img.stub_size = static_cast<uint32_t>(stub.size());
   img.guest_entry = elf.entry;

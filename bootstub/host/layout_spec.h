@@ -26,6 +26,10 @@ struct LayoutSpec {
   std::string stub_name = "stub";
 
   std::optional<uint64_t> ucall_mmio_gpa;  // untagged; default: mem_size
+  // Shared MMIO window: this many pages right after the ucall MMIO page, mapped with the
+  // shared bit and backed by nothing, as a TD guest maps a device's registers. A plain
+  // MOV there is an EPT violation the TD sees as a #VE (docs/memory-layout.md). 0: none.
+  uint32_t shared_mmio_pages = 0;
 
   // Boot-parameter overrides (default: computed). Validated like everything else.
   std::optional<uint32_t> cr0;
@@ -37,6 +41,7 @@ struct LayoutSpec {
 };
 
 inline constexpr uint32_t kMaxVcpus = 64;
+inline constexpr uint32_t kMaxSharedMmioPages = 16;
 
 // A spec that cannot become a valid image. field() is the LayoutSpec field, boot
 // parameter or ELF part at fault ("nr_vcpus", "cr4", "guest_elf: segment 2", ...).

@@ -88,4 +88,22 @@ void validate_ucall_mmio_gpa(const LayoutSpec& spec, uint64_t gpa) {
       throw LayoutError(f, fmt::format("{} lies inside {} [{:#x}, {:#x})", what, a.name, a.lo, a.hi));
 }
 
+void validate_shared_mmio(const LayoutSpec& spec, uint64_t gpa) {
+  const char* f = "shared_mmio_pages";
+  const uint32_t n = spec.shared_mmio_pages;
+  if (n == 0) return;
+  if (n > kMaxSharedMmioPages)
+    throw LayoutError(f, fmt::format("{} is more than {} pages", n, kMaxSharedMmioPages));
+  const uint64_t end = gpa + uint64_t{n} * kPageSize;
+  const std::string what = fmt::format("{} pages at [{:#x}, {:#x}) (after the ucall MMIO page)", n, gpa, end);
+  const uint64_t sbit = abi::shared_bit_for_gpaw(spec.gpaw);
+  if (end > sbit || end > kMaxIdentityGva)
+    throw LayoutError(f, fmt::format("{} reach past the shared bit {:#x} or 1 << 47 (identity mapping)", what, sbit));
+  struct Area { uint64_t lo, hi; const char* name; };
+  for (Area a : {Area{abi::kTdBootParamsGpa, abi::kTdBootParamsGpa + kPageSize, "boot-params"},
+                 Area{kStubPageGpa, abi::kFourGiB, "boot-stub"}})
+    if (end > a.lo && gpa < a.hi)
+      throw LayoutError(f, fmt::format("{} overlap {} [{:#x}, {:#x})", what, a.name, a.lo, a.hi));
+}
+
 }  // namespace tdsim

@@ -17,5 +17,9 @@ void validate_stub_size(uint64_t size, const std::string& stub_name);
 // 8-byte aligned, outside low RAM and the params/stub pages, below the shared bit and
 // identity-mappable by 4-level paging.
 void validate_ucall_mmio_gpa(const LayoutSpec& spec, uint64_t gpa);
+// The shared MMIO window of spec.shared_mmio_pages pages at `gpa` (after the MMIO page):
+// at most kMaxSharedMmioPages, identity-mappable, below the shared bit, clear of the
+// params and stub pages.
+void validate_shared_mmio(const LayoutSpec& spec, uint64_t gpa);
 
 }  // namespace tdsim

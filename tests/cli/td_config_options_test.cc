@@ -13,6 +13,7 @@
 #include "cli/run_options.h"
 #define TDSIM_RUN_COMMAND_NO_TDSIM_HELPER
 #include "run_command.h"
+#include "tdx/host_hooks.h"
 #include "tests/guests/test_assets.h"
 
 namespace {
@@ -53,7 +54,7 @@ TEST(TdConfigOptions, DefaultsAreAProductionTdWithMinimalXfam) {
   ASSERT_EQ(rc, 0);
   ASSERT_EQ(s.size(), 2u);
   EXPECT_EQ(s[0][1], 0u) << "ATTRIBUTES";
-  EXPECT_EQ(s[0][2], 1u | (1ull << 32)) << "NUM_VCPUS 1, MAX_VCPUS = --vcpus";
+  EXPECT_EQ(s[0][2], 1u | (uint64_t{tdsim::tdx::kKvmMaxVcpus} << 32)) << "NUM_VCPUS 1, MAX_VCPUS = KVM's limit";
   EXPECT_EQ(s[0][3], 3u) << "CPUID 0xd.0 EAX: x87 | SSE";
   EXPECT_EQ(s[0][4] >> 31, 0u) << "no PKS";
   EXPECT_EQ(s[1][1], 3u) << "TDREPORT XFAM";

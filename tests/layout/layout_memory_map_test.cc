@@ -120,6 +120,22 @@ TEST(LayoutMemoryMap, NullPageStackGuardsAndUnusedSpaceAreNotMapped) {
   EXPECT_FALSE(walk(img, 0xffffe000).has_value());
 }
 
+TEST(LayoutMemoryMap, SharedMmioWindowIsMappedWithTheSharedBitAndBackedByNothing) {
+  LayoutSpec spec = spec_with();
+  spec.shared_mmio_pages = 2;
+  const TdImage img = build_image(spec);
+  EXPECT_EQ(img.shared_mmio_gpa, img.ucall_mmio_gpa + 4096);
+  EXPECT_EQ(img.shared_mmio_size, 2u * 4096);
+  for (uint64_t a = img.shared_mmio_gpa; a < img.shared_mmio_gpa + img.shared_mmio_size; a += 4096) {
+    expect_identity(img, a, true, "shared MMIO window");
+    EXPECT_EQ(img.region_at(a), nullptr) << "no memory behind the window";
+    EXPECT_TRUE(img.in_shared_mmio(a + 8));
+  }
+  EXPECT_FALSE(img.in_shared_mmio(img.ucall_mmio_gpa));
+  EXPECT_FALSE(walk(img, img.shared_mmio_gpa + img.shared_mmio_size).has_value());
+  EXPECT_EQ(build_image(spec_with()).shared_mmio_size, 0u) << "none unless asked for";
+}
+
 TEST(LayoutMemoryMap, TwoMiBPagesWhereUniformFourKiBElsewhere) {
   const TdImage img = build_image(spec_with());
   EXPECT_EQ(walk(img, 0x200000)->page_size, 2u << 20);  // between tables and ELF

@@ -180,5 +180,16 @@ TEST(LayoutValidation, StubSizeBounds) {
   EXPECT_NO_THROW(validate_stub_size(126, "x"));
 }
 
+TEST(LayoutValidation, SharedMmioWindowSizeAndPlacement) {
+  LayoutSpec s = good_spec();
+  s.shared_mmio_pages = kMaxSharedMmioPages + 1;
+  expect_error(s, "shared_mmio_pages", {"17 is more than 16 pages"});
+  s.shared_mmio_pages = 2;
+  s.ucall_mmio_gpa = 0xffff0000 - 0x2000;  // the window's second page is the params page
+  expect_error(s, "shared_mmio_pages", {"overlap boot-params"});
+  s.ucall_mmio_gpa.reset();
+  EXPECT_NO_THROW(build_image(s));
+}
+
 }  // namespace
 }  // namespace tdsim

@@ -32,7 +32,7 @@ TEST_F(ModuleTest, VpInfoReportsGpawVcpusIndexAndAttributes) {
   EXPECT_FALSE(res.event);
 }
 
-TEST_F(ModuleTest, VpInfoMaxVcpusDefaultsToImageAndGpaw52) {
+TEST_F(ModuleTest, VpInfoMaxVcpusDefaultsToKvmsLimitAndGpaw52) {
   opts_.gpaw = 52;
   image_ = conformance::build_suite_image(opts_);
   make();
@@ -40,7 +40,8 @@ TEST_F(ModuleTest, VpInfoMaxVcpusDefaultsToImageAndGpaw52) {
   r.rax = abi::kTdgVpInfo;
   const auto res = call(r);
   EXPECT_EQ(res.regs.rcx, 52u);
-  EXPECT_EQ(res.regs.r8 >> 32, image_.nr_vcpus);
+  EXPECT_EQ(res.regs.r8 >> 32, tdx::kKvmMaxVcpus) << "KVM_TDX_INIT_VM leaves MAX_VCPUS at KVM_CAP_MAX_VCPUS";
+  EXPECT_EQ(res.regs.r8 & 0xffffffff, image_.nr_vcpus) << "NUM_VCPUS";
 }
 
 TEST_F(ModuleTest, MrReportWritesTdreportWithBuiltMrtdAndReportData) {
@@ -273,6 +274,11 @@ TEST(TdMsrRules, ClassesOfTheMsrsATdGuestTouches) {
   EXPECT_EQ(access(0x4b564d00, false), MsrAccess::kVe) << "outside the bitmap";
   EXPECT_EQ(access(0x1234, false), MsrAccess::kVe) << "not in the table: the module's default";
   EXPECT_NE(tdx::td_msr_access(0x830, true, 0).why.find("x2APIC"), std::string::npos);
+  for (uint32_t msr : {0x1f8u, 0x1fau, 0x981u, 0x982u, 0x984u}) {
+    EXPECT_EQ(access(msr, false), MsrAccess::kGp) << std::hex << msr << ": a feature the TD lacks";
+    EXPECT_EQ(access(msr, true), MsrAccess::kGp) << std::hex << msr;
+  }
+  EXPECT_NE(tdx::td_msr_access(0x982, false, 0).why.find("TME"), std::string::npos);
   for (const tdx::MsrRule& r : tdx::td_msr_rules()) {
     EXPECT_LE(r.first, r.last);
     EXPECT_TRUE(r.source && *r.source);

@@ -31,6 +31,11 @@ typedef struct ExRegs {
 TDSIM_ABI_STATIC_ASSERT(offsetof(ExRegs, vector) == 15 * 8);
 TDSIM_ABI_STATIC_ASSERT(sizeof(ExRegs) == 22 * 8);
 
+// What TDG.VP.VEINFO.GET reported for the last #VE tdsim_ve_handler took (on any vCPU).
+typedef struct VeRecord {
+  uint64_t exit_reason, qualification, gla, gpa, insn_length;
+} VeRecord;
+
 #ifdef __cplusplus
 }  // namespace tdsim::guest
 #define TDSIM_GUEST_ABI(name) ::tdsim::abi::name
@@ -74,7 +79,8 @@ bool tdsim_in_td(void);
 // Sends one 8-byte ucall datum: TDG.VP.VMCALL<MMIO> in a TD, a plain MMIO store to the
 // untagged GPA otherwise.
 void tdsim_ucall_send(uint64_t data);
-// Never returns: TDG.VP.VMCALL<HLT> in a TD, HLT otherwise, forever.
+// Never returns: TDG.VP.VMCALL<HLT> in a TD, otherwise HLT with an empty IDT (so that
+// no #VE, interrupt or NMI resumes it), forever.
 TDSIM_GUEST_NORETURN void tdsim_halt_forever(void);
 
 // MMIO of 1, 2, 4 or 8 bytes at the untagged GPA `gpa`: TDG.VP.VMCALL<#VE.RequestMMIO>
@@ -91,13 +97,18 @@ uint64_t tdsim_mmio_read(uint64_t gpa, uint32_t size, uint64_t* value);
 typedef void (*tdsim_exception_handler)(TDSIM_GUEST_TYPE(ExRegs)* regs);
 void tdsim_install_exception_handler(uint8_t vector, tdsim_exception_handler handler);
 
-// A #VE (vector 20) handler for port I/O and CPUID, as a TD guest kernel has one:
-// install it with tdsim_install_exception_handler(20, tdsim_ve_handler) and IN/OUT reach
-// the VMM through TDG.VP.VMCALL<Instruction.IO>, a CPUID of a leaf the TDX module does
-// not answer through TDG.VP.VMCALL<Instruction.CPUID>, RDMSR/WRMSR of a #VE MSR through
-// <Instruction.RDMSR/WRMSR> (a refused one is reported as UNHANDLED(13)). A #VE for
-// anything else is reported as unhandled, with the exit reason as the error code.
+// A #VE (vector 20) handler as a TD guest kernel has one: install it with
+// tdsim_install_exception_handler(20, tdsim_ve_handler) and IN/OUT reach the VMM through
+// TDG.VP.VMCALL<Instruction.IO>, a CPUID of a leaf the TDX module does not answer through
+// TDG.VP.VMCALL<Instruction.CPUID>, RDMSR/WRMSR of a #VE MSR through
+// <Instruction.RDMSR/WRMSR> (a refused one is reported as UNHANDLED(13)), HLT through
+// <Instruction.HLT>, and a MOV/MOVZX/MOVSX on a shared GPA nothing backs (MMIO) through
+// <#VE.RequestMMIO> (mmio_decode.h lists the forms). A #VE for anything else, or an MMIO
+// instruction of another form, is reported as unhandled, with the exit reason as the
+// error code.
 void tdsim_ve_handler(TDSIM_GUEST_TYPE(ExRegs)* regs);
+// Copies the #VE information tdsim_ve_handler read last (zeros before the first #VE).
+void tdsim_ve_last(TDSIM_GUEST_TYPE(VeRecord)* out);
 
 // args are uint64_t values (cast before passing); at most kUcallMaxArgs are kept.
 uint64_t tdsim_ucall(uint64_t cmd, int nargs, ...);

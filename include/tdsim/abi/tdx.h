@@ -44,6 +44,13 @@ TDSIM_ABI_CONST(uint32_t, kExitReasonWrmsr, 32)
 TDSIM_ABI_CONST(uint32_t, kExitReasonEptViolation, 48)
 TDSIM_ABI_CONST(uint64_t, kIoQualIn, 1u << 3)
 TDSIM_ABI_CONST(uint64_t, kIoQualImmediate, 1u << 6)
+// An EPT violation's exit qualification (SDM vol. 3C, "Exit Qualification for EPT
+// Violations"): the access was a data read / a data write; the guest-linear address is
+// valid; the access was to the final translation (not to a paging structure).
+TDSIM_ABI_CONST(uint64_t, kEptQualRead, 1u << 0)
+TDSIM_ABI_CONST(uint64_t, kEptQualWrite, 1u << 1)
+TDSIM_ABI_CONST(uint64_t, kEptQualGlaValid, 1u << 7)
+TDSIM_ABI_CONST(uint64_t, kEptQualFinalTranslation, 1u << 8)
 TDSIM_ABI_CONST(uint64_t, kTdxStatusClassMask, 0xFFFFFFFF00000000ull)
 // Operand ids used with kTdxOperandInvalid.
 TDSIM_ABI_CONST(uint64_t, kTdxOperandIdRcx, 1)

@@ -1,0 +1,206 @@
+// MMIO, HLT and #GP MSRs as a TD does them, on every backend that runs here. A plain MOV on the
+// layout's shared MMIO window is an EPT violation the TD takes as a #VE: the runtime's
+// #VE handler decodes the instruction and asks the VMM with TDG.VP.VMCALL<#VE.RequestMMIO>,
+// so the host sees each access as an MmioEvent and answers the reads; VEINFO carries exit
+// reason 48, the qualification, GLA and the GPA with the shared bit. HLT is a #VE too and
+// becomes TDG.VP.VMCALL<Instruction.HLT>. An MSR the TDX module refuses outright is a
+// #GP(0) through the guest's IDT. Unicorn and plain KVM give the same events.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "bootstub/host/image_builder.h"
+#include "core/event_diff.h"
+#include "host/registry.h"
+#include "tdsim/abi/guest_config.h"
+#include "tdsim/abi/tdx.h"
+#include "tdsim/abi/ucall.h"
+#include "tests/guests/test_assets.h"
+
+namespace tdsim {
+namespace {
+
+std::string dump(const std::vector<Event>& events) {
+  std::string s;
+  for (const Event& e : events) {
+    s += "  " + describe(e);
+    if (const auto* u = std::get_if<UcallEvent>(&e))
+      for (uint64_t a : u->args) s += " " + std::to_string(a);
+    s += "\n";
+  }
+  return s;
+}
+
+// Backends that can run here, in-process (no TDX hardware); `skipped` collects why not.
+std::vector<const host::BackendInfo*> runnable(std::string& skipped) {
+  std::vector<const host::BackendInfo*> out;
+  for (const host::BackendInfo& b : host::backends()) {
+    if (b.caps.real_td) continue;
+    if (const std::string why = b.unavailable ? b.unavailable() : ""; !why.empty()) {
+      skipped += b.name + ": " + why + "; ";
+      continue;
+    }
+    out.push_back(&b);
+  }
+  return out;
+}
+
+TdImage image_of(const char* elf, uint32_t shared_mmio_pages = 0) {
+  LayoutSpec spec;
+  spec.guest_elf = test::read_asset(elf);
+  spec.shared_mmio_pages = shared_mmio_pages;
+  return build_image(spec);
+}
+
+using Runs = std::vector<std::pair<std::string, std::vector<Event>>>;
+
+// Every backend that ran saw what the first one saw; with only one, the test is a skip
+// (nothing was compared) naming why the others could not run.
+void expect_backends_agree(const Runs& runs, const TdImage& image, const std::string& skipped) {
+  for (size_t i = 1; i < runs.size(); ++i) {
+    const auto d = first_divergence(runs[0].second, runs[i].second, image.nr_vcpus);
+    EXPECT_FALSE(d.has_value()) << runs[0].first << " vs " << runs[i].first << "\n"
+                                << dump(runs[0].second) << dump(runs[i].second);
+  }
+  if (runs.size() == 1) GTEST_SKIP() << "only " << runs[0].first << " could run: " << skipped;
+}
+
+// The device behind the window: a distinct value per offset, so a read of the wrong width
+// or address shows.
+std::optional<uint64_t> device(uint64_t window, uint64_t gpa, uint32_t len) {
+  switch (gpa - window) {
+    case 0x40: return len == 1 ? std::optional<uint64_t>(0x81) : std::nullopt;
+    case 0x48: return len == 2 ? std::optional<uint64_t>(0x8182) : std::nullopt;
+    case 0x50: return len == 4 ? std::optional<uint64_t>(0x81828384) : std::nullopt;
+    case 0x58: return len == 8 ? std::optional<uint64_t>(0x8182838485868788ull) : std::nullopt;
+    case 0x60: return len == 2 ? std::optional<uint64_t>(0xfedc) : std::nullopt;
+    case 0x68: return len == 1 ? std::optional<uint64_t>(0x80) : std::nullopt;
+    default: return std::nullopt;
+  }
+}
+
+TEST(VeMmio, EveryBackendTurnsMovOnSharedMmioIntoVmcallsThroughTheVeHandler) {
+  const TdImage image = image_of(TDSIM_GUEST_VE_MMIO_ELF, 1);
+  const uint64_t w = image.shared_mmio_gpa;
+  std::string skipped;
+  Runs runs;
+  for (const host::BackendInfo* b : runnable(skipped)) {
+    auto backend = b->make_backend({});
+    backend->set_mmio_read([w](uint32_t, uint64_t gpa, uint32_t len) { return device(w, gpa, len); });
+    RunLimits limits;
+    limits.timeout = std::chrono::seconds(20);
+    runs.emplace_back(b->name, run_collect(*backend, image, limits));
+  }
+  ASSERT_FALSE(runs.empty()) << skipped;
+  struct Access {
+    uint64_t offset;
+    uint32_t len;
+    bool write;
+    uint64_t data;
+  };
+  const std::vector<Access> expected{
+      {0x00, 1, true, 0x11}, {0x02, 2, true, 0x2222}, {0x04, 4, true, 0x33333333},
+      {0x08, 8, true, 0x4444444444444444ull}, {0x10, 1, true, 0x99} /* AH */, {0x11, 1, true, 0x77} /* R9B */,
+      {0x18, 1, true, 0x55}, {0x1a, 2, true, 0x6666}, {0x1c, 4, true, 0x77777777},
+      {0x20, 8, true, 0xfffffffffffffffeull} /* imm32 sign-extended */,
+      {0x40, 1, false, 0x81}, {0x48, 2, false, 0x8182}, {0x50, 4, false, 0x81828384},
+      {0x58, 8, false, 0x8182838485868788ull}, {0x60, 2, false, 0xfedc}, {0x68, 1, false, 0x80}};
+  for (const auto& [name, events] : runs) {
+    SCOPED_TRACE(name + "\n" + dump(events));
+    ASSERT_EQ(events.size(), expected.size() + 3);
+    for (size_t i = 0; i < expected.size(); ++i) {
+      const auto* m = std::get_if<MmioEvent>(&events[i]);
+      ASSERT_NE(m, nullptr) << "event " << i;
+      EXPECT_EQ(m->gpa, w + expected[i].offset) << "event " << i;
+      EXPECT_EQ(m->len, expected[i].len) << "event " << i;
+      EXPECT_EQ(m->is_write, expected[i].write) << "event " << i;
+      EXPECT_EQ(m->data, expected[i].data) << "event " << i;
+    }
+    const auto* reads = std::get_if<UcallEvent>(&events[expected.size()]);
+    ASSERT_NE(reads, nullptr);
+    EXPECT_EQ(reads->args[1], 0xaaaaaaaaaaaaaa81ull) << "movb: the rest of the register kept";
+    EXPECT_EQ(reads->args[2], 0xaaaaaaaaaaaa8182ull) << "movw: the rest of the register kept";
+    EXPECT_EQ(reads->args[3], 0x81828384ull) << "movl: zero-extended";
+    EXPECT_EQ(reads->args[4], 0x8182838485868788ull);
+    EXPECT_EQ(reads->args[5], 0xfedcull) << "movzwq";
+    EXPECT_EQ(reads->args[6], 0xffffffffffffff80ull) << "movsbq";
+    const auto* ve = std::get_if<UcallEvent>(&events[expected.size() + 1]);
+    ASSERT_NE(ve, nullptr);
+    EXPECT_EQ(ve->args[1], expected.size()) << "one #VE per access";
+    EXPECT_EQ(ve->args[2], abi::kExitReasonEptViolation);
+    EXPECT_EQ(ve->args[3], abi::kEptQualRead | abi::kEptQualGlaValid | abi::kEptQualFinalTranslation);
+    EXPECT_EQ(ve->args[4], w + 0x68) << "GLA: the window is identity mapped";
+    EXPECT_EQ(ve->args[5], (w + 0x68) | image.shared_bit) << "GPA with the shared bit";
+    const auto* unhandled = std::get_if<UcallEvent>(&events.back());
+    ASSERT_NE(unhandled, nullptr);
+    EXPECT_EQ(unhandled->cmd, abi::kUcallUnhandled);
+    EXPECT_EQ(unhandled->args[abi::kUnhandledArgVector], abi::kVeVector);
+  }
+  expect_backends_agree(runs, image, skipped);
+}
+
+TEST(VeHlt, HltIsAVeTheHandlerTurnsIntoVmcallHltAndTheHostResumes) {
+  const TdImage image = image_of(TDSIM_GUEST_VE_HLT_ELF);
+  std::string skipped;
+  Runs runs;
+  for (const host::BackendInfo* b : runnable(skipped)) {
+    if (!b->caps.stepping) {
+      skipped += b->name + ": no host API stepping; ";
+      continue;
+    }
+    SCOPED_TRACE(b->name);
+    VmOptions o;
+    o.limits.timeout = std::chrono::seconds(20);
+    auto vm = b->make_vm(image, o, {});
+    Vcpu& v = vm->vcpu(0);
+    std::vector<Event> events{v.run()};
+    const auto* halt = std::get_if<HaltEvent>(&events[0]);
+    ASSERT_NE(halt, nullptr) << describe(events[0]);
+    uint8_t insn[4] = {};
+    ASSERT_TRUE(vm->read(halt->rip, insn, sizeof insn));
+    EXPECT_EQ(std::vector<uint8_t>(insn, insn + 4), std::vector<uint8_t>(abi::kTdcallBytes, abi::kTdcallBytes + 4))
+        << "the halt is the handler's TDG.VP.VMCALL<HLT>, not the HLT";
+    ASSERT_TRUE(v.resume());
+    events.push_back(v.run());
+    const auto* sync = std::get_if<UcallEvent>(&events[1]);
+    ASSERT_NE(sync, nullptr) << describe(events[1]);
+    EXPECT_EQ(sync->cmd, abi::kUcallSync);
+    EXPECT_EQ(sync->args[1], abi::kExitReasonHlt);
+    EXPECT_EQ(sync->args[2], 0u) << "qualification";
+    EXPECT_EQ(sync->args[3], 1u) << "instruction length";
+    events.push_back(v.run());
+    const auto* done = std::get_if<UcallEvent>(&events[2]);
+    ASSERT_NE(done, nullptr) << describe(events[2]);
+    EXPECT_EQ(done->cmd, abi::kUcallDone);
+    runs.emplace_back(b->name, std::move(events));
+  }
+  ASSERT_FALSE(runs.empty()) << skipped;
+  expect_backends_agree(runs, image, skipped);
+}
+
+TEST(MsrGp, MsrsOfTheModulesGpClassRaiseGpThroughTheGuestIdt) {
+  const TdImage image = image_of(TDSIM_GUEST_MSR_GP_ELF);
+  std::string skipped;
+  Runs runs;
+  for (const host::BackendInfo* b : runnable(skipped)) {
+    RunLimits limits;
+    limits.timeout = std::chrono::seconds(20);
+    runs.emplace_back(b->name, run_collect(*b->make_backend({}), image, limits));
+  }
+  ASSERT_FALSE(runs.empty()) << skipped;
+  for (const auto& [name, events] : runs) {
+    SCOPED_TRACE(name + "\n" + dump(events));
+    ASSERT_EQ(events.size(), 2u);
+    const auto* sync = std::get_if<UcallEvent>(&events[0]);
+    ASSERT_NE(sync, nullptr);
+    EXPECT_EQ(sync->args[1], 2u) << "RDMSR TME_ACTIVATE and WRMSR PLATFORM_DCA_CAP: one #GP each";
+    EXPECT_EQ(sync->args[2], 0u) << "#GP(0)";
+    EXPECT_EQ(sync->args[3], 2u) << "each #GP on its MSR instruction";
+    EXPECT_EQ(sync->args[4], 0x0000567800001234ull) << "the refused RDMSR wrote nothing";
+  }
+  expect_backends_agree(runs, image, skipped);
+}
+
+}  // namespace
+}  // namespace tdsim
