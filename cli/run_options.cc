@@ -28,7 +28,8 @@ po::options_description run_options_description(RunOptions& o) {
        "page-table levels the layout builds: 4, or 5 (LA57; needs --gpaw 52)")
       ("mem", po::value(&o.mem)->default_value(o.mem), "low RAM size (e.g. 32M, 1G, 0x2000000)")
       ("max-insns", po::value(&o.max_insns)->default_value(o.max_insns),
-       "instruction budget over all vCPUs (backends that can count)")
+       "instruction budget over all vCPUs (backends that can count); none: only --timeout bounds the run, "
+       "and a lone vCPU runs with no per-block instruction count")
       ("timeout", po::value(&o.timeout_s)->default_value(o.timeout_s), "wall-clock budget in seconds");
   return d;
 }
@@ -121,7 +122,7 @@ RunLimits to_run_limits(const RunOptions& o) {
   if (!(o.timeout_s > 0) || !std::isfinite(o.timeout_s) || o.timeout_s > 86400)
     throw UsageError(fmt::format("--timeout: {} is not in (0, 86400] seconds", o.timeout_s));
   RunLimits l;
-  l.max_insns = parse_number(o.max_insns, "max-insns", 1, UINT64_MAX);
+  l.max_insns = o.max_insns == "none" ? UINT64_MAX : parse_number(o.max_insns, "max-insns", 1, UINT64_MAX);
   l.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::ceil(o.timeout_s * 1000)));
   return l;
 }
