@@ -849,13 +849,21 @@ void Vcpu::on_tdcall(uint64_t addr) {
     stop_with(*res.event, resumable ? std::optional<uint64_t>(addr + 4) : std::nullopt);
     return;
   }
-  // Every TDCALL output register (TDG.VP.INFO sets RCX..R11, VMCALL<CPUID> R12..R15);
-  // the module returns unchanged values for the rest.
+  // The TDCALL output registers that changed (TDG.VP.INFO sets RCX..R11, VMCALL<CPUID>
+  // R12..R15; most calls only RAX, R10, R11); the module returns the others unchanged,
+  // and each register write is a call into the engine.
   ucall::TdcallRegs o = res.regs;
   uint64_t* outs[] = {&o.rax, &o.rcx, &o.rdx, &o.rbx, &o.rsi, &o.rdi, &o.r8,
                       &o.r9,  &o.r10, &o.r11, &o.r12, &o.r13, &o.r14, &o.r15};
-  uc_reg_write_batch(uc_, const_cast<int*>(kTdcallRegIds), reinterpret_cast<void**>(outs),
-                     static_cast<int>(std::size(kTdcallRegIds)));
+  int ids[std::size(kTdcallRegIds)];
+  void* vals[std::size(kTdcallRegIds)];
+  int changed = 0;
+  for (size_t i = 0; i < std::size(kTdcallRegIds); ++i) {
+    if (*outs[i] == *fields[i]) continue;
+    ids[changed] = kTdcallRegIds[i];
+    vals[changed++] = outs[i];
+  }
+  if (changed) uc_check(uc_reg_write_batch(uc_, ids, vals, changed), "uc_reg_write_batch(TDCALL outputs)");
   if (res.event) emit(*res.event);
   // TDCALL is trap-like: the guest resumes after it. Unicorn leaves the current block on
   // a PC write from a hook and carries on without returning from uc_emu_start.
