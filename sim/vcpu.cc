@@ -544,8 +544,9 @@ void Vcpu::set_block_counting(bool on) {
     }
   }
   counting_ = on;
-  // Translated code carries the block hook's call (or lacks it).
-  uc_check(uc_ctl_flush_tb(uc_), "uc_ctl_flush_tb (instruction accounting changed)");
+  // Translated code carries the block hook's call (or lacks it). An engine that has not
+  // run yet has nothing to drop, and a flush costs a cold run its code buffer's memset.
+  if (ran_) uc_check(uc_ctl_flush_tb(uc_), "uc_ctl_flush_tb (instruction accounting changed)");
 }
 
 bool Vcpu::stop_wanted() const {
