@@ -121,7 +121,9 @@ Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, tdx::TdxModul
   try {
     exception_record_ = std::make_unique<ExceptionRecord>(uc_);
     // Shared regions too, at their untagged GPA: the page tables' S-bit was folded out.
-    for (const GuestMemory::Block& b : mem.blocks()) map_block(b);
+    std::vector<const GuestMemory::Block*> all;
+    for (const GuestMemory::Block& b : mem.blocks()) all.push_back(&b);
+    map_blocks(std::move(all));
     uc_hook h;
     uc_check(uc_hook_add(uc_, &block_hook_, UC_HOOK_BLOCK, reinterpret_cast<void*>(block_cb), this, 1, 0),
              "uc_hook_add(UC_HOOK_BLOCK, instruction accounting)");
@@ -165,6 +167,22 @@ void Vcpu::map_block(const GuestMemory::Block& b) {
   uc_check(uc_mem_map_ptr(uc_, b.gpa, b.size, UC_PROT_ALL, b.host), call.c_str());
 }
 
+void Vcpu::map_blocks(std::vector<const GuestMemory::Block*> bs) {
+  // Unicorn rebuilds its memory map for every mapping, at a cost that grows with their
+  // number, and each vCPU's stack is a region of low RAM: blocks that follow each other
+  // in GPA and in the host (GuestMemory lays such runs out that way) are one mapping.
+  std::sort(bs.begin(), bs.end(), [](const auto* a, const auto* b) { return a->gpa < b->gpa; });
+  for (size_t i = 0; i < bs.size();) {
+    size_t j = i + 1;
+    uint64_t size = bs[i]->size;
+    while (j < bs.size() && bs[j]->gpa == bs[i]->gpa + size && bs[j]->host == bs[i]->host + size) size += bs[j++]->size;
+    const std::string call = fmt::format("uc_mem_map_ptr(region '{}'{} gpa {:#x} size {:#x})", bs[i]->region->name,
+                                         j - i > 1 ? fmt::format(" and {} after it", j - i - 1) : "", bs[i]->gpa, size);
+    uc_check(uc_mem_map_ptr(uc_, bs[i]->gpa, size, UC_PROT_ALL, bs[i]->host), call.c_str());
+    i = j;
+  }
+}
+
 void Vcpu::remap(uint64_t gpa, uint64_t size) {
   uc_mem_region* regions = nullptr;
   uint32_t n = 0;
@@ -179,8 +197,10 @@ void Vcpu::remap(uint64_t gpa, uint64_t size) {
     const std::string call = fmt::format("uc_mem_unmap(gpa {:#x} size {:#x})", b, e - b);
     uc_check(uc_mem_unmap(uc_, b, e - b), call.c_str());
   }
+  std::vector<const GuestMemory::Block*> inside;
   for (const GuestMemory::Block& b : mem_.blocks())
-    if (b.gpa >= gpa && b.gpa + b.size <= gpa + size) map_block(b);
+    if (b.gpa >= gpa && b.gpa + b.size <= gpa + size) inside.push_back(&b);
+  map_blocks(std::move(inside));
   uc_check(uc_ctl_flush_tlb(uc_), "uc_ctl_flush_tlb (guest memory remapped)");
   request_code_flush();
 }

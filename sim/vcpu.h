@@ -50,6 +50,8 @@ class Vcpu {
 
   // Maps one more block of the vCPU's GuestMemory (added after construction).
   void map_block(const GuestMemory::Block& b);
+  // Maps these blocks, runs that follow each other in GPA and host as one mapping.
+  void map_blocks(std::vector<const GuestMemory::Block*> bs);
   // [gpa, gpa+size) is backed by other blocks now (GuestMemory::rebind): what the engine
   // mapped there goes, the blocks inside it are mapped, translated code and TLB dropped.
   void remap(uint64_t gpa, uint64_t size);
