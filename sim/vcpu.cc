@@ -306,13 +306,9 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     }
     // A stop that came between two starts (or that a hook's RIP write made the engine
     // drop) is honoured here: nothing else would end a slice without a count.
-    if (cancel.load(std::memory_order_acquire)) {
+    if (const std::optional<SliceEnd> end = stop_from_outside(cancel)) {
       sink_ = nullptr;
-      return SliceEnd::kCancelled;
-    }
-    if (stop_requested_.exchange(false, std::memory_order_acq_rel)) {
-      sink_ = nullptr;
-      return SliceEnd::kExhausted;
+      return *end;
     }
     mem_fault_detail_.clear();
     insn_invalid_detail_.clear();
@@ -364,13 +360,9 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     }
     if (exhausted_)
       return at_watchpoint_ ? SliceEnd::kWatchpoint : at_breakpoint_ ? SliceEnd::kBreakpoint : SliceEnd::kExhausted;
-    if (cancel.load(std::memory_order_acquire)) {
+    if (const std::optional<SliceEnd> end = stop_from_outside(cancel)) {
       sink_ = nullptr;
-      return SliceEnd::kCancelled;
-    }
-    if (stop_requested_.exchange(false, std::memory_order_acq_rel)) {
-      sink_ = nullptr;
-      return SliceEnd::kExhausted;
+      return *end;
     }
     const uint64_t r = rip();
     // The only other way a slice ends early is HLT: the last instruction counted was a
@@ -567,6 +559,12 @@ void Vcpu::set_block_counting(bool on) {
   // Translated code carries the block hook's call (or lacks it). An engine that has not
   // run yet has nothing to drop, and a flush costs a cold run its code buffer's memset.
   if (ran_) uc_check(uc_ctl_flush_tb(uc_), "uc_ctl_flush_tb (instruction accounting changed)");
+}
+
+std::optional<Vcpu::SliceEnd> Vcpu::stop_from_outside(const std::atomic<bool>& cancel) {
+  if (cancel.load(std::memory_order_acquire)) return SliceEnd::kCancelled;
+  if (stop_requested_.exchange(false, std::memory_order_acq_rel)) return SliceEnd::kExhausted;
+  return std::nullopt;
 }
 
 bool Vcpu::stop_wanted() const {

@@ -231,6 +231,8 @@ class Vcpu {
   // A block holding port I/O seen without its per-instruction hook: stop before it runs.
   void stop_for_port_block(uint64_t addr, uint32_t size);
   bool stop_wanted() const;
+  // The watchdog's cancel or a request_stop() (consumed), seen with the engine out.
+  std::optional<SliceEnd> stop_from_outside(const std::atomic<bool>& cancel);
   void hook_port_block(uint64_t addr, uint32_t size);
   std::unordered_map<uint64_t, BlockFacts> blocks_;
   BlockFacts unreadable_block_{};
