@@ -29,6 +29,8 @@ class MemorySnapshot {
 
   // Pages held with content (the rest are zero).
   size_t content_pages() const { return pages_.size(); }
+  // Reads one pagemap entry per page, as on kernels before PAGEMAP_SCAN (Linux 6.7).
+  void read_pagemap_entries() { scan_works_ = false; }
 
  private:
   struct Page {
@@ -40,6 +42,11 @@ class MemorySnapshot {
   std::vector<std::vector<bool>> has_content_;  // per block, per page
   std::vector<uint8_t> bytes_;
   int pagemap_ = -1;  // /proc/self/pagemap, or -1: compare every zero page
+  mutable bool scan_works_ = true;  // PAGEMAP_SCAN, until the kernel refuses it
+  // Calls `page(i)` for every page of `blk` present or swapped; false where the kernel
+  // has no PAGEMAP_SCAN (nothing called).
+  template <class F>
+  bool scan_present(const GuestMemory::Block& blk, F&& page) const;
   mutable std::vector<uint64_t> entries_;  // scratch for one block's pagemap entries
 };
 
