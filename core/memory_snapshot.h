@@ -4,7 +4,9 @@
 // compares instead: the pages that held content when the snapshot was taken are compared
 // with their copy, and pages that were zero are looked at only where the kernel has a
 // page behind them, in memory or in swap (/proc/self/pagemap): a page nobody touched has
-// none. Without a readable pagemap every zero page is compared.
+// none. The pagemap is asked for ranges of such pages (PAGEMAP_SCAN, Linux 6.7), or on
+// older kernels read one entry per page. Without a readable pagemap every zero page is
+// compared.
 // Engine-free; the memory must be the one the snapshot was taken of.
 #pragma once
 #include <cstdint>
