@@ -151,7 +151,8 @@ int cmd_validate(const std::vector<std::string>& args) {
   print_validate_header(
       stdout, all.size(),
       {fmt::format("tdsim validate: {} on {} vCPU(s); each step's budget: {} s, {} instructions where counted",
-                   spec.guest_elf_name, image.nr_vcpus, ro.timeout_s, limits.max_insns),
+                   spec.guest_elf_name, image.nr_vcpus, ro.timeout_s,
+                   limits.max_insns == UINT64_MAX ? std::string("no limit on") : std::to_string(limits.max_insns)),
        reference ? fmt::format("reference backend for diff: {}", reference->name)
                  : std::string("no in-process backend can run here: every diff is a SKIP")});
   std::vector<BackendReport> reports;

@@ -30,7 +30,8 @@ po::options_description run_options_description(RunOptions& o) {
       ("shared-mmio-pages", po::value(&o.shared_mmio_pages)->default_value(o.shared_mmio_pages),
        "pages after the ucall MMIO page mapped shared with nothing behind them (0..16): MMIO by MOV, a #VE")
       ("max-insns", po::value(&o.max_insns)->default_value(o.max_insns),
-       "instruction budget over all vCPUs (backends that can count)")
+       "instruction budget over all vCPUs (backends that can count); none: only --timeout bounds the run, "
+       "and a lone vCPU runs with no per-block instruction count")
       ("timeout", po::value(&o.timeout_s)->default_value(o.timeout_s), "wall-clock budget in seconds");
   return d;
 }
@@ -125,7 +126,7 @@ RunLimits to_run_limits(const RunOptions& o) {
   if (!(o.timeout_s > 0) || !std::isfinite(o.timeout_s) || o.timeout_s > 86400)
     throw UsageError(fmt::format("--timeout: {} is not in (0, 86400] seconds", o.timeout_s));
   RunLimits l;
-  l.max_insns = parse_number(o.max_insns, "max-insns", 1, UINT64_MAX);
+  l.max_insns = o.max_insns == "none" ? UINT64_MAX : parse_number(o.max_insns, "max-insns", 1, UINT64_MAX);
   l.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::ceil(o.timeout_s * 1000)));
   return l;
 }

@@ -4,6 +4,10 @@ pkg_check_modules(UNICORN REQUIRED IMPORTED_TARGET unicorn)
 if(UNICORN_VERSION VERSION_LESS 2.1)
   message(FATAL_ERROR "tdsim needs Unicorn >= 2.1 (found ${UNICORN_VERSION}): 2.0 ignores the guest page tables for data accesses and stops at a cached TDCALL (docs/engine-quirks.md). scripts/install-deps.sh installs 2.1 on bookworm from the trixie suite of the configured mirror.")
 endif()
+# Unicorn's static archive, where the distribution ships one, for the tdsim command
+# (cli/CMakeLists.txt): the shared library exports every architecture's symbols, and
+# resolving them at start-up was the largest part of a cold `tdsim run`.
+find_library(TDSIM_UNICORN_STATIC NAMES libunicorn.a HINTS ${UNICORN_LIBRARY_DIRS} ${UNICORN_LIBDIR})
 pkg_check_modules(CAPSTONE REQUIRED IMPORTED_TARGET capstone)
 pkg_check_modules(LIBELF REQUIRED IMPORTED_TARGET libelf)
 find_package(fmt REQUIRED)

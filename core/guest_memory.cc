@@ -10,16 +10,34 @@
 namespace tdsim {
 
 GuestMemory::GuestMemory(const TdImage& image) {
-  blocks_.reserve(image.regions.size());
-  for (const Region& r : image.regions) {
-    void* p = mmap(nullptr, r.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  // Regions that follow each other in GPA (low RAM: stacks, page tables, the guest, the
+  // fillers between them) share one host mapping laid out as the GPAs are, so an engine
+  // can map such a run as one piece (hosts_contiguous); blocks stay in region order.
+  const size_t n = image.regions.size();
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return image.regions[a].gpa < image.regions[b].gpa; });
+  std::vector<uint8_t*> hosts(n, nullptr);
+  std::vector<std::pair<uint8_t*, uint64_t>> maps;
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    uint64_t end = image.regions[order[i]].gpa + image.regions[order[i]].size;
+    while (j < n && image.regions[order[j]].gpa == end) end += image.regions[order[j++]].size;
+    const uint64_t start = image.regions[order[i]].gpa;
+    void* p = mmap(nullptr, end - start, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
-      for (const Block& b : blocks_) munmap(b.host, b.size);
+      for (const auto& [m, len] : maps) munmap(m, len);
       throw std::bad_alloc();
     }
-    blocks_.push_back(Block{&r, r.gpa, r.size, static_cast<uint8_t*>(p)});
+    maps.emplace_back(static_cast<uint8_t*>(p), end - start);
+    for (; i < j; ++i) hosts[order[i]] = static_cast<uint8_t*>(p) + (image.regions[order[i]].gpa - start);
+  }
+  blocks_.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const Region& r = image.regions[i];
+    blocks_.push_back(Block{&r, r.gpa, r.size, hosts[i]});
     // An empty vector's data() may be null, and memcpy from null is UB even for 0 bytes.
-    if (!r.bytes.empty()) std::memcpy(p, r.bytes.data(), std::min<uint64_t>(r.bytes.size(), r.size));
+    if (!r.bytes.empty()) std::memcpy(hosts[i], r.bytes.data(), std::min<uint64_t>(r.bytes.size(), r.size));
   }
 }
 

@@ -19,6 +19,8 @@ class GuestMemory {
     uint64_t size;         // multiple of 4 KiB
     uint8_t* host;         // page aligned, private anonymous mapping
   };
+  // Blocks that follow each other in GPA lie next to each other in the host too when this
+  // memory made them (one mapping per run), so an engine may map the run as one piece.
 
   explicit GuestMemory(const TdImage& image);
   // Memory someone else owns (a program's memslots under the user-space KVM, ukvm/): one

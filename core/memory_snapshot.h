@@ -4,7 +4,9 @@
 // compares instead: the pages that held content when the snapshot was taken are compared
 // with their copy, and pages that were zero are looked at only where the kernel has a
 // page behind them, in memory or in swap (/proc/self/pagemap): a page nobody touched has
-// none. Without a readable pagemap every zero page is compared.
+// none. The pagemap is asked for ranges of such pages (PAGEMAP_SCAN, Linux 6.7), or on
+// older kernels read one entry per page. Without a readable pagemap every zero page is
+// compared.
 // Engine-free; the memory must be the one the snapshot was taken of.
 #pragma once
 #include <cstdint>
@@ -29,6 +31,8 @@ class MemorySnapshot {
 
   // Pages held with content (the rest are zero).
   size_t content_pages() const { return pages_.size(); }
+  // Reads one pagemap entry per page, as on kernels before PAGEMAP_SCAN (Linux 6.7).
+  void read_pagemap_entries() { scan_works_ = false; }
 
  private:
   struct Page {
@@ -40,6 +44,11 @@ class MemorySnapshot {
   std::vector<std::vector<bool>> has_content_;  // per block, per page
   std::vector<uint8_t> bytes_;
   int pagemap_ = -1;  // /proc/self/pagemap, or -1: compare every zero page
+  mutable bool scan_works_ = true;  // PAGEMAP_SCAN, until the kernel refuses it
+  // Calls `page(i)` for every page of `blk` present or swapped; false where the kernel
+  // has no PAGEMAP_SCAN (nothing called).
+  template <class F>
+  bool scan_present(const GuestMemory::Block& blk, F&& page) const;
   mutable std::vector<uint64_t> entries_;  // scratch for one block's pagemap entries
 };
 

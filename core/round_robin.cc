@@ -40,7 +40,9 @@ TurnTaker::TurnEnd RoundRobin::timed_turn(TurnTaker& vcpus, uint32_t vcpu, uint6
                                           const EventSink& sink) {
   const uint64_t before = vcpus.executed(vcpu);
   const auto t0 = std::chrono::steady_clock::now();
-  const TurnTaker::TurnEnd end = vcpus.run_turn(vcpu, std::min(max_insns, limits_.max_insns - used_), sink);
+  // Without an instruction budget a turn is as long as asked (UINT64_MAX: no count).
+  const uint64_t left = limits_.max_insns == UINT64_MAX ? max_insns : std::min(max_insns, limits_.max_insns - used_);
+  const TurnTaker::TurnEnd end = vcpus.run_turn(vcpu, left, sink);
   busy_ += std::chrono::steady_clock::now() - t0;
   used_ += vcpus.executed(vcpu) - before;
   if (end == TurnTaker::TurnEnd::kCancelled)
@@ -61,13 +63,18 @@ RoundRobin::Pause RoundRobin::turn(TurnTaker& vcpus, uint32_t vcpu, uint64_t max
 }
 
 RoundRobin::Pause RoundRobin::run(TurnTaker& vcpus, const EventSink& sink, const std::function<bool()>& interrupted) {
+  // Turns interleave vCPUs and stop at the instruction budget; a lone vCPU with neither
+  // a budget nor a caller to look in between rounds runs one turn to its end, which
+  // asks the mechanism for no instruction count at all.
+  const uint64_t slice =
+      vcpus.count() == 1 && limits_.max_insns == UINT64_MAX && !interrupted ? UINT64_MAX : slice_;
   for (;;) {
     bool any_running = false;
     for (uint32_t i = 0; i < vcpus.count(); ++i) {
       if (vcpus.stopped(i)) continue;
       any_running = true;
       if (!budget_left(vcpus, sink)) return {Why::kBudget, i};
-      switch (timed_turn(vcpus, i, slice_, sink)) {
+      switch (timed_turn(vcpus, i, slice, sink)) {
         case TurnTaker::TurnEnd::kCancelled: return {Why::kBudget, i};
         case TurnTaker::TurnEnd::kBreakpoint: return {Why::kBreakpoint, i};
         case TurnTaker::TurnEnd::kWatchpoint: return {Why::kWatchpoint, i};

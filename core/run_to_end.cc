@@ -31,7 +31,7 @@ class VmTurns : public TurnTaker {
       // With the turn used up, run_turn(0) still hands out the events the turn queued,
       // so they reach the sink before the next vCPU's turn, as they happened.
       const uint64_t used = v.executed() - start;
-      const uint64_t left = used >= max_insns ? 0 : max_insns - used;
+      const uint64_t left = max_insns == UINT64_MAX ? max_insns : used >= max_insns ? 0 : max_insns - used;
       std::optional<Event> e = v.run_turn(Turn{left, deadline_, /*events_may_queue=*/true});
       if (!e) {
         const bool ran_out = v.executed() - start >= max_insns;

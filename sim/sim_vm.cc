@@ -23,10 +23,12 @@ class SimVm::Stepper : public tdsim::Vcpu {
     return true;
   }
 
-  // Takes effect at the next slice boundary (at most Session::kDefaultSlice
-  // instructions): stopping the engine from outside would look to run_slice like a stop
-  // without a cause.
-  void kick() override { kicked_.store(true, std::memory_order_release); }
+  // The engine stops at its next block boundary (a turn with no instruction limit has no
+  // slice boundary to wait for).
+  void kick() override {
+    kicked_.store(true, std::memory_order_release);
+    v_.request_stop();
+  }
 
   std::optional<Event> run_turn(const Turn& turn) override {
     if (!queue_.empty()) return pop();
@@ -42,8 +44,10 @@ class SimVm::Stepper : public tdsim::Vcpu {
           Watchdog::Clock::now() >= turn.deadline)
         return std::nullopt;
       dog.set_running(v_.engine());
-      const sim::Vcpu::SliceEnd end =
-          v_.run_slice(std::min(Session::kDefaultSlice, turn.max_insns - used), sink, dog.fired_flag());
+      // A turn with no limit is one slice with no limit: nothing asks for a count.
+      const uint64_t slice =
+          turn.max_insns == UINT64_MAX ? UINT64_MAX : std::min(Session::kDefaultSlice, turn.max_insns - used);
+      const sim::Vcpu::SliceEnd end = v_.run_slice(slice, sink, dog.fired_flag());
       dog.set_running(nullptr);
       if (!queue_.empty()) {
         if (v_.stopped()) ended_ = true;

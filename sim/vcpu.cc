@@ -40,6 +40,10 @@ void block_cb(uc_engine*, uint64_t addr, uint32_t size, void* self) {
   auto* v = static_cast<Vcpu*>(self);
   v->guarded([&] { v->on_block(addr, size); });
 }
+void edge_cb(uc_engine*, uc_tb* cur, uc_tb*, void* self) {
+  auto* v = static_cast<Vcpu*>(self);
+  v->guarded([&] { v->on_block_translated(cur->pc, cur->size); });
+}
 void port_block_code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
   auto* v = static_cast<Vcpu*>(self);
   v->guarded([&] { v->on_port_block_code(addr); });
@@ -117,9 +121,11 @@ Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, tdx::TdxModul
   try {
     exception_record_ = std::make_unique<ExceptionRecord>(uc_);
     // Shared regions too, at their untagged GPA: the page tables' S-bit was folded out.
-    for (const GuestMemory::Block& b : mem.blocks()) map_block(b);
+    std::vector<const GuestMemory::Block*> all;
+    for (const GuestMemory::Block& b : mem.blocks()) all.push_back(&b);
+    map_blocks(std::move(all));
     uc_hook h;
-    uc_check(uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(block_cb), this, 1, 0),
+    uc_check(uc_hook_add(uc_, &block_hook_, UC_HOOK_BLOCK, reinterpret_cast<void*>(block_cb), this, 1, 0),
              "uc_hook_add(UC_HOOK_BLOCK, instruction accounting)");
     uc_check(uc_hook_add(uc_, &h, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(insn_invalid_cb),
                          this, 1, 0),
@@ -161,6 +167,22 @@ void Vcpu::map_block(const GuestMemory::Block& b) {
   uc_check(uc_mem_map_ptr(uc_, b.gpa, b.size, UC_PROT_ALL, b.host), call.c_str());
 }
 
+void Vcpu::map_blocks(std::vector<const GuestMemory::Block*> bs) {
+  // Unicorn rebuilds its memory map for every mapping, at a cost that grows with their
+  // number, and each vCPU's stack is a region of low RAM: blocks that follow each other
+  // in GPA and in the host (GuestMemory lays such runs out that way) are one mapping.
+  std::sort(bs.begin(), bs.end(), [](const auto* a, const auto* b) { return a->gpa < b->gpa; });
+  for (size_t i = 0; i < bs.size();) {
+    size_t j = i + 1;
+    uint64_t size = bs[i]->size;
+    while (j < bs.size() && bs[j]->gpa == bs[i]->gpa + size && bs[j]->host == bs[i]->host + size) size += bs[j++]->size;
+    const std::string call = fmt::format("uc_mem_map_ptr(region '{}'{} gpa {:#x} size {:#x})", bs[i]->region->name,
+                                         j - i > 1 ? fmt::format(" and {} after it", j - i - 1) : "", bs[i]->gpa, size);
+    uc_check(uc_mem_map_ptr(uc_, bs[i]->gpa, size, UC_PROT_ALL, bs[i]->host), call.c_str());
+    i = j;
+  }
+}
+
 void Vcpu::remap(uint64_t gpa, uint64_t size) {
   uc_mem_region* regions = nullptr;
   uint32_t n = 0;
@@ -175,8 +197,10 @@ void Vcpu::remap(uint64_t gpa, uint64_t size) {
     const std::string call = fmt::format("uc_mem_unmap(gpa {:#x} size {:#x})", b, e - b);
     uc_check(uc_mem_unmap(uc_, b, e - b), call.c_str());
   }
+  std::vector<const GuestMemory::Block*> inside;
   for (const GuestMemory::Block& b : mem_.blocks())
-    if (b.gpa >= gpa && b.gpa + b.size <= gpa + size) map_block(b);
+    if (b.gpa >= gpa && b.gpa + b.size <= gpa + size) inside.push_back(&b);
+  map_blocks(std::move(inside));
   uc_check(uc_ctl_flush_tlb(uc_), "uc_ctl_flush_tlb (guest memory remapped)");
   request_code_flush();
 }
@@ -259,10 +283,18 @@ void Vcpu::stop_with(const Event& e, std::optional<uint64_t> resume_rip) {
 Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
                                const std::atomic<bool>& cancel) {
   sink_ = &sink;
+  cancel_ = &cancel;
   slice_limit_ = max_insns;
   slice_executed_ = 0;
   exhausted_ = at_breakpoint_ = at_watchpoint_ = false;
   event_pending_ = false;
+  // Slices exist to count; with no limit asked, the block hook goes unless the host steps
+  // on events or firmware progress is tracked per block.
+  // The shared MMIO window's #VE finds its instruction in the block the block hook
+  // recorded last (ept_violation.cc): an image with the window keeps the hook.
+  set_block_counting(max_insns != UINT64_MAX || stop_after_event_ || modules_ || exact_ ||
+                     image_.shared_mmio_size != 0);
+  if (!counting_) last_addr_ = ~0ull;  // not known without a count: no stale position
   while (!stopped_) {
     if (pause_requested_) {
       // Set by an event the host steps on, or by a host write into guest memory: both
@@ -275,6 +307,12 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
         return SliceEnd::kEvent;
       }
     }
+    // A stop that came between two starts (or that a hook's RIP write made the engine
+    // drop) is honoured here: nothing else would end a slice without a count.
+    if (const std::optional<SliceEnd> end = stop_from_outside(cancel)) {
+      sink_ = nullptr;
+      return *end;
+    }
     mem_fault_detail_.clear();
     insn_invalid_detail_.clear();
     has_mem_fault_ = false;
@@ -282,6 +320,7 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     // (exception_record.h).
     exception_record_->clear();
     const uc_err err = uc_emu_start(uc_, rip(), kNoUntil, 0, 0);
+    ran_ = true;
     if (block_stop_rip_) {
       // The block hook stopped the engine before the block ran, but RIP still holds the
       // last value the engine wrote back, which lags behind blocks chained to each
@@ -325,28 +364,29 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     }
     if (paused_) {
       paused_ = exhausted_ = false;
-      if (port_block_request_) {
-        const auto [addr, size] = *std::exchange(port_block_request_, std::nullopt);
-        hook_port_block(addr, size);
-      }
+      for (const auto& [addr, size] : std::exchange(port_block_requests_, {})) hook_port_block(addr, size);
       continue;
     }
     if (exhausted_)
       return at_watchpoint_ ? SliceEnd::kWatchpoint : at_breakpoint_ ? SliceEnd::kBreakpoint : SliceEnd::kExhausted;
-    if (cancel.load(std::memory_order_acquire)) return SliceEnd::kCancelled;
+    if (const std::optional<SliceEnd> end = stop_from_outside(cancel)) {
+      sink_ = nullptr;
+      return *end;
+    }
     const uint64_t r = rip();
     // The only other way a slice ends early is HLT: the last instruction counted was a
-    // one-byte F4 just before RIP.
+    // one-byte F4 just before RIP. Without a count every other stop has its flag, so
+    // an F4 just before RIP is the HLT.
+    const uint64_t last = counting_ ? last_addr_ : r - 1;
     uint8_t op = 0;
-    if (last_addr_ + 1 == r && read_gva(uc_, mem_, last_addr_, &op, 1, diag::Access::kExec) &&
-        op == kHltOpcode) {
-      if (hlt_ve(last_addr_)) {
+    if (last + 1 == r && read_gva(uc_, mem_, last, &op, 1, diag::Access::kExec) && op == kHltOpcode) {
+      if (hlt_ve(last)) {
         complete_ve();
         if (far_pending_) complete_far_delivery();
         if (stopped_) break;
         continue;
       }
-      stop_with(HaltEvent{index_, last_addr_}, r);
+      stop_with(HaltEvent{index_, last}, r);
       break;
     }
     stop_with(FaultEvent{index_, r, -1, 0, false,
@@ -484,16 +524,74 @@ void Vcpu::on_block(uint64_t addr, uint32_t size) {
   }
   const BlockFacts& b = block_facts(addr, size);
   if (b.port_io && !port_blocks_.count(addr)) {
-    // Retranslated with a per-instruction hook before it runs (run_slice).
-    port_block_request_ = std::make_pair(addr, size);
-    exhausted_ = paused_ = true;
-    block_stop_rip_ = addr;
-    uc_emu_stop(uc_);
+    stop_for_port_block(addr, size);
     return;
   }
+  if (!counting_) return;  // the first block's own hook (set_block_counting)
   slice_executed_ += b.icount;
   executed_total_ += b.icount;
   last_addr_ = b.last_insn;
+}
+
+void Vcpu::stop_for_port_block(uint64_t addr, uint32_t size) {
+  // Retranslated with a per-instruction hook before it runs (run_slice).
+  port_block_requests_.emplace_back(addr, size);
+  if (exhausted_) return;  // already stopping: the block is hooked before the next start
+  exhausted_ = paused_ = true;
+  block_stop_rip_ = addr;
+  uc_emu_stop(uc_);
+}
+
+void Vcpu::on_block_translated(uint64_t addr, uint32_t size) {
+  // Called as the engine translates a block, before it runs; a stop from here keeps the
+  // block from running (RIP is the block's address).
+  if (in_far_jump_ || stopped_ || port_blocks_.count(addr)) return;
+  if (block_facts(addr, size).port_io) stop_for_port_block(addr, size);
+}
+
+void Vcpu::set_block_counting(bool on) {
+  if (on == counting_) return;
+  if (on) {
+    uc_check(uc_hook_del(uc_, edge_hook_), "uc_hook_del(translated blocks)");
+    edge_hook_ = 0;
+    if (entry_block_hook_) uc_check(uc_hook_del(uc_, entry_block_hook_), "uc_hook_del(first block)");
+    entry_block_hook_ = 0;
+    uc_check(uc_hook_add(uc_, &block_hook_, UC_HOOK_BLOCK, reinterpret_cast<void*>(block_cb), this, 1, 0),
+             "uc_hook_add(UC_HOOK_BLOCK, instruction accounting)");
+  } else {
+    uc_check(uc_hook_del(uc_, block_hook_), "uc_hook_del(instruction accounting)");
+    block_hook_ = 0;
+    uc_check(uc_hook_add(uc_, &edge_hook_, UC_HOOK_EDGE_GENERATED, reinterpret_cast<void*>(edge_cb), this, 1, 0),
+             "uc_hook_add(UC_HOOK_EDGE_GENERATED, blocks as translated)");
+    if (!ran_) {
+      // Unicorn reports a translated block only once the engine has run one before it:
+      // the very first block is looked at by a block hook over its address alone.
+      const uint64_t r = rip();
+      const std::string call = fmt::format("uc_hook_add(UC_HOOK_BLOCK, first block {:#x})", r);
+      uc_check(uc_hook_add(uc_, &entry_block_hook_, UC_HOOK_BLOCK, reinterpret_cast<void*>(block_cb), this, r, r),
+               call.c_str());
+    }
+  }
+  counting_ = on;
+  // Translated code carries the block hook's call (or lacks it). An engine that has not
+  // run yet has nothing to drop, and a flush costs a cold run its code buffer's memset.
+  if (ran_) uc_check(uc_ctl_flush_tb(uc_), "uc_ctl_flush_tb (instruction accounting changed)");
+}
+
+std::optional<Vcpu::SliceEnd> Vcpu::stop_from_outside(const std::atomic<bool>& cancel) {
+  if (cancel.load(std::memory_order_acquire)) return SliceEnd::kCancelled;
+  if (stop_requested_.exchange(false, std::memory_order_acq_rel)) return SliceEnd::kExhausted;
+  return std::nullopt;
+}
+
+bool Vcpu::stop_wanted() const {
+  return pause_requested_ || stop_requested_.load(std::memory_order_acquire) ||
+         (cancel_ && cancel_->load(std::memory_order_acquire));
+}
+
+void Vcpu::request_stop() {
+  stop_requested_.store(true, std::memory_order_release);
+  uc_emu_stop(uc_);  // a no-op unless the engine is running
 }
 
 void Vcpu::on_port_block_code(uint64_t addr) {
@@ -504,7 +602,7 @@ void Vcpu::on_port_block_code(uint64_t addr) {
     return;
   }
   if (intercept_msr(addr)) return;
-  last_addr_ = addr;
+  if (counting_) last_addr_ = addr;
 }
 
 const Vcpu::BlockFacts& Vcpu::block_facts(uint64_t addr, uint32_t size) {
@@ -791,17 +889,33 @@ void Vcpu::on_tdcall(uint64_t addr) {
     stop_with(*res.event, resumable ? std::optional<uint64_t>(addr + 4) : std::nullopt);
     return;
   }
-  // Every TDCALL output register (TDG.VP.INFO sets RCX..R11, VMCALL<CPUID> R12..R15);
-  // the module returns unchanged values for the rest.
+  // The TDCALL output registers that changed (TDG.VP.INFO sets RCX..R11, VMCALL<CPUID>
+  // R12..R15; most calls only RAX, R10, R11); the module returns the others unchanged,
+  // and each register write is a call into the engine.
   ucall::TdcallRegs o = res.regs;
   uint64_t* outs[] = {&o.rax, &o.rcx, &o.rdx, &o.rbx, &o.rsi, &o.rdi, &o.r8,
                       &o.r9,  &o.r10, &o.r11, &o.r12, &o.r13, &o.r14, &o.r15};
-  uc_reg_write_batch(uc_, const_cast<int*>(kTdcallRegIds), reinterpret_cast<void**>(outs),
-                     static_cast<int>(std::size(kTdcallRegIds)));
+  int ids[std::size(kTdcallRegIds)];
+  void* vals[std::size(kTdcallRegIds)];
+  int changed = 0;
+  for (size_t i = 0; i < std::size(kTdcallRegIds); ++i) {
+    if (*outs[i] == *fields[i]) continue;
+    ids[changed] = kTdcallRegIds[i];
+    vals[changed++] = outs[i];
+  }
+  if (changed) uc_check(uc_reg_write_batch(uc_, ids, vals, changed), "uc_reg_write_batch(TDCALL outputs)");
   if (res.event) emit(*res.event);
   // TDCALL is trap-like: the guest resumes after it. Unicorn leaves the current block on
   // a PC write from a hook and carries on without returning from uc_emu_start.
   const uint64_t next = addr + 4;
+  if (!counting_ && stop_wanted()) {
+    // No block hook will see the request, and a PC write would make the engine carry on
+    // past any stop: stop here and set RIP once the engine is out (run_slice).
+    exhausted_ = paused_ = true;
+    block_stop_rip_ = next;
+    uc_emu_stop(uc_);
+    return;
+  }
   uc_reg_write(uc_, UC_X86_REG_RIP, &next);
 }
 

@@ -50,6 +50,8 @@ class Vcpu {
 
   // Maps one more block of the vCPU's GuestMemory (added after construction).
   void map_block(const GuestMemory::Block& b);
+  // Maps these blocks, runs that follow each other in GPA and host as one mapping.
+  void map_blocks(std::vector<const GuestMemory::Block*> bs);
   // [gpa, gpa+size) is backed by other blocks now (GuestMemory::rebind): what the engine
   // mapped there goes, the blocks inside it are mapped, translated code and TLB dropped.
   void remap(uint64_t gpa, uint64_t size);
@@ -68,7 +70,14 @@ class Vcpu {
                  // its answer: RIP is at the TDCALL, which runs again on the next slice
   };
   // Runs at most `max_insns` guest instructions, reporting events to `sink`.
+  // UINT64_MAX asks for no count: unless something else needs the block hook (stepping
+  // on events, firmware module tracking, exact counting), the slice runs with no
+  // per-block hook at all and ends only at a stop, `cancel` or request_stop();
+  // executed() does not grow meanwhile (docs/architecture.md, "Budgets").
   SliceEnd run_slice(uint64_t max_insns, const EventSink& sink, const std::atomic<bool>& cancel);
+  // From any thread (the host API's kick): the running slice returns kExhausted at the
+  // next block boundary, one not yet started returns it at once.
+  void request_stop();
 
   // Debugger breakpoints (gdbstub/): run_slice stops before an instruction at any of
   // these addresses, even one a TDCALL site hook handles. nullptr: none (the default; the
@@ -144,6 +153,7 @@ class Vcpu {
   // Unicorn callbacks (public only so the C trampolines in vcpu.cc can reach them).
   void on_code(uint64_t addr);
   void on_block(uint64_t addr, uint32_t size);
+  void on_block_translated(uint64_t addr, uint32_t size);
   void on_port_block_code(uint64_t addr);
   bool on_insn_invalid();
   void on_port_io(bool out, uint32_t port, int size, uint32_t value);
@@ -224,6 +234,14 @@ class Vcpu {
   };
   const BlockFacts& block_facts(uint64_t addr, uint32_t size);
   void update_accounting();
+  // With the block hook gone, the engine's new blocks are looked at as they are
+  // translated (UC_HOOK_EDGE_GENERATED), so port I/O still gets its hook.
+  void set_block_counting(bool on);
+  // A block holding port I/O seen without its per-instruction hook: stop before it runs.
+  void stop_for_port_block(uint64_t addr, uint32_t size);
+  bool stop_wanted() const;
+  // The watchdog's cancel or a request_stop() (consumed), seen with the engine out.
+  std::optional<SliceEnd> stop_from_outside(const std::atomic<bool>& cancel);
   void hook_port_block(uint64_t addr, uint32_t size);
   std::unordered_map<uint64_t, BlockFacts> blocks_;
   BlockFacts unreadable_block_{};
@@ -232,11 +250,18 @@ class Vcpu {
   // next instruction (a stop requested from an instruction hook takes effect only at the
   // next block otherwise, and RIP is not synchronised inside such a hook).
   std::set<uint64_t> port_blocks_;
-  std::optional<std::pair<uint64_t, uint32_t>> port_block_request_;
+  std::vector<std::pair<uint64_t, uint32_t>> port_block_requests_;
   std::optional<uint64_t> block_stop_rip_;  // the block the block hook stopped before
   // The block the engine entered last (start, size): RIP is not synchronised when an
   // access inside it fails, so ept_violation.cc looks for the instruction there.
   std::pair<uint64_t, uint32_t> running_block_{};
+  bool counting_ = true;         // the block hook is installed (else the edge hook)
+  uc_hook block_hook_ = 0;
+  uc_hook edge_hook_ = 0;
+  uc_hook entry_block_hook_ = 0;  // without counting, before the engine's first block
+  bool ran_ = false;              // the engine ran a block: Unicorn reports later ones as translated
+  const std::atomic<bool>* cancel_ = nullptr;  // of the running slice
+  std::atomic<bool> stop_requested_{false};
   bool exact_requested_ = false;
   bool exact_ = false;     // the per-instruction hook is installed and counts
   uc_hook insn_hook_ = 0;  // that hook, while exact_

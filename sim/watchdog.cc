@@ -46,8 +46,16 @@ void Watchdog::loop() {
     if (!armed_ || Clock::now() < deadline_) continue;
     fired_.store(true, std::memory_order_release);
     armed_ = false;
-    // uc_emu_stop is what Unicorn's own timeout thread calls on a running engine.
-    if (uc_engine* uc = running_.load(std::memory_order_acquire)) uc_emu_stop(uc);
+    // uc_emu_stop is what Unicorn's own timeout thread calls on a running engine. A hook
+    // that writes RIP (TDCALL emulation) makes the engine carry on and drop a stop that
+    // came just before it; with no instruction count nothing else would end the slice,
+    // so the stop is repeated until the engine is let go (set_running(nullptr), disarm).
+    while (!quit_ && !armed_) {
+      uc_engine* uc = running_.load(std::memory_order_acquire);
+      if (!uc) break;
+      uc_emu_stop(uc);
+      cv_.wait_for(lock, kRestopEvery);
+    }
   }
 }
 

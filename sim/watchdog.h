@@ -43,6 +43,7 @@ class Watchdog {
 
  private:
   void loop();
+  static constexpr std::chrono::milliseconds kRestopEvery{1};
   std::mutex mu_;
   std::condition_variable cv_;
   std::thread thread_;

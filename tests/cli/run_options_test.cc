@@ -67,5 +67,15 @@ TEST(RunOptions, LimitsComeFromOptions) {
   EXPECT_THROW(to_run_limits(o), UsageError);
 }
 
+// No --max-insns (or "none"): no instruction budget, the wall clock bounds the run.
+TEST(RunOptions, NoInstructionBudgetByDefault) {
+  RunOptions o;
+  EXPECT_EQ(to_run_limits(o).max_insns, UINT64_MAX);
+  o.max_insns = "none";
+  EXPECT_EQ(to_run_limits(o).max_insns, UINT64_MAX);
+  o.max_insns = "None";
+  EXPECT_THROW(to_run_limits(o), UsageError);
+}
+
 }  // namespace
 }  // namespace tdsim::cli

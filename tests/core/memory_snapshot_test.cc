@@ -24,11 +24,23 @@ std::vector<uint8_t> contents(const GuestMemory& mem) {
   return all;
 }
 
-TEST(MemorySnapshot, RestoresOnlyThePagesThatChanged) {
+// Where the pages a run touched are found: PAGEMAP_SCAN's ranges (where the kernel has
+// it), or one pagemap entry per page.
+class MemorySnapshotBoth : public ::testing::TestWithParam<bool> {
+ protected:
+  void use(MemorySnapshot& snap) {
+    if (!GetParam()) snap.read_pagemap_entries();
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Pagemap, MemorySnapshotBoth, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "Scan" : "Entries"; });
+
+TEST_P(MemorySnapshotBoth, RestoresOnlyThePagesThatChanged) {
   const TdImage img = image();
   GuestMemory mem(img);
   const std::vector<uint8_t> before = contents(mem);
   MemorySnapshot snap(mem);
+  use(snap);
   EXPECT_EQ(snap.content_pages(), 2u);
   EXPECT_EQ(contents(mem), before);  // giving zero pages back keeps them zero
   EXPECT_TRUE(snap.restore(mem).empty());
@@ -43,6 +55,25 @@ TEST(MemorySnapshot, RestoresOnlyThePagesThatChanged) {
   EXPECT_EQ(snap.restore(mem), (std::vector<uint64_t>{0x11000, 0x12000, 0x13000, 0x120000}));
   EXPECT_EQ(contents(mem), before);
   EXPECT_TRUE(snap.restore(mem).empty());
+}
+
+// More separate touched ranges than one PAGEMAP_SCAN call returns (64).
+TEST_P(MemorySnapshotBoth, ManyScatteredPages) {
+  TdImage img;
+  img.regions = {Region{"ram", RegionKind::kRam, 0x100000, 0x100000, {}}};
+  GuestMemory mem(img);
+  const std::vector<uint8_t> before = contents(mem);
+  MemorySnapshot snap(mem);
+  use(snap);
+  std::vector<uint64_t> want;
+  const uint8_t x = 0xa5;
+  for (uint64_t gpa = 0x100000; gpa < 0x200000; gpa += 0x2000) {
+    ASSERT_TRUE(mem.write(gpa + 0x10, &x, 1));
+    want.push_back(gpa);
+  }
+  ASSERT_GT(want.size(), 64u);
+  EXPECT_EQ(snap.restore(mem), want);
+  EXPECT_EQ(contents(mem), before);
 }
 
 TEST(MemorySnapshot, RefusesOtherMemory) {
