@@ -1,12 +1,12 @@
 #include "user_copy.h"
 
-#include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <vector>
+#include <cstdio>
+#include <string>
 
 namespace tdsim::ukvm {
 
@@ -33,21 +33,38 @@ int copy_to_user(uint64_t dst, const void* src, size_t len) {
 }
 
 int check_mapped(uint64_t addr, uint64_t len) {
-  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   if (len == 0) return 0;
   if (addr + len < addr) return -EFAULT;
-  const uint64_t start = addr & ~(page - 1);
-  const uint64_t pages = (addr + len - start + page - 1) / page;
-  // mincore fails with ENOMEM when any page of the range is unmapped; asked in chunks so
-  // a huge range needs no huge vector.
-  constexpr uint64_t kChunk = 4096;
-  std::vector<unsigned char> vec(kChunk);
-  for (uint64_t done = 0; done < pages;) {
-    const uint64_t n = std::min(kChunk, pages - done);
-    if (mincore(reinterpret_cast<void*>(start + done * page), n * page, vec.data()) != 0) return -EFAULT;
-    done += n;
+  // /proc/self/maps, not mincore: mincore counts a PROT_NONE or read-only page as
+  // mapped, and the engine, which reads and writes guest memory through the host
+  // mapping, would then take SIGSEGV on it.
+  const int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -EFAULT;
+  std::string maps;
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    maps.append(buf, static_cast<size_t>(n));
   }
-  return 0;
+  ::close(fd);
+  // The lines are in address order: walk them with the first address not yet covered.
+  const uint64_t end = addr + len;
+  uint64_t covered = addr;
+  for (size_t pos = 0; pos < maps.size() && covered < end;) {
+    const size_t nl = maps.find('\n', pos);
+    const std::string line = maps.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? maps.size() : nl + 1;
+    unsigned long lo = 0, hi = 0;
+    char perms[5] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, perms) != 3) continue;
+    if (hi <= covered) continue;
+    if (lo > covered) return -EFAULT;                    // a hole
+    if (perms[0] != 'r' || perms[1] != 'w') return -EFAULT;  // the engine reads and writes it
+    covered = hi;
+  }
+  return covered >= end ? 0 : -EFAULT;
 }
 
 }  // namespace tdsim::ukvm

@@ -22,8 +22,9 @@ int write_user(uint64_t dst, const T& in) {
   return copy_to_user(dst, &in, sizeof in);
 }
 
-// 0 when every page of [addr, addr + len) is mapped in this process; -EFAULT otherwise.
-// Memory the TD's engine maps directly must exist, or the engine would fault on it.
+// 0 when every page of [addr, addr + len) is mapped readable and writable in this
+// process; -EFAULT otherwise. Memory the TD's engine maps directly must exist and allow
+// what a guest does to it, or the engine would fault on it.
 int check_mapped(uint64_t addr, uint64_t len);
 
 }  // namespace tdsim::ukvm

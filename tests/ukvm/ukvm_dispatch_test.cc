@@ -17,6 +17,7 @@
 #include "kvm/tdx_uapi.h"
 #include "ukvm/kvm_dispatch.h"
 #include "ukvm/kvm_objects.h"
+#include "ukvm/user_copy.h"
 
 namespace {
 
@@ -481,6 +482,32 @@ TEST(UkvmFds, ForgetAllObjectsReleasesEveryObjectAndItsMapping) {
   ASSERT_GE(kvm, 0);
   EXPECT_EQ(io(kvm, KVM_GET_API_VERSION), 12);
   close(kvm);
+}
+
+// The memory a TD's engine maps directly (at FINALIZE, or added to a running TD) must be
+// readable and writable: mincore counted PROT_NONE and read-only pages as mapped, and the
+// engine would then have faulted on them.
+TEST(UkvmUserCopy, CheckMappedWantsEveryPageReadableAndWritable) {
+  // Five pages, the fifth given back: nothing else can sit right after the fourth.
+  auto* p = static_cast<uint8_t*>(mmap(nullptr, 5 * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(p, MAP_FAILED);
+  ASSERT_EQ(munmap(p + 4 * kPage, kPage), 0);
+  const auto a = reinterpret_cast<uint64_t>(p);
+  EXPECT_EQ(ukvm::check_mapped(a, 4 * kPage), 0);
+  EXPECT_EQ(ukvm::check_mapped(a + 1, 10), 0) << "a range inside one page";
+  ASSERT_EQ(mprotect(p + kPage, kPage, PROT_NONE), 0);
+  EXPECT_EQ(ukvm::check_mapped(a, 4 * kPage), -EFAULT) << "a PROT_NONE page";
+  EXPECT_EQ(ukvm::check_mapped(a, kPage), 0) << "the pages before it";
+  EXPECT_EQ(ukvm::check_mapped(a + 2 * kPage, 2 * kPage), 0) << "the pages after it";
+  ASSERT_EQ(mprotect(p + kPage, kPage, PROT_READ), 0);
+  EXPECT_EQ(ukvm::check_mapped(a, 4 * kPage), -EFAULT) << "a read-only page";
+  ASSERT_EQ(munmap(p + kPage, kPage), 0);
+  EXPECT_EQ(ukvm::check_mapped(a, 4 * kPage), -EFAULT) << "a hole";
+  EXPECT_EQ(ukvm::check_mapped(a + 3 * kPage, 2 * kPage), -EFAULT) << "past the end of the mapping";
+  EXPECT_EQ(ukvm::check_mapped(~0ull - 10, 20), -EFAULT) << "a range that wraps";
+  EXPECT_EQ(ukvm::check_mapped(a, 0), 0) << "an empty range";
+  munmap(p, kPage);
+  munmap(p + 2 * kPage, 2 * kPage);
 }
 
 }  // namespace
