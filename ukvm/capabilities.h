@@ -6,12 +6,13 @@
 #include <vector>
 
 #include "kvm/tdx_uapi.h"
+#include "tdx/host_hooks.h"
 
 namespace tdsim::ukvm {
 
 inline constexpr int kApiVersion = 12;                // KVM_API_VERSION
 inline constexpr int kVcpuMmapSize = 3 * 4096;        // kvm_run, PIO page, coalesced MMIO page
-inline constexpr uint32_t kMaxVcpus = 64;             // per TD (KVM_CAP_MAX_VCPUS)
+inline constexpr uint32_t kMaxVcpus = tdx::kKvmMaxVcpus;  // per TD (KVM_CAP_MAX_VCPUS): the KVM tdsim plays
 inline constexpr uint32_t kMaxVcpuId = 64;            // vCPU ids 0..63 (KVM_CAP_MAX_VCPU_ID)
 inline constexpr uint32_t kMaxMemslots = 32764;       // KVM_USER_MEM_SLOTS on x86
 inline constexpr uint32_t kMaxCpuidEntries = 256;     // KVM_MAX_CPUID_ENTRIES
