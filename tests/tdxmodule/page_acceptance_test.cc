@@ -35,15 +35,28 @@ TdcallResult accept(TdxModule& m, uint64_t rcx) {
   return m.tdcall(0, 0xfffd0000, r);
 }
 
+// A TD built from firmware_like(tdvf), as TDH.MR.FINALIZE leaves it.
+struct BuiltTd {
+  explicit BuiltTd(bool tdvf) : im(firmware_like(tdvf)), mem(im), module(im, mem) { module.build_td(); }
+  const TdImage im;
+  GuestMemory mem;
+  TdxModule module;
+};
+
+TdcallResult vp_info(TdxModule& m) {
+  ucall::TdcallRegs r;
+  r.rax = abi::kTdgVpInfo;
+  return m.tdcall(0, 0x10, r);
+}
+
 std::string milestone(const std::optional<Event>& e) {
   return e && std::holds_alternative<MilestoneEvent>(*e) ? std::get<MilestoneEvent>(*e).what : "";
 }
 
 TEST(PageAcceptance, PendingPagesAreAcceptedOnceAndZeroed) {
-  const TdImage im = firmware_like(true);
-  GuestMemory mem(im);
-  TdxModule m(im, mem);
-  m.build_td();
+  BuiltTd td(true);
+  GuestMemory& mem = td.mem;
+  TdxModule& m = td.module;
   const std::vector<uint8_t> junk(4096, 0xa5);
   mem.write(0x1000, junk.data(), junk.size());
 
@@ -64,10 +77,8 @@ TEST(PageAcceptance, PendingPagesAreAcceptedOnceAndZeroed) {
 }
 
 TEST(PageAcceptance, LargePagesMismatchAndOnlyTheFirstRefusalIsAnEvent) {
-  const TdImage im = firmware_like(true);
-  GuestMemory mem(im);
-  TdxModule m(im, mem);
-  m.build_td();
+  BuiltTd td(true);
+  TdxModule& m = td.module;
   TdcallResult r = accept(m, 0x0 | 1);
   EXPECT_EQ(r.regs.rax, abi::kTdxPageSizeMismatch);
   ASSERT_TRUE(r.event);
@@ -87,14 +98,11 @@ TEST(PageAcceptance, LargePagesMismatchAndOnlyTheFirstRefusalIsAnEvent) {
 }
 
 TEST(TdxProgress, VpInfoIsAMilestoneOnceAndRtmrExtendsAreReportedAtTheEnd) {
-  const TdImage im = firmware_like(true);
-  GuestMemory mem(im);
-  TdxModule m(im, mem);
-  m.build_td();
-  ucall::TdcallRegs info;
-  info.rax = abi::kTdgVpInfo;
-  EXPECT_NE(milestone(m.tdcall(0, 0x10, info).event).find("TDG.VP.INFO: GPAW 48"), std::string::npos);
-  EXPECT_FALSE(m.tdcall(0, 0x10, info).event);
+  BuiltTd td(true);
+  GuestMemory& mem = td.mem;
+  TdxModule& m = td.module;
+  EXPECT_NE(milestone(vp_info(m).event).find("TDG.VP.INFO: GPAW 48"), std::string::npos);
+  EXPECT_FALSE(vp_info(m).event);
   ASSERT_EQ(accept(m, 0x3000).regs.rax, abi::kTdxSuccess);
   std::vector<uint8_t> data(48, 0x11);
   mem.write(0x3000, data.data(), data.size());
@@ -112,13 +120,9 @@ TEST(TdxProgress, VpInfoIsAMilestoneOnceAndRtmrExtendsAreReportedAtTheEnd) {
 }
 
 TEST(TdxProgress, TdsimsOwnImagesHaveNoMilestones) {
-  const TdImage im = firmware_like(false);
-  GuestMemory mem(im);
-  TdxModule m(im, mem);
-  m.build_td();
-  ucall::TdcallRegs info;
-  info.rax = abi::kTdgVpInfo;
-  EXPECT_FALSE(m.tdcall(0, 0x10, info).event);
+  BuiltTd td(false);
+  TdxModule& m = td.module;
+  EXPECT_FALSE(vp_info(m).event);
   EXPECT_EQ(accept(m, 0x1000).regs.rax, abi::kTdxSuccess);
   EXPECT_TRUE(m.end_of_run().empty());
 }
