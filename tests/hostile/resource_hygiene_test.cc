@@ -37,6 +37,10 @@ constexpr bool kAsan = __has_feature(address_sanitizer);
 constexpr bool kAsan = false;
 #endif
 constexpr bool kCheckRss = !kAsan;
+// The quarantine also holds freed large chunks, which the sanitizer maps one by one outside
+// its regions: over 1000 Unicorn cycles they added 20-22 mappings, and none with
+// ASAN_OPTIONS=quarantine_size_mb=0. A leak per cycle would add 1000 either way.
+constexpr int kMapsSlack = kAsan ? 64 : 16;
 constexpr uint64_t kAsanAllocatorBegin = 0x600000000000ull, kAsanAllocatorEnd = 0x640000000000ull;
 
 Footprint footprint() {
@@ -61,7 +65,7 @@ Footprint footprint() {
 // >= 32 GiB of guest RAM mappings; the bounds leave room for allocator caches only.
 void expect_no_growth(const Footprint& before, const Footprint& after) {
   EXPECT_EQ(after.fds, before.fds) << "file descriptors leaked over " << kCycles << " cycles";
-  EXPECT_LE(after.maps, before.maps + 16) << "mappings grew from " << before.maps << " to " << after.maps;
+  EXPECT_LE(after.maps, before.maps + kMapsSlack) << "mappings grew from " << before.maps << " to " << after.maps;
   if (kCheckRss) {
     EXPECT_LE(after.rss_kib, before.rss_kib + 64 * 1024) << "RSS grew from " << before.rss_kib << " KiB to "
                                                        << after.rss_kib << " KiB";
