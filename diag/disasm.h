@@ -8,9 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "cpu_state.h"
+
 namespace tdsim::diag {
 
 enum class CpuMode { k32, k64 };
+
+// How to decode the code a CPU in state `s` runs: 64-bit only in 64-bit mode.
+inline CpuMode code_mode(const CpuState& s) { return effective_mode(s) == ExecMode::kLong64 ? CpuMode::k64 : CpuMode::k32; }
 
 struct Insn {
   uint64_t addr = 0;

@@ -54,8 +54,8 @@ class PlainMachine {
   };
   // The instruction that made an MMIO exit of `len` bytes at `gpa`, ending at `end`,
   // with its GLA.
-  std::optional<MmioInsn> mmio_instruction(const diag::CpuState& s, const kvm_regs& regs, uint64_t end, bool write,
-                                           uint64_t gpa, uint32_t len) const;
+  std::optional<MmioInsn> mmio_instruction(const diag::CpuState& s, uint64_t end, bool write, uint64_t gpa,
+                                           uint32_t len) const;
   // KVM_EXIT_HLT once the guest's IDT has a #VE gate: the #VE the TDX module raises for
   // HLT, RIP back on the HLT (true); false without one: the halt stands (plain_ve.cc).
   bool hlt_ve(KvmVcpu& vcpu, uint32_t index);

@@ -8,6 +8,7 @@
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -89,7 +90,7 @@ bool PlainMachine::shared_mmio_ve(KvmVcpu& vcpu, uint32_t index) {
   complete_pending_exit(vcpu, "an MMIO exit");
   kvm_regs after{};
   checked_ioctl(vcpu.fd(), KVM_GET_REGS, &after, "KVM_GET_REGS");
-  const std::optional<MmioInsn> insn = mmio_instruction(s, before, after.rip, write, untagged, run.mmio.len);
+  const std::optional<MmioInsn> insn = mmio_instruction(s, after.rip, write, untagged, run.mmio.len);
   if (!insn) {
     // Nothing to undo the access with: the vCPU stops where it is, saying why.
     throw BackendError(fmt::format("kvm: MMIO {} of shared GPA {:#x} ended before RIP {:#x}, and no instruction "
@@ -107,9 +108,8 @@ bool PlainMachine::shared_mmio_ve(KvmVcpu& vcpu, uint32_t index) {
   return true;
 }
 
-std::optional<PlainMachine::MmioInsn> PlainMachine::mmio_instruction(const diag::CpuState& s, const kvm_regs& regs,
-                                                                     uint64_t end, bool write, uint64_t gpa,
-                                                                     uint32_t len) const {
+std::optional<PlainMachine::MmioInsn> PlainMachine::mmio_instruction(const diag::CpuState& s, uint64_t end,
+                                                                     bool write, uint64_t gpa, uint32_t len) const {
   // KVM_EXIT_MMIO carries the GPA and size only, and KVM may already have moved RIP past
   // the instruction (a write is emulated before the exit): the instruction is one ending
   // at `end` whose memory operand, computed with the registers it ran with, has that
@@ -117,12 +117,10 @@ std::optional<PlainMachine::MmioInsn> PlainMachine::mmio_instruction(const diag:
   // the register (REX.R, REX.W of MOVSX/MOVZX) leave several such candidates: the longest
   // with plausible prefixes is taken, the prefix being part of the instruction unless the
   // previous instruction happens to end in a prefix byte (docs/engine-quirks.md).
+  if (!s.gprs) return std::nullopt;
   diag::AccessRegs ar;
-  const uint64_t gprs[16] = {regs.rax, regs.rcx, regs.rdx, regs.rbx, regs.rsp, regs.rbp, regs.rsi, regs.rdi,
-                             regs.r8,  regs.r9,  regs.r10, regs.r11, regs.r12, regs.r13, regs.r14, regs.r15};
-  std::memcpy(ar.gpr, gprs, sizeof gprs);
-  const diag::CpuMode mode =
-      diag::effective_mode(s) == diag::ExecMode::kLong64 ? diag::CpuMode::k64 : diag::CpuMode::k32;
+  std::copy(s.gprs->begin(), s.gprs->end(), ar.gpr);
+  const diag::CpuMode mode = diag::code_mode(s);
   std::optional<MmioInsn> found;
   for (uint64_t n = 1; n <= 15 && n <= end; ++n) {
     uint8_t bytes[15] = {};

@@ -6,7 +6,7 @@
 // window, not the walked entry, says the GPA is shared.
 #include <fmt/format.h>
 
-#include <array>
+#include <algorithm>
 
 #include "diag/memory_access.h"
 #include "fault_capture.h"
@@ -15,25 +15,6 @@
 #include "vcpu.h"
 
 namespace tdsim::sim {
-
-namespace {
-
-// The registers as diag::memory_accesses wants them (encoding order).
-diag::AccessRegs access_regs(uc_engine* uc) {
-  static constexpr int kIds[16] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
-                                   UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
-                                   UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
-                                   UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15};
-  diag::AccessRegs r;
-  std::array<void*, 16> ptrs{};
-  for (int i = 0; i < 16; ++i) ptrs[i] = &r.gpr[i];
-  uc_check(uc_reg_read_batch(uc, const_cast<int*>(kIds), ptrs.data(), 16), "uc_reg_read_batch(GPRs)");
-  uc_check(uc_reg_read(uc, UC_X86_REG_FS_BASE, &r.fs_base), "uc_reg_read(FS_BASE)");
-  uc_check(uc_reg_read(uc, UC_X86_REG_GS_BASE, &r.gs_base), "uc_reg_read(GS_BASE)");
-  return r;
-}
-
-}  // namespace
 
 std::optional<uint64_t> Vcpu::faulting_instruction(uint64_t gla, bool write) const {
   // Unicorn leaves RIP at the last value it wrote back (the block's start, or earlier
@@ -46,8 +27,13 @@ std::optional<uint64_t> Vcpu::faulting_instruction(uint64_t gla, bool write) con
   if (size == 0) return std::nullopt;
   std::vector<uint8_t> code(size);
   if (!read_gva(uc_, mem_, begin, code.data(), size, diag::Access::kExec)) return std::nullopt;
-  diag::AccessRegs regs = access_regs(uc_);
-  const diag::CpuMode mode = code_mode(capture_cpu_state(uc_, image_, mem_));
+  const diag::CpuState s = capture_cpu_state(uc_, image_, mem_);
+  if (!s.gprs) return std::nullopt;
+  diag::AccessRegs regs;
+  std::copy(s.gprs->begin(), s.gprs->end(), regs.gpr);
+  uc_check(uc_reg_read(uc_, UC_X86_REG_FS_BASE, &regs.fs_base), "uc_reg_read(FS_BASE)");
+  uc_check(uc_reg_read(uc_, UC_X86_REG_GS_BASE, &regs.gs_base), "uc_reg_read(GS_BASE)");
+  const diag::CpuMode mode = diag::code_mode(s);
   for (uint32_t off = 0; off < size;) {
     const std::span<const uint8_t> rest(code.data() + off, size - off);
     const diag::Insn insn = diag::disassemble_one(rest, begin + off, mode);

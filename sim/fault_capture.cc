@@ -74,10 +74,6 @@ diag::CpuState capture_cpu_state(uc_engine* uc, const TdImage& image, const Gues
   return s;
 }
 
-diag::CpuMode code_mode(const diag::CpuState& s) {
-  return diag::effective_mode(s) == diag::ExecMode::kLong64 ? diag::CpuMode::k64 : diag::CpuMode::k32;
-}
-
 void explain_into(FaultEvent& ev, uc_engine* uc, const TdImage& image, const GuestMemory& mem) {
   diag::CpuState s = capture_cpu_state(uc, image, mem);
   if (ev.rip) s.rip = ev.rip;
@@ -122,7 +118,7 @@ bool faulting_insn_writes(uc_engine*, const TdImage& image, const GuestMemory& m
                           uint64_t rip) {
   uint8_t b[15] = {};
   if (!diag::read_linear(mem, image, view_of(s), rip, b, sizeof b)) return false;
-  const diag::Insn insn = diag::disassemble_one(b, rip, code_mode(s));
+  const diag::Insn insn = diag::disassemble_one(b, rip, diag::code_mode(s));
   if (insn.bad()) return false;
   const std::string& m = insn.mnemonic;
   const bool push = m == "push" || m == "call" || m == "enter" || m.rfind("pushf", 0) == 0;
@@ -181,7 +177,7 @@ std::vector<std::string> describe_position(uc_engine* uc, uint32_t vcpu, uint64_
   auto insn_at = [&](uint64_t a) {
     uint8_t b[15] = {};
     if (!diag::read_linear(mem, image, view_of(s), a, b, sizeof b)) return std::string("(unreadable)");
-    return diag::format_insn(diag::disassemble_one(b, a, code_mode(s)));
+    return diag::format_insn(diag::disassemble_one(b, a, diag::code_mode(s)));
   };
   std::vector<std::string> out;
   out.push_back(fmt::format("vCPU {} still running at RIP {:#x}{} in {}", vcpu, s.rip, where(s.rip),

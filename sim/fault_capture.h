@@ -22,9 +22,6 @@ namespace tdsim::sim {
 // only selectors; selector 0 means the TD reset descriptor cache, docs/td-initial-state.md).
 diag::CpuState capture_cpu_state(uc_engine* uc, const TdImage& image, const GuestMemory& mem);
 
-// 32- or 64-bit decoding for the code at RIP, from EFER.LMA and CS.L.
-diag::CpuMode code_mode(const diag::CpuState& s);
-
 // Fills ev.explanation (RIP taken from the event when it names one).
 void explain_into(FaultEvent& ev, uc_engine* uc, const TdImage& image, const GuestMemory& mem);
 

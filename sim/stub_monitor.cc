@@ -121,7 +121,7 @@ diag::CpuMode StubMonitor::current_mode() {
   uc_reg_read(uc_, UC_X86_REG_MSR, &efer);
   const uint64_t key = cs | ((efer.value & abi::kEferLma) << 16);
   if (key != mode_key_) {
-    mode_ = code_mode(capture_cpu_state(uc_, image_, mem_));
+    mode_ = diag::code_mode(capture_cpu_state(uc_, image_, mem_));
     mode_key_ = key;
   }
   return mode_;

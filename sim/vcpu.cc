@@ -289,9 +289,9 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
   exhausted_ = at_breakpoint_ = at_watchpoint_ = false;
   event_pending_ = false;
   // Slices exist to count; with no limit asked, the block hook goes unless the host steps
-  // on events or firmware progress is tracked per block.
-  // The shared MMIO window's #VE finds its instruction in the block the block hook
-  // recorded last (ept_violation.cc): an image with the window keeps the hook.
+  // on events, firmware progress is tracked per block, or the image has a shared MMIO
+  // window (its #VE finds the instruction in the block the hook recorded last,
+  // ept_violation.cc).
   set_block_counting(max_insns != UINT64_MAX || stop_after_event_ || modules_ || exact_ ||
                      image_.shared_mmio_size != 0);
   if (!counting_) last_addr_ = ~0ull;  // not known without a count: no stale position
@@ -348,13 +348,11 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     if (ve_pending_) {
       paused_ = exhausted_ = false;
       complete_ve();
-      if (far_pending_) complete_far_delivery();  // the #VE gate names another code segment
       if (stopped_) break;
       continue;
     }
     if (err != UC_ERR_OK && has_mem_fault_ && shared_gpa_ve()) {
       complete_ve();
-      if (far_pending_) complete_far_delivery();
       if (stopped_) break;
       continue;
     }
@@ -382,7 +380,6 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     if (last + 1 == r && read_gva(uc_, mem_, last, &op, 1, diag::Access::kExec) && op == kHltOpcode) {
       if (hlt_ve(last)) {
         complete_ve();
-        if (far_pending_) complete_far_delivery();
         if (stopped_) break;
         continue;
       }
@@ -612,7 +609,7 @@ const Vcpu::BlockFacts& Vcpu::block_facts(uint64_t addr, uint32_t size) {
   std::vector<uint8_t>& bytes = block_bytes_;  // reused: a block is looked at once
   bytes.resize(size);
   if (size && read_gva(uc_, mem_, addr, bytes.data(), size, diag::Access::kExec)) {
-    const diag::CodeScan scan = diag::scan_code(bytes, addr, code_mode(capture_cpu_state(uc_, image_, mem_)));
+    const diag::CodeScan scan = diag::scan_code(bytes, addr, diag::code_mode(capture_cpu_state(uc_, image_, mem_)));
     f.icount = scan.count;
     f.last_insn = scan.last;
     // Bytes Capstone cannot decode may hide anything: such a block runs hooked too.
@@ -792,15 +789,16 @@ void Vcpu::complete_ve() {
   uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &p.rip), "uc_reg_write(RIP) before a #VE");
   if (p.gp) {
     raise_exception(13, fmt::format("#GP(0) for {} ({})", p.what, p.cause));
-    return;
+  } else {
+    const bool ve = tdx_.raise_ve(index_, p.info) == tdx::TdxModule::VeDelivery::kVe;
+    if (trace_ && trace_->tdcall && trace_->sink)
+      trace_->sink(fmt::format("vcpu {} #VE at {:#x}: {}{}", index_, p.rip, p.what,
+                               ve ? "" : " (earlier #VE information unread: #DF)"));
+    raise_exception(ve ? static_cast<int>(abi::kVeVector) : 8,
+                    fmt::format("#VE for {} ({}){}", p.what, p.cause,
+                                ve ? "" : "; the previous #VE's information was never read (TDG.VP.VEINFO.GET), so #DF"));
   }
-  const bool ve = tdx_.raise_ve(index_, p.info) == tdx::TdxModule::VeDelivery::kVe;
-  if (trace_ && trace_->tdcall && trace_->sink)
-    trace_->sink(fmt::format("vcpu {} #VE at {:#x}: {}{}", index_, p.rip, p.what,
-                             ve ? "" : " (earlier #VE information unread: #DF)"));
-  raise_exception(ve ? static_cast<int>(abi::kVeVector) : 8,
-                  fmt::format("#VE for {} ({}){}", p.what, p.cause,
-                              ve ? "" : "; the previous #VE's information was never read (TDG.VP.VEINFO.GET), so #DF"));
+  if (far_pending_) complete_far_delivery();  // the gate names another code segment
 }
 
 bool Vcpu::on_insn_invalid() {
@@ -931,7 +929,7 @@ bool Vcpu::on_cpuid() {
   st.vcpu_index = index_;
   st.cr4 = cr4;
   st.xcr0 = tdx::kXfamX87Sse;
-  st.long_mode = code_mode(capture_cpu_state(uc_, image_, mem_)) == diag::CpuMode::k64;
+  st.long_mode = diag::code_mode(capture_cpu_state(uc_, image_, mem_)) == diag::CpuMode::k64;
   const tdx::InstructionCpuid c =
       tdx_.instruction_cpuid(static_cast<uint32_t>(leaf), static_cast<uint32_t>(subleaf), st);
   if (!c.value) {

@@ -203,6 +203,7 @@ class Vcpu {
     bool gp = false;    // the module injects #GP(0) instead (an MSR of the #GP class, td_msr.h)
   };
   std::optional<PendingVe> ve_pending_;
+  // Raises the pending #VE (or #GP) through the guest's IDT, far transfer included.
   void complete_ve();
   // After UC_ERR_*_UNMAPPED: a data access to the TD's shared MMIO window becomes a
   // pending #VE (true; ept_violation.cc); anything else stays a fault (false).
