@@ -11,13 +11,6 @@ PageAcceptance::PageAcceptance(const TdImage& image) {
     if (r.unaccepted && !r.shared && r.size) ranges_[r.gpa] = Range{r.end(), std::vector<bool>(r.size / kPage, false)};
 }
 
-bool PageAcceptance::pending(uint64_t gpa) const {
-  auto it = ranges_.upper_bound(gpa);
-  if (it == ranges_.begin()) return false;
-  --it;
-  return gpa < it->second.end && !it->second.accepted[(gpa - it->first) / kPage];
-}
-
 PageAcceptance::Result PageAcceptance::accept(uint64_t gpa, uint32_t level) {
   // Every private page is mapped at 4 KiB (added at launch, or augmented by KVM on the
   // accept's EPT violation): a larger level never matches the mapping.

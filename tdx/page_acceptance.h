@@ -24,8 +24,6 @@ class PageAcceptance {
   // TDG.MEM.PAGE.ACCEPT of the `level` (0 4K, 1 2M, 2 1G) page at `gpa`, aligned to it.
   // kAccepted: the caller zeroes the 4 KiB page.
   Result accept(uint64_t gpa, uint32_t level);
-  // Still pending (never accepted) 4 KiB page at `gpa`.
-  bool pending(uint64_t gpa) const;
   uint64_t accepted_pages() const { return accepted_; }
   // Back to the TD's state at launch: every unaccepted page pending again.
   void reset();
