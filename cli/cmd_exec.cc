@@ -20,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string_view>
 #include <thread>
 
@@ -96,17 +97,17 @@ int exit_status(int status) {
 
 // The event file of --format json: created (truncated) with its header line before the
 // program starts, so a path that cannot be written is a usage error, not a silent loss.
+using File = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
+
 void start_event_file(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
+  const File f(std::fopen(path.c_str(), "w"), &std::fclose);
   if (!f) throw UsageError(fmt::format("--output {}: cannot create: {}", escape_text(path), std::strerror(errno)));
-  std::fputs((header_json().dump() + "\n").c_str(), f);
+  std::fputs((header_json().dump() + "\n").c_str(), f.get());
   try {
-    flush_output(f);
+    flush_output(f.get());
   } catch (const std::system_error& e) {
-    std::fclose(f);
     throw UsageError(fmt::format("--output {}: {}", escape_text(path), e.what()));
   }
-  std::fclose(f);
 }
 
 // A foreign program's outcome is its exit status, read as kselftest reads it: 0 pass,
@@ -137,18 +138,12 @@ void finish_event_file(const std::string& path, int status, const std::vector<Ev
     std::string line;
     while (std::getline(in, line)) ++lines;
   }
-  std::FILE* f = std::fopen(path.c_str(), "a");
+  const File f(std::fopen(path.c_str(), "a"), &std::fclose);
   if (!f) throw std::runtime_error(fmt::format("--output {}: cannot reopen: {}", escape_text(path), std::strerror(errno)));
-  for (const Event& e : own_events) std::fputs((event_to_json(e).dump() + "\n").c_str(), f);
+  for (const Event& e : own_events) std::fputs((event_to_json(e).dump() + "\n").c_str(), f.get());
   const size_t events = (lines ? lines - 1 : 0) + own_events.size();
-  std::fputs((summary_to_json(program_summary(status, events)).dump() + "\n").c_str(), f);
-  try {
-    flush_output(f);
-  } catch (...) {
-    std::fclose(f);
-    throw;
-  }
-  std::fclose(f);
+  std::fputs((summary_to_json(program_summary(status, events)).dump() + "\n").c_str(), f.get());
+  flush_output(f.get());
 }
 
 }  // namespace
