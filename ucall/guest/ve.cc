@@ -19,66 +19,47 @@ using tdsim::guest::VeRecord;
 
 VeRecord g_last_ve;
 
-// The standard TDG.VP.VMCALL frame: R10 = 0, R11 = the sub-function, R12..R15 exposed.
-TdcallAll vmcall_frame(uint64_t subfn) {
-  TdcallAll a;
-  a.rax = tdsim::abi::kTdgVpVmcall;
-  a.rcx = tdsim::abi::kVmcallExposeR10toR15;
-  a.r10 = tdsim::abi::kVmcallStandard;
-  a.r11 = subfn;
-  return a;
-}
+using tdsim::guest::tdvmcall;
+using tdsim::guest::VmcallRegs;
 
 // Instruction.IO: R12 size, R13 direction (0 in, 1 out), R14 port, R15 the value out;
 // R11 comes back with the value in. Returns R10 (the VMM's status).
 uint64_t vmcall_io(uint32_t size, bool out, uint16_t port, uint64_t value, uint64_t* in_value) {
-  TdcallAll a = vmcall_frame(tdsim::abi::kVmcallIo);
-  a.r12 = size;
-  a.r13 = out ? 1 : 0;
-  a.r14 = port;
-  a.r15 = value;
-  tdsim::guest::tdcall_all(a);
-  *in_value = a.r11;
-  return a.r10;
+  const VmcallRegs r = tdvmcall(tdsim::abi::kVmcallIo, size, out ? 1 : 0, port, value);
+  *in_value = r.r11;
+  return r.r10;
 }
 
 // Instruction.CPUID: R12 leaf, R13 sub-leaf in; R12..R15 = EAX, EBX, ECX, EDX out.
 uint64_t vmcall_cpuid(ExRegs* regs) {
-  TdcallAll a = vmcall_frame(tdsim::abi::kVmcallCpuid);
-  a.r12 = static_cast<uint32_t>(regs->rax);
-  a.r13 = static_cast<uint32_t>(regs->rcx);
-  tdsim::guest::tdcall_all(a);
-  if (a.r10 != tdsim::abi::kVmcallSuccess) return a.r10;
+  const VmcallRegs r =
+      tdvmcall(tdsim::abi::kVmcallCpuid, static_cast<uint32_t>(regs->rax), static_cast<uint32_t>(regs->rcx));
+  if (r.r10 != tdsim::abi::kVmcallSuccess) return r.r10;
   // CPUID writes the 32-bit registers: the upper halves become 0.
-  regs->rax = static_cast<uint32_t>(a.r12);
-  regs->rbx = static_cast<uint32_t>(a.r13);
-  regs->rcx = static_cast<uint32_t>(a.r14);
-  regs->rdx = static_cast<uint32_t>(a.r15);
-  return a.r10;
+  regs->rax = static_cast<uint32_t>(r.r12);
+  regs->rbx = static_cast<uint32_t>(r.r13);
+  regs->rcx = static_cast<uint32_t>(r.r14);
+  regs->rdx = static_cast<uint32_t>(r.r15);
+  return r.r10;
 }
 
 // Instruction.RDMSR: R12 the MSR in, R11 its value out. Instruction.WRMSR: R12 the MSR,
 // R13 the value.
 uint64_t vmcall_msr(ExRegs* regs, bool write) {
-  TdcallAll a = vmcall_frame(write ? tdsim::abi::kVmcallWrmsr : tdsim::abi::kVmcallRdmsr);
-  a.r12 = static_cast<uint32_t>(regs->rcx);
-  a.r13 = (regs->rdx << 32) | static_cast<uint32_t>(regs->rax);
-  tdsim::guest::tdcall_all(a);
-  if (a.r10 == tdsim::abi::kVmcallSuccess && !write) {
-    regs->rax = static_cast<uint32_t>(a.r11);
-    regs->rdx = a.r11 >> 32;
+  const VmcallRegs r = tdvmcall(write ? tdsim::abi::kVmcallWrmsr : tdsim::abi::kVmcallRdmsr,
+                                static_cast<uint32_t>(regs->rcx), (regs->rdx << 32) | static_cast<uint32_t>(regs->rax));
+  if (r.r10 == tdsim::abi::kVmcallSuccess && !write) {
+    regs->rax = static_cast<uint32_t>(r.r11);
+    regs->rdx = r.r11 >> 32;
   }
-  return a.r10;
+  return r.r10;
 }
 
 // Instruction.HLT: R12 = 1 when the vCPU halted with interrupts blocked (RFLAGS.IF
 // clear). KVM halts the vCPU; the host may resume it after the call.
 uint64_t vmcall_hlt(const ExRegs* regs) {
-  TdcallAll a = vmcall_frame(tdsim::abi::kVmcallHlt);
   constexpr uint64_t kRflagsIf = 1u << 9;
-  a.r12 = (regs->rflags & kRflagsIf) ? 0 : 1;
-  tdsim::guest::tdcall_all(a);
-  return a.r10;
+  return tdvmcall(tdsim::abi::kVmcallHlt, (regs->rflags & kRflagsIf) ? 0 : 1).r10;
 }
 
 // A general register in ModRM encoding order (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
@@ -107,14 +88,10 @@ void write_reg(uint64_t* reg, uint64_t v, uint32_t bytes, bool high_byte) {
 // #VE.RequestMMIO: R12 size, R13 direction (0 read, 1 write), R14 the GPA (shared bit
 // set), R15 the value written; R11 comes back with the value read. Returns R10.
 uint64_t vmcall_mmio(uint32_t size, bool write, uint64_t gpa, uint64_t value, uint64_t* read_value) {
-  TdcallAll a = vmcall_frame(tdsim::abi::kVmcallRequestMmio);
-  a.r12 = size;
-  a.r13 = write ? tdsim::abi::kMmioWrite : tdsim::abi::kMmioRead;
-  a.r14 = gpa;
-  a.r15 = value;
-  tdsim::guest::tdcall_all(a);
-  *read_value = a.r11;
-  return a.r10;
+  const VmcallRegs r =
+      tdvmcall(tdsim::abi::kVmcallRequestMmio, size, write ? tdsim::abi::kMmioWrite : tdsim::abi::kMmioRead, gpa, value);
+  *read_value = r.r11;
+  return r.r10;
 }
 
 // An EPT violation on MMIO: the CPU gives no instruction length, so the instruction is
