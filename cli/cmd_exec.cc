@@ -7,6 +7,7 @@
 // --max-insns and --trace are the engine's (TdSetup), handed to the library by environment.
 // --format json --output FILE: tdsim writes the header line, the library appends the
 // vCPUs' events, tdsim the summary once the program ended (docs/userspace-kvm.md).
+// --gdb 127.0.0.1:PORT: the library serves gdb for the program's first TD (ukvm/gdb_follow.h).
 #include <fmt/format.h>
 #include <link.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 #include "json_events.h"
 #include "core/outcome.h"
 #include "core/text_escape.h"
+#include "gdbstub/gdb_server.h"
 #include "parse_args.h"
 #include "run_options.h"
 
@@ -154,7 +156,7 @@ int cmd_exec(const std::vector<std::string>& args) {
   const std::vector<std::string> command(dashes == args.end() ? dashes : dashes + 1, args.end());
 
   double timeout = 600;
-  std::string trace, format_name = "text", output;
+  std::string trace, format_name = "text", output, gdb;
   uint64_t max_insns = 0;
   po::options_description desc(
       "tdsim exec [options] -- PROGRAM [ARGS]\n"
@@ -168,7 +170,10 @@ int cmd_exec(const std::vector<std::string>& args) {
       ("trace", po::value<std::string>(&trace), "trace lines on stderr: a comma list of boot, tdcall, insn")
       ("format", po::value<std::string>(&format_name)->default_value(format_name),
        "text (notices on stderr only) | json (tdsim run's JSON lines, the vCPUs' events, to --output)")
-      ("output", po::value<std::string>(&output), "FILE for --format json (the program's stdout is its own)");
+      ("output", po::value<std::string>(&output), "FILE for --format json (the program's stdout is its own)")
+      ("gdb", po::value<std::string>(&gdb),
+       "127.0.0.1:PORT: serve gdb there (0 = a free port) for the program's first TD, held at its reset vector "
+       "until gdb continues it");
   po::variables_map vm;
   if (!parse_args(desc, opts, &vm)) return kExitDone;
   if (vm.count("trace")) {
@@ -183,6 +188,10 @@ int cmd_exec(const std::vector<std::string>& args) {
     }
   }
   if (vm.count("max-insns") && max_insns == 0) throw UsageError("--max-insns: must be > 0");
+  if (vm.count("gdb")) {
+    std::string why;
+    if (!gdbstub::parse_loopback_endpoint(gdb, &why)) throw UsageError("--gdb: " + escape_text(why));
+  }
   if (!(timeout > 0) || timeout > 1e7) throw UsageError(fmt::format("--timeout {}: must be > 0 seconds", timeout));
   if (command.empty()) throw UsageError("no program given: tdsim exec [options] -- PROGRAM [ARGS]");
   const OutputFormat format = parse_format(format_name);
@@ -225,10 +234,12 @@ int cmd_exec(const std::vector<std::string>& args) {
     unsetenv("TDSIM_KVM_TRACE");
     unsetenv("TDSIM_KVM_MAX_INSNS");
     unsetenv("TDSIM_KVM_EVENTS");
+    unsetenv("TDSIM_KVM_GDB");
     if (format == OutputFormat::kJson) setenv("TDSIM_KVM_EVENTS", output.c_str(), 1);
     if (vm.count("explain")) setenv("TDSIM_KVM_EXPLAIN", "1", 1);
     if (vm.count("trace")) setenv("TDSIM_KVM_TRACE", trace.c_str(), 1);
     if (vm.count("max-insns")) setenv("TDSIM_KVM_MAX_INSNS", std::to_string(max_insns).c_str(), 1);
+    if (vm.count("gdb")) setenv("TDSIM_KVM_GDB", gdb.c_str(), 1);
     execvp(argv[0], argv.data());
     const int err = errno;
     const std::string msg = fmt::format("tdsim exec: cannot run {}: {}\n", escape_text(command[0]), std::strerror(err));

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <vector>
 
-#include "core/outcome.h"
 #include "monitor.h"
 #include "run_control.h"
 #include "target_description.h"
@@ -40,12 +39,11 @@ namespace {
 // One connected gdb driving one debug target.
 class Conversation {
  public:
-  Conversation(RspSocket& s, RunControl& d, const OutcomeTracker& outcome)
-      : sock_(s), drv_(d), target_(d.target()), outcome_(outcome), nr_(target_.nr_vcpus()),
-        layout_(current_layout(target_, 0)) {}
+  Conversation(RspSocket& s, RunControl& d)
+      : sock_(s), drv_(d), target_(d.target()), nr_(target_.nr_vcpus()), layout_(current_layout(target_, 0)) {}
 
-  // Returns when the conversation is over: true = let the TD run on without gdb.
-  bool run();
+  // Returns when the conversation is over: kDetached = let the TD run on without gdb.
+  GdbServer::FollowEnd run();
 
  private:
   enum class Next { kContinue, kDetach, kKill, kOver };
@@ -62,7 +60,6 @@ class Conversation {
   RspSocket& sock_;
   RunControl& drv_;
   DebugTarget& target_;
-  const OutcomeTracker& outcome_;
   uint32_t nr_;
   uint32_t g_vcpu_ = 0, c_vcpu_ = 0, stop_vcpu_ = 0;
   // The register layout gdb uses: the description it read last (it reads one when it
@@ -81,10 +78,11 @@ std::optional<uint32_t> Conversation::thread(std::string_view id, uint32_t any) 
   return static_cast<uint32_t>(*v - 1);
 }
 
-bool Conversation::run() {
+GdbServer::FollowEnd Conversation::run() {
+  using End = GdbServer::FollowEnd;
   for (;;) {
     const auto item = sock_.wait_item();
-    if (!item) return true;  // gdb went away: like a detach
+    if (!item) return End::kDetached;  // gdb went away: like a detach
     switch (item->kind) {
       case RspItem::Kind::kAck: continue;
       case RspItem::Kind::kNack: sock_.resend_last(); continue;
@@ -96,11 +94,26 @@ bool Conversation::run() {
       case RspItem::Kind::kPacket: break;
     }
     sock_.send_raw("+");
-    switch (handle(item->payload)) {
+    Next next;
+    {
+      // A request that runs the TD must not hold the target (the vCPUs' threads need it);
+      // any other reads or writes it between runs.
+      const std::string& p = item->payload;
+      const bool runs = !p.empty() && (p[0] == 's' || p[0] == 'c' || p.starts_with("vCont;"));
+      if (!runs) drv_.lock_target();
+      try {
+        next = handle(p);
+      } catch (...) {
+        if (!runs) drv_.unlock_target();
+        throw;
+      }
+      if (!runs) drv_.unlock_target();
+    }
+    switch (next) {
       case Next::kContinue: continue;
-      case Next::kDetach: return true;
-      case Next::kKill: return false;
-      case Next::kOver: return false;
+      case Next::kDetach: return End::kDetached;
+      case Next::kKill: return End::kKilled;
+      case Next::kOver: return End::kOver;
     }
   }
 }
@@ -109,7 +122,7 @@ Conversation::Next Conversation::report(RunControl::StopInfo s) {
   using Stop = RunControl::Stop;
   if (s.why == Stop::kEnded || s.why == Stop::kBudget) {
     // The exit status is the one tdsim exits with (docs/architecture.md, the outcome table).
-    sock_.send_packet(fmt::format("W{:02x}", exit_code(outcome_.outcome())));
+    sock_.send_packet(fmt::format("W{:02x}", drv_.exit_status() & 0xff));
     return Next::kOver;
   }
   g_vcpu_ = c_vcpu_ = stop_vcpu_ = s.vcpu;
@@ -311,21 +324,29 @@ Conversation::Next Conversation::handle(const std::string& p) {
 
 }  // namespace
 
-void GdbServer::serve(DebugTarget& target, const RunLimits& limits, const EventSink& sink,
-                      std::chrono::milliseconds client_wait) {
+void GdbServer::accept(std::chrono::milliseconds client_wait) {
   if (!socket_.accept_client(client_wait))
     throw GdbNoClientError(fmt::format("gdb stub: no gdb connected to 127.0.0.1:{} within {} ms; the TD did not run",
                                        socket_.port(), client_wait.count()));
-  OutcomeTracker outcome(target.nr_vcpus());
-  RunControl driver(target, limits, [&](const Event& e) {
-    outcome.add(e);
-    sink(e);
-  });
-  Conversation talk(socket_, driver, outcome);
-  if (!talk.run()) return;
+}
+
+void GdbServer::serve(DebugTarget& target, const RunLimits& limits, const EventSink& sink,
+                      std::chrono::milliseconds client_wait) {
+  accept(client_wait);
+  LeadingRunControl driver(target, limits, sink);
+  Conversation talk(socket_, driver);
+  if (talk.run() != FollowEnd::kDetached) return;
   // Detached: the TD runs to its end like a plain `tdsim run` (budgets still apply).
   target.clear_breakpoints_and_watchpoints();
   while (!driver.ended() && !driver.over_budget()) driver.resume(0, nullptr);
+}
+
+GdbServer::FollowEnd GdbServer::follow(FollowingRunControl& control, std::chrono::milliseconds client_wait) {
+  accept(client_wait);
+  Conversation talk(socket_, control);
+  const FollowEnd end = talk.run();
+  if (end != FollowEnd::kKilled) control.detach();
+  return end;
 }
 
 }  // namespace tdsim::gdbstub

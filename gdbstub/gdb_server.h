@@ -1,9 +1,10 @@
-// `tdsim run --gdb 127.0.0.1:PORT`: a GDB remote-serial-protocol server for any
-// backend's debug target (core/debug_target.h): a target description, registers,
-// memory, breakpoints, watchpoints, monitor commands, step and continue from the reset
-// vector on, events still to the caller's sink. gdb threads are vCPUs (id = index + 1);
-// a step runs the selected vCPU, a continue all of them (RunControl). Knows the facet,
-// RunControl and the socket; no engine.
+// `tdsim run --gdb 127.0.0.1:PORT` and `tdsim exec --gdb`: a GDB remote-serial-protocol
+// server for any backend's debug target (core/debug_target.h): a target description,
+// registers, memory, breakpoints, watchpoints, monitor commands, step and continue from
+// the reset vector on. gdb threads are vCPUs (id = index + 1); a step runs the selected
+// vCPU, a continue all of them, through a RunControl: leading (serve: this thread runs
+// them, events to the caller's sink) or following (follow: the program's threads run
+// them). Knows the facet, RunControl and the socket; no engine.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -13,6 +14,7 @@
 
 #include "core/backend.h"
 #include "core/debug_target.h"
+#include "following_run_control.h"
 #include "rsp_socket.h"
 
 namespace tdsim::gdbstub {
@@ -41,7 +43,18 @@ class GdbServer {
   void serve(DebugTarget& target, const RunLimits& limits, const EventSink& sink,
              std::chrono::milliseconds client_wait);
 
+  // How a following conversation ended.
+  enum class FollowEnd { kDetached, kKilled, kOver };
+  // Waits for gdb as serve() does, then serves it while the program's threads run the
+  // vCPUs through `control` (which starts with the TD held). Detaching, gdb going away or
+  // the end of the TD (kEnded: gdb got W<status>) leave `control` detached, the vCPUs
+  // running free; on kKilled the caller ends the program.
+  FollowEnd follow(FollowingRunControl& control, std::chrono::milliseconds client_wait);
+  // From another thread: ends the conversation as if gdb had gone (its connection is shut).
+  void hang_up() { socket_.shutdown_client(); }
+
  private:
+  void accept(std::chrono::milliseconds client_wait);
   RspSocket socket_;
 };
 

@@ -147,4 +147,8 @@ bool RspSocket::poll_interrupt() {
   return false;
 }
 
+void RspSocket::shutdown_client() {
+  if (const int fd = client_.load(); fd >= 0) ::shutdown(fd, SHUT_RDWR);
+}
+
 }  // namespace tdsim::gdbstub

@@ -3,6 +3,7 @@
 // blocking (TD stopped, waiting for a command) or polled (TD running, watching for the
 // Ctrl-C byte). Knows rsp_packet.h and POSIX sockets; nothing about the simulator.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -35,6 +36,9 @@ class RspSocket {
   // client only). False when nobody connected in time.
   bool accept_client(std::chrono::milliseconds wait);
   bool connected() const { return client_ >= 0; }
+  // From another thread: shuts the client connection, so a wait_item() in progress
+  // returns nullopt (gdb gone). The descriptor stays open until destruction.
+  void shutdown_client();
 
   // Frames `payload` and sends it; remembered for a resend when gdb answers '-'.
   void send_packet(std::string_view payload);
@@ -50,7 +54,8 @@ class RspSocket {
   bool read_some(bool block);  // false on EOF
   static constexpr size_t kMaxPending = 64;
 
-  int listen_ = -1, client_ = -1;
+  int listen_ = -1;
+  std::atomic<int> client_{-1};
   uint16_t port_ = 0;
   RspReader reader_;
   std::deque<RspItem> pending_;

@@ -5,8 +5,6 @@
 
 namespace tdsim::gdbstub {
 
-namespace {
-
 uint64_t rip_of(DebugTarget& t, uint32_t vcpu) {
   static const unsigned rip = *find_register("rip");
   uint64_t r = 0;
@@ -15,9 +13,7 @@ uint64_t rip_of(DebugTarget& t, uint32_t vcpu) {
   return r;
 }
 
-}  // namespace
-
-TurnTaker::TurnEnd RunControl::Turns::run_turn(uint32_t v, uint64_t max_insns, const EventSink& sink) {
+TurnTaker::TurnEnd LeadingRunControl::Turns::run_turn(uint32_t v, uint64_t max_insns, const EventSink& sink) {
   last = t_.run(v, max_insns, breakpoints, sink);
   switch (last.kind) {
     case DebugStop::Kind::kEnded: return TurnEnd::kStopped;
@@ -28,16 +24,21 @@ TurnTaker::TurnEnd RunControl::Turns::run_turn(uint32_t v, uint64_t max_insns, c
   return TurnEnd::kExhausted;
 }
 
-RunControl::RunControl(DebugTarget& target, const RunLimits& limits, EventSink sink, uint64_t slice)
-    : target_(target), sink_(std::move(sink)), turns_(target), scheduler_(limits, slice) {}
+LeadingRunControl::LeadingRunControl(DebugTarget& target, const RunLimits& limits, EventSink sink, uint64_t slice)
+    : target_(target), outcome_(target.nr_vcpus()),
+      sink_([this, sink = std::move(sink)](const Event& e) {
+        outcome_.add(e);
+        sink(e);
+      }),
+      turns_(target), scheduler_(limits, slice) {}
 
-bool RunControl::ended() const {
+bool LeadingRunControl::ended() const {
   for (uint32_t i = 0; i < target_.nr_vcpus(); ++i)
     if (!target_.ended(i)) return false;
   return true;
 }
 
-RunControl::StopInfo RunControl::stop_of(RoundRobin::Pause p) const {
+RunControl::StopInfo LeadingRunControl::stop_of(RoundRobin::Pause p) const {
   switch (p.why) {
     case RoundRobin::Why::kEnded: return {Stop::kEnded, p.vcpu};
     case RoundRobin::Why::kBudget: return {Stop::kBudget, p.vcpu};
@@ -49,14 +50,14 @@ RunControl::StopInfo RunControl::stop_of(RoundRobin::Pause p) const {
   return {Stop::kStepped, p.vcpu};
 }
 
-RunControl::StopInfo RunControl::step(uint32_t vcpu) {
+RunControl::StopInfo LeadingRunControl::step(uint32_t vcpu) {
   turns_.breakpoints = false;
   const RoundRobin::Pause p = scheduler_.turn(turns_, vcpu, 1, sink_);
   turns_.breakpoints = true;
   return stop_of(p);
 }
 
-RunControl::StopInfo RunControl::resume(uint32_t vcpu, const std::function<bool()>& interrupted) {
+RunControl::StopInfo LeadingRunControl::resume(uint32_t vcpu, const std::function<bool()>& interrupted) {
   // A vCPU sitting on a breakpoint steps off it first, or it would stop there again.
   for (uint32_t i = 0; i < target_.nr_vcpus(); ++i) {
     if (target_.ended(i)) continue;

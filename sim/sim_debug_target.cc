@@ -90,14 +90,32 @@ bool read_raw(uc_engine* uc, int id, RegBuf& buf) {
 
 }  // namespace
 
-SimDebugTarget::SimDebugTarget(Session& session) : session_(session) {
-  for (uint32_t i = 0; i < session_.nr_vcpus(); ++i) {
-    session_.vcpu(i).set_tdcall_observer([this](const std::string& line) {
+namespace {
+
+std::vector<Vcpu*> vcpus_of(Session& s) {
+  std::vector<Vcpu*> v;
+  for (uint32_t i = 0; i < s.nr_vcpus(); ++i) v.push_back(&s.vcpu(i));
+  return v;
+}
+
+}  // namespace
+
+SimDebugTarget::SimDebugTarget(Session& session)
+    : SimDebugTarget(session.image(), session.memory(), vcpus_of(session),
+                     [&session](uint64_t gpa, const void* src, uint64_t len) {
+                       return session.write_guest(gpa, src, len);
+                     }) {}
+
+SimDebugTarget::SimDebugTarget(const TdImage& image, const GuestMemory& memory, std::vector<Vcpu*> vcpus,
+                               GuestWriter write_guest)
+    : image_(image), memory_(memory), vcpus_(std::move(vcpus)), write_guest_(std::move(write_guest)) {
+  for (Vcpu* v : vcpus_) {
+    v->set_tdcall_observer([this](const std::string& line) {
       if (tdcalls_.size() == kTdcallLogLines) tdcalls_.pop_front();
       tdcalls_.push_back(line);
     });
     // A debugger steps single instructions and stops exactly where it asked.
-    session_.vcpu(i).set_exact_count(true);
+    v->set_exact_count(true);
   }
 }
 
@@ -105,7 +123,7 @@ bool SimDebugTarget::read_register(uint32_t vcpu, unsigned reg, std::span<uint8_
   const auto file = x86_register_file();
   if (vcpu >= nr_vcpus() || reg >= file.size() || out.size() != file[reg].size || uc_ids()[reg] == -1) return false;
   RegBuf buf;
-  if (!read_raw(session_.vcpu(vcpu).engine(), uc_ids()[reg], buf)) return false;
+  if (!read_raw(vcpus_[vcpu]->engine(), uc_ids()[reg], buf)) return false;
   std::memcpy(out.data(), buf.data(), out.size());
   return true;
 }
@@ -113,7 +131,7 @@ bool SimDebugTarget::read_register(uint32_t vcpu, unsigned reg, std::span<uint8_
 bool SimDebugTarget::write_register(uint32_t vcpu, unsigned reg, std::span<const uint8_t> in) {
   const auto file = x86_register_file();
   if (vcpu >= nr_vcpus() || reg >= file.size() || in.size() != file[reg].size || uc_ids()[reg] == -1) return false;
-  uc_engine* uc = session_.vcpu(vcpu).engine();
+  uc_engine* uc = vcpus_[vcpu]->engine();
   RegBuf cur;
   if (!read_raw(uc, uc_ids()[reg], cur)) return false;
   // Read-only registers (the special ids among them) accept only their current value.
@@ -125,17 +143,17 @@ bool SimDebugTarget::write_register(uint32_t vcpu, unsigned reg, std::span<const
 
 uint64_t SimDebugTarget::read_memory(uint32_t vcpu, uint64_t gva, void* dst, uint64_t len) {
   if (vcpu >= nr_vcpus()) return 0;
-  return read_by_page(session_.memory(), gva_translator(vcpu), gva, dst, len);
+  return read_by_page(memory_, gva_translator(vcpu), gva, dst, len);
 }
 
 bool SimDebugTarget::write_memory(uint32_t vcpu, uint64_t gva, const void* src, uint64_t len) {
   if (vcpu >= nr_vcpus()) return false;
   // Translate every page first: all or nothing.
-  const auto pieces = pieces_by_page(session_.memory(), gva_translator(vcpu), gva, len);
+  const auto pieces = pieces_by_page(memory_, gva_translator(vcpu), gva, len);
   if (!pieces) return false;
   const auto* in = static_cast<const uint8_t*>(src);
   for (const auto& [gpa, n] : *pieces) {
-    if (!session_.write_guest(gpa, in, n)) return false;
+    if (!write_guest_(gpa, in, n)) return false;
     in += n;
   }
   return true;
@@ -144,12 +162,12 @@ bool SimDebugTarget::write_memory(uint32_t vcpu, uint64_t gva, const void* src, 
 // A debugger writes past page protection (a breakpoint into code), so the walk is a read's.
 GvaTranslator SimDebugTarget::gva_translator(uint32_t vcpu) const {
   return [this, vcpu](uint64_t gva) {
-    return translate_gva(session_.vcpu(vcpu).engine(), session_.memory(), gva, diag::Access::kRead);
+    return translate_gva(vcpus_[vcpu]->engine(), memory_, gva, diag::Access::kRead);
   };
 }
 
 void SimDebugTarget::install_watchpoints() {
-  for (uint32_t i = 0; i < nr_vcpus(); ++i) session_.vcpu(i).set_watchpoints(&watchpoints_);
+  for (Vcpu* v : vcpus_) v->set_watchpoints(&watchpoints_);
 }
 
 bool SimDebugTarget::add_watchpoint(WatchKind kind, uint64_t gva, uint64_t len) {
@@ -175,24 +193,35 @@ void SimDebugTarget::clear_breakpoints_and_watchpoints() {
   install_watchpoints();
 }
 
-DebugStop SimDebugTarget::run(uint32_t vcpu, uint64_t max_insns, bool stop_at_breakpoints, const EventSink& sink) {
-  Vcpu& v = session_.vcpu(vcpu);
-  if (v.stopped()) return {DebugStop::Kind::kEnded};
+Vcpu::SliceEnd SimDebugTarget::run_slice(uint32_t vcpu, uint64_t max_insns, bool stop_at_breakpoints,
+                                         const EventSink& sink, const std::atomic<bool>& cancel) {
+  Vcpu& v = *vcpus_.at(vcpu);
   v.set_breakpoints(stop_at_breakpoints && !breakpoints_.empty() ? &breakpoints_ : nullptr);
   Vcpu::SliceEnd end;
   try {
-    end = v.run_slice(max_insns, sink, never_);
+    end = v.run_slice(max_insns, sink, cancel);
   } catch (...) {
     v.set_breakpoints(nullptr);
     throw;
   }
   v.set_breakpoints(nullptr);
+  return end;
+}
+
+DebugStop debug_stop(Vcpu::SliceEnd end, const Vcpu& v) {
   switch (end) {
     case Vcpu::SliceEnd::kStopped: return {DebugStop::Kind::kEnded};
     case Vcpu::SliceEnd::kBreakpoint: return {DebugStop::Kind::kBreakpoint};
     case Vcpu::SliceEnd::kWatchpoint: return {DebugStop::Kind::kWatchpoint, v.watch_hit().kind, v.watch_hit().addr};
-    default: return {DebugStop::Kind::kExhausted};  // kExhausted, or kEvent under the host API's stepping
+    // kExhausted, kEvent under stepping on events, kCancelled, kDeferred: the vCPU goes on.
+    default: return {DebugStop::Kind::kExhausted};
   }
+}
+
+DebugStop SimDebugTarget::run(uint32_t vcpu, uint64_t max_insns, bool stop_at_breakpoints, const EventSink& sink) {
+  Vcpu& v = *vcpus_.at(vcpu);
+  if (v.stopped()) return {DebugStop::Kind::kEnded};
+  return debug_stop(run_slice(vcpu, max_insns, stop_at_breakpoints, sink, never_), v);
 }
 
 std::vector<std::string> SimDebugTarget::tdcall_log(size_t max) const {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/text_escape.h"
+#include "gdbstub/gdb_server.h"
 #include "notice.h"
 
 namespace tdsim::ukvm {
@@ -39,6 +40,11 @@ ExecOptions read_options() {
     }
   }
   if (const char* v = std::getenv("TDSIM_KVM_EVENTS"); v && *v) o.events_path = v;
+  if (const char* v = std::getenv("TDSIM_KVM_GDB"); v && *v) {
+    std::string why;
+    o.gdb_port = gdbstub::parse_loopback_endpoint(v, &why);
+    if (!o.gdb_port) notice("TDSIM_KVM_GDB: " + escape_text(why) + "; ignored");
+  }
   return o;
 }
 

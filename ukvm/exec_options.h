@@ -6,10 +6,12 @@
 //   TDSIM_KVM_TRACE=boot,tdcall,insn  trace lines on stderr
 //   TDSIM_KVM_EVENTS=FILE          the vCPUs' events as JSON lines appended to FILE
 //                                  (tdsim exec --format json --output FILE)
+//   TDSIM_KVM_GDB=127.0.0.1:PORT   a gdb stub for the process's first TD (tdsim exec --gdb)
 // A malformed value is reported once on stderr and ignored (the library cannot refuse to
 // start the program; `tdsim exec` validates its options before setting them).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace tdsim::ukvm {
@@ -19,6 +21,7 @@ struct ExecOptions {
   uint64_t max_insns = UINT64_MAX;
   bool trace_boot = false, trace_tdcall = false, trace_insn = false;
   std::string events_path;  // empty: no event file
+  std::optional<uint16_t> gdb_port;  // listen there for gdb (0: a free port)
 };
 
 // Read from the environment once, at the first use.

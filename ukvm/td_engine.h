@@ -19,6 +19,10 @@
 #include "tdx/host_hooks.h"
 #include "tdx/vmm.h"
 
+namespace tdsim::gdbstub {
+class FollowingRunControl;
+}
+
 namespace tdsim::ukvm {
 
 // One piece of the TD's guest-physical memory where the program (or the user-space KVM
@@ -66,7 +70,8 @@ struct Shutdown {
 };
 // kick() or the run's budget ended KVM_RUN before any exit: -EINTR.
 struct Interrupted {};
-// TDG.VP.VMCALL<HLT> with nothing to wake the vCPU (no interrupt source is modelled).
+// TDG.VP.VMCALL<HLT> (or a HLT that stands) with nothing to wake the vCPU (no interrupt
+// source is modelled): the vCPU is halted; a next run() carries on after the HLT.
 struct Halted {};
 // TdSetup::max_insns ran out: no KVM exit matches; the user-space KVM reports it itself.
 struct BudgetExceeded {
@@ -98,6 +103,12 @@ class TdEngine {
   virtual void set_memory(const GuestRange& range) = 0;
   // MRTD as TDG.MR.REPORT reports it (48 bytes).
   virtual std::vector<uint8_t> mrtd() const = 0;
+  // A debugger (tdsim exec --gdb): from now on every vCPU runs only in the turns this run
+  // control grants (gdbstub/following_run_control.h), still inside run() on the caller's
+  // thread; it starts with the TD held at the reset vector. Made once, over the engine's
+  // own debug target, and owned by the engine; nullptr where the engine has none. Call
+  // before the first run().
+  virtual gdbstub::FollowingRunControl* follow_debugger() = 0;
 };
 
 }  // namespace tdsim::ukvm

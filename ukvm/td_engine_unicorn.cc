@@ -19,6 +19,8 @@
 #include <stdexcept>
 
 #include "core/guest_memory.h"
+#include "gdbstub/following_run_control.h"
+#include "sim/sim_debug_target.h"
 #include "core/td_image.h"
 #include "sim/vcpu.h"
 #include "tdsim/abi/td_boot.h"
@@ -69,6 +71,7 @@ class UnicornTdEngine final : public TdEngine {
   void add_memory(const GuestRange& range) override;
   void set_memory(const GuestRange& range) override;
   std::vector<uint8_t> mrtd() const override;
+  gdbstub::FollowingRunControl* follow_debugger() override;
 
  private:
   struct VcpuState {
@@ -90,6 +93,10 @@ class UnicornTdEngine final : public TdEngine {
   std::vector<std::unique_ptr<VcpuState>> vcpus_;
   std::vector<GuestRange> ranges_;  // what backs the TD's memory now, by GPA
   Turns turns_;                     // held while any engine runs or its memory changes
+  // tdsim exec --gdb: the facet over the vCPUs and the run control their turns follow.
+  std::unique_ptr<sim::SimDebugTarget> debug_;
+  std::unique_ptr<gdbstub::FollowingRunControl> follow_;
+  std::atomic<gdbstub::FollowingRunControl*> following_{nullptr};  // follow_, for kick()
 };
 
 TdImage UnicornTdEngine::image_for(const TdSetup& setup) {
@@ -196,13 +203,21 @@ RunExit UnicornTdEngine::run(uint32_t index, const tdx::VmmCompletion* answer) {
       return Shutdown{"the vCPU has shut down", {}};
     }
   }
+  gdbstub::FollowingRunControl* const gdb = follow_.get();
   for (;;) {
     if (s.kicked.exchange(false)) return Interrupted{};
+    // Under a debugger the vCPU waits here while gdb holds the TD; a signal still ends
+    // the KVM_RUN (kick() wakes the wait).
+    if (gdb && !gdb->wait_for_turn(index, [&] { return s.kicked.load(std::memory_order_acquire); })) continue;
     std::lock_guard<Turns> turn(turns_);
+    std::optional<gdbstub::FollowingRunControl::Grant> grant;
+    if (gdb && !(grant = gdb->grant(index))) continue;  // held again while this thread waited for its turn
     const uint64_t done = v.executed();
     if (done >= setup_.max_insns) return BudgetExceeded{done, v.describe_position()};
-    const uint64_t slice = std::min<uint64_t>(kSliceInsns, setup_.max_insns - done);
-    const sim::Vcpu::SliceEnd end = v.run_slice(slice, sink, s.kicked);
+    const uint64_t slice = grant && grant->single_step ? 1 : std::min<uint64_t>(kSliceInsns, setup_.max_insns - done);
+    const sim::Vcpu::SliceEnd end =
+        gdb ? debug_->run_slice(index, slice, grant->breakpoints, sink, s.kicked) : v.run_slice(slice, sink, s.kicked);
+    if (gdb) gdb->turn_ended(index, *grant, sim::debug_stop(end, v));
     if (end == sim::Vcpu::SliceEnd::kDeferred) return *s.out;
     if (result) {
       if (std::holds_alternative<Shutdown>(*result)) s.ended = true;
@@ -217,6 +232,29 @@ RunExit UnicornTdEngine::run(uint32_t index, const tdx::VmmCompletion* answer) {
 
 void UnicornTdEngine::kick(uint32_t index) {
   if (index < vcpus_.size()) vcpus_[index]->kicked.store(true, std::memory_order_release);
+  if (gdbstub::FollowingRunControl* f = following_.load(std::memory_order_acquire)) f->wake();
+}
+
+gdbstub::FollowingRunControl* UnicornTdEngine::follow_debugger() {
+  std::lock_guard<Turns> turn(turns_);
+  if (follow_) return follow_.get();
+  std::vector<sim::Vcpu*> vcpus;
+  for (auto& v : vcpus_) vcpus.push_back(v->vcpu.get());
+  debug_ = std::make_unique<sim::SimDebugTarget>(image_, *mem_, std::move(vcpus),
+                                                 [this](uint64_t gpa, const void* src, uint64_t len) {
+                                                   if (!mem_->write(gpa, src, len)) return false;
+                                                   for (auto& v : vcpus_) v->vcpu->request_code_flush();
+                                                   return true;
+                                                 });
+  gdbstub::FollowingRunControl::EngineHooks hooks;
+  hooks.lock = [this] { turns_.lock(); };
+  hooks.unlock = [this] { turns_.unlock(); };
+  hooks.stop_running = [this] {
+    for (auto& v : vcpus_) v->vcpu->request_stop();
+  };
+  follow_ = std::make_unique<gdbstub::FollowingRunControl>(*debug_, std::move(hooks));
+  following_.store(follow_.get(), std::memory_order_release);
+  return follow_.get();
 }
 
 void UnicornTdEngine::add_memory(const GuestRange& range) {

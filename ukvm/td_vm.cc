@@ -13,6 +13,7 @@
 #include "core/text_escape.h"
 #include "event_log.h"
 #include "exec_options.h"
+#include "gdb_follow.h"
 #include "notice.h"
 #include "td_vcpu.h"
 #include "tdx/cpuid_model.h"
@@ -489,6 +490,7 @@ long TdVm::tdx_finalize() {
     notice(fmt::format("KVM_TDX_FINALIZE_VM: the engine could not build the TD: {}", e.what()));
     return -EIO;
   }
+  attach_gdb_if_asked(*engine_);
 #endif
   return 0;
 }

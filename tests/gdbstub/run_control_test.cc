@@ -25,7 +25,7 @@ struct Rig {
   std::unique_ptr<Vm> vm;
   DebugTarget& target;
   std::vector<Event> events;
-  RunControl driver;
+  LeadingRunControl driver;
   Rig(const std::string& backend, const char* elf, uint32_t nr_vcpus = 1,
       RunLimits limits = {100'000'000, std::chrono::seconds(30)})
       : image(test::image_for(elf, nr_vcpus)),
@@ -142,7 +142,7 @@ TEST_P(RunControlOn, InterruptStopsARunningGuestBetweenSlices) {
   EXPECT_EQ(s.why, Stop::kInterrupted);
   EXPECT_EQ(polls, 3);
   EXPECT_FALSE(r.target.ended(0));
-  EXPECT_GE(r.driver.instructions(), 2 * RunControl::kDefaultSlice);
+  EXPECT_GE(r.driver.instructions(), 2 * LeadingRunControl::kDefaultSlice);
   for (const Event& e : r.events) EXPECT_FALSE(std::holds_alternative<BudgetExceededEvent>(e));
 }
 
