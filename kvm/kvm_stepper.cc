@@ -35,12 +35,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Delivers kick_signal() to the calling thread at the deadline and every millisecond
-// after it, so a KVM_RUN entered just after one signal still ends. Deleted when the turn
-// ends: no stray signal interrupts the host's own system calls between turns.
+// Delivers kick_signal() to the calling thread at `first` and every `interval` after it
+// (at a deadline: every millisecond, so a KVM_RUN entered just after one signal still
+// ends). Deleted when the turn ends: no stray signal interrupts the host's own system
+// calls between turns.
 class TurnTimer {
  public:
-  explicit TurnTimer(Clock::time_point deadline) {
+  TurnTimer(Clock::time_point first, std::chrono::nanoseconds interval) {
     sigevent ev{};
     ev.sigev_notify = SIGEV_THREAD_ID;
     ev.sigev_signo = kick_signal();
@@ -48,11 +49,12 @@ class TurnTimer {
     if (timer_create(CLOCK_MONOTONIC, &ev, &timer_) != 0)
       throw BackendError(std::string("timer_create(CLOCK_MONOTONIC) for the run budget: ") + std::strerror(errno));
     const auto left = std::max<int64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now()).count(), 1);
+        std::chrono::duration_cast<std::chrono::nanoseconds>(first - Clock::now()).count(), 1);
     itimerspec its{};
     its.it_value.tv_sec = left / 1'000'000'000;
     its.it_value.tv_nsec = left % 1'000'000'000;
-    its.it_interval.tv_nsec = 1'000'000;
+    its.it_interval.tv_sec = interval.count() / 1'000'000'000;
+    its.it_interval.tv_nsec = interval.count() % 1'000'000'000;
     if (timer_settime(timer_, 0, &its, nullptr) != 0) {
       const int err = errno;
       timer_delete(timer_);
@@ -82,9 +84,9 @@ void unblock_kick_signal() {
 }  // namespace
 
 KvmStepper::KvmStepper(KvmVcpu& vcpu, uint32_t index, ExitHandler handler, const RunLimits& per_call,
-                       bool registers_readable)
+                       bool registers_readable, BlockedProbe probe)
     : tdsim::Vcpu(per_call), v_(vcpu), index_(index), handler_(std::move(handler)),
-      registers_readable_(registers_readable) {}
+      registers_readable_(registers_readable), probe_(std::move(probe)) {}
 
 bool KvmStepper::ended() const {
   std::lock_guard lock(mu_);
@@ -138,8 +140,9 @@ std::optional<Event> KvmStepper::run_turn(const Turn& turn) {
       __atomic_store_n(&s.v_.run()->immediate_exit, 0, __ATOMIC_SEQ_CST);
     }
   } leave{*this};
-  std::optional<TurnTimer> timer;
-  if (turn.deadline != Clock::time_point::max()) timer.emplace(turn.deadline);
+  std::optional<TurnTimer> timer, probe_timer;
+  if (turn.deadline != Clock::time_point::max()) timer.emplace(turn.deadline, std::chrono::milliseconds(1));
+  if (probe_) probe_timer.emplace(Clock::now() + kProbePeriod, kProbePeriod);
   return step(turn);
 }
 
@@ -153,7 +156,17 @@ std::optional<Event> KvmStepper::step(const Turn& turn) {
     if (turn.deadline != Clock::time_point::max() && Clock::now() >= turn.deadline) return std::nullopt;
     if (::ioctl(v_.fd(), KVM_RUN, 0) < 0) {
       const int err = errno;
-      if (err == EINTR || err == EAGAIN) continue;  // kicked or timer: the loop decides
+      if (err == EINTR || err == EAGAIN) {
+        // Kicked or the deadline: the loop decides. Otherwise the probe's timer: ask what
+        // kept the vCPU in KVM_RUN.
+        if (probe_ && !kicked_.load(std::memory_order_acquire) &&
+            (turn.deadline == Clock::time_point::max() || Clock::now() < turn.deadline))
+          if (std::optional<Event> e = probe_(v_, index_)) {
+            ended_ = true;
+            return e;
+          }
+        continue;
+      }
       ended_ = true;
       return FaultEvent{index_, 0, -1, 0, false, std::string("KVM_RUN: ") + std::strerror(err)};
     }

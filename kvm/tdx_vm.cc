@@ -1,6 +1,7 @@
 #include "tdx_vm.h"
 
 #include <linux/kvm.h>
+#include <sys/ioctl.h>
 
 #include "exit_events.h"
 #include "tdx/vmm.h"
@@ -23,9 +24,6 @@ bool handle_tdx_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit, const ::td
     return !(terminal || o.stop);
   }
   switch (run.exit_reason) {
-    case KVM_EXIT_HLT:
-      emit(HaltEvent{index, 0});
-      return false;
     case KVM_EXIT_SHUTDOWN:
       emit(FaultEvent{index, 0, -1, 0, true, "triple fault (KVM_EXIT_SHUTDOWN)"});
       return false;
@@ -36,6 +34,19 @@ bool handle_tdx_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit, const ::td
   }
   emit(FaultEvent{index, 0, -1, 0, false, "unexpected exit: " + describe_exit(run)});
   return false;
+}
+
+// A TD's HLT (TDG.VP.VMCALL<HLT>, or a HLT the guest's #VE handler turns into one) never
+// reaches userspace: its local APIC is in the kernel, so KVM marks the vCPU
+// KVM_MP_STATE_HALTED and blocks in KVM_RUN until an interrupt or a signal. The stepper's
+// probe timer is that signal; KVM_GET_MP_STATE, which KVM answers for a TD as for any vCPU,
+// then says HALTED: the halt event. A KVM that refuses the ioctl leaves the halt to the
+// run's budgets.
+std::optional<Event> halted_probe(KvmVcpu& vcpu, uint32_t index) {
+  kvm_mp_state s{};
+  if (::ioctl(vcpu.fd(), KVM_GET_MP_STATE, &s) != 0) return std::nullopt;
+  if (s.mp_state != KVM_MP_STATE_HALTED) return std::nullopt;
+  return HaltEvent{index, 0};
 }
 
 }  // namespace
@@ -53,7 +64,7 @@ TdxVm::TdxVm(const TdImage& image, const VmOptions& options, ::tdsim::tdx::TdxCo
     vcpus_.push_back(std::make_unique<KvmStepper>(
         *vcpus[i], i,
         [vmm = vmm_.get()](KvmVcpu& v, uint32_t index, const Emit& emit) { return handle_tdx_exit(v, index, emit, *vmm); },
-        options.limits, /*registers_readable=*/false));
+        options.limits, /*registers_readable=*/false, halted_probe));
 }
 
 // The steppers go first (they use the launch's vCPUs), then the VMM, then the TD.

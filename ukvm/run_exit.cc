@@ -94,12 +94,16 @@ int write_userspace_exit(kvm_run& run, size_t run_size, const tdx::UserspaceExit
 int write_run_exit(kvm_run& run, size_t run_size, const RunExit& exit) {
   if (const auto* u = std::get_if<tdx::UserspaceExit>(&exit)) return write_userspace_exit(run, run_size, *u);
   // BudgetExceeded has no KVM exit; the vCPU code ends the program before it gets here.
-  if (std::holds_alternative<Interrupted>(exit) || std::holds_alternative<BudgetExceeded>(exit)) {
+  // A TD's HLT has none either (its local APIC is in the kernel): KVM blocks the vCPU in
+  // KVM_RUN until an interrupt or a signal, and the signal ends it like any other; the
+  // vCPU code blocks before it gets here.
+  if (std::holds_alternative<Interrupted>(exit) || std::holds_alternative<BudgetExceeded>(exit) ||
+      std::holds_alternative<Halted>(exit)) {
     run.exit_reason = KVM_EXIT_INTR;
     return -EINTR;
   }
   clear_exit(run);
-  run.exit_reason = std::holds_alternative<Shutdown>(exit) ? KVM_EXIT_SHUTDOWN : KVM_EXIT_HLT;
+  run.exit_reason = KVM_EXIT_SHUTDOWN;
   return 0;
 }
 

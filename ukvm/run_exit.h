@@ -18,8 +18,9 @@ namespace tdsim::ukvm {
 inline constexpr uint32_t kPioDataOffset = 4096;
 
 // Fills `run` (a mapping of `run_size` bytes) with `exit` and returns KVM_RUN's result:
-// 0, or -EINTR for Interrupted (exit_reason KVM_EXIT_INTR), or -EIO for an exit that does
-// not fit the mapping (port I/O data larger than the PIO page).
+// 0, or -EINTR for Interrupted and Halted (exit_reason KVM_EXIT_INTR: a halted TD vCPU
+// leaves KVM_RUN only for a signal), or -EIO for an exit that does not fit the mapping
+// (port I/O data larger than the PIO page).
 int write_run_exit(kvm_run& run, size_t run_size, const RunExit& exit);
 
 // The program's completion of `exit` (which write_run_exit put in `run`) as it stands in

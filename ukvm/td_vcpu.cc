@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "capabilities.h"
@@ -22,23 +23,38 @@ namespace t = kvm::tdx;
 
 namespace {
 
-// The engine and vCPU this thread is running in KVM_RUN (null outside it). Read by the
-// signal path, so plain pointers set before and cleared after the run.
-thread_local TdEngine* tl_engine = nullptr;
-thread_local uint32_t tl_index = 0;
+// The vCPU this thread is running in KVM_RUN (null outside it). Read by the signal path,
+// so a plain pointer set before and cleared after the run.
+thread_local TdVcpu* tl_vcpu = nullptr;
 
 struct RunningOnThisThread {
-  RunningOnThisThread(TdEngine* e, uint32_t i) {
-    tl_index = i;
-    __atomic_store_n(&tl_engine, e, __ATOMIC_SEQ_CST);
-  }
-  ~RunningOnThisThread() { __atomic_store_n(&tl_engine, nullptr, __ATOMIC_SEQ_CST); }
+  explicit RunningOnThisThread(TdVcpu* v) { __atomic_store_n(&tl_vcpu, v, __ATOMIC_SEQ_CST); }
+  ~RunningOnThisThread() { __atomic_store_n(&tl_vcpu, nullptr, __ATOMIC_SEQ_CST); }
 };
+
+// A halted vCPU's sleep is ended by kick(); the limit only bounds a wake that never comes.
+constexpr auto kHaltWaitLimit = std::chrono::seconds(1);
 
 }  // namespace
 
 void kick_running_vcpu_of_this_thread() {
-  if (TdEngine* e = __atomic_load_n(&tl_engine, __ATOMIC_SEQ_CST)) e->kick(tl_index);
+  if (TdVcpu* v = __atomic_load_n(&tl_vcpu, __ATOMIC_SEQ_CST)) v->kick();
+}
+
+void TdVcpu::kick() noexcept {
+  kicked_.store(true, std::memory_order_release);
+  if (TdEngine* e = running_engine_.load(std::memory_order_acquire)) e->kick(index_);
+  wake_.wake();
+}
+
+long TdVcpu::wait_while_halted() {
+  for (;;) {
+    const uint32_t seen = wake_.seen();
+    if (kicked_.exchange(false, std::memory_order_acq_rel)) break;
+    wake_.wait(seen, kHaltWaitLimit);
+  }
+  // KVM's signal exit: exit_reason KVM_EXIT_INTR, the rest of kvm_run as it was.
+  return write_run_exit(*run_, kVcpuMmapSize, Halted{});
 }
 
 TdVcpu::~TdVcpu() { munmap(run_, kVcpuMmapSize); }
@@ -51,9 +67,12 @@ long TdVcpu::ioctl(unsigned long request, unsigned long arg) {
     case KVM_SET_MP_STATE: {
       kvm_mp_state s{};
       if (const int err = read_user(s, arg)) return err;
-      return s.mp_state == KVM_MP_STATE_RUNNABLE ? 0 : -EINVAL;
+      if (s.mp_state != KVM_MP_STATE_RUNNABLE) return -EINVAL;
+      halted_ = false;  // the next KVM_RUN carries on after the HLT
+      return 0;
     }
-    case KVM_GET_MP_STATE: return write_user(arg, kvm_mp_state{KVM_MP_STATE_RUNNABLE});
+    case KVM_GET_MP_STATE:
+      return write_user(arg, kvm_mp_state{halted_ ? uint32_t{KVM_MP_STATE_HALTED} : uint32_t{KVM_MP_STATE_RUNNABLE}});
     case KVM_GET_TSC_KHZ: return kTscKhz;
     case KVM_GET_STATS_FD: return new_stats_fd(fmt::format("kvm-{}/vcpu-{}", getpid(), id_));
     // A TD's register state is protected: KVM refuses to read or write it.
@@ -181,16 +200,28 @@ long TdVcpu::run() {
     notice("KVM_RUN: this libtdsim_kvm.so was built without the TD engine (ukvm/td_engine_unicorn.cc): ENOSYS");
     return -ENOSYS;
   }
+  // A signal before this KVM_RUN is not pending in it (its handler has run).
+  kicked_.store(false, std::memory_order_release);
+  RunningOnThisThread running(this);
+  if (halted_) return wait_while_halted();
   RunExit exit;
   ran_ = true;
   try {
-    RunningOnThisThread running(engine.get(), index_);
+    running_engine_.store(engine.get(), std::memory_order_release);
     exit = engine->run(index_, answer_ ? &*answer_ : nullptr);
+    running_engine_.store(nullptr, std::memory_order_release);
   } catch (const std::exception& e) {
+    running_engine_.store(nullptr, std::memory_order_release);
     notice(fmt::format("KVM_RUN on vCPU {}: engine error: {}", id_, escape_text(e.what())));
     return -EIO;
   }
   answer_.reset();
+  if (std::holds_alternative<Halted>(exit)) {
+    // A TD's local APIC is in the kernel: KVM puts the vCPU in HALTED and blocks in
+    // KVM_RUN until an interrupt (none is modelled) or a signal; no KVM_EXIT_HLT.
+    halted_ = true;
+    return wait_while_halted();
+  }
   if (const auto* b = std::get_if<BudgetExceeded>(&exit)) {
     // The whole program's budget, as tdsim run's: no KVM exit means "out of instructions".
     notice(fmt::format("vCPU {} ran out of its instruction budget ({} instructions); the program ends with 124",

@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/wake_word.h"
 #include "kvm/tdx_uapi.h"
 #include "td_engine.h"
 #include "tdx/vmm.h"
@@ -21,7 +22,8 @@ class TdVm;
 
 // A signal handled on a thread while it is inside KVM_RUN ends that KVM_RUN with EINTR,
 // as KVM does for a pending signal: the preload's signal-handler wrapper calls this after
-// the program's handler. Async-signal-safe (one atomic store); no-op on other threads.
+// the program's handler. Async-signal-safe (atomic stores and a futex wake); no-op on
+// other threads.
 void kick_running_vcpu_of_this_thread();
 
 class TdVcpu {
@@ -37,6 +39,8 @@ class TdVcpu {
   long ioctl(unsigned long request, unsigned long arg);
   // KVM_RUN; takes kvm_lock() itself, never while the engine runs.
   long run();
+  // Ends this vCPU's KVM_RUN in progress with EINTR soon (the signal path). Async-signal-safe.
+  void kick() noexcept;
 
   uint32_t id() const { return id_; }
   uint32_t index() const { return index_; }
@@ -49,6 +53,8 @@ class TdVcpu {
   long get_td_cpuid(uint64_t data);
   long set_cpuid2(unsigned long arg);
   long get_cpuid2(unsigned long arg);
+  // A halted vCPU's KVM_RUN: blocks until kick(), then EINTR (KVM_EXIT_INTR).
+  long wait_while_halted();
 
   TdVm& vm_;
   const uint32_t id_;     // the program's vCPU id (APIC id)
@@ -63,6 +69,12 @@ class TdVcpu {
   std::optional<tdx::VmmCompletion> answer_;  // read back, for the next engine run
   bool dead_ = false;                      // after a shutdown or fatal error
   std::atomic<bool> ran_{false};           // KVM_RUN reached the engine once
+  // TDG.VP.VMCALL<HLT>: KVM_MP_STATE_HALTED until KVM_SET_MP_STATE makes it RUNNABLE (no
+  // interrupt source is modelled to wake it); each KVM_RUN blocks until a signal.
+  std::atomic<bool> halted_{false};
+  std::atomic<bool> kicked_{false};              // a signal during this KVM_RUN
+  std::atomic<TdEngine*> running_engine_{nullptr};  // inside engine->run(), for kick()
+  WakeWord wake_;                                // wait_while_halted() sleeps here
 };
 
 }  // namespace tdsim::ukvm

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -147,6 +148,22 @@ INSTANTIATE_TEST_SUITE_P(
                     TDSIM_GUEST_PATCHED_CODE_ELF, TDSIM_GUEST_PRINTF_CASES_ELF, TDSIM_GUEST_PRIVATE_GPA_UCALL_ELF,
                     TDSIM_GUEST_SMP_ELF, TDSIM_GUEST_TDCALL_THRICE_ELF, TDSIM_GUEST_UNHANDLED_UD_ELF,
                     TDSIM_GUEST_VE_PORT_IO_ELF));
+
+// A TD's HLT is no exit: the user-space KVM blocks the halted vCPU inside KVM_RUN as KVM
+// does for a TD, and the kvm-tdx backend sees the halt as it would on hardware (its probe
+// timer's signal ends KVM_RUN, KVM_GET_MP_STATE says HALTED): unicorn's halt event, at RIP
+// 0 (a TD's registers are not readable), well inside the budget.
+TEST(TdsimExec, AHaltingGuestHaltsOnKvmTdxAsOnUnicorn) {
+  const std::string guest = TDSIM_GUEST_VE_HLT_ELF;
+  const CommandResult tdx = run_command(exec("--timeout 60 -- " + tdsim_cmd("run --backend kvm-tdx --guest " + guest)));
+  const CommandResult uc = run_command(tdsim_cmd("run --backend unicorn --guest " + guest));
+  EXPECT_EQ(uc.exit_code, 5) << uc.output;
+  EXPECT_EQ(tdx.exit_code, uc.exit_code) << tdx.output;
+  const std::regex rip("halted at rip 0x[0-9a-f]+");
+  EXPECT_NE(tdx.output.find("vcpu 0: halted at rip 0x0\n"), std::string::npos) << tdx.output;
+  EXPECT_EQ(std::regex_replace(comparable(tdx.output, "kvm-tdx"), rip, "halted"),
+            std::regex_replace(comparable(uc.output, "unicorn"), rip, "halted"));
+}
 
 TEST(TdsimExec, ConformanceOnKvmTdxUnderExecMatchesUnicorn) {
   const CommandResult tdx = run_command(exec("--timeout 300 -- " + tdsim_cmd("conformance --backend kvm-tdx")));

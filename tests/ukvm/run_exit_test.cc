@@ -140,8 +140,10 @@ TEST(UkvmRunExit, ShutdownHaltAndInterrupt) {
   EXPECT_EQ(ukvm::write_run_exit(p.run(), kRunSize, ukvm::Shutdown{"triple fault", {}}), 0);
   EXPECT_EQ(p.run().exit_reason, static_cast<uint32_t>(KVM_EXIT_SHUTDOWN));
   EXPECT_FALSE(ukvm::reenterable(ukvm::Shutdown{}));
-  EXPECT_EQ(ukvm::write_run_exit(p.run(), kRunSize, ukvm::Halted{}), 0);
-  EXPECT_EQ(p.run().exit_reason, static_cast<uint32_t>(KVM_EXIT_HLT));
+  // A TD's HLT is no exit: the halted vCPU's KVM_RUN ends only for a signal.
+  p.run().exit_reason = KVM_EXIT_MMIO;
+  EXPECT_EQ(ukvm::write_run_exit(p.run(), kRunSize, ukvm::Halted{}), -EINTR);
+  EXPECT_EQ(p.run().exit_reason, static_cast<uint32_t>(KVM_EXIT_INTR));
   EXPECT_TRUE(ukvm::reenterable(ukvm::Halted{}));
   EXPECT_EQ(ukvm::write_run_exit(p.run(), kRunSize, ukvm::Interrupted{}), -EINTR);
   EXPECT_EQ(p.run().exit_reason, static_cast<uint32_t>(KVM_EXIT_INTR));

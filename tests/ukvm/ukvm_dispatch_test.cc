@@ -1,14 +1,19 @@
 // The user-space KVM's ioctl surface called in process (no preload): each ioctl's answer
 // and errno, the TDX ordering rules, hostile pointers, and the MRTD the live build
-// accumulates from KVM_TDX_INIT_MEM_REGION against the measure library's own hash.
+// accumulates from KVM_TDX_INIT_MEM_REGION against the measure library's own hash; with
+// the engine, a halted vCPU's KVM_RUN blocking until a signal as KVM's does for a TD.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/kvm.h>
 #include <sys/mman.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -17,6 +22,7 @@
 #include "kvm/tdx_uapi.h"
 #include "ukvm/kvm_dispatch.h"
 #include "ukvm/kvm_objects.h"
+#include "ukvm/td_vcpu.h"
 #include "ukvm/user_copy.h"
 
 namespace {
@@ -392,6 +398,87 @@ TEST(UkvmTdBuild, InitMemRegionMeasuresLiveAndFinalizeFixesTheMrtd) {
   munmap(run, 3 * 4096);
   munmap(aligned_src, src.size());
 }
+
+#ifdef TDSIM_UKVM_HAVE_ENGINE
+// What the preload's signal-handler wrapper does after the program's handler.
+void kick_handler(int) { ukvm::kick_running_vcpu_of_this_thread(); }
+
+// KVM_RUN on this thread, with SIGUSR1 sent to it `after` from another thread: its
+// result and how long it took.
+std::pair<long, std::chrono::milliseconds> run_until_signal(int vcpu, std::chrono::milliseconds after) {
+  const pthread_t self = pthread_self();
+  std::thread sender([&] {
+    std::this_thread::sleep_for(after);
+    pthread_kill(self, SIGUSR1);
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  const long r = io(vcpu, KVM_RUN);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  sender.join();
+  return {r, took};
+}
+
+// A TD's HLT is no exit (its local APIC is in the kernel): KVM marks the vCPU HALTED and
+// blocks in KVM_RUN until an interrupt or a signal, which ends it with EINTR.
+TEST(UkvmRun, AHaltedTdVcpuBlocksInKvmRunUntilASignal) {
+  Td td = td_with_memory();
+  // The reset page at GPA 0xfffff000, private, a HLT at the reset vector (no IDT: it stands).
+  t::CreateGuestMemfd g{kPage, 0, {}};
+  const int gmem = static_cast<int>(io(td.vm, t::kKvmCreateGuestMemfd, &g));
+  ASSERT_GE(gmem, 0);
+  auto* shared = static_cast<uint8_t*>(mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  t::UserspaceMemoryRegion2 r{};
+  r.slot = 1;
+  r.flags = t::kMemGuestMemfd;
+  r.guest_phys_addr = 0xfffff000;
+  r.memory_size = kPage;
+  r.userspace_addr = reinterpret_cast<uint64_t>(shared);
+  r.guest_memfd = static_cast<uint32_t>(gmem);
+  ASSERT_EQ(io(td.vm, t::kKvmSetUserMemoryRegion2, &r), 0);
+  t::MemoryAttributes a{0xfffff000, kPage, t::kMemoryAttributePrivate, 0};
+  ASSERT_EQ(io(td.vm, t::kKvmSetMemoryAttributes, &a), 0);
+  auto* page = static_cast<uint8_t*>(mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  page[0xff0] = 0xf4;  // HLT
+  ASSERT_EQ(init_mem(td, 0xfffff000, page, 1, true), 0);
+  ASSERT_EQ(tdx(td.vm, t::kTdxFinalizeVm, 0, 0), 0);
+  auto* run = static_cast<kvm_run*>(mmap(nullptr, 3 * kPage, PROT_READ | PROT_WRITE, MAP_SHARED, td.vcpu, 0));
+  ASSERT_NE(run, MAP_FAILED);
+
+  struct sigaction sa {}, old{};
+  sa.sa_handler = kick_handler;
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(sigaction(SIGUSR1, &sa, &old), 0);
+  kvm_mp_state mp{};
+  ASSERT_EQ(io(td.vcpu, KVM_GET_MP_STATE, &mp), 0);
+  EXPECT_EQ(mp.mp_state, static_cast<uint32_t>(KVM_MP_STATE_RUNNABLE));
+  run->mmio.phys_addr = 0x1234;  // exit data a signal exit leaves alone
+  auto [res, took] = run_until_signal(td.vcpu, std::chrono::milliseconds(300));
+  EXPECT_EQ(res, -EINTR);
+  EXPECT_GE(took.count(), 250) << "KVM_RUN returned before the signal";
+  EXPECT_EQ(run->exit_reason, static_cast<uint32_t>(KVM_EXIT_INTR));
+  EXPECT_EQ(run->mmio.phys_addr, 0x1234u);
+  ASSERT_EQ(io(td.vcpu, KVM_GET_MP_STATE, &mp), 0);
+  EXPECT_EQ(mp.mp_state, static_cast<uint32_t>(KVM_MP_STATE_HALTED));
+  // Still halted: the next KVM_RUN blocks again; immediate_exit still returns at once.
+  std::tie(res, took) = run_until_signal(td.vcpu, std::chrono::milliseconds(200));
+  EXPECT_EQ(res, -EINTR);
+  EXPECT_GE(took.count(), 150);
+  run->immediate_exit = 1;
+  std::tie(res, took) = run_until_signal(td.vcpu, std::chrono::milliseconds(200));
+  EXPECT_EQ(res, -EINTR);
+  EXPECT_LT(took.count(), 150);
+  run->immediate_exit = 0;
+  // KVM_SET_MP_STATE makes it RUNNABLE again (its next KVM_RUN carries on after the HLT).
+  mp.mp_state = KVM_MP_STATE_RUNNABLE;
+  EXPECT_EQ(io(td.vcpu, KVM_SET_MP_STATE, &mp), 0);
+  ASSERT_EQ(io(td.vcpu, KVM_GET_MP_STATE, &mp), 0);
+  EXPECT_EQ(mp.mp_state, static_cast<uint32_t>(KVM_MP_STATE_RUNNABLE));
+
+  sigaction(SIGUSR1, &old, nullptr);
+  munmap(run, 3 * kPage);
+  munmap(page, kPage);
+}
+#endif
 
 TEST(UkvmTdBuild, InitMemRegionNeedsInitVcpu) {
   Td td = initialized_td();
