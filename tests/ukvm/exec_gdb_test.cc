@@ -89,12 +89,18 @@ class Child {
   std::string output_;
 };
 
-// The port from "waiting for gdb on 127.0.0.1:PORT".
-std::optional<uint16_t> port_in(const std::string& out) {
+// td_raw writing its pages file at `pages`, under tdsim exec --gdb on a free port.
+std::string td_raw_under_gdb(const std::string& pages) {
+  return std::string(TDSIM_BIN) + " exec --gdb 127.0.0.1:0 --timeout 60 -- " + TD_RAW_BIN + " run " + pages;
+}
+
+// The port from the library's "waiting for gdb on 127.0.0.1:PORT" line, once it came
+// (one write(2), so the whole line arrives together).
+std::optional<uint16_t> gdb_port(Child& prog) {
   const std::string key = "waiting for gdb on 127.0.0.1:";
-  const size_t at = out.find(key);
-  if (at == std::string::npos) return std::nullopt;
-  return static_cast<uint16_t>(std::stoul(out.substr(at + key.size())));
+  if (!prog.read_until(key, std::chrono::seconds(30))) return std::nullopt;
+  const std::string& out = prog.output();
+  return static_cast<uint16_t>(std::stoul(out.substr(out.find(key) + key.size())));
 }
 
 // A 4-byte register of gdb's i386 file ('p' packet, little-endian hex).
@@ -112,10 +118,8 @@ constexpr unsigned kEip = 8, kCs = 10;  // gdb's i386 numbering: eax..edi, eip, 
 
 TEST(TdsimExecGdb, FollowsTdRawFromItsResetVectorToItsExit) {
   const std::string pages = testing::TempDir() + "/td_raw_gdb." + std::to_string(getpid());
-  Child prog(std::string(TDSIM_BIN) + " exec --gdb 127.0.0.1:0 --timeout 60 -- " + TD_RAW_BIN + " run " + pages);
-  ASSERT_TRUE(prog.read_until("waiting for gdb on 127.0.0.1:", std::chrono::seconds(30))) << prog.output();
-  ASSERT_TRUE(prog.read_until("\n", std::chrono::seconds(5)));
-  const auto port = port_in(prog.output());
+  Child prog(td_raw_under_gdb(pages));
+  const auto port = gdb_port(prog);
   ASSERT_TRUE(port) << prog.output();
   Client c(*port);
   ASSERT_TRUE(c.connected());
@@ -149,10 +153,8 @@ TEST(TdsimExecGdb, FollowsTdRawFromItsResetVectorToItsExit) {
 // gdb going away while it holds the TD lets the program run on to its end.
 TEST(TdsimExecGdb, ADisconnectedGdbLetsTheProgramFinish) {
   const std::string pages = testing::TempDir() + "/td_raw_gdb_gone." + std::to_string(getpid());
-  Child prog(std::string(TDSIM_BIN) + " exec --gdb 127.0.0.1:0 --timeout 60 -- " + TD_RAW_BIN + " run " + pages);
-  ASSERT_TRUE(prog.read_until("waiting for gdb on 127.0.0.1:", std::chrono::seconds(30))) << prog.output();
-  ASSERT_TRUE(prog.read_until("\n", std::chrono::seconds(5)));
-  const auto port = port_in(prog.output());
+  Child prog(td_raw_under_gdb(pages));
+  const auto port = gdb_port(prog);
   ASSERT_TRUE(port) << prog.output();
   {
     Client c(*port);

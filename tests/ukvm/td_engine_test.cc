@@ -5,13 +5,18 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <variant>
 
 #include "bootstub/host/image_builder.h"
 #include "bootstub/measure/mrtd.h"
 #include "core/launch_order.h"
+#include "gdbstub/following_run_control.h"
+#include "tdsim/abi/td_boot.h"
 #include "tdsim/abi/ucall.h"
 #include "tests/guests/test_assets.h"
 #include "ukvm/td_engine.h"
@@ -257,6 +262,86 @@ TEST(UkvmEngine, EveryVcpuRunsOnItsOwn) {
     EXPECT_EQ(std::get<tdx::UserspaceExit>(x).vcpu, v);
   }
   EXPECT_THROW(e->run(2, nullptr), std::out_of_range);
+}
+
+// A "program thread" in KVM_RUN on one vCPU: run() on a thread of its own.
+class ProgramThread {
+ public:
+  ProgramThread(TdEngine& e, uint32_t v, const tdx::VmmCompletion* answer = nullptr)
+      : t_([this, &e, v, answer] {
+          exit_ = e.run(v, answer);
+          done_ = true;
+        }) {}
+  ~ProgramThread() {
+    if (t_.joinable()) t_.join();
+  }
+  // Still inside run() after `wait`.
+  bool blocked(std::chrono::milliseconds wait) {
+    std::this_thread::sleep_for(wait);
+    return !done_;
+  }
+  RunExit join() {
+    t_.join();
+    return exit_;
+  }
+
+ private:
+  RunExit exit_;
+  std::atomic<bool> done_{false};
+  std::thread t_;
+};
+
+// tdsim exec --gdb: the engine's vCPUs run only inside the program's run() calls, and
+// only in the turns the following run control grants: held at the reset vector, a stop
+// of whichever vCPU a thread ran, a step, Ctrl-C; a kick still ends a held run().
+TEST(UkvmEngine, UnderGdbVcpusRunOnlyInTheTurnsGdbGrants) {
+  using Stop = gdbstub::RunControl::Stop;
+  using namespace std::chrono_literals;
+  ProgramTd td(hello(2));
+  std::unique_ptr<TdEngine> e = TdEngine::create(td.setup);
+  gdbstub::FollowingRunControl* gdb = e->follow_debugger();
+  ASSERT_NE(gdb, nullptr);
+  EXPECT_EQ(gdb, e->follow_debugger()) << "made once";
+  DebugTarget& t = gdb->target();
+  EXPECT_EQ(gdbstub::rip_of(t, 1), abi::kResetVector);
+  {
+    ProgramThread held(*e, 1);
+    EXPECT_TRUE(held.blocked(100ms)) << "held at the reset vector";
+    e->kick(1);  // a signal on the program's thread
+    EXPECT_TRUE(std::holds_alternative<Interrupted>(held.join()));
+    EXPECT_EQ(gdbstub::rip_of(t, 1), abi::kResetVector) << "nothing ran";
+  }
+  // vCPU 1's thread takes the continue; its breakpoint stop is reported as vCPU 1's.
+  t.add_breakpoint(td.image.stub_gpa);
+  ProgramThread one(*e, 1);
+  auto s = gdb->resume(0, nullptr);
+  EXPECT_EQ(s.why, Stop::kBreakpoint);
+  EXPECT_EQ(s.vcpu, 1u);
+  EXPECT_EQ(gdbstub::rip_of(t, 1), td.image.stub_gpa);
+  EXPECT_EQ(gdbstub::rip_of(t, 0), abi::kResetVector) << "no thread ran vCPU 0";
+  EXPECT_TRUE(one.blocked(50ms)) << "held at the breakpoint";
+  s = gdb->step(1);
+  EXPECT_EQ(s.why, Stop::kStepped);
+  EXPECT_EQ(t.executed(1), 2u) << "the reset vector's jump and the step";
+  // Ctrl-C while vCPU 1 may run: held again.
+  t.remove_breakpoint(td.image.stub_gpa);
+  s = gdb->resume(0, [] { return true; });
+  EXPECT_EQ(s.why, Stop::kInterrupted);
+  // Held now: the thread is blocked (a kick ends it) or came back with the first ucall
+  // before the interrupt (a kick would then be left for its next run, as a signal is not).
+  if (one.blocked(50ms)) e->kick(1);
+  const RunExit x = one.join();
+  const tdx::VmmCompletion none;
+  const bool exited = std::holds_alternative<tdx::UserspaceExit>(x);
+  EXPECT_TRUE(exited || std::holds_alternative<Interrupted>(x)) << x.index();
+  const uint64_t ran = t.executed(1);
+  ProgramThread again(*e, 1, exited ? &none : nullptr);
+  EXPECT_TRUE(again.blocked(100ms)) << "held after Ctrl-C";
+  EXPECT_EQ(t.executed(1), ran);
+  // gdb gone: the vCPUs run free.
+  gdb->detach();
+  const RunExit free = again.join();
+  EXPECT_TRUE(std::holds_alternative<tdx::UserspaceExit>(free)) << free.index();
 }
 
 }  // namespace
