@@ -103,28 +103,39 @@ RunControl::StopInfo FollowingRunControl::wait_for_stop(uint32_t vcpu, const std
   }
 }
 
-RunControl::StopInfo FollowingRunControl::step(uint32_t vcpu) {
+RunControl::StopInfo FollowingRunControl::step(uint32_t vcpu, const std::function<bool()>& interrupted) {
   {
+    // The engines' lock first (as the vCPU threads take them): the target is read while
+    // the program's threads may be changing the TD's memory.
+    hooks_.lock();
     std::lock_guard<std::mutex> l(mu_);
+    const bool now = exiting_ || vcpu >= target_.nr_vcpus() || target_.ended(vcpu);
+    if (!now) {
+      mode_ = Mode::kStepping;
+      step_vcpu_ = vcpu;
+      step_from_ = target_.executed(vcpu);
+      report_.reset();
+    }
+    hooks_.unlock();
     if (exiting_) return {Stop::kEnded, vcpu};
-    if (vcpu >= target_.nr_vcpus() || target_.ended(vcpu)) return {Stop::kStepped, vcpu};
-    mode_ = Mode::kStepping;
-    step_vcpu_ = vcpu;
-    step_from_ = target_.executed(vcpu);
-    report_.reset();
+    if (now) return {Stop::kStepped, vcpu};
   }
   word_.wake();
-  return wait_for_stop(vcpu, nullptr);
+  return wait_for_stop(vcpu, interrupted);
 }
 
 RunControl::StopInfo FollowingRunControl::resume(uint32_t vcpu, const std::function<bool()>& interrupted) {
   {
+    hooks_.lock();
     std::lock_guard<std::mutex> l(mu_);
+    if (!exiting_) {
+      for (uint32_t i = 0; i < target_.nr_vcpus(); ++i)
+        step_off_[i] = !target_.ended(i) && target_.has_breakpoint(rip_of(target_, i));
+      mode_ = Mode::kRunning;
+      report_.reset();
+    }
+    hooks_.unlock();
     if (exiting_) return {Stop::kEnded, vcpu};
-    for (uint32_t i = 0; i < target_.nr_vcpus(); ++i)
-      step_off_[i] = !target_.ended(i) && target_.has_breakpoint(rip_of(target_, i));
-    mode_ = Mode::kRunning;
-    report_.reset();
   }
   word_.wake();
   return wait_for_stop(vcpu, interrupted);

@@ -45,7 +45,9 @@ class FollowingRunControl final : public RunControl {
 
   // The debugger's side (RunControl).
   DebugTarget& target() override { return target_; }
-  StopInfo step(uint32_t vcpu) override;
+  // Waits for the vCPU's thread to take the step in its KVM_RUN (a halted vCPU's never
+  // comes: Ctrl-C, `interrupted`, ends the wait).
+  StopInfo step(uint32_t vcpu, const std::function<bool()>& interrupted = nullptr) override;
   StopInfo resume(uint32_t vcpu, const std::function<bool()>& interrupted) override;
   int exit_status() const override;
   void lock_target() override { hooks_.lock(); }

@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "monitor.h"
@@ -249,7 +250,7 @@ Conversation::Next Conversation::vcont(const std::string& p) {
     if (a[0] == 'c' || a[0] == 'C') cont = true;
     pos = end;
   }
-  if (step) return report(drv_.step(*step));
+  if (step) return report(drv_.step(*step, [&] { return sock_.poll_interrupt(); }));
   if (cont) return report(drv_.resume(c_vcpu_, [&] { return sock_.poll_interrupt(); }));
   sock_.send_packet("E01");
   return Next::kContinue;
@@ -304,7 +305,7 @@ Conversation::Next Conversation::handle(const std::string& p) {
           break;
         }
       }
-      if (p[0] == 's') return report(drv_.step(c_vcpu_));
+      if (p[0] == 's') return report(drv_.step(c_vcpu_, [&] { return sock_.poll_interrupt(); }));
       return report(drv_.resume(c_vcpu_, [&] { return sock_.poll_interrupt(); }));
     }
     case 'v':
@@ -343,8 +344,17 @@ void GdbServer::serve(DebugTarget& target, const RunLimits& limits, const EventS
 
 GdbServer::FollowEnd GdbServer::follow(FollowingRunControl& control, std::chrono::milliseconds client_wait) {
   accept(client_wait);
-  Conversation talk(socket_, control);
-  const FollowEnd end = talk.run();
+  // The conversation reads the vCPU's mode for its first description: under the target's lock.
+  std::optional<Conversation> talk;
+  control.lock_target();
+  try {
+    talk.emplace(socket_, control);
+  } catch (...) {
+    control.unlock_target();
+    throw;
+  }
+  control.unlock_target();
+  const FollowEnd end = talk->run();
   if (end != FollowEnd::kKilled) control.detach();
   return end;
 }

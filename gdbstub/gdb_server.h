@@ -52,6 +52,8 @@ class GdbServer {
   FollowEnd follow(FollowingRunControl& control, std::chrono::milliseconds client_wait);
   // From another thread: ends the conversation as if gdb had gone (its connection is shut).
   void hang_up() { socket_.shutdown_client(); }
+  // A gdb is connected (any thread).
+  bool connected() const { return socket_.connected(); }
 
  private:
   void accept(std::chrono::milliseconds client_wait);

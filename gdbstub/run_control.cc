@@ -50,7 +50,7 @@ RunControl::StopInfo LeadingRunControl::stop_of(RoundRobin::Pause p) const {
   return {Stop::kStepped, p.vcpu};
 }
 
-RunControl::StopInfo LeadingRunControl::step(uint32_t vcpu) {
+RunControl::StopInfo LeadingRunControl::step(uint32_t vcpu, const std::function<bool()>&) {
   turns_.breakpoints = false;
   const RoundRobin::Pause p = scheduler_.turn(turns_, vcpu, 1, sink_);
   turns_.breakpoints = true;

@@ -48,7 +48,8 @@ class RunControl {
 
   virtual DebugTarget& target() = 0;
   // One instruction on `vcpu`; breakpoints do not stop a step, watchpoints do.
-  virtual StopInfo step(uint32_t vcpu) = 0;
+  // `interrupted` (may be empty) is polled while the step waits for another thread.
+  virtual StopInfo step(uint32_t vcpu, const std::function<bool()>& interrupted = nullptr) = 0;
   // Every vCPU runs until one stops; `interrupted` (may be empty) is polled meanwhile. A
   // vCPU sitting on a breakpoint first steps off it. `vcpu` is reported for kInterrupted.
   virtual StopInfo resume(uint32_t vcpu, const std::function<bool()>& interrupted) = 0;
@@ -70,7 +71,8 @@ class LeadingRunControl final : public RunControl {
   // `target` and `sink` must outlive this object.
   LeadingRunControl(DebugTarget& target, const RunLimits& limits, EventSink sink, uint64_t slice = kDefaultSlice);
 
-  StopInfo step(uint32_t vcpu) override;
+  // Runs on this thread at once: nothing to interrupt.
+  StopInfo step(uint32_t vcpu, const std::function<bool()>& interrupted = nullptr) override;
   // All running vCPUs in turn, `interrupted` polled between rounds.
   StopInfo resume(uint32_t vcpu, const std::function<bool()>& interrupted) override;
   // The run's outcome as tdsim exits with it (docs/architecture.md, the outcome table),

@@ -64,6 +64,7 @@ void at_exit(int status, void*) {
   Stub* s = g_stub;
   if (!s || s->pid != getpid()) return;
   s->control->program_exiting(status);
+  if (!s->server->connected()) return;  // nobody to tell (the stub may still be waiting for gdb)
   std::unique_lock<std::mutex> l(s->mu);
   if (s->cv.wait_for(l, kExitReport, [&] { return s->done; })) return;
   s->server->hang_up();

@@ -149,12 +149,13 @@ struct Session {
   std::string ctx;  // everything, for failure messages
 };
 
-Session run_session(const std::string& backend, const char* elf, const std::vector<std::string>& commands,
-                    const std::string& gdb_file = "") {
+// The same with any tdsim command line that serves gdb on a free port.
+Session run_session_of(const std::vector<std::string>& tdsim_args, const std::vector<std::string>& commands,
+                       const std::string& gdb_file = "") {
   Session r;
   const std::string out_path =
       (std::filesystem::temp_directory_path() / ("tdsim-gdb-e2e-" + std::to_string(::getpid()) + ".out")).string();
-  TdsimChild td({TDSIM_BIN, "run", "--backend", backend, "--guest", elf, "--gdb", "127.0.0.1:0"}, out_path);
+  TdsimChild td(tdsim_args, out_path);
   if (!td.started()) return r;
   const int port = td.wait_for_port(std::chrono::seconds(30));
   if (port == 0) {
@@ -174,6 +175,12 @@ Session run_session(const std::string& backend, const char* elf, const std::vect
   std::filesystem::remove(out_path);
   r.ctx = "gdb:\n" + r.gdb + "\ntdsim stdout:\n" + r.out + "\ntdsim stderr:\n" + td.stderr_text();
   return r;
+}
+
+Session run_session(const std::string& backend, const char* elf, const std::vector<std::string>& commands,
+                    const std::string& gdb_file = "") {
+  return run_session_of({TDSIM_BIN, "run", "--backend", backend, "--guest", elf, "--gdb", "127.0.0.1:0"}, commands,
+                        gdb_file);
 }
 
 uint64_t symbol(const TdImage& image, const std::string& name) {
@@ -342,4 +349,27 @@ INSTANTIATE_TEST_SUITE_P(Backends, GdbE2eOn,
                          ::tdsim::test::backend_param_name);
 
 }  // namespace
+#ifdef TD_RAW_BIN
+// tdsim exec --gdb: stock gdb on a foreign KVM program's TD (tests/ukvm's td_raw, whose
+// own boot stub is at 0xfffff000), followed through the program's own KVM_RUN: the reset
+// vector, a breakpoint, a step, a hardware breakpoint past the far jump, then on to the
+// program's exit, which gdb is told.
+TEST(GdbE2eExec, StockGdbFollowsAKvmProgramsTdToItsExit) {
+  if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (apt-get install gdb)";
+  const std::string pages =
+      (std::filesystem::temp_directory_path() / ("tdsim-gdb-e2e-pages-" + std::to_string(::getpid()))).string();
+  const Session s = run_session_of(
+      {TDSIM_BIN, "exec", "--gdb", "127.0.0.1:0", "--timeout", "60", "--", TD_RAW_BIN, "run", pages},
+      {"info registers eip cs", "break *0xfffff000", "continue", "stepi", "info registers eip",
+       "hbreak *0xfffff030", "continue", "unset tdesc filename", "info registers rip", "delete", "continue"});
+  std::filesystem::remove(pages);
+  EXPECT_EQ(s.tdsim_exit, 0) << s.ctx;
+  for (const char* want : {"eip            0xfffffff0", "cs             0x0", "Breakpoint 1, 0xfffff000",
+                           "eip            0xfffff007", "Breakpoint 2, 0xfffff030", "rip            0xfffff030",
+                           "[Inferior 1 (Remote target) exited normally]"})
+    EXPECT_NE(s.gdb.find(want), std::string::npos) << want << "\n" << s.ctx;
+  EXPECT_NE(s.out.find("PASS: td_raw run"), std::string::npos) << s.ctx;
+}
+#endif
+
 }  // namespace tdsim::gdbstub
