@@ -14,7 +14,8 @@ constexpr auto kTurnWaitLimit = std::chrono::milliseconds(1000);
 }  // namespace
 
 FollowingRunControl::FollowingRunControl(DebugTarget& target, EngineHooks hooks)
-    : target_(target), hooks_(std::move(hooks)), step_off_(target.nr_vcpus(), false) {}
+    : target_(target), hooks_(std::move(hooks)), step_off_(target.nr_vcpus(), false),
+      granted_at_(target.nr_vcpus(), 0) {}
 
 std::optional<FollowingRunControl::Grant> FollowingRunControl::grant_locked(uint32_t vcpu) const {
   switch (mode_) {
@@ -46,7 +47,9 @@ bool FollowingRunControl::wait_for_turn(uint32_t vcpu, const std::function<bool(
 
 std::optional<FollowingRunControl::Grant> FollowingRunControl::grant(uint32_t vcpu) {
   std::lock_guard<std::mutex> l(mu_);
-  return grant_locked(vcpu);
+  std::optional<Grant> g = grant_locked(vcpu);
+  if (g && vcpu < granted_at_.size()) granted_at_[vcpu] = target_.executed(vcpu);
+  return g;
 }
 
 void FollowingRunControl::hold_with(StopInfo s) {
@@ -55,22 +58,25 @@ void FollowingRunControl::hold_with(StopInfo s) {
   stopped_.notify_all();
 }
 
-void FollowingRunControl::turn_ended(uint32_t vcpu, const Grant& granted, DebugStop stop) {
+void FollowingRunControl::turn_ended(uint32_t vcpu, const Grant& granted, DebugStop stop, bool instruction_pending) {
   std::lock_guard<std::mutex> l(mu_);
+  if (vcpu >= granted_at_.size()) return;
   const bool watch = stop.kind == DebugStop::Kind::kWatchpoint;
   const StopInfo watched{Stop::kWatchpoint, vcpu, stop.watch, stop.watch_addr};
+  // An instruction completed in this turn (not one handed out to the program, nor a turn
+  // cut short before it ran), or the vCPU ended.
+  const bool done = stop.kind == DebugStop::Kind::kEnded ||
+                    (!instruction_pending && target_.executed(vcpu) > granted_at_[vcpu]);
   switch (mode_) {
     case Mode::kStepping:
       if (vcpu != step_vcpu_) return;
       if (watch)
         hold_with(watched);
-      else if (stop.kind == DebugStop::Kind::kEnded || target_.executed(vcpu) > step_from_)
+      else if (done)
         hold_with({Stop::kStepped, vcpu});
-      // Otherwise no instruction completed (a TDCALL went out to the program): the step
-      // completes in the vCPU's next KVM_RUN.
       return;
     case Mode::kRunning:
-      if (granted.single_step && vcpu < step_off_.size()) step_off_[vcpu] = false;
+      if (granted.single_step && done) step_off_[vcpu] = false;
       if (stop.kind == DebugStop::Kind::kBreakpoint) hold_with({Stop::kBreakpoint, vcpu});
       if (watch) hold_with(watched);
       return;
@@ -113,7 +119,6 @@ RunControl::StopInfo FollowingRunControl::step(uint32_t vcpu, const std::functio
     if (!now) {
       mode_ = Mode::kStepping;
       step_vcpu_ = vcpu;
-      step_from_ = target_.executed(vcpu);
       report_.reset();
     }
     hooks_.unlock();

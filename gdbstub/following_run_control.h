@@ -65,7 +65,10 @@ class FollowingRunControl final : public RunControl {
   // nullopt if the TD was held meanwhile (wait again).
   std::optional<Grant> grant(uint32_t vcpu);
   // After the granted slice (still under the engines' lock): how it ended.
-  void turn_ended(uint32_t vcpu, const Grant& granted, DebugStop stop);
+  // `instruction_pending`: it ended on an instruction handed out to the program (a TDCALL
+  // that exits to userspace), which runs again — completes — in the next KVM_RUN; a step
+  // or a step off a breakpoint is not done until then.
+  void turn_ended(uint32_t vcpu, const Grant& granted, DebugStop stop, bool instruction_pending);
   // Wakes the waiting vCPU threads so they check `leave` again. Async-signal-safe.
   void wake() noexcept { word_.wake(); }
 
@@ -83,8 +86,8 @@ class FollowingRunControl final : public RunControl {
   std::condition_variable stopped_;  // the debugger waits here for report_ / exiting_
   Mode mode_ = Mode::kHeld;
   uint32_t step_vcpu_ = 0;
-  uint64_t step_from_ = 0;           // executed() of step_vcpu_ when the step began
-  std::vector<bool> step_off_;       // sitting on a breakpoint at resume: one step without them first
+  std::vector<bool> step_off_;         // sitting on a breakpoint at resume: one step without them first
+  std::vector<uint64_t> granted_at_;   // executed() of each vCPU when its last turn was granted
   std::optional<StopInfo> report_;
   bool exiting_ = false;
   int exit_status_ = 0;

@@ -217,7 +217,7 @@ RunExit UnicornTdEngine::run(uint32_t index, const tdx::VmmCompletion* answer) {
     const uint64_t slice = grant && grant->single_step ? 1 : std::min<uint64_t>(kSliceInsns, setup_.max_insns - done);
     const sim::Vcpu::SliceEnd end =
         gdb ? debug_->run_slice(index, slice, grant->breakpoints, sink, s.kicked) : v.run_slice(slice, sink, s.kicked);
-    if (gdb) gdb->turn_ended(index, *grant, sim::debug_stop(end, v));
+    if (gdb) gdb->turn_ended(index, *grant, sim::debug_stop(end, v), end == sim::Vcpu::SliceEnd::kDeferred);
     if (end == sim::Vcpu::SliceEnd::kDeferred) return *s.out;
     if (result) {
       if (std::holds_alternative<Shutdown>(*result)) s.ended = true;

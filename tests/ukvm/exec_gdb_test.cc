@@ -23,8 +23,10 @@ using tdsim::gdbstub::Client;
 using Clock = std::chrono::steady_clock;
 
 // td_raw's guest page is at GPA 0xfffff000 (stubs/td_raw_stub.S): `start` (LGDT, 7
-// bytes) at its beginning, `long64` (the far jump's target) at +0x30.
+// bytes) at its beginning, `long64` (the far jump's target) at +0x30, the TDCALLs of its
+// first two reports (MMIO writes: userspace exits) at +0x68 and +0x8f.
 constexpr uint32_t kStubStart = 0xfffff000, kAfterLgdt = 0xfffff007, kLong64 = 0xfffff030;
+constexpr uint32_t kFirstReport = 0xfffff068, kSecondReport = 0xfffff08f;
 
 // A child running a shell command, its stdout and stderr into one pipe read as it goes.
 class Child {
@@ -143,7 +145,20 @@ TEST(TdsimExecGdb, FollowsTdRawFromItsResetVectorToItsExit) {
   EXPECT_EQ(c.ask("c"), "T05swbreak:;thread:1;");
   EXPECT_EQ(reg32(c, kEip), kLong64);
   EXPECT_EQ(c.ask("z1,fffff030,1"), "OK");
-  // On to the end: the program exits 0 and gdb is told so.
+  // A step over a TDCALL that exits to the program (the first report's MMIO write): done
+  // once the program answered and the TDCALL completed in its next KVM_RUN.
+  EXPECT_EQ(c.ask("Z0,fffff068,1"), "OK");
+  EXPECT_EQ(c.ask("c"), "T05swbreak:;thread:1;");
+  EXPECT_EQ(reg32(c, kEip), kFirstReport);
+  EXPECT_EQ(c.ask("s"), "T05thread:1;");
+  EXPECT_EQ(reg32(c, kEip), kFirstReport + 4);
+  EXPECT_EQ(c.ask("z0,fffff068,1"), "OK");
+  // Continuing from a breakpoint on such a TDCALL passes it once, not again when the
+  // TDCALL runs again for the program's answer: on to the end, the program exits 0 and
+  // gdb is told so.
+  EXPECT_EQ(c.ask("Z0,fffff08f,1"), "OK");
+  EXPECT_EQ(c.ask("c"), "T05swbreak:;thread:1;");
+  EXPECT_EQ(reg32(c, kEip), kSecondReport);
   EXPECT_EQ(c.ask("c"), "W00");
   EXPECT_EQ(prog.wait(std::chrono::seconds(60)), 0) << prog.output();
   EXPECT_NE(prog.output().find("PASS: td_raw run"), std::string::npos) << prog.output();
