@@ -602,8 +602,7 @@ void Vcpu::on_port_block_code(uint64_t addr) {
   if (counting_) last_addr_ = addr;
 }
 
-const BlockFacts& Vcpu::block_facts(uint64_t addr, uint32_t size) {
-  if (const BlockFacts* kept = blocks_.find(addr, size)) return *kept;
+const BlockFacts& Vcpu::decode_block_facts(uint64_t addr, uint32_t size) {
   BlockFacts f{size, 0, addr, false};
   std::vector<uint8_t>& bytes = block_bytes_;  // reused: a block is looked at once
   bytes.resize(size);

@@ -228,7 +228,12 @@ class Vcpu {
   uint64_t rip() const;
 
   // What the block hook needs of a translation block, decoded once per block address.
-  const BlockFacts& block_facts(uint64_t addr, uint32_t size);
+  // Inline: the kept facts are the block hook's every call, the decoding its rare one.
+  const BlockFacts& block_facts(uint64_t addr, uint32_t size) {
+    if (const BlockFacts* kept = blocks_.find(addr, size)) return *kept;
+    return decode_block_facts(addr, size);
+  }
+  const BlockFacts& decode_block_facts(uint64_t addr, uint32_t size);
   void update_accounting();
   // With the block hook gone, the engine's new blocks are looked at as they are
   // translated (UC_HOOK_EDGE_GENERATED), so port I/O still gets its hook.
