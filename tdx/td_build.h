@@ -6,6 +6,7 @@
 // GuestMemory, read where the module would read the TD page.
 #pragma once
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -54,8 +55,11 @@ class TdBuild {
   SeamcallResult mr_finalize();
 
   OpState op_state() const { return state_; }
-  // The finalized MRTD; nullopt before TDH.MR.FINALIZE succeeded.
-  const std::optional<measure::Mrtd>& mrtd() const { return mrtd_; }
+  // The finalized MRTD; nullopt before TDH.MR.FINALIZE succeeded. The SHA-384 over what
+  // PAGE.ADD and MR.EXTEND measured runs at the first call, not as the TD is built: a run
+  // that never reports the MRTD does not pay for it (a PAGE.ADD record per page of RAM
+  // was a sixth of a cold `tdsim run`, docs/performance.md). Thread-safe.
+  const std::optional<measure::Mrtd>& mrtd() const;
   uint32_t vcpus() const { return vcpus_; }
   uint64_t pages_added() const { return pages_.size(); }
   uint64_t chunks_extended() const { return chunks_; }
@@ -69,8 +73,18 @@ class TdBuild {
   const GuestMemory& mem_;
   TdParams params_;
   OpState state_ = OpState::kUninitialized;
-  std::optional<measure::MrtdAccumulator> acc_;
-  std::optional<measure::Mrtd> mrtd_;
+  // What PAGE.ADD and MR.EXTEND measured, in order: a GPA alone (PAGE.ADD) or a chunk's
+  // GPA with the offset of the 256 bytes it measured in chunk_bytes_ (copied as the
+  // chunk was then, since the TD's memory changes afterwards).
+  struct Measured {
+    uint64_t gpa;
+    size_t chunk;  // kPageAddOnly for PAGE.ADD
+  };
+  static constexpr size_t kPageAddOnly = ~size_t{0};
+  std::vector<Measured> measured_;
+  std::vector<uint8_t> chunk_bytes_;
+  mutable std::mutex mrtd_lock_;  // mrtd() is hashed once, by whichever thread asks first
+  mutable std::optional<measure::Mrtd> mrtd_;
   std::set<uint64_t> pages_;  // GPAs mapped by PAGE.ADD (the S-EPT leaves that are MAPPED)
   uint32_t vcpus_ = 0;
   uint64_t chunks_ = 0;
