@@ -46,10 +46,10 @@ class TdBuild {
   SeamcallResult mng_init(const TdParams& params);
   // TDH.VP.INIT: the next VCPU_INDEX; TDX_MAX_VCPUS_EXCEEDED past MAX_VCPUS.
   SeamcallResult vp_init();
-  // TDH.MEM.PAGE.ADD with RCX = GPA | level (0 = 4 KiB): maps the page and hashes its GPA.
+  // TDH.MEM.PAGE.ADD with RCX = GPA | level (0 = 4 KiB): maps the page and records its GPA for MRTD.
   SeamcallResult page_add(uint64_t gpa_page_info);
-  // TDH.MR.EXTEND of the 256-byte chunk at `gpa` of an added page: hashes the GPA, then
-  // the chunk's bytes as they are in the TD's memory now.
+  // TDH.MR.EXTEND of the 256-byte chunk at `gpa` of an added page: records the GPA and
+  // the chunk's bytes as they are in the TD's memory now (hashed by mrtd()).
   SeamcallResult mr_extend(uint64_t gpa);
   // TDH.MR.FINALIZE: MRTD fixed, the TD runnable; no page is added or measured after it.
   SeamcallResult mr_finalize();
