@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <set>
+#include <unordered_set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -85,7 +85,9 @@ class TdBuild {
   std::vector<uint8_t> chunk_bytes_;
   mutable std::mutex mrtd_lock_;  // mrtd() is hashed once, by whichever thread asks first
   mutable std::optional<measure::Mrtd> mrtd_;
-  std::set<uint64_t> pages_;  // GPAs mapped by PAGE.ADD (the S-EPT leaves that are MAPPED)
+  // GPAs mapped by PAGE.ADD (the S-EPT leaves that are MAPPED). Hashed, not ordered: a
+  // build adds a page for every page of RAM, and nothing needs them in order.
+  std::unordered_set<uint64_t> pages_;
   uint32_t vcpus_ = 0;
   uint64_t chunks_ = 0;
 };
