@@ -14,6 +14,7 @@
 #include "core/outcome.h"
 #include "core/text_escape.h"
 #include "run_options.h"
+#include "sim/engine.h"
 
 using namespace tdsim;
 
@@ -66,6 +67,9 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "tdsim: unknown command '{}'\n", escape_text(name));
     return usage(stderr);
   }
+  // Every command but exec runs its engines in this process; exec's program (a VMM that
+  // may want huge pages for its guest memory) would inherit the setting.
+  if (name != "exec") sim::keep_code_buffers_off_huge_pages();
   const std::vector<std::string> args(argv + 2, argv + argc);
   try {
     return it->second.first(args);

@@ -14,6 +14,14 @@ find_package(fmt REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(Boost REQUIRED COMPONENTS program_options)
+# The same for the other libraries every `tdsim run` loads (Capstone for block facts,
+# libcrypto for the TD build's MRTD, Boost.Program_options for the command line): each
+# shared library is a set of relocations the loader resolves at every start
+# (docs/performance.md, "Cold start").
+find_library(TDSIM_CAPSTONE_STATIC NAMES libcapstone.a HINTS ${CAPSTONE_LIBRARY_DIRS} ${CAPSTONE_LIBDIR})
+get_filename_component(TDSIM_OPENSSL_LIBDIR "${OPENSSL_CRYPTO_LIBRARY}" DIRECTORY)
+find_library(TDSIM_CRYPTO_STATIC NAMES libcrypto.a HINTS ${TDSIM_OPENSSL_LIBDIR} NO_DEFAULT_PATH)
+find_library(TDSIM_BOOST_PO_STATIC NAMES libboost_program_options.a HINTS ${Boost_LIBRARY_DIRS})
 find_package(GTest REQUIRED)
 find_package(Threads REQUIRED)
 find_package(benchmark QUIET)

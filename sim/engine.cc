@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <malloc.h>
+#include <sys/prctl.h>
 
 #include <mutex>
 
@@ -46,6 +47,8 @@ uc_engine* open_engine(uc_mode mode) {
   }
   return uc;
 }
+
+bool keep_code_buffers_off_huge_pages() { return prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0; }
 
 void write_cr2(uc_engine* uc, uint64_t cr2) {
   uint64_t cr3 = 0;

@@ -16,6 +16,15 @@ inline constexpr uint32_t kTcgBufferBytes = 32u << 20;
 // uc_open + the buffer size; throws BackendError naming the failing call.
 uc_engine* open_engine(uc_mode mode);
 
+// Keeps the engines' translation buffers on 4 KiB pages. Unicorn asks for transparent huge
+// pages on its buffer (madvise), so the first translation of every engine makes the
+// kernel zero 2 MiB; with one engine per vCPU that was a third of a 64-vCPU run
+// (docs/performance.md). Process-wide and inherited by children across fork and exec
+// (PR_SET_THP_DISABLE): for a process that owns its engines, such as the tdsim command,
+// not for the user-space KVM inside someone else's program, nor before starting one.
+// Returns false when the kernel refuses (only speed is lost).
+bool keep_code_buffers_off_huge_pages();
+
 // Sets CR2 without touching CR3. Unicorn 2.1.1's uc_reg_write(UC_X86_REG_CR2) also
 // stores the value into CR3 (tests/sim/engine_quirks_test.cc pins it), so CR3 is put
 // back right after. Throws BackendError.

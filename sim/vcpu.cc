@@ -602,9 +602,7 @@ void Vcpu::on_port_block_code(uint64_t addr) {
   if (counting_) last_addr_ = addr;
 }
 
-const Vcpu::BlockFacts& Vcpu::block_facts(uint64_t addr, uint32_t size) {
-  const auto it = blocks_.find(addr);
-  if (it != blocks_.end() && it->second.size == size) return it->second;
+const BlockFacts& Vcpu::decode_block_facts(uint64_t addr, uint32_t size) {
   BlockFacts f{size, 0, addr, false};
   std::vector<uint8_t>& bytes = block_bytes_;  // reused: a block is looked at once
   bytes.resize(size);
@@ -622,11 +620,11 @@ const Vcpu::BlockFacts& Vcpu::block_facts(uint64_t addr, uint32_t size) {
     unreadable_block_ = BlockFacts{size, 1, addr, false};
     return unreadable_block_;
   }
-  return blocks_[addr] = f;
+  return blocks_.insert(addr, f);
 }
 
 void Vcpu::forget_blocks(uint64_t begin, uint64_t end) {
-  std::erase_if(blocks_, [&](const auto& kv) { return kv.first < end && kv.first + kv.second.size > begin; });
+  blocks_.forget(begin, end);
 }
 
 void Vcpu::hook_port_block(uint64_t addr, uint32_t size) {

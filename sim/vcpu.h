@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "block_facts_cache.h"
 #include "core/backend.h"
 #include "core/debug_target.h"
 #include "core/guest_memory.h"
@@ -227,13 +228,12 @@ class Vcpu {
   uint64_t rip() const;
 
   // What the block hook needs of a translation block, decoded once per block address.
-  struct BlockFacts {
-    uint32_t size;       // bytes, as the engine reports the block
-    uint32_t icount;     // instructions
-    uint64_t last_insn;  // address of its last instruction
-    bool port_io;        // holds an IN/OUT/INS/OUTS, CPUID, RDMSR or WRMSR: needs the per-instruction hook
-  };
-  const BlockFacts& block_facts(uint64_t addr, uint32_t size);
+  // Inline: the kept facts are the block hook's every call, the decoding its rare one.
+  const BlockFacts& block_facts(uint64_t addr, uint32_t size) {
+    if (const BlockFacts* kept = blocks_.find(addr, size)) return *kept;
+    return decode_block_facts(addr, size);
+  }
+  const BlockFacts& decode_block_facts(uint64_t addr, uint32_t size);
   void update_accounting();
   // With the block hook gone, the engine's new blocks are looked at as they are
   // translated (UC_HOOK_EDGE_GENERATED), so port I/O still gets its hook.
@@ -244,7 +244,7 @@ class Vcpu {
   // The watchdog's cancel or a request_stop() (consumed), seen with the engine out.
   std::optional<SliceEnd> stop_from_outside(const std::atomic<bool>& cancel);
   void hook_port_block(uint64_t addr, uint32_t size);
-  std::unordered_map<uint64_t, BlockFacts> blocks_;
+  BlockFactsCache blocks_;
   BlockFacts unreadable_block_{};
   std::vector<uint8_t> block_bytes_;
   // Blocks with port I/O get a ranged per-instruction hook, so the #VE stops before the

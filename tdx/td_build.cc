@@ -55,7 +55,8 @@ SeamcallResult TdBuild::mng_init(const TdParams& params) {
   if (params.max_vcpus == 0)
     return fail(abi::kTdxOperandInvalid | abi::kTdxOperandIdRdx, "TDH.MNG.INIT: TD_PARAMS MAX_VCPUS 0");
   params_ = params;
-  acc_.emplace();  // the running SHA-384 starts empty
+  measured_.clear();  // the measurement starts empty (hashed by mrtd())
+  chunk_bytes_.clear();
   state_ = OpState::kInitialized;
   return {};
 }
@@ -86,7 +87,7 @@ SeamcallResult TdBuild::page_add(uint64_t info) {
   if (!mem_.host_ptr(gpa, kPage))
     return fail(abi::kTdxOperandInvalid | abi::kTdxOperandIdR8,
                 fmt::format("TDH.MEM.PAGE.ADD: no TD memory backs the page at GPA {:#x}", gpa));
-  acc_->page_add(gpa);
+  measured_.push_back({gpa, kPageAddOnly});
   pages_.insert(gpa);
   return {};
 }
@@ -103,7 +104,8 @@ SeamcallResult TdBuild::mr_extend(uint64_t gpa) {
   std::array<uint8_t, kChunk> chunk{};
   if (!mem_.read(gpa, chunk.data(), chunk.size()))  // added pages are backed: cannot happen
     throw std::logic_error(fmt::format("TDH.MR.EXTEND: added page at {:#x} has no memory", gpa));
-  acc_->mr_extend(gpa, chunk);
+  measured_.push_back({gpa, chunk_bytes_.size()});
+  chunk_bytes_.insert(chunk_bytes_.end(), chunk.begin(), chunk.end());
   ++chunks_;
   return {};
 }
@@ -111,10 +113,23 @@ SeamcallResult TdBuild::mr_extend(uint64_t gpa) {
 SeamcallResult TdBuild::mr_finalize() {
   if (auto r = state_is(OpState::kInitialized, "TDH.MR.FINALIZE"); !r.ok()) return r;
   if (vcpus_ == 0) return fail(abi::kTdxNoVcpus, "TDH.MR.FINALIZE: the TD has no vCPU (no TDH.VP.INIT)");
-  mrtd_ = acc_->finalize();
-  acc_.reset();
   state_ = OpState::kRunnable;
   return {};
+}
+
+const std::optional<measure::Mrtd>& TdBuild::mrtd() const {
+  std::lock_guard<std::mutex> l(mrtd_lock_);
+  if (mrtd_ || state_ != OpState::kRunnable) return mrtd_;
+  measure::MrtdAccumulator acc;  // TDH.MNG.INIT's empty SHA-384, then the build's order
+  for (const Measured& m : measured_) {
+    if (m.chunk == kPageAddOnly) {
+      acc.page_add(m.gpa);
+    } else {
+      acc.mr_extend(m.gpa, std::span<const uint8_t, kChunk>(chunk_bytes_.data() + m.chunk, kChunk));
+    }
+  }
+  mrtd_ = acc.finalize();
+  return mrtd_;
 }
 
 void perform_td_build(TdBuild& build, const TdParams& params, uint32_t nr_vcpus,

@@ -6,8 +6,9 @@
 // GuestMemory, read where the module would read the TD page.
 #pragma once
 #include <cstdint>
+#include <mutex>
 #include <optional>
-#include <set>
+#include <unordered_set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -45,17 +46,20 @@ class TdBuild {
   SeamcallResult mng_init(const TdParams& params);
   // TDH.VP.INIT: the next VCPU_INDEX; TDX_MAX_VCPUS_EXCEEDED past MAX_VCPUS.
   SeamcallResult vp_init();
-  // TDH.MEM.PAGE.ADD with RCX = GPA | level (0 = 4 KiB): maps the page and hashes its GPA.
+  // TDH.MEM.PAGE.ADD with RCX = GPA | level (0 = 4 KiB): maps the page and records its GPA for MRTD.
   SeamcallResult page_add(uint64_t gpa_page_info);
-  // TDH.MR.EXTEND of the 256-byte chunk at `gpa` of an added page: hashes the GPA, then
-  // the chunk's bytes as they are in the TD's memory now.
+  // TDH.MR.EXTEND of the 256-byte chunk at `gpa` of an added page: records the GPA and
+  // the chunk's bytes as they are in the TD's memory now (hashed by mrtd()).
   SeamcallResult mr_extend(uint64_t gpa);
   // TDH.MR.FINALIZE: MRTD fixed, the TD runnable; no page is added or measured after it.
   SeamcallResult mr_finalize();
 
   OpState op_state() const { return state_; }
-  // The finalized MRTD; nullopt before TDH.MR.FINALIZE succeeded.
-  const std::optional<measure::Mrtd>& mrtd() const { return mrtd_; }
+  // The finalized MRTD; nullopt before TDH.MR.FINALIZE succeeded. The SHA-384 over what
+  // PAGE.ADD and MR.EXTEND measured runs at the first call, not as the TD is built: a run
+  // that never reports the MRTD does not pay for it (a PAGE.ADD record per page of RAM
+  // was a sixth of a cold `tdsim run`, docs/performance.md). Thread-safe.
+  const std::optional<measure::Mrtd>& mrtd() const;
   uint32_t vcpus() const { return vcpus_; }
   uint64_t pages_added() const { return pages_.size(); }
   uint64_t chunks_extended() const { return chunks_; }
@@ -69,9 +73,21 @@ class TdBuild {
   const GuestMemory& mem_;
   TdParams params_;
   OpState state_ = OpState::kUninitialized;
-  std::optional<measure::MrtdAccumulator> acc_;
-  std::optional<measure::Mrtd> mrtd_;
-  std::set<uint64_t> pages_;  // GPAs mapped by PAGE.ADD (the S-EPT leaves that are MAPPED)
+  // What PAGE.ADD and MR.EXTEND measured, in order: a GPA alone (PAGE.ADD) or a chunk's
+  // GPA with the offset of the 256 bytes it measured in chunk_bytes_ (copied as the
+  // chunk was then, since the TD's memory changes afterwards).
+  struct Measured {
+    uint64_t gpa;
+    size_t chunk;  // kPageAddOnly for PAGE.ADD
+  };
+  static constexpr size_t kPageAddOnly = ~size_t{0};
+  std::vector<Measured> measured_;
+  std::vector<uint8_t> chunk_bytes_;
+  mutable std::mutex mrtd_lock_;  // mrtd() is hashed once, by whichever thread asks first
+  mutable std::optional<measure::Mrtd> mrtd_;
+  // GPAs mapped by PAGE.ADD (the S-EPT leaves that are MAPPED). Hashed, not ordered: a
+  // build adds a page for every page of RAM, and nothing needs them in order.
+  std::unordered_set<uint64_t> pages_;
   uint32_t vcpus_ = 0;
   uint64_t chunks_ = 0;
 };
