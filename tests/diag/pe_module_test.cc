@@ -129,5 +129,37 @@ TEST(ModuleTracker, EachModuleIsEnteredOnce) {
   EXPECT_TRUE(t.inside(kBase + 0xf800)) << "the module-less page is remembered";
 }
 
+// An image unloaded and replaced by another at the same base (the DXE core reuses a failed
+// driver's pages): entering it again re-reads its headers, names the new module and says
+// the code there is new (take_new_image), which the same image re-entered does not.
+TEST(ModuleTracker, AnImageLoadedOverAnotherIsANewModule) {
+  Mem m;
+  pe_image(m, kBase + 0x1000, 0x2000);
+  pe_image(m, kBase + 0x8000, 0x1000, "/x/DxeCore.dll");
+  ModuleTracker t;
+  auto at = [&](uint64_t rip) { return t.at(*m.mem, m.image, LinearView{}, rip); };
+  ASSERT_TRUE(at(kBase + 0x1100));
+  EXPECT_TRUE(t.take_new_image()) << "first seen";
+  EXPECT_FALSE(t.take_new_image()) << "said once";
+  ASSERT_TRUE(at(kBase + 0x8100));
+  EXPECT_TRUE(t.take_new_image());
+  EXPECT_FALSE(at(kBase + 0x1100)) << "the same image again: nothing new";
+  EXPECT_FALSE(t.take_new_image());
+  ASSERT_FALSE(at(kBase + 0x8100));
+  // Another image of another size where the first was.
+  pe_image(m, kBase + 0x1000, 0x3000);
+  m.put<uint32_t>(kBase + 0x1080 + 24 + 16, 0x1234);  // AddressOfEntryPoint
+  auto again = at(kBase + 0x1100);
+  ASSERT_TRUE(again) << "a new module at the same base is entered";
+  EXPECT_EQ(*again, "entered an unnamed module (PE image at 0x11000)");
+  EXPECT_TRUE(t.take_new_image());
+  EXPECT_TRUE(t.inside(kBase + 0x3fff)) << "the new image's extent";
+  // Same size, other headers: new code too, but the same milestone key (already said).
+  ASSERT_FALSE(at(kBase + 0x8100));
+  m.put<uint32_t>(kBase + 0x1080 + 24 + 16, 0x5678);
+  EXPECT_FALSE(at(kBase + 0x1100));
+  EXPECT_TRUE(t.take_new_image()) << "the headers changed: the engine must retranslate";
+}
+
 }  // namespace
 }  // namespace tdsim::diag
