@@ -90,6 +90,24 @@ TEST(PeModule, TeImageWithoutNamesIsDescribedByAddress) {
   EXPECT_EQ(describe_pe_address(*pe, te + 0x100), "TE image at 0x13000+0x100");
 }
 
+// An image loaded into RAM keeps neither its UI section nor (release builds) a CodeView
+// path: the image's catalog of firmware modules names it by its headers' fingerprint.
+TEST(PeModule, AnImageWithoutNamesIsNamedFromTheFirmwaresCatalog) {
+  Mem m;
+  pe_image(m, kBase + 0x1000, 0x2000);
+  m.put<uint16_t>(kBase + 0x1080 + 6, 1);      // one section
+  m.put<uint16_t>(kBase + 0x1080 + 20, 0xf0);  // SizeOfOptionalHeader
+  EXPECT_EQ(m.find(kBase + 0x1100)->name, "") << "no catalog: unnamed";
+  std::vector<uint8_t> headers(0x1000);
+  ASSERT_TRUE(m.mem->read(kBase + 0x1000, headers.data(), headers.size()));
+  const std::optional<std::string> fp = pe_fingerprint(headers);
+  ASSERT_TRUE(fp);
+  m.image.module_names[*fp] = "DxeCore";
+  EXPECT_EQ(m.find(kBase + 0x1100)->name, "DxeCore");
+  m.put<uint32_t>(kBase + 0x1080 + 24 + 16, 0x777);  // another entry point: another image
+  EXPECT_EQ(m.find(kBase + 0x1100)->name, "");
+}
+
 TEST(PeModule, HostileHeadersAreNotFollowed) {
   Mem m;
   // MZ with e_lfanew pointing outside memory, a PE with a 4 GiB SizeOfImage, a CodeView
