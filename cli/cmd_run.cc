@@ -141,8 +141,11 @@ int cmd_run(const std::vector<std::string>& args) {
   std::unique_ptr<devices::FirmwarePlatform> fw_devices;
   if (image.tdvf) {
     fw_devices = std::make_unique<devices::FirmwarePlatform>(
-        devices::MachineDesc{image.nr_vcpus, firmware::q35_ram_map(parse_size(ro.mem, "mem"))});
+        devices::MachineDesc{image.nr_vcpus, firmware::q35_ram_map(parse_size(ro.mem, "mem")), image.shared_bit});
     setup.config.hooks.port_device = [p = fw_devices.get()](const tdx::PortRequest& r) { return p->access(r); };
+    setup.config.hooks.memory_conversion = [p = fw_devices.get()](uint64_t gpa, uint64_t size, bool shared) {
+      p->convert(gpa, size, shared);
+    };
   }
   auto backend = info.make_backend(setup);
 

@@ -2,6 +2,7 @@
 // layout module (bootstub/host), consumed by backends; it knows neither side.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,10 @@ struct TdImage {
   uint64_t guest_entry = 0;     // the ELF entry point every vCPU jumps to
 
   std::vector<Symbol> symbols;  // stub labels and guest ELF symbols, for reports
+  // Firmware modules by the fingerprint of their PE headers (diag/pe_module.h,
+  // pe_fingerprint), for naming images a firmware decompressed and loaded into RAM without
+  // their names (firmware/fv_catalog.h). Empty for tdsim's own images.
+  std::map<std::string, std::string> module_names;
 
   const Region* region_at(uint64_t gpa) const;
   const Region* find(RegionKind kind) const;

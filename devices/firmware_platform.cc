@@ -35,12 +35,13 @@ std::optional<Event> merge(std::vector<Event> events) {
 
 }  // namespace
 
-FirmwarePlatform::FirmwarePlatform(const MachineDesc& machine) : fw_cfg_(machine) {
+FirmwarePlatform::FirmwarePlatform(const MachineDesc& machine) : fw_cfg_(machine), dma_(machine.shared_bit) {
   pci_.add(kQ35HostBridgeBdf, q35_host_bridge());
   pci_.add(kIch9LpcBdf, ich9_lpc());
 }
 
-tdx::PortReply FirmwarePlatform::one(uint32_t vcpu, uint16_t port, uint32_t size, bool is_out, uint64_t value) {
+tdx::PortReply FirmwarePlatform::one(uint32_t vcpu, uint16_t port, uint32_t size, bool is_out, uint64_t value,
+                                     GuestMemory* memory) {
   tdx::PortReply r;
   const uint64_t ones = size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
   auto answer = [&](uint64_t v) {
@@ -72,8 +73,14 @@ tdx::PortReply FirmwarePlatform::one(uint32_t vcpu, uint16_t port, uint32_t size
     return r;
   }
   if (port >= kFwCfgDmaPort && port < kFwCfgDmaPort + 8) {
-    r.event = fw_cfg_.dma_access(vcpu, port, is_out);
-    answer(ones);
+    if (is_out) {
+      r.event = fw_cfg_.dma_register_write(vcpu, port, size, static_cast<uint32_t>(value), memory, dma_);
+    } else {
+      // The signature, byte by byte from the port on (how a firmware checks for DMA);
+      // not an event: nothing is asked of the device.
+      for (uint32_t b = 0; b < size; ++b)
+        r.in_data.push_back(FwCfg::dma_register_read(static_cast<uint16_t>(port - kFwCfgDmaPort + b)));
+    }
     return r;
   }
   if (port == kPciConfigAddressPort) {
@@ -113,12 +120,17 @@ std::optional<tdx::PortReply> FirmwarePlatform::access(const tdx::PortRequest& r
   std::vector<Event> events;
   for (uint32_t i = 0; i < req.count; ++i) {
     const uint64_t value = req.is_out && req.data ? load_le(*req.data, size_t{i} * req.size, req.size) : 0;
-    tdx::PortReply r = one(req.vcpu, req.port, req.size, req.is_out, value);
+    tdx::PortReply r = one(req.vcpu, req.port, req.size, req.is_out, value, req.memory);
     all.in_data.insert(all.in_data.end(), r.in_data.begin(), r.in_data.end());
     if (r.event) events.push_back(std::move(*r.event));
   }
   all.event = merge(std::move(events));
   return all;
+}
+
+void FirmwarePlatform::convert(uint64_t gpa, uint64_t size, bool shared) {
+  std::lock_guard<std::mutex> g(lock_);
+  dma_.convert(gpa, size, shared);
 }
 
 std::vector<Event> FirmwarePlatform::flush() {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace tdsim::diag {
 
@@ -20,6 +21,15 @@ constexpr uint32_t kNb10 = 0x3031424e;     // "NB10"
 constexpr uint32_t kTeHeaderSize = 40;
 constexpr uint64_t kMaxImage = 64ull << 20;  // no firmware module is larger
 constexpr size_t kMaxPath = 260;
+constexpr size_t kHeaderBytes = 0x1000;  // where a fingerprint's headers must lie
+constexpr size_t kSectionHeader = 40;
+
+template <class T>
+bool load(std::span<const uint8_t> b, size_t at, T& out) {
+  if (at > b.size() || sizeof out > b.size() - at) return false;
+  std::memcpy(&out, b.data() + at, sizeof out);
+  return true;
+}
 
 struct Reader {
   const GuestMemory& mem;
@@ -114,6 +124,13 @@ std::optional<PeModule> pe_at(const Reader& r, uint64_t base, uint64_t addr) {
       m.name = codeview_name(r, base + rva, size, [&](uint32_t x) { return base + x; });
   }
   if (m.name.empty()) m.name = ffs_ui_name(r, base);
+  if (m.name.empty() && !r.image.module_names.empty()) {
+    // Loaded from a compressed volume: the firmware file's catalog knows its headers.
+    std::vector<uint8_t> headers(kHeaderBytes);
+    if (read_linear(r.mem, r.image, r.view, base, headers.data(), headers.size()))
+      if (const std::optional<std::string> fp = pe_fingerprint(headers))
+        if (auto it = r.image.module_names.find(*fp); it != r.image.module_names.end()) m.name = it->second;
+  }
   return m;
 }
 
@@ -168,6 +185,25 @@ std::optional<PeModule> find_pe_module(const GuestMemory& mem, const TdImage& im
     if (pg < lowest + 0x1000 || pg == 0) break;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> pe_fingerprint(std::span<const uint8_t> b) {
+  uint16_t mz = 0, magic = 0, nsections = 0, opt_size = 0;
+  uint32_t lfanew = 0, pe = 0, entry = 0, size_of_image = 0;
+  if (!load(b, 0, mz) || mz != kMz || !load(b, 0x3c, lfanew) || lfanew < 0x40 || lfanew > kHeaderBytes)
+    return std::nullopt;
+  const size_t nt = lfanew, file = nt + 4, opt = nt + 24;
+  if (!load(b, nt, pe) || pe != kPe || !load(b, file + 2, nsections) || !load(b, file + 16, opt_size) ||
+      !load(b, opt, magic) || (magic != kPe32Magic && magic != kPe32PlusMagic) || !load(b, opt + 16, entry) ||
+      !load(b, opt + 56, size_of_image))
+    return std::nullopt;
+  const size_t sections = opt + opt_size, table = size_t{nsections} * kSectionHeader;
+  if (nsections == 0 || sections > b.size() || table > b.size() - sections) return std::nullopt;
+  std::string fp = fmt::format("{:08x}.{:08x}.", entry, size_of_image);
+  for (size_t i = file; i < file + 20; ++i) fp += fmt::format("{:02x}", b[i]);
+  fp += '.';
+  for (size_t i = sections; i < sections + table; ++i) fp += fmt::format("{:02x}", b[i]);
+  return fp;
 }
 
 std::string describe_pe_address(const PeModule& m, uint64_t addr) {

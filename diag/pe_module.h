@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "core/guest_memory.h"
@@ -28,6 +29,13 @@ struct PeModule {
 // (images are 4-byte aligned at least). nullopt when none is found.
 std::optional<PeModule> find_pe_module(const GuestMemory& mem, const TdImage& image, const LinearView& view,
                                        uint64_t addr, uint64_t max_scan = 4ull << 20);
+
+// What tells a PE32/PE32+ image apart from every other one whether it lies in its
+// firmware volume or was loaded and relocated into RAM: the COFF file header, the entry
+// point, SizeOfImage and the section table (a loader rewrites ImageBase and the
+// relocated bytes, none of these). `headers` starts with the image's "MZ"; nullopt when
+// they are not a PE image's or do not fit in `headers`.
+std::optional<std::string> pe_fingerprint(std::span<const uint8_t> headers);
 
 // "SecMain+0x1b5c" (or "PE image at 0x...+0x..." when unnamed).
 std::string describe_pe_address(const PeModule& m, uint64_t addr);

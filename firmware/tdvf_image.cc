@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "fv_catalog.h"
 #include "td_hob.h"
 #include "tdsim/abi/td_boot.h"
 #include "tdsim/abi/tdx.h"
@@ -106,6 +107,9 @@ TdImage tdvf_image(std::span<const uint8_t> fw, const TdvfLayout& layout) {
     im.regions.push_back(std::move(reg));
   }
   std::sort(im.regions.begin(), im.regions.end(), [](const Region& a, const Region& b) { return a.gpa < b.gpa; });
+  // Names for the modules the firmware will decompress into RAM (fault explanations,
+  // milestones: `entered DxeCore`).
+  im.module_names = firmware_module_catalog(fw);
   im.init_rcx = *hob_gpa;
   im.tdvf = true;
   // The reset vector's page: where tdsim's control-register checks and boot trace look.

@@ -17,7 +17,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config clang binutils
-  libcapstone-dev libelf-dev libssl-dev libfmt-dev nlohmann-json3-dev
+  libcapstone-dev libelf-dev libssl-dev libfmt-dev nlohmann-json3-dev liblzma-dev
   libboost-program-options-dev libgtest-dev libbenchmark-dev gdb
   libclang-rt-14-dev valgrind python3 python3-jsonschema
   ovmf  # Debian's TDX-capable firmware (upgraded below where the suite's is too old)

@@ -479,6 +479,10 @@ void Vcpu::track_module(uint64_t addr) {
   const diag::LinearView view{(cr0 & (1ull << 31)) != 0, cr3, cr0, cr4};
   if (std::optional<std::string> line = modules_->at(mem_, image_, view, addr))
     emit(MilestoneEvent{index_, addr, std::move(*line)});
+  // An image loaded where other code ran before: run it from its bytes, not from blocks
+  // the engine translated from the old ones (docs/engine-quirks.md). The block hook
+  // stops before this block and the slice loop flushes the translations.
+  if (modules_->take_new_image()) request_code_flush();
 }
 
 bool Vcpu::intercept_msr(uint64_t addr) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/backend.h"
+#include "core/guest_memory.h"
 #include "cpuid_model.h"
 #include "ucall/host/tdvmcall.h"
 
@@ -41,6 +42,9 @@ struct PortRequest {
   bool is_out = false;
   uint32_t count = 1;
   const std::vector<uint8_t>* data = nullptr;  // OUT only
+  // The guest memory a device may reach by DMA (its checks are the device's: a TD's
+  // private pages are off limits, devices/dma_window.h); nullptr: none.
+  GuestMemory* memory = nullptr;
 };
 // A device model's answer: IN data (count * size bytes) and what the host sees.
 struct PortReply {
@@ -63,6 +67,10 @@ struct HostHooks {
   // platform's models, devices/): asked first; nullopt = not a port it models, then
   // io_read / io_write and the defaults apply.
   std::function<std::optional<PortReply>(const PortRequest&)> port_device;
+  // A private/shared conversion KVM accepted (KVM_HC_MAP_GPA_RANGE from MapGPA): `gpa`
+  // untagged, `size` bytes, `shared` the new state. Observed only, by device models that
+  // must not DMA into private memory.
+  std::function<void(uint64_t gpa, uint64_t size, bool shared)> memory_conversion;
 };
 
 // KVM_CAP_MAX_VCPUS of the KVM tdsim plays: one per vCPU a tdsim layout can boot

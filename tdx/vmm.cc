@@ -100,7 +100,7 @@ VmmCompletion Vmm::port_io(uint32_t vcpu, uint64_t rip, const PortIoExit& x) con
     return malformed_exit(vcpu, rip, fmt::format("port OUT {:#x}: {} data bytes for count {} of size {}", x.port,
                                                  x.data.size(), x.count, x.size));
   if (cfg_.hooks.port_device) {
-    const PortRequest req{vcpu, x.port, x.size, x.is_out, x.count, x.is_out ? &x.data : nullptr};
+    const PortRequest req{vcpu, x.port, x.size, x.is_out, x.count, x.is_out ? &x.data : nullptr, &mem_};
     if (std::optional<PortReply> r = cfg_.hooks.port_device(req)) {
       VmmCompletion c;
       c.event = std::move(r->event);
@@ -144,6 +144,8 @@ VmmCompletion Vmm::map_gpa(uint32_t vcpu, uint64_t rip, const MapGpaExit& x) con
   VmmCompletion c = with_event(
       VmcallExitEvent{vcpu, rip, abi::kVmcallMapGpa, gpa, x.npages * kPageSize, 0, abi::kVmcallSuccess});
   c.ret = 0;  // converted: nothing to refuse, the simulated memory is both
+  if (cfg_.hooks.memory_conversion)
+    cfg_.hooks.memory_conversion(x.gpa, x.npages * kPageSize, !(x.attributes & kMapGpaEncrypted));
   return c;
 }
 

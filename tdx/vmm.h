@@ -102,9 +102,10 @@ struct VmmCompletion {
 
 class Vmm {
  public:
-  // `image`, `mem` and `config` must outlive this object. Reads guest memory only to
-  // decode ucalls (ucall::decode_mmio); answers device reads from config.hooks.
-  Vmm(const TdImage& image, const GuestMemory& mem, const TdxConfig& config)
+  // `image`, `mem` and `config` must outlive this object. Reads guest memory to decode
+  // ucalls (ucall::decode_mmio); answers device reads from config.hooks, whose port
+  // devices may DMA into `mem` (PortRequest::memory).
+  Vmm(const TdImage& image, GuestMemory& mem, const TdxConfig& config)
       : image_(image), mem_(mem), cfg_(config) {}
 
   // The one entry point: an exit in, the completion and the event out. Never throws for
@@ -122,7 +123,7 @@ class Vmm {
   VmmCompletion fatal_error(uint32_t vcpu, uint64_t rip, const FatalErrorExit& x) const;
 
   const TdImage& image_;
-  const GuestMemory& mem_;
+  GuestMemory& mem_;
   const TdxConfig& cfg_;
 };
 

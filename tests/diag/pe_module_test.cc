@@ -90,6 +90,24 @@ TEST(PeModule, TeImageWithoutNamesIsDescribedByAddress) {
   EXPECT_EQ(describe_pe_address(*pe, te + 0x100), "TE image at 0x13000+0x100");
 }
 
+// An image loaded into RAM keeps neither its UI section nor (release builds) a CodeView
+// path: the image's catalog of firmware modules names it by its headers' fingerprint.
+TEST(PeModule, AnImageWithoutNamesIsNamedFromTheFirmwaresCatalog) {
+  Mem m;
+  pe_image(m, kBase + 0x1000, 0x2000);
+  m.put<uint16_t>(kBase + 0x1080 + 6, 1);      // one section
+  m.put<uint16_t>(kBase + 0x1080 + 20, 0xf0);  // SizeOfOptionalHeader
+  EXPECT_EQ(m.find(kBase + 0x1100)->name, "") << "no catalog: unnamed";
+  std::vector<uint8_t> headers(0x1000);
+  ASSERT_TRUE(m.mem->read(kBase + 0x1000, headers.data(), headers.size()));
+  const std::optional<std::string> fp = pe_fingerprint(headers);
+  ASSERT_TRUE(fp);
+  m.image.module_names[*fp] = "DxeCore";
+  EXPECT_EQ(m.find(kBase + 0x1100)->name, "DxeCore");
+  m.put<uint32_t>(kBase + 0x1080 + 24 + 16, 0x777);  // another entry point: another image
+  EXPECT_EQ(m.find(kBase + 0x1100)->name, "");
+}
+
 TEST(PeModule, HostileHeadersAreNotFollowed) {
   Mem m;
   // MZ with e_lfanew pointing outside memory, a PE with a 4 GiB SizeOfImage, a CodeView
@@ -127,6 +145,38 @@ TEST(ModuleTracker, EachModuleIsEnteredOnce) {
   EXPECT_FALSE(at(kBase + 0x1100)) << "entered before";
   EXPECT_FALSE(at(kBase + 0xf000)) << "no image: nothing to say";
   EXPECT_TRUE(t.inside(kBase + 0xf800)) << "the module-less page is remembered";
+}
+
+// An image unloaded and replaced by another at the same base (the DXE core reuses a failed
+// driver's pages): entering it again re-reads its headers, names the new module and says
+// the code there is new (take_new_image), which the same image re-entered does not.
+TEST(ModuleTracker, AnImageLoadedOverAnotherIsANewModule) {
+  Mem m;
+  pe_image(m, kBase + 0x1000, 0x2000);
+  pe_image(m, kBase + 0x8000, 0x1000, "/x/DxeCore.dll");
+  ModuleTracker t;
+  auto at = [&](uint64_t rip) { return t.at(*m.mem, m.image, LinearView{}, rip); };
+  ASSERT_TRUE(at(kBase + 0x1100));
+  EXPECT_TRUE(t.take_new_image()) << "first seen";
+  EXPECT_FALSE(t.take_new_image()) << "said once";
+  ASSERT_TRUE(at(kBase + 0x8100));
+  EXPECT_TRUE(t.take_new_image());
+  EXPECT_FALSE(at(kBase + 0x1100)) << "the same image again: nothing new";
+  EXPECT_FALSE(t.take_new_image());
+  ASSERT_FALSE(at(kBase + 0x8100));
+  // Another image of another size where the first was.
+  pe_image(m, kBase + 0x1000, 0x3000);
+  m.put<uint32_t>(kBase + 0x1080 + 24 + 16, 0x1234);  // AddressOfEntryPoint
+  auto again = at(kBase + 0x1100);
+  ASSERT_TRUE(again) << "a new module at the same base is entered";
+  EXPECT_EQ(*again, "entered an unnamed module (PE image at 0x11000)");
+  EXPECT_TRUE(t.take_new_image());
+  EXPECT_TRUE(t.inside(kBase + 0x3fff)) << "the new image's extent";
+  // Same size, other headers: new code too, but the same milestone key (already said).
+  ASSERT_FALSE(at(kBase + 0x8100));
+  m.put<uint32_t>(kBase + 0x1080 + 24 + 16, 0x5678);
+  EXPECT_FALSE(at(kBase + 0x1100));
+  EXPECT_TRUE(t.take_new_image()) << "the headers changed: the engine must retranslate";
 }
 
 }  // namespace
