@@ -30,8 +30,20 @@ uc_engine* open_engine(uc_mode mode) {
   uc_engine* uc = nullptr;
   uc_check(uc_open(UC_ARCH_X86, mode, &uc), mode == UC_MODE_64 ? "uc_open(UC_ARCH_X86, UC_MODE_64)"
                                                                : "uc_open(UC_ARCH_X86, UC_MODE_32)");
+  // The TD's CPUID (tdx/td_cpuid.cc) shows SSSE3, SSE4.1/4.2, POPCNT, AES, PCLMULQDQ,
+  // MOVBE, RDRAND, BMI and ADX; QEMU's translator refuses an instruction whose feature
+  // its own CPU model lacks, and the default model (qemu64) lacks all of these, so a
+  // guest that believed its CPUID took #UD (OVMF's RngDxe at its first RDRAND). Icelake
+  // Server is the newest Intel server model Unicorn 2.1 has, the closest to Sapphire
+  // Rapids, the first TDX generation (docs/engine-quirks.md, "CPUID is the engine's own").
+  // Like the buffer size below, the model must be set before the engine's first use.
+  uc_err err = uc_ctl_set_cpu_model(uc, UC_CPU_X86_ICELAKE_SERVER);
+  if (err != UC_ERR_OK) {
+    uc_close(uc);
+    uc_check(err, "uc_ctl_set_cpu_model(UC_CPU_X86_ICELAKE_SERVER)");
+  }
   // Must precede the first use of the engine: the buffer is allocated on it.
-  uc_err err = uc_ctl_set_tcg_buffer_size(uc, kTcgBufferBytes);
+  err = uc_ctl_set_tcg_buffer_size(uc, kTcgBufferBytes);
   if (err != UC_ERR_OK) {
     uc_close(uc);
     uc_check(err, "uc_ctl_set_tcg_buffer_size");
