@@ -150,6 +150,7 @@ Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, tdx::TdxModul
     uc_check(uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(stub_code_cb), this,
                          stub_->begin(), stub_->end()),
              "uc_hook_add(UC_HOOK_CODE, boot stub range)");
+    fence_pending_pages();
     load_td_reset_state(uc_, image, index);
     uc_check(uc_context_alloc(uc_, &initial_), "uc_context_alloc(initial vCPU state)");
     uc_check(uc_context_save(uc_, initial_), "uc_context_save(initial vCPU state)");
@@ -226,6 +227,7 @@ void Vcpu::reset() {
   executed_total_ = 0;
   last_addr_ = ~0ull;
   stub_->reset();
+  fence_pending_pages();  // the TD's unaccepted memory is pending again
   if (modules_) modules_ = std::make_unique<diag::ModuleTracker>();  // a new boot
 }
 
@@ -353,6 +355,11 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     }
     if (err != UC_ERR_OK && has_mem_fault_ && shared_gpa_ve()) {
       complete_ve();
+      if (stopped_) break;
+      continue;
+    }
+    if (err != UC_ERR_OK && has_mem_fault_ && fenced_page_fault()) {
+      if (ve_pending_) complete_ve();
       if (stopped_) break;
       continue;
     }

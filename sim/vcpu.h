@@ -208,6 +208,14 @@ class Vcpu {
   // After UC_ERR_*_UNMAPPED: a data access to the TD's shared MMIO window becomes a
   // pending #VE (true; ept_violation.cc); anything else stays a fault (false).
   bool shared_gpa_ve();
+  // Private pages the TD has not accepted are fenced (UC_PROT_NONE) on this engine, so
+  // that the first touch faults (tdx::TdxModule::pending_access); pages accepted since
+  // are opened a run at a time when touched (ept_violation.cc).
+  void fence_pending_pages();
+  // After UC_ERR_*_PROT on a fenced page: a pending page gives a pending #VE, or stops
+  // the vCPU where KVM would kill the VM; an accepted one is opened and the instruction
+  // runs again. False: not a fenced page, the fault stands.
+  bool fenced_page_fault();
   // The instruction of the running block that made the failed access at `gla`.
   std::optional<uint64_t> faulting_instruction(uint64_t gla, bool write) const;
   // After a HLT at `hlt_rip` ended the run: a pending #VE when the guest's IDT has a #VE

@@ -177,6 +177,37 @@ VeInfo shared_gpa_ve(bool write, uint64_t gla, uint64_t shared_gpa) {
   return v;
 }
 
+VeInfo pending_page_ve(GuestAccess access, uint64_t gla, uint64_t gpa) {
+  VeInfo v;
+  v.exit_reason = abi::kExitReasonEptViolation;
+  const uint64_t kind = access == GuestAccess::kWrite   ? abi::kEptQualWrite
+                        : access == GuestAccess::kFetch ? abi::kEptQualFetch
+                                                        : abi::kEptQualRead;
+  v.qualification = kind | abi::kEptQualGlaValid | abi::kEptQualFinalTranslation;
+  v.gla = gla;
+  v.gpa = gpa;
+  return v;
+}
+
+std::optional<PendingAccess> TdxModule::pending_access(GuestAccess access, uint64_t gla, uint64_t gpa) const {
+  if (!acceptance_.pending(gpa)) return std::nullopt;
+  const char* what = access == GuestAccess::kWrite ? "write to" : access == GuestAccess::kFetch ? "fetch from" : "read of";
+  PendingAccess p;
+  p.ve = pending_page_ve(access, gla, gpa);
+  if (cfg_.attributes & kAttrSeptVeDisable) {
+    p.vm_dead = true;
+    p.why = fmt::format("{} private GPA {:#x} (GLA {:#x}) before TDG.MEM.PAGE.ACCEPT: with ATTRIBUTES.SEPT_VE_DISABLE "
+                        "the TD exits to KVM with a pending-page EPT violation, and KVM marks the VM dead "
+                        "(KVM_RUN fails with EIO)",
+                        what, gpa, gla);
+  } else {
+    p.why = fmt::format("{} private GPA {:#x} (GLA {:#x}) before TDG.MEM.PAGE.ACCEPT: the TDX module injects an "
+                        "EPT-violation #VE (ATTRIBUTES.SEPT_VE_DISABLE is clear)",
+                        what, gpa, gla);
+  }
+  return p;
+}
+
 VeInfo cpuid_instruction_ve() {
   VeInfo v;
   v.exit_reason = abi::kExitReasonCpuid;

@@ -67,6 +67,25 @@ VeInfo hlt_instruction_ve();
 // CPU reports no instruction length for it: the guest decodes the instruction.
 VeInfo shared_gpa_ve(bool write, uint64_t gla, uint64_t shared_gpa);
 
+// How a guest touched memory (an EPT violation's qualification bits 2:0).
+enum class GuestAccess { kRead, kWrite, kFetch };
+
+// The #VE of an access to a private page that is still PENDING (exit reason 48): the
+// qualification has no EPT permission bits (a pending entry grants none), GLA valid and
+// final translation; the GPA is the private one. No instruction length, as for MMIO.
+VeInfo pending_page_ve(GuestAccess access, uint64_t gla, uint64_t gpa);
+
+// What a TD's access to a PENDING private page leads to (TDX module td_ept_violation.c):
+// with ATTRIBUTES.SEPT_VE_DISABLE clear the module injects the #VE `ve`; with it set the
+// TD exits to KVM with a "pending EPT violation", which KVM does not expect (the guest
+// touched memory before accepting it): KVM marks the VM dead and KVM_RUN fails with EIO
+// (`vm_dead`). `why` says which, for the event.
+struct PendingAccess {
+  bool vm_dead = false;
+  VeInfo ve;
+  std::string why;
+};
+
 // What the CPUID instruction does in a TD: the value, or a #VE with `ve` and why.
 struct InstructionCpuid {
   std::optional<CpuidValue> value;
@@ -131,6 +150,12 @@ class TdxModule {
   // The TD's virtual CPUID values (TDH.MNG.INIT's result for this configuration), before
   // the dynamic bits: what KVM_TDX_INIT_VM's configuration and KVM_SET_CPUID2 start from.
   const CpuidModel& td_cpuid() const { return td_cpuid_; }
+
+  // Which private pages are pending (the mechanism fences them, tdx/page_acceptance.h).
+  const PageAcceptance& acceptance() const { return acceptance_; }
+  // The vCPU touched private `gpa` (linear `gla`): nullopt while the page is not pending
+  // (the access goes ahead), else what the TD gets.
+  std::optional<PendingAccess> pending_access(GuestAccess access, uint64_t gla, uint64_t gpa) const;
 
   // Back to the TD's initial state: RTMRs zero, MSRs written by the guest forgotten.
   void reset();

@@ -4,9 +4,13 @@
 // so the host sees each access as an MmioEvent and answers the reads; VEINFO carries exit
 // reason 48, the qualification, GLA and the GPA with the shared bit. HLT is a #VE too and
 // becomes TDG.VP.VMCALL<Instruction.HLT>. An MSR the TDX module refuses outright is a
-// #GP(0) through the guest's IDT. Unicorn and plain KVM give the same events.
+// #GP(0) through the guest's IDT. Unicorn and plain KVM give the same events. A read of a
+// private page the TD never accepted is the EPT-violation #VE of a PENDING page (or, with
+// ATTRIBUTES.SEPT_VE_DISABLE, the end of the VM) where the backend catches the touch.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,6 +21,8 @@
 #include "tdsim/abi/tdx.h"
 #include "tdsim/abi/ucall.h"
 #include "tests/guests/test_assets.h"
+#include "tests/guests/ve_pending_pages.h"
+#include "tdx/td_cpuid.h"
 
 namespace tdsim {
 namespace {
@@ -199,6 +205,79 @@ TEST(MsrGp, MsrsOfTheModulesGpClassRaiseGpThroughTheGuestIdt) {
     EXPECT_EQ(sync->args[3], 2u) << "each #GP on its MSR instruction";
     EXPECT_EQ(sync->args[4], 0x0000567800001234ull) << "the refused RDMSR wrote nothing";
   }
+  expect_backends_agree(runs, image, skipped);
+}
+
+// The ve_pending guest's image: the two pages of ve_pending_pages.h carved out of the
+// low-RAM region holding them and left unaccepted, as a VMM leaves a TD's RAM.
+TdImage pending_image() {
+  TdImage image = image_of(TDSIM_GUEST_VE_PENDING_ELF);
+  constexpr uint64_t a = TDSIM_VE_PENDING_ACCEPTED_GPA, size = 0x2000;
+  const Region* r = image.region_at(a);
+  if (!r || r->shared || r->unaccepted || !r->contains(a + size - 1) || r->bytes.size() > a - r->gpa)
+    throw std::logic_error("ve_pending: its pages are not in unused private RAM of the layout");
+  const Region old = *r;
+  std::vector<Region> out;
+  for (const Region& x : image.regions)
+    if (x.gpa != old.gpa) out.push_back(x);
+  out.push_back(make_region(old.name, old.kind, old.gpa, a - old.gpa, old.bytes, old.measured));
+  Region pending = make_region("pending", RegionKind::kRam, a, size);
+  pending.unaccepted = true;
+  out.push_back(pending);
+  if (old.end() > a + size)
+    out.push_back(make_region(old.name + "-after-pending", old.kind, a + size, old.end() - a - size, {}, old.measured));
+  std::sort(out.begin(), out.end(), [](const Region& l, const Region& r) { return l.gpa < r.gpa; });
+  image.regions = std::move(out);
+  return image;
+}
+
+TEST(VePending, TouchingAPageBeforeAcceptingItIsAVeOrTheVmsEnd) {
+  const TdImage image = pending_image();
+  constexpr uint64_t touched = TDSIM_VE_PENDING_TOUCHED_GPA + 0x18;
+  std::string skipped;
+  Runs runs;
+  for (const host::BackendInfo* b : runnable(skipped)) {
+    if (!b->caps.pending_page_ve) {
+      skipped += b->name + ": does not catch a touch of a pending page (plain KVM maps it like any RAM); ";
+      continue;
+    }
+    SCOPED_TRACE(b->name);
+    RunLimits limits;
+    limits.timeout = std::chrono::seconds(20);
+    // SEPT_VE_DISABLE clear: the #VE, which the runtime reports and stops on.
+    const std::vector<Event> events = run_collect(*b->make_backend({}), image, limits);
+    SCOPED_TRACE(dump(events));
+    ASSERT_EQ(events.size(), 2u);
+    const auto* sync = std::get_if<UcallEvent>(&events[0]);
+    ASSERT_NE(sync, nullptr);
+    EXPECT_EQ(sync->args[1], 0u) << "TDG.MEM.PAGE.ACCEPT of the first page: SUCCESS";
+    EXPECT_EQ(sync->args[2], 0u) << "the accepted page reads as zeros";
+    EXPECT_EQ(sync->args[3], 0x5a5au) << "and keeps what is written";
+    const auto* ve = std::get_if<UcallEvent>(&events[1]);
+    ASSERT_NE(ve, nullptr);
+    EXPECT_EQ(ve->cmd, abi::kUcallUnhandled);
+    EXPECT_EQ(ve->args[abi::kUnhandledArgVector], abi::kVeVector);
+    EXPECT_EQ(ve->args[abi::kUnhandledArgErrorCode], abi::kExitReasonEptViolation);
+    EXPECT_EQ(ve->args[abi::kUnhandledArgVeGpa], touched) << "the private GPA: no shared bit";
+    EXPECT_EQ(ve->args[abi::kUnhandledArgVeGla], touched) << "low RAM is identity mapped";
+    EXPECT_EQ(ve->args[abi::kUnhandledArgVeQualification],
+              abi::kEptQualRead | abi::kEptQualGlaValid | abi::kEptQualFinalTranslation);
+    runs.emplace_back(b->name, events);
+
+    // SEPT_VE_DISABLE set: the TD exits to KVM, which ends the VM at the read.
+    host::BackendSetup setup;
+    setup.config.attributes = tdx::kAttrSeptVeDisable;
+    const std::vector<Event> dead = run_collect(*b->make_backend(setup), image, limits);
+    SCOPED_TRACE(dump(dead));
+    ASSERT_EQ(dead.size(), 2u);
+    const auto* f = std::get_if<FaultEvent>(&dead[1]);
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->vector, -1) << "no exception reaches the guest";
+    EXPECT_NE(f->detail.find("SEPT_VE_DISABLE"), std::string::npos) << f->detail;
+    EXPECT_NE(f->detail.find("KVM marks the VM dead"), std::string::npos) << f->detail;
+    EXPECT_EQ(f->rip, ve->args[abi::kUnhandledArgRip]) << "the same instruction";
+  }
+  ASSERT_FALSE(runs.empty()) << skipped;
   expect_backends_agree(runs, image, skipped);
 }
 
