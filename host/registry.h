@@ -30,6 +30,9 @@ struct BackendCaps {
   // or with ATTRIBUTES.SEPT_VE_DISABLE the VM's end (plain KVM maps the pending RAM in
   // its memslot like any other, so nothing there sees the first touch).
   bool pending_page_ve = false;
+  // INVD, WBINVD and VMCALL raise #VE (the TDX module's generic #VE path); plain KVM
+  // handles them in the kernel, with no exit to raise it from.
+  bool insn_ve = false;
 };
 
 // What a backend is made with. The TD configuration and host hooks reach the platform

@@ -129,6 +129,7 @@ bool PlainMachine::handle_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit_r
       return false;
     case KVM_EXIT_INTERNAL_ERROR:
       if (is_tdcall_emulation_failure(run)) return emulate_tdcall(vcpu, index, platform_, platform_lock_, emit, tdcall_observer_);
+      if (dispatcher_instruction(vcpu, index)) return true;
       emit(FaultEvent{index, current_rip(vcpu), -1, 0, false, describe_exit(run)});
       return false;
     case KVM_EXIT_INTR:

@@ -465,7 +465,7 @@ void Vcpu::on_code(uint64_t addr) {
     }
     return;
   }
-  if (intercept_msr(addr)) return;
+  if (intercept_td_instruction(addr)) return;
   ++slice_executed_;
   ++executed_total_;
   last_addr_ = addr;
@@ -488,22 +488,33 @@ void Vcpu::track_module(uint64_t addr) {
     emit(MilestoneEvent{index_, addr, std::move(*line)});
 }
 
-bool Vcpu::intercept_msr(uint64_t addr) {
+bool Vcpu::intercept_td_instruction(uint64_t addr) {
   if (stopped_ || exhausted_ || ve_pending_) return false;
-  // Unicorn 2.1 has no RDMSR/WRMSR instruction hook: blocks holding one run with a
-  // per-instruction hook (block_facts), which looks at the bytes here.
-  uint8_t b[2] = {};
-  if (!read_gva(uc_, mem_, addr, b, 2, diag::Access::kExec) || b[0] != 0x0f || (b[1] != 0x30 && b[1] != 0x32))
-    return false;
+  // Unicorn 2.1 has no RDMSR/WRMSR (nor WBINVD, MWAIT, ...) instruction hook: blocks
+  // holding one run with a per-instruction hook (block_facts), which looks at the bytes
+  // here.
+  uint8_t b[15] = {};
+  size_t n = sizeof b;
+  while (n && !read_gva(uc_, mem_, addr, b, n, diag::Access::kExec)) --n;
+  if (n < 2) return false;
+  uint64_t rax = 0;
+  uc_check(uc_reg_read(uc_, UC_X86_REG_RAX, &rax), "uc_reg_read(RAX) before an intercepted instruction");
+  if (const std::optional<tdx::TdInstruction> t = tdx::td_instruction_at({b, n})) {
+    ve_pending_ = PendingVe{tdx::instruction_ve(*t), addr, rax, t->name,
+                            t->ud ? "the TDX module injects #UD for it" : "the TDX module makes it a #VE",
+                            t->ud ? kInjectUd : kInjectVe};
+    uc_emu_stop(uc_);  // before the instruction runs; run_slice delivers it
+    return true;
+  }
+  if (b[0] != 0x0f || (b[1] != 0x30 && b[1] != 0x32)) return false;
   const bool write = b[1] == 0x30;
-  uint64_t rcx = 0, rax = 0;
-  uc_reg_read(uc_, UC_X86_REG_RCX, &rcx);
-  uc_reg_read(uc_, UC_X86_REG_RAX, &rax);
+  uint64_t rcx = 0;
+  uc_check(uc_reg_read(uc_, UC_X86_REG_RCX, &rcx), "uc_reg_read(RCX) before RDMSR/WRMSR");
   const tdx::MsrDecision d = tdx_.msr_access(static_cast<uint32_t>(rcx), write);
   if (d.access == tdx::MsrAccess::kNative) return false;
   ve_pending_ = PendingVe{tdx::msr_instruction_ve(write), addr, rax,
                           fmt::format("{} MSR {:#x}", write ? "WRMSR" : "RDMSR", static_cast<uint32_t>(rcx)), d.why,
-                          d.access == tdx::MsrAccess::kGp};
+                          d.access == tdx::MsrAccess::kGp ? kInjectGp : kInjectVe};
   uc_emu_stop(uc_);  // before the instruction runs; run_slice delivers the #VE
   return true;
 }
@@ -605,7 +616,7 @@ void Vcpu::on_port_block_code(uint64_t addr) {
     uc_emu_stop(uc_);
     return;
   }
-  if (intercept_msr(addr)) return;
+  if (intercept_td_instruction(addr)) return;
   if (counting_) last_addr_ = addr;
 }
 
@@ -794,8 +805,10 @@ void Vcpu::complete_ve() {
   const PendingVe p = *std::exchange(ve_pending_, std::nullopt);
   uc_check(uc_reg_write(uc_, UC_X86_REG_RAX, &p.rax), "uc_reg_write(RAX) before a #VE");
   uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &p.rip), "uc_reg_write(RIP) before a #VE");
-  if (p.gp) {
+  if (p.inject == kInjectGp) {
     raise_exception(13, fmt::format("#GP(0) for {} ({})", p.what, p.cause));
+  } else if (p.inject == kInjectUd) {
+    raise_exception(6, fmt::format("#UD for {} ({})", p.what, p.cause));
   } else {
     const bool ve = tdx_.raise_ve(index_, p.info) == tdx::TdxModule::VeDelivery::kVe;
     if (trace_ && trace_->tdcall && trace_->sink)

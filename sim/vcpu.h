@@ -163,9 +163,10 @@ class Vcpu {
   void on_exception_taken() { exception_record_->clear(); }
   void on_tdcall(uint64_t addr);
   bool on_cpuid();
-  // Before the instruction at `addr` runs: an RDMSR/WRMSR the TDX module makes a #VE is
+  // Before the instruction at `addr` runs: an RDMSR/WRMSR the TDX module makes a #VE or
+  // #GP, or an instruction its dispatcher makes a #VE or #UD (tdx/td_instructions.h), is
   // recorded and the engine stopped (true); anything else runs (false).
-  bool intercept_msr(uint64_t addr);
+  bool intercept_td_instruction(uint64_t addr);
   void on_mem_invalid(uc_mem_type type, uint64_t addr, int size);
   void on_stub_code(uint64_t addr);
   void on_guest_entry(uint64_t addr);
@@ -195,12 +196,15 @@ class Vcpu {
   std::optional<uint32_t> far_jump_fault_;
   void complete_far_delivery();
   // A port-I/O instruction's #VE, delivered once the engine has stopped after it.
+  static constexpr int kInjectVe = 20, kInjectGp = 13, kInjectUd = 6;
   struct PendingVe {
     tdx::VeInfo info;
     uint64_t rip, rax;  // as before the instruction
     std::string what;
     std::string cause;  // why the module raises #VE for it
-    bool gp = false;    // the module injects #GP(0) instead (an MSR of the #GP class, td_msr.h)
+    // What the module does instead of a #VE: #GP(0) (an MSR of the #GP class, td_msr.h)
+    // or #UD (an instruction its dispatcher refuses, td_instructions.h).
+    int inject = kInjectVe;
   };
   std::optional<PendingVe> ve_pending_;
   // Raises the pending #VE (or #GP) through the guest's IDT, far transfer included.

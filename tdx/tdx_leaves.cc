@@ -177,6 +177,13 @@ VeInfo shared_gpa_ve(bool write, uint64_t gla, uint64_t shared_gpa) {
   return v;
 }
 
+VeInfo instruction_ve(const TdInstruction& insn) {
+  VeInfo v;
+  v.exit_reason = insn.exit_reason;
+  v.insn_length = insn.length;
+  return v;
+}
+
 VeInfo pending_page_ve(GuestAccess access, uint64_t gla, uint64_t gpa) {
   VeInfo v;
   v.exit_reason = abi::kExitReasonEptViolation;

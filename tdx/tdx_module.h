@@ -18,6 +18,7 @@
 #include "host_hooks.h"
 #include "td_build.h"
 #include "td_cpuid.h"
+#include "td_instructions.h"
 #include "page_acceptance.h"
 #include "td_msr.h"
 #include "tdx_progress.h"
@@ -57,6 +58,10 @@ VeInfo cpuid_instruction_ve();
 
 // The #VE of an RDMSR (exit reason 31) or WRMSR (32) the module does not run natively.
 VeInfo msr_instruction_ve(bool write);
+
+// The #VE of an instruction the module's dispatcher sends to its generic #VE path
+// (td_instructions.h: INVD, WBINVD, VMCALL): its exit reason, qualification 0, its length.
+VeInfo instruction_ve(const TdInstruction& insn);
 
 // The #VE of HLT (exit reason 12, qualification 0, 1 byte): the module never lets a TD
 // halt natively.

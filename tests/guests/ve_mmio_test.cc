@@ -281,5 +281,43 @@ TEST(VePending, TouchingAPageBeforeAcceptingItIsAVeOrTheVmsEnd) {
   expect_backends_agree(runs, image, skipped);
 }
 
+// The TDX module's dispatcher (tdx/td_instructions.h): MONITOR, MWAIT, VMXOFF and GETSEC
+// are #UD on every backend; INVD, WBINVD and VMCALL are #VE where the backend raises it.
+TEST(TdInstructions, TheModulesUdInstructionsAreUdAndItsVeInstructionsAreVes) {
+  const TdImage ud_image = image_of(TDSIM_GUEST_TD_INSNS_UD_ELF);
+  const TdImage ve_image = image_of(TDSIM_GUEST_TD_INSNS_VE_ELF);
+  std::string skipped;
+  Runs runs;
+  bool ve_checked = false;
+  for (const host::BackendInfo* b : runnable(skipped)) {
+    RunLimits limits;
+    limits.timeout = std::chrono::seconds(20);
+    const std::vector<Event> ud = run_collect(*b->make_backend({}), ud_image, limits);
+    SCOPED_TRACE(b->name + "\n" + dump(ud));
+    ASSERT_EQ(ud.size(), 2u);
+    const auto* sync = std::get_if<UcallEvent>(&ud[0]);
+    ASSERT_NE(sync, nullptr);
+    EXPECT_EQ(sync->args[1], 4u) << "MONITOR, MWAIT, VMXOFF, GETSEC: one #UD each";
+    runs.emplace_back(b->name, ud);
+    if (!b->caps.insn_ve) {
+      skipped += b->name + ": INVD, WBINVD and VMCALL run in the kernel without a #VE; ";
+      continue;
+    }
+    const std::vector<Event> ve = run_collect(*b->make_backend({}), ve_image, limits);
+    SCOPED_TRACE(dump(ve));
+    ASSERT_EQ(ve.size(), 2u);
+    const auto* v = std::get_if<UcallEvent>(&ve[0]);
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(v->args[1], 3u) << "WBINVD, INVD, VMCALL: one #VE each";
+    EXPECT_EQ(v->args[2], 54u | (13u << 8) | (18u << 16)) << "exit reasons WBINVD 54, INVD 13, VMCALL 18";
+    EXPECT_EQ(v->args[3], 0u) << "qualification 0";
+    EXPECT_EQ(v->args[4], 2u | (2u << 8) | (3u << 16)) << "instruction lengths";
+    ve_checked = true;
+  }
+  ASSERT_FALSE(runs.empty()) << skipped;
+  if (!ve_checked) GTEST_SKIP() << "no backend raised the #VEs: " << skipped;
+  expect_backends_agree(runs, ud_image, skipped);
+}
+
 }  // namespace
 }  // namespace tdsim
