@@ -151,7 +151,9 @@ class TdxModule {
   // TD's virtual CPUID values (td_cpuid.h) or raises #VE; no engine answers on its own.
   InstructionCpuid instruction_cpuid(uint32_t leaf, uint32_t subleaf, const CpuidVcpuState& s) const;
   // RDMSR/WRMSR of `msr` in this TD (td_msr.h): native, or a #VE and why.
-  MsrDecision msr_access(uint32_t msr, bool write) const { return td_msr_access(msr, write, cfg_.attributes); }
+  MsrDecision msr_access(uint32_t msr, bool write) const {
+    return td_msr_access(msr, write, cfg_.attributes, td_cpuid_);
+  }
   // The TD's virtual CPUID values (TDH.MNG.INIT's result for this configuration), before
   // the dynamic bits: what KVM_TDX_INIT_VM's configuration and KVM_SET_CPUID2 start from.
   const CpuidModel& td_cpuid() const { return td_cpuid_; }

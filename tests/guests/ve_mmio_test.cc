@@ -200,9 +200,10 @@ TEST(MsrGp, MsrsOfTheModulesGpClassRaiseGpThroughTheGuestIdt) {
     ASSERT_EQ(events.size(), 2u);
     const auto* sync = std::get_if<UcallEvent>(&events[0]);
     ASSERT_NE(sync, nullptr);
-    EXPECT_EQ(sync->args[1], 2u) << "RDMSR TME_ACTIVATE and WRMSR PLATFORM_DCA_CAP: one #GP each";
+    EXPECT_EQ(sync->args[1], 5u) << "TME_ACTIVATE, PLATFORM_DCA_CAP, UMWAIT_CONTROL, XFD, PKRS: one #GP each";
     EXPECT_EQ(sync->args[2], 0u) << "#GP(0)";
-    EXPECT_EQ(sync->args[3], 2u) << "each #GP on its MSR instruction";
+    EXPECT_EQ(sync->args[3], 5u) << "each #GP on its MSR instruction";
+    EXPECT_EQ(sync->args[5], 0x3eu) << "the five MSR instructions, in order";
     EXPECT_EQ(sync->args[4], 0x0000567800001234ull) << "the refused RDMSR wrote nothing";
   }
   expect_backends_agree(runs, image, skipped);
