@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "diag/memory_access.h"
 #include "fault_capture.h"
@@ -70,6 +71,7 @@ bool Vcpu::shared_gpa_ve() {
 }
 
 void Vcpu::fence_pending_pages() {
+  reopened_ = {~0ull, ~0ull};
   for (const auto& [begin, end] : tdx_.acceptance().unaccepted_regions()) {
     const std::string call = fmt::format("uc_mem_protect(unaccepted GPA {:#x}..{:#x}, none)", begin, end);
     uc_check(uc_mem_protect(uc_, begin, end - begin, UC_PROT_NONE), call.c_str());
@@ -105,11 +107,12 @@ bool Vcpu::fenced_page_fault() {
                                      p ? "still pending" : "accepted");
     return false;
   }
-  uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &*at), "uc_reg_write(RIP) before an unaccepted-page access");
   if (!p) {
     // Accepted since the fence went up: open the accepted run and run the instruction again.
+    if (std::exchange(reopened_, {page, *at}) == std::make_pair(page, *at)) return false;
     const std::string call = fmt::format("uc_mem_protect(accepted GPA {:#x}..{:#x}, all)", open_begin, open_end);
     uc_check(uc_mem_protect(uc_, open_begin, open_end - open_begin, UC_PROT_ALL), call.c_str());
+    uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &*at), "uc_reg_write(RIP) to run an instruction again");
     return true;
   }
   if (p->vm_dead) {

@@ -220,6 +220,9 @@ class Vcpu {
   // the vCPU where KVM would kill the VM; an accepted one is opened and the instruction
   // runs again. False: not a fenced page, the fault stands.
   bool fenced_page_fault();
+  // The page whose accepted run fenced_page_fault opened last, and the RIP it restarted:
+  // the same fault again means opening was not the answer (it stands; no endless retry).
+  std::pair<uint64_t, uint64_t> reopened_{~0ull, ~0ull};
   // The instruction of the running block that made the failed access at `gla`.
   std::optional<uint64_t> faulting_instruction(uint64_t gla, bool write) const;
   // After a HLT at `hlt_rip` ended the run: a pending #VE when the guest's IDT has a #VE
