@@ -301,6 +301,48 @@ TEST(TdMsrRules, ClassesOfTheMsrsATdGuestTouches) {
   }
 }
 
+// The module's VM-exit dispatcher rows, from the bytes: #VE for INVD, WBINVD and VMCALL
+// with their exit reasons and lengths, #UD for MONITOR, MWAIT, the VMX instructions,
+// GETSEC, ENCLS and SEAMCALL; the neighbours in the same opcode groups (TDCALL, RDRAND,
+// XGETBV, SWAPGS, PCONFIG) are none of them.
+TEST(TdInstructionRules, TheDispatchersRowsFromTheBytes) {
+  auto at = [](std::initializer_list<uint8_t> b) {
+    const std::vector<uint8_t> v(b);
+    return tdx::td_instruction_at(v);
+  };
+  struct Want {
+    std::vector<uint8_t> bytes;
+    const char* name;
+    uint32_t reason, length;
+    bool ud;
+  };
+  const std::vector<Want> rows{
+      {{0x0f, 0x08}, "INVD", 13, 2, false},          {{0x0f, 0x09}, "WBINVD", 54, 2, false},
+      {{0xf3, 0x0f, 0x09}, "WBNOINVD", 54, 3, false}, {{0x0f, 0x01, 0xc1}, "VMCALL", 18, 3, false},
+      {{0x0f, 0x01, 0xc8}, "MONITOR", 39, 3, true},  {{0x0f, 0x01, 0xc9}, "MWAIT", 36, 3, true},
+      {{0x0f, 0x01, 0xc4}, "VMXOFF", 26, 3, true},   {{0x0f, 0x37}, "GETSEC", 11, 2, true},
+      {{0x0f, 0x01, 0xcf}, "ENCLS", 60, 3, true},    {{0x66, 0x0f, 0x01, 0xcf}, "SEAMCALL", 76, 4, true},
+      {{0xf3, 0x0f, 0xc7, 0x30}, "VMXON", 27, 0, true}, {{0x66, 0x0f, 0xc7, 0x30}, "VMCLEAR", 19, 0, true},
+      {{0x0f, 0xc7, 0x30}, "VMPTRLD", 21, 0, true},  {{0x48, 0x0f, 0x78, 0xc1}, "VMREAD", 23, 0, true},
+      {{0x66, 0x0f, 0x38, 0x80, 0x00}, "INVEPT", 50, 0, true},
+  };
+  for (const Want& w : rows) {
+    const std::optional<tdx::TdInstruction> t = tdx::td_instruction_at(w.bytes);
+    ASSERT_TRUE(t) << w.name;
+    EXPECT_STREQ(t->name, w.name);
+    EXPECT_EQ(t->exit_reason, w.reason) << w.name;
+    EXPECT_EQ(t->ud, w.ud) << w.name;
+    if (!w.ud) EXPECT_EQ(t->length, w.length) << w.name;
+  }
+  EXPECT_FALSE(at({0x66, 0x0f, 0x01, 0xcc})) << "TDCALL";
+  EXPECT_FALSE(at({0x0f, 0xc7, 0xf0})) << "RDRAND (register form of 0F C7 /6)";
+  EXPECT_FALSE(at({0x0f, 0x01, 0xd0})) << "XGETBV";
+  EXPECT_FALSE(at({0x0f, 0x01, 0xf8})) << "SWAPGS";
+  EXPECT_FALSE(at({0x0f, 0x01, 0xc5})) << "PCONFIG: the CPU's own #UD (fixed-0 in the TD CPUID)";
+  EXPECT_FALSE(at({0x0f})) << "truncated";
+  EXPECT_EQ(tdx::instruction_ve(*at({0x0f, 0x09})).insn_length, 2u);
+}
+
 TEST(TdCpuidRules, EveryRowNamesItsSourceAndRowsOfALeafDoNotOverlap) {
   std::map<std::tuple<uint32_t, uint32_t, uint8_t>, uint32_t> seen;
   for (const tdx::CpuidRule& r : tdx::td_cpuid_rules()) {
