@@ -169,12 +169,15 @@ std::optional<PlainMachine::MmioInsn> PlainMachine::mmio_instruction(const diag:
   return found;
 }
 
-bool PlainMachine::hlt_ve(KvmVcpu& vcpu, uint32_t index) {
+bool PlainMachine::hlt_ve(KvmVcpu& vcpu, uint32_t index, const Emit& emit) {
   kvm_regs regs{};
   checked_ioctl(vcpu.fd(), KVM_GET_REGS, &regs, "KVM_GET_REGS");
   const diag::CpuState s = read_cpu_state(vcpu.fd());
-  if (!diag::idt_gate_present(mem_, image_, view_of(s), s.idtr.base, s.idtr.limit, abi::kVeVector)) return false;
   regs.rip -= 1;  // KVM reports RIP after the 1-byte HLT; the #VE leaves it on the HLT
+  if (!diag::idt_gate_present(mem_, image_, view_of(s), s.idtr.base, s.idtr.limit, abi::kVeVector)) {
+    emit(::tdsim::tdx::hlt_without_ve_gate(index, regs.rip));
+    return false;
+  }
   checked_ioctl(vcpu.fd(), KVM_SET_REGS, &regs, "KVM_SET_REGS (back to the HLT)");
   ::tdsim::tdx::TdxModule::VeDelivery d;
   {

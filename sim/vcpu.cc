@@ -385,13 +385,11 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     const uint64_t last = counting_ ? last_addr_ : r - 1;
     uint8_t op = 0;
     if (last + 1 == r && read_gva(uc_, mem_, last, &op, 1, diag::Access::kExec) && op == kHltOpcode) {
-      if (hlt_ve(last)) {
-        complete_ve();
-        if (stopped_) break;
-        continue;
-      }
-      stop_with(HaltEvent{index_, last}, r);
-      break;
+      hlt_ve(last);
+      if (!ve_pending_) break;  // no #VE gate: the TD shut down
+      complete_ve();
+      if (stopped_) break;
+      continue;
     }
     stop_with(FaultEvent{index_, r, -1, 0, false,
                          fmt::format("engine stopped at rip {:#x} without a reported cause "

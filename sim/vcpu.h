@@ -225,9 +225,9 @@ class Vcpu {
   std::pair<uint64_t, uint64_t> reopened_{~0ull, ~0ull};
   // The instruction of the running block that made the failed access at `gla`.
   std::optional<uint64_t> faulting_instruction(uint64_t gla, bool write) const;
-  // After a HLT at `hlt_rip` ended the run: a pending #VE when the guest's IDT has a #VE
-  // gate (true; hlt_ve.cc); false: the halt stands.
-  bool hlt_ve(uint64_t hlt_rip);
+  // After a HLT at `hlt_rip` ended the run: the TDX module's #VE, pending when the
+  // guest's IDT has a #VE gate, else the TD's shutdown (the vCPU stops; hlt_ve.cc).
+  void hlt_ve(uint64_t hlt_rip);
   bool stop_after_event_ = false;
   bool deferred_ = false;  // the engine stopped for a deferred TDCALL
   bool fold_on_fault_ = false;

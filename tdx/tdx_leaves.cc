@@ -164,6 +164,13 @@ VeInfo hlt_instruction_ve() {
   return v;
 }
 
+FaultEvent hlt_without_ve_gate(uint32_t vcpu, uint64_t hlt_rip) {
+  return FaultEvent{vcpu, hlt_rip, static_cast<int>(abi::kVeVector), 0, true,
+                    fmt::format("HLT at {:#x} raises #VE in a TD; the IDT has no vector-20 gate; on a TD this is a "
+                                "shutdown",
+                                hlt_rip)};
+}
+
 VeInfo shared_gpa_ve(bool write, uint64_t gla, uint64_t shared_gpa) {
   // A shared-EPT entry KVM left non-present without "suppress #VE" turns the violation
   // into a #VE in the CPU itself, which fills the information from the would-be exit:

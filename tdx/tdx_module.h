@@ -63,6 +63,11 @@ VeInfo msr_instruction_ve(bool write);
 // (td_instructions.h: INVD, WBINVD, VMCALL): its exit reason, qualification 0, its length.
 VeInfo instruction_ve(const TdInstruction& insn);
 
+// What a TD's HLT is when the guest's IDT has no present vector-20 gate: the module still
+// injects the #VE, whose delivery fails (#GP, then #DF, then a triple fault): the TD shuts
+// down. The same event on every mechanism, naming the instruction.
+FaultEvent hlt_without_ve_gate(uint32_t vcpu, uint64_t hlt_rip);
+
 // The #VE of HLT (exit reason 12, qualification 0, 1 byte): the module never lets a TD
 // halt natively.
 VeInfo hlt_instruction_ve();
