@@ -139,6 +139,27 @@ CodeScan scan_code(std::span<const uint8_t> bytes, uint64_t addr, CpuMode mode) 
       case X86_INS_CPUID:
       case X86_INS_RDMSR:
       case X86_INS_WRMSR:
+      // What the TDX module's dispatcher makes a #VE or #UD (tdx/td_instructions.h) and
+      // an engine would run or refuse on its own terms.
+      case X86_INS_INVD:
+      case X86_INS_WBINVD:
+      case X86_INS_VMCALL:
+      case X86_INS_MONITOR:
+      case X86_INS_MWAIT:
+      case X86_INS_GETSEC:
+      case X86_INS_ENCLS:
+      case X86_INS_VMFUNC:
+      case X86_INS_VMLAUNCH:
+      case X86_INS_VMRESUME:
+      case X86_INS_VMXOFF:
+      case X86_INS_VMXON:
+      case X86_INS_VMCLEAR:
+      case X86_INS_VMPTRLD:
+      case X86_INS_VMPTRST:
+      case X86_INS_VMREAD:
+      case X86_INS_VMWRITE:
+      case X86_INS_INVEPT:
+      case X86_INS_INVVPID:
         out.may_ve = true;
         break;
       default:

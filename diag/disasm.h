@@ -57,7 +57,7 @@ struct CodeScan {
   uint32_t count = 0;
   uint64_t last = 0;
   bool port_io = false;
-  bool may_ve = false;  // CPUID, RDMSR, WRMSR: a TD's CPU may raise #VE for them
+  bool may_ve = false;  // CPUID, RDMSR, WRMSR, WBINVD, MWAIT, ...: a TD's CPU may raise #VE or #UD for them
   bool undecodable = false;
 };
 CodeScan scan_code(std::span<const uint8_t> bytes, uint64_t addr, CpuMode mode);

@@ -26,7 +26,8 @@ std::vector<BackendInfo> make_registry() {
       "unicorn",
       "Unicorn 2.1 emulator in the TD initial state, with the TD platform (tdx/) behind TDCALL",
       BackendCaps{.instruction_budget = true, .register_access = true, .tracing = true, .debug_target = true,
-                  .stepping = true, .real_td = false, .in_process_engines = true, .cpuid_ve = true, .msr_ve = true},
+                  .stepping = true, .real_td = false, .in_process_engines = true, .cpuid_ve = true, .msr_ve = true,
+                  .pending_page_ve = true, .insn_ve = true},
       [] { return std::string(); },
       [](const BackendSetup& s) {
         auto b = std::make_unique<UnicornBackend>(s.config);
@@ -57,7 +58,8 @@ std::vector<BackendInfo> make_registry() {
       "kvm-tdx",
       "a real TD through the KVM TDX uAPI (TDX hardware)",
       BackendCaps{.instruction_budget = false, .register_access = false, .tracing = false, .debug_target = false,
-                  .stepping = true, .real_td = true, .cpuid_ve = true, .msr_ve = true},
+                  .stepping = true, .real_td = true, .cpuid_ve = true, .msr_ve = true,
+                  .pending_page_ve = true, .insn_ve = true},
       [] { return kvm_unavailable("kvm-tdx"); },
       [](const BackendSetup& s) { return std::unique_ptr<Backend>(std::make_unique<TdxBackend>(s.config)); },
       [](const TdImage& image, const VmOptions& o, const BackendSetup& s) {

@@ -26,6 +26,13 @@ struct BackendCaps {
   bool in_process_engines = false;  // one emulator engine per vCPU in this process's address space
   bool cpuid_ve = false;            // CPUID of a leaf the TDX module does not answer raises #VE
   bool msr_ve = false;              // RDMSR/WRMSR of an MSR the TDX module does not run natively raises #VE
+  // A touch of a private page before TDG.MEM.PAGE.ACCEPT is caught: the EPT-violation #VE,
+  // or with ATTRIBUTES.SEPT_VE_DISABLE the VM's end (plain KVM maps the pending RAM in
+  // its memslot like any other, so nothing there sees the first touch).
+  bool pending_page_ve = false;
+  // INVD, WBINVD and VMCALL raise #VE (the TDX module's generic #VE path); plain KVM
+  // handles them in the kernel, with no exit to raise it from.
+  bool insn_ve = false;
 };
 
 // What a backend is made with. The TD configuration and host hooks reach the platform

@@ -118,10 +118,7 @@ bool PlainMachine::handle_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit_r
       if (shared_mmio_ve(vcpu, index)) return true;
       return !emit(decode_mmio_exit(run, index, image_, mem_, mmio_read_));
     case KVM_EXIT_HLT:
-      if (hlt_ve(vcpu, index)) return true;
-      // KVM reports RIP after the 1-byte HLT; events name the instruction itself.
-      emit(HaltEvent{index, current_rip(vcpu) - 1});
-      return false;
+      return hlt_ve(vcpu, index, emit);
     case KVM_EXIT_IO:
       return port_io_ve(vcpu, index, emit);
     case KVM_EXIT_SHUTDOWN:
@@ -129,6 +126,7 @@ bool PlainMachine::handle_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit_r
       return false;
     case KVM_EXIT_INTERNAL_ERROR:
       if (is_tdcall_emulation_failure(run)) return emulate_tdcall(vcpu, index, platform_, platform_lock_, emit, tdcall_observer_);
+      if (dispatcher_instruction(vcpu, index)) return true;
       emit(FaultEvent{index, current_rip(vcpu), -1, 0, false, describe_exit(run)});
       return false;
     case KVM_EXIT_INTR:

@@ -56,9 +56,14 @@ class PlainMachine {
   // with its GLA.
   std::optional<MmioInsn> mmio_instruction(const diag::CpuState& s, uint64_t end, bool write, uint64_t gpa,
                                            uint32_t len) const;
-  // KVM_EXIT_HLT once the guest's IDT has a #VE gate: the #VE the TDX module raises for
-  // HLT, RIP back on the HLT (true); false without one: the halt stands (plain_ve.cc).
-  bool hlt_ve(KvmVcpu& vcpu, uint32_t index);
+  // KVM_EXIT_HLT: the #VE the TDX module raises for HLT, RIP back on the HLT, when the
+  // guest's IDT has a #VE gate (true: the vCPU goes on); without one the TD's shutdown,
+  // emitted (false: the vCPU stops) (plain_ve.cc).
+  bool hlt_ve(KvmVcpu& vcpu, uint32_t index, const Emit& emit);
+  // KVM_EXIT_INTERNAL_ERROR on an instruction the TDX module's dispatcher refuses
+  // (tdx/td_instructions.h; this host's KVM fails to emulate MONITOR, say): the #UD or #VE
+  // the module injects, RIP on the instruction (true); false for anything else.
+  bool dispatcher_instruction(KvmVcpu& vcpu, uint32_t index);
   const TdImage& image_;
   GuestMemory mem_;
   MmioReadHandler mmio_read_;

@@ -2,8 +2,9 @@
 // without running guest code, the registers are put back as they were before the
 // instruction, and the platform's #VE (or its #DF) is injected with KVM_SET_VCPU_EVENTS.
 // Port I/O is in plain_machine.cc; here a data access to the TD's shared MMIO window
-// (KVM_EXIT_MMIO there: an EPT violation the TD sees as a #VE) and HLT (KVM_EXIT_HLT: the
-// TDX module makes every HLT a #VE).
+// (KVM_EXIT_MMIO there: an EPT violation the TD sees as a #VE), HLT (KVM_EXIT_HLT: the
+// TDX module makes every HLT a #VE) and the instructions of the module's dispatcher that
+// this KVM fails to emulate (KVM_EXIT_INTERNAL_ERROR: the module's #UD or #VE).
 #include <fmt/format.h>
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
@@ -65,16 +66,45 @@ void complete_pending_exit(KvmVcpu& vcpu, const char* what) {
                                    r == -1 ? std::strerror(err) : "ran the guest"));
 }
 
-void inject_ve(KvmVcpu& vcpu, ::tdsim::tdx::TdxModule::VeDelivery d) {
+namespace {
+
+void inject_exception(KvmVcpu& vcpu, uint8_t vector, bool has_error_code, const char* call) {
   kvm_vcpu_events ev{};
   checked_ioctl(vcpu.fd(), KVM_GET_VCPU_EVENTS, &ev, "KVM_GET_VCPU_EVENTS");
-  const bool ve = d == ::tdsim::tdx::TdxModule::VeDelivery::kVe;
   ev.exception.injected = 1;
-  ev.exception.nr = ve ? static_cast<uint8_t>(abi::kVeVector) : 8;
-  ev.exception.has_error_code = ve ? 0 : 1;
+  ev.exception.nr = vector;
+  ev.exception.has_error_code = has_error_code ? 1 : 0;
   ev.exception.error_code = 0;
-  checked_ioctl(vcpu.fd(), KVM_SET_VCPU_EVENTS, &ev, ve ? "KVM_SET_VCPU_EVENTS (inject #VE)"
-                                                        : "KVM_SET_VCPU_EVENTS (inject #DF for a second #VE)");
+  checked_ioctl(vcpu.fd(), KVM_SET_VCPU_EVENTS, &ev, call);
+}
+
+}  // namespace
+
+void inject_ve(KvmVcpu& vcpu, ::tdsim::tdx::TdxModule::VeDelivery d) {
+  const bool ve = d == ::tdsim::tdx::TdxModule::VeDelivery::kVe;
+  inject_exception(vcpu, ve ? static_cast<uint8_t>(abi::kVeVector) : 8, !ve,
+                   ve ? "KVM_SET_VCPU_EVENTS (inject #VE)" : "KVM_SET_VCPU_EVENTS (inject #DF for a second #VE)");
+}
+
+bool PlainMachine::dispatcher_instruction(KvmVcpu& vcpu, uint32_t index) {
+  const uint8_t* b = nullptr;
+  uint32_t n = 0;
+  if (!emulation_failure_bytes(*vcpu.run(), &b, &n)) return false;
+  const std::optional<::tdsim::tdx::TdInstruction> t = ::tdsim::tdx::td_instruction_at({b, n});
+  if (!t) return false;
+  // An emulation failure leaves RIP on the instruction, where the module's #UD or #VE
+  // leaves it too.
+  if (t->ud) {
+    inject_exception(vcpu, 6, false, "KVM_SET_VCPU_EVENTS (inject #UD)");
+    return true;
+  }
+  ::tdsim::tdx::TdxModule::VeDelivery d;
+  {
+    std::lock_guard<std::mutex> g(platform_lock_);
+    d = platform_.raise_ve(index, ::tdsim::tdx::instruction_ve(*t));
+  }
+  inject_ve(vcpu, d);
+  return true;
 }
 
 bool PlainMachine::shared_mmio_ve(KvmVcpu& vcpu, uint32_t index) {
@@ -139,12 +169,15 @@ std::optional<PlainMachine::MmioInsn> PlainMachine::mmio_instruction(const diag:
   return found;
 }
 
-bool PlainMachine::hlt_ve(KvmVcpu& vcpu, uint32_t index) {
+bool PlainMachine::hlt_ve(KvmVcpu& vcpu, uint32_t index, const Emit& emit) {
   kvm_regs regs{};
   checked_ioctl(vcpu.fd(), KVM_GET_REGS, &regs, "KVM_GET_REGS");
   const diag::CpuState s = read_cpu_state(vcpu.fd());
-  if (!diag::idt_gate_present(mem_, image_, view_of(s), s.idtr.base, s.idtr.limit, abi::kVeVector)) return false;
   regs.rip -= 1;  // KVM reports RIP after the 1-byte HLT; the #VE leaves it on the HLT
+  if (!diag::idt_gate_present(mem_, image_, view_of(s), s.idtr.base, s.idtr.limit, abi::kVeVector)) {
+    emit(::tdsim::tdx::hlt_without_ve_gate(index, regs.rip));
+    return false;
+  }
   checked_ioctl(vcpu.fd(), KVM_SET_REGS, &regs, "KVM_SET_REGS (back to the HLT)");
   ::tdsim::tdx::TdxModule::VeDelivery d;
   {

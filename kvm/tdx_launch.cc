@@ -130,7 +130,8 @@ void TdxLaunch::execute(const TdxStep& step) {
       read_capabilities();
       break;
     case TdxIoctl::kEnableSplitIrqchip:
-    case TdxIoctl::kEnableExitHypercall: {
+    case TdxIoctl::kEnableExitHypercall:
+    case TdxIoctl::kEnableMaxVcpus: {
       const auto& p = std::get<EnableCapPayload>(step.payload);
       kvm_enable_cap cap{};
       cap.cap = static_cast<__u32>(p.cap);

@@ -33,6 +33,7 @@ const char* to_string(TdxIoctl k) {
     case TdxIoctl::kTdxCapabilities: return "KVM_TDX_CAPABILITIES";
     case TdxIoctl::kEnableSplitIrqchip: return "KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP)";
     case TdxIoctl::kEnableExitHypercall: return "KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL)";
+    case TdxIoctl::kEnableMaxVcpus: return "KVM_ENABLE_CAP(KVM_CAP_MAX_VCPUS)";
     case TdxIoctl::kTdxInitVm: return "KVM_TDX_INIT_VM";
     case TdxIoctl::kCreateVcpu: return "KVM_CREATE_VCPU";
     case TdxIoctl::kTdxGetCpuid: return "KVM_TDX_GET_CPUID";
@@ -78,6 +79,12 @@ TdxPlan plan_tdx_launch(const TdImage& image, const ::tdsim::tdx::TdxConfig& con
   out.push_back(step(TdxIoctl::kEnableExitHypercall, vm(),
                      EnableCapPayload{kCapExitHypercall, 1ull << KVM_HC_MAP_GPA_RANGE}, KVM_ENABLE_CAP,
                      "TDG.VP.VMCALL<MapGPA> reaches the VMM (else KVM answers SUBFUNC_UNSUPPORTED)"));
+  if (config.max_vcpus)
+    out.push_back(step(TdxIoctl::kEnableMaxVcpus, vm(), EnableCapPayload{KVM_CAP_MAX_VCPUS, config.max_vcpus},
+                       KVM_ENABLE_CAP,
+                       fmt::format("TD_PARAMS.MAX_VCPUS = {}: KVM_TDX_INIT_VM copies the VM's max_vcpus, "
+                                   "which only this lowers, before any vCPU exists",
+                                   config.max_vcpus)));
   InitVmPayload init{config.attributes, config.xfam, image.gpaw, config.mrconfigid, config.mrowner,
                      config.mrownerconfig,
                      ::tdsim::tdx::td_cpuid_values(

@@ -20,6 +20,7 @@ enum class TdxIoctl {
   kTdxCapabilities,       // KVM_MEMORY_ENCRYPT_OP(KVM_TDX_CAPABILITIES)
   kEnableSplitIrqchip,    // KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP, 24 IOAPIC pins)
   kEnableExitHypercall,   // KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL, 1 << KVM_HC_MAP_GPA_RANGE)
+  kEnableMaxVcpus,        // KVM_ENABLE_CAP(KVM_CAP_MAX_VCPUS, TdxConfig::max_vcpus), only when it is set
   kTdxInitVm,             // KVM_MEMORY_ENCRYPT_OP(KVM_TDX_INIT_VM)
   kCreateVcpu,            // KVM_CREATE_VCPU(i)
   kTdxGetCpuid,           // vCPU KVM_MEMORY_ENCRYPT_OP(KVM_TDX_GET_CPUID)

@@ -1,12 +1,19 @@
-// A data access to a shared GPA that nothing backs, on Unicorn: the engine ends the run
-// with UC_ERR_READ/WRITE_UNMAPPED before the instruction changed anything, where a TD's
-// CPU takes an EPT violation that KVM's shared-EPT entry turns into a #VE (tdx::
-// shared_gpa_ve). The TD's shared MMIO window (TdImage::shared_mmio_*) is where the
-// layout maps such GPAs; its S-bit was folded out of the engine's page tables, so the
-// window, not the walked entry, says the GPA is shared.
+// The EPT violations a TD's guest can cause, on Unicorn. (1) A data access to a shared
+// GPA that nothing backs: the engine ends the run with UC_ERR_READ/WRITE_UNMAPPED before
+// the instruction changed anything, where a TD's CPU takes an EPT violation that KVM's
+// shared-EPT entry turns into a #VE (tdx::shared_gpa_ve). The TD's shared MMIO window
+// (TdImage::shared_mmio_*) is where the layout maps such GPAs; its S-bit was folded out
+// of the engine's page tables, so the window, not the walked entry, says the GPA is
+// shared. (2) An access to a private page the TD has not accepted (PENDING in the Secure
+// EPT): the engine maps that memory fenced (UC_PROT_NONE), so the touch ends the run with
+// UC_ERR_*_PROT and the TDX module decides (tdx::TdxModule::pending_access). Accepting a
+// page changes nothing on the engine: the first touch of an accepted page opens its whole
+// accepted run at once, so a firmware accepting its RAM page by page costs a few
+// protection changes, not one per page (each splits the engine's memory regions).
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "diag/memory_access.h"
 #include "fault_capture.h"
@@ -60,6 +67,61 @@ bool Vcpu::shared_gpa_ve() {
                           fmt::format("MMIO {} of shared GPA {:#x} (GLA {:#x})", write ? "write" : "read",
                                       *gpa | image_.shared_bit, gla),
                           "an EPT violation on a shared GPA with no memory is a #VE in a TD"};
+  return true;
+}
+
+void Vcpu::fence_pending_pages() {
+  reopened_ = {~0ull, ~0ull};
+  for (const auto& [begin, end] : tdx_.acceptance().unaccepted_regions()) {
+    const std::string call = fmt::format("uc_mem_protect(unaccepted GPA {:#x}..{:#x}, none)", begin, end);
+    uc_check(uc_mem_protect(uc_, begin, end - begin, UC_PROT_NONE), call.c_str());
+  }
+}
+
+bool Vcpu::fenced_page_fault() {
+  tdx::GuestAccess access;
+  diag::Access walk;
+  switch (mem_fault_type_) {
+    case UC_MEM_READ_PROT: access = tdx::GuestAccess::kRead, walk = diag::Access::kRead; break;
+    case UC_MEM_WRITE_PROT: access = tdx::GuestAccess::kWrite, walk = diag::Access::kWrite; break;
+    case UC_MEM_FETCH_PROT: access = tdx::GuestAccess::kFetch, walk = diag::Access::kExec; break;
+    default: return false;
+  }
+  const uint64_t gla = mem_fault_addr_;
+  const std::optional<uint64_t> gpa = translate_gva(uc_, mem_, gla, walk);
+  if (!gpa) return false;
+  const uint64_t page = *gpa & ~0xfffull;
+  const auto [open_begin, open_end] = tdx_.acceptance().accepted_run(page);
+  const std::optional<tdx::PendingAccess> p = tdx_.pending_access(access, gla, *gpa);
+  if (!p && open_begin == open_end) return false;  // not a page of unaccepted memory
+  // Where the access was made: a fetch faults at the instruction's own bytes (RIP, or the
+  // page an instruction crossing into it continues on); a data access in the block.
+  const uint64_t r = rip();
+  const std::optional<uint64_t> at =
+      access == tdx::GuestAccess::kFetch ? std::optional<uint64_t>(gla - r < 16 ? r : gla)
+                                         : faulting_instruction(gla, access == tdx::GuestAccess::kWrite);
+  if (!at) {
+    // Without the instruction neither a restart nor a #VE is exact: the fault report says
+    // what is known (mem_fault_detail_).
+    mem_fault_detail_ += fmt::format(" (a page of unaccepted memory, {}; the instruction was not found in the block)",
+                                     p ? "still pending" : "accepted");
+    return false;
+  }
+  if (!p) {
+    // Accepted since the fence went up: open the accepted run and run the instruction again.
+    if (std::exchange(reopened_, {page, *at}) == std::make_pair(page, *at)) return false;
+    const std::string call = fmt::format("uc_mem_protect(accepted GPA {:#x}..{:#x}, all)", open_begin, open_end);
+    uc_check(uc_mem_protect(uc_, open_begin, open_end - open_begin, UC_PROT_ALL), call.c_str());
+    uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &*at), "uc_reg_write(RIP) to run an instruction again");
+    return true;
+  }
+  if (p->vm_dead) {
+    stop_with(FaultEvent{index_, *at, -1, 0, false, p->why});
+    return true;
+  }
+  uint64_t rax = 0;
+  uc_check(uc_reg_read(uc_, UC_X86_REG_RAX, &rax), "uc_reg_read(RAX) before a pending-page #VE");
+  ve_pending_ = PendingVe{p->ve, *at, rax, fmt::format("an access to pending private GPA {:#x}", *gpa), p->why};
   return true;
 }
 

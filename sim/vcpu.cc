@@ -150,6 +150,7 @@ Vcpu::Vcpu(uint32_t index, const TdImage& image, GuestMemory& mem, tdx::TdxModul
     uc_check(uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(stub_code_cb), this,
                          stub_->begin(), stub_->end()),
              "uc_hook_add(UC_HOOK_CODE, boot stub range)");
+    fence_pending_pages();
     load_td_reset_state(uc_, image, index);
     uc_check(uc_context_alloc(uc_, &initial_), "uc_context_alloc(initial vCPU state)");
     uc_check(uc_context_save(uc_, initial_), "uc_context_save(initial vCPU state)");
@@ -226,6 +227,7 @@ void Vcpu::reset() {
   executed_total_ = 0;
   last_addr_ = ~0ull;
   stub_->reset();
+  fence_pending_pages();  // the TD's unaccepted memory is pending again
   if (modules_) modules_ = std::make_unique<diag::ModuleTracker>();  // a new boot
 }
 
@@ -356,6 +358,11 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
       if (stopped_) break;
       continue;
     }
+    if (err != UC_ERR_OK && has_mem_fault_ && fenced_page_fault()) {
+      if (ve_pending_) complete_ve();
+      if (stopped_) break;
+      continue;
+    }
     if (err != UC_ERR_OK) {
       report_engine_error(err, rip());
       break;
@@ -378,13 +385,11 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
     const uint64_t last = counting_ ? last_addr_ : r - 1;
     uint8_t op = 0;
     if (last + 1 == r && read_gva(uc_, mem_, last, &op, 1, diag::Access::kExec) && op == kHltOpcode) {
-      if (hlt_ve(last)) {
-        complete_ve();
-        if (stopped_) break;
-        continue;
-      }
-      stop_with(HaltEvent{index_, last}, r);
-      break;
+      hlt_ve(last);
+      if (!ve_pending_) break;  // no #VE gate: the TD shut down
+      complete_ve();
+      if (stopped_) break;
+      continue;
     }
     stop_with(FaultEvent{index_, r, -1, 0, false,
                          fmt::format("engine stopped at rip {:#x} without a reported cause "
@@ -458,7 +463,7 @@ void Vcpu::on_code(uint64_t addr) {
     }
     return;
   }
-  if (intercept_msr(addr)) return;
+  if (intercept_td_instruction(addr)) return;
   ++slice_executed_;
   ++executed_total_;
   last_addr_ = addr;
@@ -485,22 +490,33 @@ void Vcpu::track_module(uint64_t addr) {
   if (modules_->take_new_image()) request_code_flush();
 }
 
-bool Vcpu::intercept_msr(uint64_t addr) {
+bool Vcpu::intercept_td_instruction(uint64_t addr) {
   if (stopped_ || exhausted_ || ve_pending_) return false;
-  // Unicorn 2.1 has no RDMSR/WRMSR instruction hook: blocks holding one run with a
-  // per-instruction hook (block_facts), which looks at the bytes here.
-  uint8_t b[2] = {};
-  if (!read_gva(uc_, mem_, addr, b, 2, diag::Access::kExec) || b[0] != 0x0f || (b[1] != 0x30 && b[1] != 0x32))
-    return false;
+  // Unicorn 2.1 has no RDMSR/WRMSR (nor WBINVD, MWAIT, ...) instruction hook: blocks
+  // holding one run with a per-instruction hook (block_facts), which looks at the bytes
+  // here.
+  uint8_t b[15] = {};
+  size_t n = sizeof b;
+  while (n && !read_gva(uc_, mem_, addr, b, n, diag::Access::kExec)) --n;
+  if (n < 2) return false;
+  uint64_t rax = 0;
+  uc_check(uc_reg_read(uc_, UC_X86_REG_RAX, &rax), "uc_reg_read(RAX) before an intercepted instruction");
+  if (const std::optional<tdx::TdInstruction> t = tdx::td_instruction_at({b, n})) {
+    ve_pending_ = PendingVe{tdx::instruction_ve(*t), addr, rax, t->name,
+                            t->ud ? "the TDX module injects #UD for it" : "the TDX module makes it a #VE",
+                            t->ud ? kInjectUd : kInjectVe};
+    uc_emu_stop(uc_);  // before the instruction runs; run_slice delivers it
+    return true;
+  }
+  if (b[0] != 0x0f || (b[1] != 0x30 && b[1] != 0x32)) return false;
   const bool write = b[1] == 0x30;
-  uint64_t rcx = 0, rax = 0;
-  uc_reg_read(uc_, UC_X86_REG_RCX, &rcx);
-  uc_reg_read(uc_, UC_X86_REG_RAX, &rax);
+  uint64_t rcx = 0;
+  uc_check(uc_reg_read(uc_, UC_X86_REG_RCX, &rcx), "uc_reg_read(RCX) before RDMSR/WRMSR");
   const tdx::MsrDecision d = tdx_.msr_access(static_cast<uint32_t>(rcx), write);
   if (d.access == tdx::MsrAccess::kNative) return false;
   ve_pending_ = PendingVe{tdx::msr_instruction_ve(write), addr, rax,
                           fmt::format("{} MSR {:#x}", write ? "WRMSR" : "RDMSR", static_cast<uint32_t>(rcx)), d.why,
-                          d.access == tdx::MsrAccess::kGp};
+                          d.access == tdx::MsrAccess::kGp ? kInjectGp : kInjectVe};
   uc_emu_stop(uc_);  // before the instruction runs; run_slice delivers the #VE
   return true;
 }
@@ -602,7 +618,7 @@ void Vcpu::on_port_block_code(uint64_t addr) {
     uc_emu_stop(uc_);
     return;
   }
-  if (intercept_msr(addr)) return;
+  if (intercept_td_instruction(addr)) return;
   if (counting_) last_addr_ = addr;
 }
 
@@ -789,8 +805,10 @@ void Vcpu::complete_ve() {
   const PendingVe p = *std::exchange(ve_pending_, std::nullopt);
   uc_check(uc_reg_write(uc_, UC_X86_REG_RAX, &p.rax), "uc_reg_write(RAX) before a #VE");
   uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &p.rip), "uc_reg_write(RIP) before a #VE");
-  if (p.gp) {
+  if (p.inject == kInjectGp) {
     raise_exception(13, fmt::format("#GP(0) for {} ({})", p.what, p.cause));
+  } else if (p.inject == kInjectUd) {
+    raise_exception(6, fmt::format("#UD for {} ({})", p.what, p.cause));
   } else {
     const bool ve = tdx_.raise_ve(index_, p.info) == tdx::TdxModule::VeDelivery::kVe;
     if (trace_ && trace_->tdcall && trace_->sink)

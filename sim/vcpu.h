@@ -164,9 +164,10 @@ class Vcpu {
   void on_exception_taken() { exception_record_->clear(); }
   void on_tdcall(uint64_t addr);
   bool on_cpuid();
-  // Before the instruction at `addr` runs: an RDMSR/WRMSR the TDX module makes a #VE is
+  // Before the instruction at `addr` runs: an RDMSR/WRMSR the TDX module makes a #VE or
+  // #GP, or an instruction its dispatcher makes a #VE or #UD (tdx/td_instructions.h), is
   // recorded and the engine stopped (true); anything else runs (false).
-  bool intercept_msr(uint64_t addr);
+  bool intercept_td_instruction(uint64_t addr);
   void on_mem_invalid(uc_mem_type type, uint64_t addr, int size);
   void on_stub_code(uint64_t addr);
   void on_guest_entry(uint64_t addr);
@@ -196,12 +197,15 @@ class Vcpu {
   std::optional<uint32_t> far_jump_fault_;
   void complete_far_delivery();
   // A port-I/O instruction's #VE, delivered once the engine has stopped after it.
+  static constexpr int kInjectVe = 20, kInjectGp = 13, kInjectUd = 6;
   struct PendingVe {
     tdx::VeInfo info;
     uint64_t rip, rax;  // as before the instruction
     std::string what;
     std::string cause;  // why the module raises #VE for it
-    bool gp = false;    // the module injects #GP(0) instead (an MSR of the #GP class, td_msr.h)
+    // What the module does instead of a #VE: #GP(0) (an MSR of the #GP class, td_msr.h)
+    // or #UD (an instruction its dispatcher refuses, td_instructions.h).
+    int inject = kInjectVe;
   };
   std::optional<PendingVe> ve_pending_;
   // Raises the pending #VE (or #GP) through the guest's IDT, far transfer included.
@@ -209,11 +213,22 @@ class Vcpu {
   // After UC_ERR_*_UNMAPPED: a data access to the TD's shared MMIO window becomes a
   // pending #VE (true; ept_violation.cc); anything else stays a fault (false).
   bool shared_gpa_ve();
+  // Private pages the TD has not accepted are fenced (UC_PROT_NONE) on this engine, so
+  // that the first touch faults (tdx::TdxModule::pending_access); pages accepted since
+  // are opened a run at a time when touched (ept_violation.cc).
+  void fence_pending_pages();
+  // After UC_ERR_*_PROT on a fenced page: a pending page gives a pending #VE, or stops
+  // the vCPU where KVM would kill the VM; an accepted one is opened and the instruction
+  // runs again. False: not a fenced page, the fault stands.
+  bool fenced_page_fault();
+  // The page whose accepted run fenced_page_fault opened last, and the RIP it restarted:
+  // the same fault again means opening was not the answer (it stands; no endless retry).
+  std::pair<uint64_t, uint64_t> reopened_{~0ull, ~0ull};
   // The instruction of the running block that made the failed access at `gla`.
   std::optional<uint64_t> faulting_instruction(uint64_t gla, bool write) const;
-  // After a HLT at `hlt_rip` ended the run: a pending #VE when the guest's IDT has a #VE
-  // gate (true; hlt_ve.cc); false: the halt stands.
-  bool hlt_ve(uint64_t hlt_rip);
+  // After a HLT at `hlt_rip` ended the run: the TDX module's #VE, pending when the
+  // guest's IDT has a #VE gate, else the TD's shutdown (the vCPU stops; hlt_ve.cc).
+  void hlt_ve(uint64_t hlt_rip);
   bool stop_after_event_ = false;
   bool deferred_ = false;  // the engine stopped for a deferred TDCALL
   bool fold_on_fault_ = false;

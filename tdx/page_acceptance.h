@@ -10,6 +10,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "core/td_image.h"
@@ -25,6 +26,15 @@ class PageAcceptance {
   // kAccepted: the caller zeroes the 4 KiB page.
   Result accept(uint64_t gpa, uint32_t level);
   uint64_t accepted_pages() const { return accepted_; }
+  // Whether the 4 KiB page holding `gpa` is one the VMM left unaccepted and the guest has
+  // not accepted yet: touching it is the EPT violation on a PENDING page.
+  bool pending(uint64_t gpa) const;
+  // The accepted pages around `gpa` inside its unaccepted region, [begin, end): what a
+  // mechanism that fences pending pages may open up at once. Empty when `gpa` is pending
+  // or outside every unaccepted region.
+  std::pair<uint64_t, uint64_t> accepted_run(uint64_t gpa) const;
+  // The regions the VMM left unaccepted, [begin, end) each.
+  std::vector<std::pair<uint64_t, uint64_t>> unaccepted_regions() const;
   // Back to the TD's state at launch: every unaccepted page pending again.
   void reset();
 
@@ -34,6 +44,8 @@ class PageAcceptance {
     std::vector<bool> accepted;  // per 4 KiB page
   };
   std::map<uint64_t, Range> ranges_;  // unaccepted regions by start GPA
+  // The region holding `gpa`, or ranges_.end().
+  std::map<uint64_t, Range>::const_iterator region_of(uint64_t gpa) const;
   uint64_t accepted_ = 0;
 };
 

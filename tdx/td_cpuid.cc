@@ -65,7 +65,7 @@ CpuidModel make_native() {
                    bit(24) | bit(25) | bit(26) | bit(27) | bit(28) | bit(29) | bit(30) | bit(31)});
   m.set(7, 1, {bit(4) | bit(5), 0, 0, 0});  // AVX-VNNI, AVX512_BF16
   m.set(0xd, 0, {static_cast<uint32_t>(kXsaveUserMask), 0, xsave_area_size(kXsaveUserMask), 0});
-  m.set(0xd, 1, {0xf, 0, static_cast<uint32_t>(kXsaveSupervisorMask), 0});
+  m.set(0xd, 1, {0x1f, 0, static_cast<uint32_t>(kXsaveSupervisorMask), 0});  // XSAVEOPT..XSAVES, XFD
   for (const XsaveComponent& c : kXsaveComponents)
     m.set(0xd, c.id, {c.size, c.offset, c.supervisor ? 1u : 0u, 0});
   m.set(0x80000000, kAny, {0x80000008, 0, 0, 0});
@@ -135,7 +135,9 @@ std::vector<CpuidRule> make_rules() {
       {0xd, 0, 0, ~0u, K::kFromXfam, 0, "XCR0 bits the TD may set = XFAM's user components", kSpec},
       {0xd, 0, 1, ~0u, K::kDynamic, 0, "XSAVE area size for the vCPU's current XCR0", kExitHandler},
       {0xd, 0, 2, ~0u, K::kFromXfam, 0, "XSAVE area size for every XFAM user component", kSpec},
-      {0xd, 1, 0, ~0u, K::kNative, 0, "XSAVEOPT, XSAVEC, XGETBV1, XSAVES", kSpec},
+      {0xd, 1, 0, 0xf, K::kNative, 0, "XSAVEOPT, XSAVEC, XGETBV1, XSAVES", kSpec},
+      // XFD exists for AMX's XTILEDATA: the TD sees it with XFAM AMX (and then IA32_XFD/XFD_ERR).
+      {0xd, 1, 0, bit(4), K::kXfam, kXfamAmx, "XFD: with XFAM AMX", kSpec},
       {0xd, 1, 1, ~0u, K::kDynamic, 0, "XSAVE area size for the vCPU's current XCR0", kExitHandler},
       {0xd, 1, 2, ~0u, K::kFromXfam, 0, "IA32_XSS bits the TD may set = XFAM's supervisor components", kSpec},
       {0xd, kAny, 0, ~0u, K::kFromXfam, 0, "sub-leaf n >= 2: component n's size when XFAM enables it, else 0", kSpec},

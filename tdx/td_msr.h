@@ -9,14 +9,27 @@
 #include <string>
 #include <vector>
 
+#include "cpuid_model.h"
+
 namespace tdsim::tdx {
 
 enum class MsrAccess { kNative, kVe, kGp };
 
+// The feature an MSR belongs to, as the module decides it: from the TD's ATTRIBUTES or
+// from the TD's own virtual CPUID (TDH.MNG.INIT's values, which XFAM and the VMM's
+// configuration shape). Without the feature every access is #GP(0).
+struct MsrFeature {
+  enum Kind { kNone, kAttribute, kCpuid } kind = kNone;
+  uint64_t attribute = 0;            // kAttribute: the ATTRIBUTES bit
+  uint32_t leaf = 0, subleaf = 0;    // kCpuid: the bit that enumerates the feature
+  uint8_t reg = 0, bit = 0;          // reg 0 EAX, 1 EBX, 2 ECX, 3 EDX
+  const char* name = "";
+};
+
 struct MsrRule {
   uint32_t first, last;   // inclusive range
-  MsrAccess read, write;  // without ATTRIBUTES.PERFMON where `perfmon` is set
-  bool perfmon;           // native for both with ATTRIBUTES.PERFMON, else #VE
+  MsrAccess read, write;  // with the feature
+  MsrFeature feature;     // without it, #GP(0)
   const char* what;
   const char* source;
 };
@@ -28,6 +41,7 @@ struct MsrDecision {
   MsrAccess access = MsrAccess::kVe;
   std::string why;  // for a #VE or #GP: the rule (or default) that raised it
 };
-MsrDecision td_msr_access(uint32_t msr, bool write, uint64_t attributes);
+// `td_cpuid`: the TD's virtual CPUID values (TdxModule::td_cpuid()).
+MsrDecision td_msr_access(uint32_t msr, bool write, uint64_t attributes, const CpuidModel& td_cpuid);
 
 }  // namespace tdsim::tdx

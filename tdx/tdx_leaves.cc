@@ -164,6 +164,13 @@ VeInfo hlt_instruction_ve() {
   return v;
 }
 
+FaultEvent hlt_without_ve_gate(uint32_t vcpu, uint64_t hlt_rip) {
+  return FaultEvent{vcpu, hlt_rip, static_cast<int>(abi::kVeVector), 0, true,
+                    fmt::format("HLT at {:#x} raises #VE in a TD; the IDT has no vector-20 gate; on a TD this is a "
+                                "shutdown",
+                                hlt_rip)};
+}
+
 VeInfo shared_gpa_ve(bool write, uint64_t gla, uint64_t shared_gpa) {
   // A shared-EPT entry KVM left non-present without "suppress #VE" turns the violation
   // into a #VE in the CPU itself, which fills the information from the would-be exit:
@@ -175,6 +182,44 @@ VeInfo shared_gpa_ve(bool write, uint64_t gla, uint64_t shared_gpa) {
   v.gla = gla;
   v.gpa = shared_gpa;
   return v;
+}
+
+VeInfo instruction_ve(const TdInstruction& insn) {
+  VeInfo v;
+  v.exit_reason = insn.exit_reason;
+  v.insn_length = insn.length;
+  return v;
+}
+
+VeInfo pending_page_ve(GuestAccess access, uint64_t gla, uint64_t gpa) {
+  VeInfo v;
+  v.exit_reason = abi::kExitReasonEptViolation;
+  const uint64_t kind = access == GuestAccess::kWrite   ? abi::kEptQualWrite
+                        : access == GuestAccess::kFetch ? abi::kEptQualFetch
+                                                        : abi::kEptQualRead;
+  v.qualification = kind | abi::kEptQualGlaValid | abi::kEptQualFinalTranslation;
+  v.gla = gla;
+  v.gpa = gpa;
+  return v;
+}
+
+std::optional<PendingAccess> TdxModule::pending_access(GuestAccess access, uint64_t gla, uint64_t gpa) const {
+  if (!acceptance_.pending(gpa)) return std::nullopt;
+  const char* what = access == GuestAccess::kWrite ? "write to" : access == GuestAccess::kFetch ? "fetch from" : "read of";
+  PendingAccess p;
+  p.ve = pending_page_ve(access, gla, gpa);
+  if (cfg_.attributes & kAttrSeptVeDisable) {
+    p.vm_dead = true;
+    p.why = fmt::format("{} private GPA {:#x} (GLA {:#x}) before TDG.MEM.PAGE.ACCEPT: with ATTRIBUTES.SEPT_VE_DISABLE "
+                        "the TD exits to KVM with a pending-page EPT violation, and KVM marks the VM dead "
+                        "(KVM_RUN fails with EIO)",
+                        what, gpa, gla);
+  } else {
+    p.why = fmt::format("{} private GPA {:#x} (GLA {:#x}) before TDG.MEM.PAGE.ACCEPT: the TDX module injects an "
+                        "EPT-violation #VE (ATTRIBUTES.SEPT_VE_DISABLE is clear)",
+                        what, gpa, gla);
+  }
+  return p;
 }
 
 VeInfo cpuid_instruction_ve() {

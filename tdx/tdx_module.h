@@ -18,6 +18,7 @@
 #include "host_hooks.h"
 #include "td_build.h"
 #include "td_cpuid.h"
+#include "td_instructions.h"
 #include "page_acceptance.h"
 #include "td_msr.h"
 #include "tdx_progress.h"
@@ -58,6 +59,15 @@ VeInfo cpuid_instruction_ve();
 // The #VE of an RDMSR (exit reason 31) or WRMSR (32) the module does not run natively.
 VeInfo msr_instruction_ve(bool write);
 
+// The #VE of an instruction the module's dispatcher sends to its generic #VE path
+// (td_instructions.h: INVD, WBINVD, VMCALL): its exit reason, qualification 0, its length.
+VeInfo instruction_ve(const TdInstruction& insn);
+
+// What a TD's HLT is when the guest's IDT has no present vector-20 gate: the module still
+// injects the #VE, whose delivery fails (#GP, then #DF, then a triple fault): the TD shuts
+// down. The same event on every mechanism, naming the instruction.
+FaultEvent hlt_without_ve_gate(uint32_t vcpu, uint64_t hlt_rip);
+
 // The #VE of HLT (exit reason 12, qualification 0, 1 byte): the module never lets a TD
 // halt natively.
 VeInfo hlt_instruction_ve();
@@ -66,6 +76,25 @@ VeInfo hlt_instruction_ve();
 // reason 48): `gla` the linear address, `shared_gpa` the GPA with the shared bit. The
 // CPU reports no instruction length for it: the guest decodes the instruction.
 VeInfo shared_gpa_ve(bool write, uint64_t gla, uint64_t shared_gpa);
+
+// How a guest touched memory (an EPT violation's qualification bits 2:0).
+enum class GuestAccess { kRead, kWrite, kFetch };
+
+// The #VE of an access to a private page that is still PENDING (exit reason 48): the
+// qualification has no EPT permission bits (a pending entry grants none), GLA valid and
+// final translation; the GPA is the private one. No instruction length, as for MMIO.
+VeInfo pending_page_ve(GuestAccess access, uint64_t gla, uint64_t gpa);
+
+// What a TD's access to a PENDING private page leads to (TDX module td_ept_violation.c):
+// with ATTRIBUTES.SEPT_VE_DISABLE clear the module injects the #VE `ve`; with it set the
+// TD exits to KVM with a "pending EPT violation", which KVM does not expect (the guest
+// touched memory before accepting it): KVM marks the VM dead and KVM_RUN fails with EIO
+// (`vm_dead`). `why` says which, for the event.
+struct PendingAccess {
+  bool vm_dead = false;
+  VeInfo ve;
+  std::string why;
+};
 
 // What the CPUID instruction does in a TD: the value, or a #VE with `ve` and why.
 struct InstructionCpuid {
@@ -127,10 +156,18 @@ class TdxModule {
   // TD's virtual CPUID values (td_cpuid.h) or raises #VE; no engine answers on its own.
   InstructionCpuid instruction_cpuid(uint32_t leaf, uint32_t subleaf, const CpuidVcpuState& s) const;
   // RDMSR/WRMSR of `msr` in this TD (td_msr.h): native, or a #VE and why.
-  MsrDecision msr_access(uint32_t msr, bool write) const { return td_msr_access(msr, write, cfg_.attributes); }
+  MsrDecision msr_access(uint32_t msr, bool write) const {
+    return td_msr_access(msr, write, cfg_.attributes, td_cpuid_);
+  }
   // The TD's virtual CPUID values (TDH.MNG.INIT's result for this configuration), before
   // the dynamic bits: what KVM_TDX_INIT_VM's configuration and KVM_SET_CPUID2 start from.
   const CpuidModel& td_cpuid() const { return td_cpuid_; }
+
+  // Which private pages are pending (the mechanism fences them, tdx/page_acceptance.h).
+  const PageAcceptance& acceptance() const { return acceptance_; }
+  // The vCPU touched private `gpa` (linear `gla`): nullopt while the page is not pending
+  // (the access goes ahead), else what the TD gets.
+  std::optional<PendingAccess> pending_access(GuestAccess access, uint64_t gla, uint64_t gpa) const;
 
   // Back to the TD's initial state: RTMRs zero, MSRs written by the guest forgotten.
   void reset();

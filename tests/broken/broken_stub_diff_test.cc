@@ -12,6 +12,7 @@
 #include "sim/unicorn_backend.h"
 #include "tdsim/abi/guest_config.h"
 #include "tests/guests/test_assets.h"
+#include "tests/hlt_shutdown.h"
 
 namespace tdsim::broken {
 namespace {
@@ -72,7 +73,7 @@ TEST(BrokenStubDiffGate, ExceptionThroughAGateNamingA16BitCodeSegmentAgrees) {
   if (const std::string why = kvm_unusable_reason(); why.empty()) runs.emplace_back("kvm", run_kvm(im));
   for (const auto& [which, ev] : runs) {
     ASSERT_EQ(ev.size(), 1u) << which << "\n" << dump(ev);
-    const auto* h = std::get_if<HaltEvent>(&ev[0]);
+    const auto* h = test::hlt_shutdown(ev[0]);
     ASSERT_NE(h, nullptr) << which << "\n" << dump(ev);
     EXPECT_EQ(h->rip, ok) << which << ": halted at td_boot_handler_bad, CS or the frame was wrong\n" << dump(ev);
   }

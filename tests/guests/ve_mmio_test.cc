@@ -4,9 +4,13 @@
 // so the host sees each access as an MmioEvent and answers the reads; VEINFO carries exit
 // reason 48, the qualification, GLA and the GPA with the shared bit. HLT is a #VE too and
 // becomes TDG.VP.VMCALL<Instruction.HLT>. An MSR the TDX module refuses outright is a
-// #GP(0) through the guest's IDT. Unicorn and plain KVM give the same events.
+// #GP(0) through the guest's IDT. Unicorn and plain KVM give the same events. A read of a
+// private page the TD never accepted is the EPT-violation #VE of a PENDING page (or, with
+// ATTRIBUTES.SEPT_VE_DISABLE, the end of the VM) where the backend catches the touch.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,6 +21,8 @@
 #include "tdsim/abi/tdx.h"
 #include "tdsim/abi/ucall.h"
 #include "tests/guests/test_assets.h"
+#include "tests/guests/ve_pending_pages.h"
+#include "tdx/td_cpuid.h"
 
 namespace tdsim {
 namespace {
@@ -194,12 +200,124 @@ TEST(MsrGp, MsrsOfTheModulesGpClassRaiseGpThroughTheGuestIdt) {
     ASSERT_EQ(events.size(), 2u);
     const auto* sync = std::get_if<UcallEvent>(&events[0]);
     ASSERT_NE(sync, nullptr);
-    EXPECT_EQ(sync->args[1], 2u) << "RDMSR TME_ACTIVATE and WRMSR PLATFORM_DCA_CAP: one #GP each";
+    EXPECT_EQ(sync->args[1], 5u) << "TME_ACTIVATE, PLATFORM_DCA_CAP, UMWAIT_CONTROL, XFD, PKRS: one #GP each";
     EXPECT_EQ(sync->args[2], 0u) << "#GP(0)";
-    EXPECT_EQ(sync->args[3], 2u) << "each #GP on its MSR instruction";
+    EXPECT_EQ(sync->args[3], 5u) << "each #GP on its MSR instruction";
+    EXPECT_EQ(sync->args[5], 0x3eu) << "the five MSR instructions, in order";
     EXPECT_EQ(sync->args[4], 0x0000567800001234ull) << "the refused RDMSR wrote nothing";
   }
   expect_backends_agree(runs, image, skipped);
+}
+
+// The ve_pending guest's image: the two pages of ve_pending_pages.h carved out of the
+// low-RAM region holding them and left unaccepted, as a VMM leaves a TD's RAM.
+TdImage pending_image() {
+  TdImage image = image_of(TDSIM_GUEST_VE_PENDING_ELF);
+  constexpr uint64_t a = TDSIM_VE_PENDING_ACCEPTED_GPA, size = 0x2000;
+  const Region* r = image.region_at(a);
+  if (!r || r->shared || r->unaccepted || !r->contains(a + size - 1) || r->bytes.size() > a - r->gpa)
+    throw std::logic_error("ve_pending: its pages are not in unused private RAM of the layout");
+  const Region old = *r;
+  std::vector<Region> out;
+  for (const Region& x : image.regions)
+    if (x.gpa != old.gpa) out.push_back(x);
+  out.push_back(make_region(old.name, old.kind, old.gpa, a - old.gpa, old.bytes, old.measured));
+  Region pending = make_region("pending", RegionKind::kRam, a, size);
+  pending.unaccepted = true;
+  out.push_back(pending);
+  if (old.end() > a + size)
+    out.push_back(make_region(old.name + "-after-pending", old.kind, a + size, old.end() - a - size, {}, old.measured));
+  std::sort(out.begin(), out.end(), [](const Region& l, const Region& r) { return l.gpa < r.gpa; });
+  image.regions = std::move(out);
+  return image;
+}
+
+TEST(VePending, TouchingAPageBeforeAcceptingItIsAVeOrTheVmsEnd) {
+  const TdImage image = pending_image();
+  constexpr uint64_t touched = TDSIM_VE_PENDING_TOUCHED_GPA + 0x18;
+  std::string skipped;
+  Runs runs;
+  for (const host::BackendInfo* b : runnable(skipped)) {
+    if (!b->caps.pending_page_ve) {
+      skipped += b->name + ": does not catch a touch of a pending page (plain KVM maps it like any RAM); ";
+      continue;
+    }
+    SCOPED_TRACE(b->name);
+    RunLimits limits;
+    limits.timeout = std::chrono::seconds(20);
+    // SEPT_VE_DISABLE clear: the #VE, which the runtime reports and stops on.
+    const std::vector<Event> events = run_collect(*b->make_backend({}), image, limits);
+    SCOPED_TRACE(dump(events));
+    ASSERT_EQ(events.size(), 2u);
+    const auto* sync = std::get_if<UcallEvent>(&events[0]);
+    ASSERT_NE(sync, nullptr);
+    EXPECT_EQ(sync->args[1], 0u) << "TDG.MEM.PAGE.ACCEPT of the first page: SUCCESS";
+    EXPECT_EQ(sync->args[2], 0u) << "the accepted page reads as zeros";
+    EXPECT_EQ(sync->args[3], 0x5a5au) << "and keeps what is written";
+    const auto* ve = std::get_if<UcallEvent>(&events[1]);
+    ASSERT_NE(ve, nullptr);
+    EXPECT_EQ(ve->cmd, abi::kUcallUnhandled);
+    EXPECT_EQ(ve->args[abi::kUnhandledArgVector], abi::kVeVector);
+    EXPECT_EQ(ve->args[abi::kUnhandledArgErrorCode], abi::kExitReasonEptViolation);
+    EXPECT_EQ(ve->args[abi::kUnhandledArgVeGpa], touched) << "the private GPA: no shared bit";
+    EXPECT_EQ(ve->args[abi::kUnhandledArgVeGla], touched) << "low RAM is identity mapped";
+    EXPECT_EQ(ve->args[abi::kUnhandledArgVeQualification],
+              abi::kEptQualRead | abi::kEptQualGlaValid | abi::kEptQualFinalTranslation);
+    runs.emplace_back(b->name, events);
+
+    // SEPT_VE_DISABLE set: the TD exits to KVM, which ends the VM at the read.
+    host::BackendSetup setup;
+    setup.config.attributes = tdx::kAttrSeptVeDisable;
+    const std::vector<Event> dead = run_collect(*b->make_backend(setup), image, limits);
+    SCOPED_TRACE(dump(dead));
+    ASSERT_EQ(dead.size(), 2u);
+    const auto* f = std::get_if<FaultEvent>(&dead[1]);
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->vector, -1) << "no exception reaches the guest";
+    EXPECT_NE(f->detail.find("SEPT_VE_DISABLE"), std::string::npos) << f->detail;
+    EXPECT_NE(f->detail.find("KVM marks the VM dead"), std::string::npos) << f->detail;
+    EXPECT_EQ(f->rip, ve->args[abi::kUnhandledArgRip]) << "the same instruction";
+  }
+  ASSERT_FALSE(runs.empty()) << skipped;
+  expect_backends_agree(runs, image, skipped);
+}
+
+// The TDX module's dispatcher (tdx/td_instructions.h): MONITOR, MWAIT, VMXOFF and GETSEC
+// are #UD on every backend; INVD, WBINVD and VMCALL are #VE where the backend raises it.
+TEST(TdInstructions, TheModulesUdInstructionsAreUdAndItsVeInstructionsAreVes) {
+  const TdImage ud_image = image_of(TDSIM_GUEST_TD_INSNS_UD_ELF);
+  const TdImage ve_image = image_of(TDSIM_GUEST_TD_INSNS_VE_ELF);
+  std::string skipped;
+  Runs runs;
+  bool ve_checked = false;
+  for (const host::BackendInfo* b : runnable(skipped)) {
+    RunLimits limits;
+    limits.timeout = std::chrono::seconds(20);
+    const std::vector<Event> ud = run_collect(*b->make_backend({}), ud_image, limits);
+    SCOPED_TRACE(b->name + "\n" + dump(ud));
+    ASSERT_EQ(ud.size(), 2u);
+    const auto* sync = std::get_if<UcallEvent>(&ud[0]);
+    ASSERT_NE(sync, nullptr);
+    EXPECT_EQ(sync->args[1], 4u) << "MONITOR, MWAIT, VMXOFF, GETSEC: one #UD each";
+    runs.emplace_back(b->name, ud);
+    if (!b->caps.insn_ve) {
+      skipped += b->name + ": INVD, WBINVD and VMCALL run in the kernel without a #VE; ";
+      continue;
+    }
+    const std::vector<Event> ve = run_collect(*b->make_backend({}), ve_image, limits);
+    SCOPED_TRACE(dump(ve));
+    ASSERT_EQ(ve.size(), 2u);
+    const auto* v = std::get_if<UcallEvent>(&ve[0]);
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(v->args[1], 3u) << "WBINVD, INVD, VMCALL: one #VE each";
+    EXPECT_EQ(v->args[2], 54u | (13u << 8) | (18u << 16)) << "exit reasons WBINVD 54, INVD 13, VMCALL 18";
+    EXPECT_EQ(v->args[3], 0u) << "qualification 0";
+    EXPECT_EQ(v->args[4], 2u | (2u << 8) | (3u << 16)) << "instruction lengths";
+    ve_checked = true;
+  }
+  ASSERT_FALSE(runs.empty()) << skipped;
+  if (!ve_checked) GTEST_SKIP() << "no backend raised the #VEs: " << skipped;
+  expect_backends_agree(runs, ud_image, skipped);
 }
 
 }  // namespace

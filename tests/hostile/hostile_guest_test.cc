@@ -8,6 +8,7 @@
 #include "tests/guests/test_assets.h"
 #include "tests/hostile/hostile_keys.h"
 #include "tests/hostile/hostile_run.h"
+#include "tests/hlt_shutdown.h"
 
 namespace tdsim::hostiletest {
 namespace {
@@ -93,7 +94,7 @@ TEST_P(HostileGuest, SelfModifyingStubRunsItsNewBytes) {
   const TdImage img = build_image(spec);
   const auto evs = run(GetParam(), img);
   ASSERT_EQ(evs.size(), 1u) << dump(evs);
-  const auto* h = std::get_if<HaltEvent>(&evs[0]);
+  const auto* h = test::hlt_shutdown(evs[0]);
   ASSERT_NE(h, nullptr) << dump(evs);
   // movw $imm16, abs32 is 9 bytes; the first HLT is at td_boot_patch. Events name the
   // HLT itself (kvm/kvm_backend.cc), on every backend, so `tdsim diff` can compare them.

@@ -239,7 +239,8 @@ TEST(TdxPlan, IoctlNumbersCarryTheUapiStructSizes) {
       case TdxIoctl::kSetUserMemoryRegion2: EXPECT_EQ(size, 160u); break;
       case TdxIoctl::kSetMemoryAttributes: EXPECT_EQ(size, 32u); break;
       case TdxIoctl::kEnableSplitIrqchip:
-      case TdxIoctl::kEnableExitHypercall: EXPECT_EQ(size, sizeof(kvm_enable_cap)); break;
+      case TdxIoctl::kEnableExitHypercall:
+      case TdxIoctl::kEnableMaxVcpus: EXPECT_EQ(size, sizeof(kvm_enable_cap)); break;
       // The kernel's struct kvm_cpuid2 header is 8 bytes (not C++'s sizeof, see tdx_uapi.h).
       case TdxIoctl::kSetCpuid2: EXPECT_EQ(s.request, 0x4008AE90ul); break;
       default: break;
@@ -251,19 +252,41 @@ TEST(TdxPlan, IoctlNumbersCarryTheUapiStructSizes) {
   EXPECT_EQ(sizeof(tdx::TdxCapabilitiesHeader), 2056u);
 }
 
+// The one KVM_ENABLE_CAP step of kind `k` on the VM, its payload.
+EnableCapPayload vm_enable_cap(const TdxPlan& p, TdxIoctl k) {
+  const auto at = indices(p, k);
+  EXPECT_EQ(at.size(), 1u) << p.to_text();
+  if (at.size() != 1) return {};
+  const TdxStep& s = p.steps[at[0]];
+  EXPECT_EQ(s.scope.kind, TdxScope::kVm);
+  EXPECT_EQ(s.request, static_cast<unsigned long>(KVM_ENABLE_CAP));
+  return std::get<EnableCapPayload>(s.payload);
+}
+
 // MapGPA reaches the VMM only when userspace asked for KVM_HC_MAP_GPA_RANGE exits
 // (KVM_CAP_EXIT_HYPERCALL, 201); else KVM answers the guest SUBFUNC_UNSUPPORTED.
 TEST(TdxPlan, EnablesMapGpaHypercallExitsOnTheVm) {
   const TdxPlan p = plan_tdx_launch(sample_image());
-  const auto at = indices(p, TdxIoctl::kEnableExitHypercall);
-  ASSERT_EQ(at.size(), 1u) << p.to_text();
-  const TdxStep& s = p.steps[at[0]];
-  EXPECT_EQ(s.scope.kind, TdxScope::kVm);
-  EXPECT_EQ(s.request, static_cast<unsigned long>(KVM_ENABLE_CAP));
-  const auto& cap = std::get<EnableCapPayload>(s.payload);
+  const EnableCapPayload cap = vm_enable_cap(p, TdxIoctl::kEnableExitHypercall);
   EXPECT_EQ(cap.cap, 201);
   EXPECT_EQ(cap.arg0, 1ull << 12);
-  EXPECT_LT(at[0], indices(p, TdxIoctl::kRun)[0]);
+  EXPECT_LT(indices(p, TdxIoctl::kEnableExitHypercall)[0], indices(p, TdxIoctl::kRun)[0]);
+}
+
+// KVM_TDX_INIT_VM puts the VM's max_vcpus into TD_PARAMS.MAX_VCPUS: a lowered limit is
+// KVM_ENABLE_CAP(KVM_CAP_MAX_VCPUS) on the VM before INIT_VM and every vCPU; no
+// configured limit, no step (KVM's own stands).
+TEST(TdxPlan, LowersMaxVcpusBeforeInitVmOnlyWhenConfigured) {
+  EXPECT_TRUE(indices(plan_tdx_launch(sample_image()), TdxIoctl::kEnableMaxVcpus).empty());
+  ::tdsim::tdx::TdxConfig config;
+  config.max_vcpus = 3;
+  const TdxPlan p = plan_tdx_launch(sample_image(), config);
+  const EnableCapPayload cap = vm_enable_cap(p, TdxIoctl::kEnableMaxVcpus);
+  EXPECT_EQ(cap.cap, KVM_CAP_MAX_VCPUS);
+  EXPECT_EQ(cap.arg0, 3u);
+  const size_t at = indices(p, TdxIoctl::kEnableMaxVcpus)[0];
+  EXPECT_LT(at, indices(p, TdxIoctl::kTdxInitVm)[0]);
+  EXPECT_LT(at, indices(p, TdxIoctl::kCreateVcpu)[0]);
 }
 
 TEST(TdxPlan, IsAPureFunctionOfTheImage) {

@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "sim_test_util.h"
+#include "tests/hlt_shutdown.h"
 
 namespace tdsim::simtest {
 namespace {
@@ -19,8 +20,8 @@ TEST(InstructionAccounting, BlockCountsAddUpToTheInstructionsRun) {
   std::vector<Event> ev;
   s.run(limits(), [&](const Event& e) { ev.push_back(e); });
   ASSERT_EQ(ev.size(), 1u);
-  ASSERT_TRUE(std::holds_alternative<HaltEvent>(ev[0]));
-  EXPECT_EQ(as<HaltEvent>(ev[0]).rip, kCode + 16);
+  ASSERT_TRUE(test::hlt_shutdown(ev[0]));
+  EXPECT_EQ(test::hlt_shutdown(ev[0])->rip, kCode + 16);
   // The boot stub's instructions come first; the loop's are all counted, none twice.
   const uint64_t boot = s.vcpu(0).executed() - kAluLoopInsns;
   EXPECT_GT(boot, 10u);
@@ -60,7 +61,7 @@ TEST(InstructionAccounting, ExactCountingStopsAtEveryInstruction) {
   while (v.run_slice(100, [&](const Event& e) { ev.push_back(e); }, never) != sim::Vcpu::SliceEnd::kStopped) {
   }
   ASSERT_EQ(ev.size(), 1u);
-  EXPECT_TRUE(std::holds_alternative<HaltEvent>(ev[0]));
+  EXPECT_TRUE(test::hlt_shutdown(ev[0]));
   sim::Session fresh(im);
   fresh.run(limits(), [](const Event&) {});
   EXPECT_EQ(v.executed(), fresh.vcpu(0).executed());

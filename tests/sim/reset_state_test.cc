@@ -9,6 +9,7 @@
 #include "sim/reset_state.h"
 #include "sim/session.h"
 #include "tdsim/abi/tdx.h"
+#include "tests/hlt_shutdown.h"
 
 namespace tdsim::simtest {
 namespace {
@@ -37,7 +38,7 @@ TEST(UnicornResetState, ProbeAtResetVectorSeesTdInitialState) {
   std::vector<Event> ev;
   s.run(small_limits(), [&](const Event& e) { ev.push_back(e); });
   ASSERT_EQ(ev.size(), 2u) << describe(ev.at(0));
-  ASSERT_TRUE(std::holds_alternative<HaltEvent>(ev[0])) << describe(ev[0]);
+  ASSERT_TRUE(test::hlt_shutdown(ev[0])) << describe(ev[0]);
 
   // vCPU 1 ran last and overwrote vCPU 0's probe output.
   const auto p = data_page(s);
@@ -89,7 +90,7 @@ TEST(UnicornResetState, StubWithoutEferWriteReachesLongMode) {
   std::vector<Event> ev;
   s.run(small_limits(), [&](const Event& e) { ev.push_back(e); });
   ASSERT_EQ(ev.size(), 1u);
-  ASSERT_TRUE(std::holds_alternative<HaltEvent>(ev[0])) << describe(ev[0]);
+  ASSERT_TRUE(test::hlt_shutdown(ev[0])) << describe(ev[0]);
   const auto p = data_page(s);
   EXPECT_EQ(read_u64(p, kCellOut + 0x00) & 0xffffffff, abi::kTdInitEfer | abi::kEferLma);
   EXPECT_EQ(read_u64(p, kCellOut + 0x08) & ~abi::kCr0Et, 0x80000021u);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "core/guest_memory.h"
 #include "tdsim/abi/tdx.h"
@@ -38,6 +39,21 @@ TdcallResult accept(TdxModule& m, uint64_t rcx) {
 // A TD built from firmware_like(tdvf), as TDH.MR.FINALIZE leaves it.
 struct BuiltTd {
   explicit BuiltTd(bool tdvf) : im(firmware_like(tdvf)), mem(im), module(im, mem) { module.build_td(); }
+  const TdImage im;
+  GuestMemory mem;
+  TdxModule module;
+};
+
+// The same TD with ATTRIBUTES.SEPT_VE_DISABLE.
+struct TdConfigTd {
+  explicit TdConfigTd(bool tdvf) : im(firmware_like(tdvf)), mem(im), module(im, mem, sept_ve_disable()) {
+    module.build_td();
+  }
+  static TdxConfig sept_ve_disable() {
+    TdxConfig c;
+    c.attributes = kAttrSeptVeDisable;
+    return c;
+  }
   const TdImage im;
   GuestMemory mem;
   TdxModule module;
@@ -95,6 +111,41 @@ TEST(PageAcceptance, LargePagesMismatchAndOnlyTheFirstRefusalIsAnEvent) {
       << std::get<MilestoneEvent>(end.back()).what;
   m.reset();
   EXPECT_EQ(accept(m, 0x200000).regs.rax, abi::kTdxSuccess) << "pending again after a reset";
+}
+
+// Touching a pending page (td_ept_violation.c): a #VE with the private GPA and no EPT
+// permission bits, or — with ATTRIBUTES.SEPT_VE_DISABLE — the VM's end; an accepted or
+// added page is no EPT violation at all. The accepted run around a page is what a
+// mechanism may open at once.
+TEST(PageAcceptance, TouchingAPendingPageIsAVeOrTheVmsEnd) {
+  BuiltTd td(true);
+  TdxModule& m = td.module;
+  EXPECT_TRUE(m.acceptance().pending(0x3000));
+  const std::optional<PendingAccess> read = m.pending_access(GuestAccess::kRead, 0xffff0000003008, 0x3008);
+  ASSERT_TRUE(read);
+  EXPECT_FALSE(read->vm_dead);
+  EXPECT_EQ(read->ve.exit_reason, abi::kExitReasonEptViolation);
+  EXPECT_EQ(read->ve.qualification, abi::kEptQualRead | abi::kEptQualGlaValid | abi::kEptQualFinalTranslation);
+  EXPECT_EQ(read->ve.gla, 0xffff0000003008u);
+  EXPECT_EQ(read->ve.gpa, 0x3008u) << "the private GPA, no shared bit";
+  EXPECT_EQ(read->ve.insn_length, 0u);
+  EXPECT_EQ(m.pending_access(GuestAccess::kFetch, 0x3000, 0x3000)->ve.qualification & 7, abi::kEptQualFetch);
+  EXPECT_FALSE(m.pending_access(GuestAccess::kWrite, kAdded, kAdded)) << "added at launch";
+
+  EXPECT_EQ(m.acceptance().accepted_run(0x3000), std::make_pair(uint64_t{0}, uint64_t{0})) << "pending";
+  for (uint64_t gpa : {0x2000ull, 0x3000ull, 0x5000ull}) ASSERT_EQ(accept(m, gpa).regs.rax, abi::kTdxSuccess);
+  EXPECT_FALSE(m.pending_access(GuestAccess::kWrite, 0x3010, 0x3010)) << "accepted";
+  EXPECT_EQ(m.acceptance().accepted_run(0x3000), std::make_pair(uint64_t{0x2000}, uint64_t{0x4000}));
+  EXPECT_EQ(m.acceptance().accepted_run(0x5000), std::make_pair(uint64_t{0x5000}, uint64_t{0x6000}));
+  m.reset();
+  EXPECT_TRUE(m.acceptance().pending(0x3000)) << "pending again after a reset";
+
+  TdConfigTd with_disable(true);
+  const std::optional<PendingAccess> dead =
+      with_disable.module.pending_access(GuestAccess::kWrite, 0x3000, 0x3000);
+  ASSERT_TRUE(dead);
+  EXPECT_TRUE(dead->vm_dead);
+  EXPECT_NE(dead->why.find("KVM marks the VM dead"), std::string::npos) << dead->why;
 }
 
 TEST(TdxProgress, VpInfoIsAMilestoneOnceAndRtmrExtendsAreReportedAtTheEnd) {

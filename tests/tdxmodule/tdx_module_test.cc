@@ -260,8 +260,15 @@ TEST_F(ModuleTest, CpuidFollowsXfamAttributesAndConfiguration) {
 
 TEST(TdMsrRules, ClassesOfTheMsrsATdGuestTouches) {
   using tdx::MsrAccess;
-  auto access = [](uint32_t msr, bool write, uint64_t attributes = 0) {
-    return tdx::td_msr_access(msr, write, attributes).access;
+  // The decision for a TD with these ATTRIBUTES and XFAM: its features come from its own
+  // virtual CPUID, as the module's do.
+  auto decide = [](uint32_t msr, bool write, uint64_t attributes = 0, uint64_t xfam = tdx::kXfamX87Sse) {
+    const tdx::CpuidModel td = tdx::td_cpuid_values(tdx::sapphire_rapids_native(),
+                                                    tdx::TdCpuidConfig{attributes, xfam, 48, {}});
+    return tdx::td_msr_access(msr, write, attributes, td);
+  };
+  auto access = [&](uint32_t msr, bool write, uint64_t attributes = 0, uint64_t xfam = tdx::kXfamX87Sse) {
+    return decide(msr, write, attributes, xfam).access;
   };
   for (uint32_t msr : {0x277u, 0xc0000080u, 0xc0000082u, 0xc0000100u, 0xc0000102u, 0xc0000103u, 0x1a0u})
     EXPECT_EQ(access(msr, false), MsrAccess::kNative) << std::hex << msr;
@@ -269,20 +276,71 @@ TEST(TdMsrRules, ClassesOfTheMsrsATdGuestTouches) {
     EXPECT_EQ(access(msr, true), MsrAccess::kVe) << std::hex << msr;
   EXPECT_EQ(access(0x10, false), MsrAccess::kNative) << "TSC read";
   EXPECT_EQ(access(0x10, true), MsrAccess::kVe) << "TSC write";
-  EXPECT_EQ(access(0x186, false), MsrAccess::kVe) << "PERFEVTSEL0 without PERFMON";
-  EXPECT_EQ(access(0x186, false, tdx::kAttrPerfmon), MsrAccess::kNative);
+  for (uint32_t msr : {0xc1u, 0x186u, 0x309u, 0x38fu}) {
+    EXPECT_EQ(access(msr, false), MsrAccess::kGp) << std::hex << msr << ": perfmon MSR without PERFMON";
+    EXPECT_EQ(access(msr, true, tdx::kAttrPerfmon), MsrAccess::kNative) << std::hex << msr;
+  }
+  EXPECT_EQ(access(0x1c4, false), MsrAccess::kGp) << "IA32_XFD without XFAM AMX (no XFD in the TD CPUID)";
+  EXPECT_EQ(access(0x1c5, true), MsrAccess::kGp) << "IA32_XFD_ERR";
+  EXPECT_EQ(access(0x1c4, true, 0, tdx::kXfamX87Sse | tdx::kXfamAmx), MsrAccess::kNative) << "XFD with AMX";
+  EXPECT_EQ(access(0x6e1, true), MsrAccess::kGp) << "IA32_PKRS without ATTRIBUTES.PKS";
+  EXPECT_EQ(access(0x6e1, true, tdx::kAttrPks), MsrAccess::kNative);
+  EXPECT_EQ(access(0xe1, false), MsrAccess::kGp) << "IA32_UMWAIT_CONTROL: no WAITPKG in the TD CPUID";
+  EXPECT_NE(decide(0xe1, false).why.find("WAITPKG"), std::string::npos);
   EXPECT_EQ(access(0x4b564d00, false), MsrAccess::kVe) << "outside the bitmap";
   EXPECT_EQ(access(0x1234, false), MsrAccess::kVe) << "not in the table: the module's default";
-  EXPECT_NE(tdx::td_msr_access(0x830, true, 0).why.find("x2APIC"), std::string::npos);
+  EXPECT_NE(decide(0x830, true).why.find("x2APIC"), std::string::npos);
   for (uint32_t msr : {0x1f8u, 0x1fau, 0x981u, 0x982u, 0x984u}) {
     EXPECT_EQ(access(msr, false), MsrAccess::kGp) << std::hex << msr << ": a feature the TD lacks";
     EXPECT_EQ(access(msr, true), MsrAccess::kGp) << std::hex << msr;
   }
-  EXPECT_NE(tdx::td_msr_access(0x982, false, 0).why.find("TME"), std::string::npos);
+  EXPECT_NE(decide(0x982, false).why.find("TME"), std::string::npos);
   for (const tdx::MsrRule& r : tdx::td_msr_rules()) {
     EXPECT_LE(r.first, r.last);
     EXPECT_TRUE(r.source && *r.source);
   }
+}
+
+// The module's VM-exit dispatcher rows, from the bytes: #VE for INVD, WBINVD and VMCALL
+// with their exit reasons and lengths, #UD for MONITOR, MWAIT, the VMX instructions,
+// GETSEC, ENCLS and SEAMCALL; the neighbours in the same opcode groups (TDCALL, RDRAND,
+// XGETBV, SWAPGS, PCONFIG) are none of them.
+TEST(TdInstructionRules, TheDispatchersRowsFromTheBytes) {
+  auto at = [](std::initializer_list<uint8_t> b) {
+    const std::vector<uint8_t> v(b);
+    return tdx::td_instruction_at(v);
+  };
+  struct Want {
+    std::vector<uint8_t> bytes;
+    const char* name;
+    uint32_t reason, length;
+    bool ud;
+  };
+  const std::vector<Want> rows{
+      {{0x0f, 0x08}, "INVD", 13, 2, false},          {{0x0f, 0x09}, "WBINVD", 54, 2, false},
+      {{0xf3, 0x0f, 0x09}, "WBNOINVD", 54, 3, false}, {{0x0f, 0x01, 0xc1}, "VMCALL", 18, 3, false},
+      {{0x0f, 0x01, 0xc8}, "MONITOR", 39, 3, true},  {{0x0f, 0x01, 0xc9}, "MWAIT", 36, 3, true},
+      {{0x0f, 0x01, 0xc4}, "VMXOFF", 26, 3, true},   {{0x0f, 0x37}, "GETSEC", 11, 2, true},
+      {{0x0f, 0x01, 0xcf}, "ENCLS", 60, 3, true},    {{0x66, 0x0f, 0x01, 0xcf}, "SEAMCALL", 76, 4, true},
+      {{0xf3, 0x0f, 0xc7, 0x30}, "VMXON", 27, 0, true}, {{0x66, 0x0f, 0xc7, 0x30}, "VMCLEAR", 19, 0, true},
+      {{0x0f, 0xc7, 0x30}, "VMPTRLD", 21, 0, true},  {{0x48, 0x0f, 0x78, 0xc1}, "VMREAD", 23, 0, true},
+      {{0x66, 0x0f, 0x38, 0x80, 0x00}, "INVEPT", 50, 0, true},
+  };
+  for (const Want& w : rows) {
+    const std::optional<tdx::TdInstruction> t = tdx::td_instruction_at(w.bytes);
+    ASSERT_TRUE(t) << w.name;
+    EXPECT_STREQ(t->name, w.name);
+    EXPECT_EQ(t->exit_reason, w.reason) << w.name;
+    EXPECT_EQ(t->ud, w.ud) << w.name;
+    if (!w.ud) EXPECT_EQ(t->length, w.length) << w.name;
+  }
+  EXPECT_FALSE(at({0x66, 0x0f, 0x01, 0xcc})) << "TDCALL";
+  EXPECT_FALSE(at({0x0f, 0xc7, 0xf0})) << "RDRAND (register form of 0F C7 /6)";
+  EXPECT_FALSE(at({0x0f, 0x01, 0xd0})) << "XGETBV";
+  EXPECT_FALSE(at({0x0f, 0x01, 0xf8})) << "SWAPGS";
+  EXPECT_FALSE(at({0x0f, 0x01, 0xc5})) << "PCONFIG: the CPU's own #UD (fixed-0 in the TD CPUID)";
+  EXPECT_FALSE(at({0x0f})) << "truncated";
+  EXPECT_EQ(tdx::instruction_ve(*at({0x0f, 0x09})).insn_length, 2u);
 }
 
 TEST(TdCpuidRules, EveryRowNamesItsSourceAndRowsOfALeafDoNotOverlap) {

@@ -173,6 +173,28 @@ TEST(TdsimExec, ConformanceOnKvmTdxUnderExecMatchesUnicorn) {
   EXPECT_EQ(comparable(tdx.output, "kvm-tdx"), comparable(uc.output, "unicorn"));
 }
 
+// --max-vcpus on kvm-tdx: the backend lowers KVM_CAP_MAX_VCPUS on the VM before
+// KVM_TDX_INIT_VM, so the TD's TDG.VP.INFO reports that MAX_VCPUS (R8[63:32]), not KVM's
+// limit.
+TEST(TdsimExec, KvmTdxPassesMaxVcpusToTheTdThroughKvmCapMaxVcpus) {
+  const std::string run = std::string("run --backend kvm-tdx --format json --guest ") + TDSIM_GUEST_TD_CONFIG_REPORT_ELF;
+  for (const uint64_t max : {3u, 64u}) {
+    const CommandResult r =
+        run_command(exec("--timeout 120 -- " + tdsim_cmd(run + " --max-vcpus " + std::to_string(max))));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    std::istringstream in(r.output);
+    bool seen = false;
+    for (std::string line; std::getline(in, line);) {
+      const auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded() || j.value("cmd", "") != "SYNC" || seen) continue;
+      seen = true;
+      EXPECT_EQ(std::stoull(j["args"][2].get<std::string>(), nullptr, 16), 1u | (max << 32))
+          << "TDG.VP.INFO R8: NUM_VCPUS 1, MAX_VCPUS " << max;
+    }
+    EXPECT_TRUE(seen) << r.output;
+  }
+}
+
 TEST(TdsimExec, ExplainAndBudgetOnAForeignProgram) {
   // tdsim's kvm-tdx backend runs an endless guest: --max-insns ends the program with 124.
   const CommandResult r = run_command(exec("--max-insns 100000 --timeout 120 -- " +

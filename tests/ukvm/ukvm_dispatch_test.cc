@@ -231,6 +231,34 @@ TEST(UkvmVm, EnableCapRules) {
   EXPECT_EQ(io(td.vm, KVM_ENABLE_CAP, &cap), -EINVAL);
 }
 
+// KVM_ENABLE_CAP(KVM_CAP_MAX_VCPUS) lowers the TD's limit before KVM_TDX_INIT_VM (which
+// copies it into TD_PARAMS.MAX_VCPUS): the VM then reports it, and KVM_CREATE_VCPU beyond
+// it fails with EINVAL, as KVM's kvm_vm_ioctl_create_vcpu does.
+TEST(UkvmVm, MaxVcpusIsLoweredBeforeInitVmAndLimitsCreateVcpu) {
+  const int kvm = ukvm::open_kvm(O_RDWR);
+  const int vm = static_cast<int>(io(kvm, KVM_CREATE_VM, t::kX86TdxVm));
+  kvm_enable_cap cap{};
+  cap.cap = KVM_CAP_MAX_VCPUS;
+  cap.args[0] = 0;
+  EXPECT_EQ(io(vm, KVM_ENABLE_CAP, &cap), -EINVAL);
+  cap.args[0] = 1;
+  EXPECT_EQ(io(vm, KVM_ENABLE_CAP, &cap), 0);
+  EXPECT_EQ(io(vm, KVM_CHECK_EXTENSION, static_cast<unsigned long>(KVM_CAP_MAX_VCPUS)), 1);
+  kvm_enable_cap irq{};
+  irq.cap = t::kCapSplitIrqchip;
+  irq.args[0] = 24;
+  EXPECT_EQ(io(vm, KVM_ENABLE_CAP, &irq), 0);
+  auto arg = init_vm_arg(supported_cpuid(kvm));
+  EXPECT_EQ(tdx(vm, t::kTdxInitVm, 0, reinterpret_cast<uint64_t>(arg.data())), 0);
+  EXPECT_EQ(io(vm, KVM_ENABLE_CAP, &cap), -EBUSY) << "TD_PARAMS are fixed at INIT_VM";
+  const long vcpu = io(vm, KVM_CREATE_VCPU, 0ul);
+  EXPECT_GE(vcpu, 0);
+  EXPECT_EQ(io(vm, KVM_CREATE_VCPU, 1ul), -EINVAL) << "one vCPU beyond MAX_VCPUS";
+  if (vcpu >= 0) close(static_cast<int>(vcpu));
+  close(vm);
+  close(kvm);
+}
+
 TEST(UkvmVm, VcpuIdsAndIoctlsOnAProtectedVcpu) {
   Td td = initialized_td();
   const int vcpu = static_cast<int>(io(td.vm, KVM_CREATE_VCPU, 3ul));

@@ -105,7 +105,9 @@ void tdsim_install_exception_handler(uint8_t vector, tdsim_exception_handler han
 // <Instruction.HLT>, and a MOV/MOVZX/MOVSX on a shared GPA nothing backs (MMIO) through
 // <#VE.RequestMMIO> (mmio_decode.h lists the forms). A #VE for anything else, or an MMIO
 // instruction of another form, is reported as unhandled, with the exit reason as the
-// error code.
+// error code. An EPT violation on a private GPA (memory touched before
+// TDG.MEM.PAGE.ACCEPT) is never made good: UNHANDLED(20) with the exit reason, RIP, and the
+// GPA, GLA and qualification in args[3..5] (kUnhandledArgVe*), and the guest stops.
 void tdsim_ve_handler(TDSIM_GUEST_TYPE(ExRegs)* regs);
 // Copies the #VE information tdsim_ve_handler read last (zeros before the first #VE).
 void tdsim_ve_last(TDSIM_GUEST_TYPE(VeRecord)* out);

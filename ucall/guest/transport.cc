@@ -97,8 +97,9 @@ void tdsim_halt_forever(void) {
     if (td) {
       tdvmcall_hlt();
     } else {
-      // This vCPU never returns, so it can drop its IDT: tdsim's plain-KVM backend raises
-      // a TD's HLT #VE although CPUID does not say TD, and with no gate the halt stands.
+      // This vCPU never returns, so it drops its IDT: no handler of the guest's may resume
+      // it. tdsim's plain-KVM backend plays a TD although CPUID does not say TD, so this
+      // HLT (with no #VE gate) is the TD's shutdown there; a terminal ucall came first.
       struct __attribute__((packed)) {
         uint16_t limit;
         uint64_t base;

@@ -112,4 +112,17 @@ void tdsim_ucall_assert(uint64_t cmd, const char* expr, const char* file, unsign
   halt_forever();
 }
 
+[[noreturn]] void tdsim_report_unhandled_ve(uint64_t reason, uint64_t rip, uint64_t gpa, uint64_t gla,
+                                           uint64_t qualification) {
+  uint64_t args[abi::kUcallMaxArgs] = {};
+  args[abi::kUnhandledArgVector] = abi::kVeVector;
+  args[abi::kUnhandledArgErrorCode] = reason;
+  args[abi::kUnhandledArgRip] = rip;
+  args[abi::kUnhandledArgVeGpa] = gpa;
+  args[abi::kUnhandledArgVeGla] = gla;
+  args[abi::kUnhandledArgVeQualification] = qualification;
+  ucall_array(abi::kUcallUnhandled, 6, args);
+  halt_forever();
+}
+
 }  // extern "C"

@@ -9,6 +9,8 @@
 #include "ucall/guest/tdx_calls.h"
 
 extern "C" [[noreturn]] void tdsim_report_unhandled(uint64_t vector, uint64_t error_code, uint64_t rip);
+extern "C" [[noreturn]] void tdsim_report_unhandled_ve(uint64_t reason, uint64_t rip, uint64_t gpa, uint64_t gla,
+                                                       uint64_t qualification);
 
 namespace {
 
@@ -131,6 +133,11 @@ extern "C" void tdsim_ve_handler(ExRegs* regs) {
   const uint32_t reason = static_cast<uint32_t>(info.rcx);
   g_last_ve = VeRecord{info.rcx, info.rdx, info.r8, info.r9, static_cast<uint32_t>(info.r10)};
   if (reason == tdsim::abi::kExitReasonEptViolation) {
+    // A private GPA: the guest touched memory it never accepted (the page is PENDING). No
+    // access can be made good after the fact (accepting now would zero what the guest
+    // believes it wrote), so the runtime reports it with the #VE information and stops,
+    // where Linux panics ("Unexpected EPT-violation on private memory").
+    if (!(info.r9 & tdsim::guest::shared_bit())) tdsim_report_unhandled_ve(reason, regs->rip, info.r9, info.r8, info.rdx);
     if (!emulate_mmio(regs, info.r9)) tdsim_report_unhandled(regs->vector, reason, regs->rip);
     return;
   }

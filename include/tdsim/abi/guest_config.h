@@ -41,5 +41,10 @@ TDSIM_ABI_CONST(uint64_t, kIdtStubStride, 16)
 TDSIM_ABI_CONST(size_t, kUnhandledArgVector, 0)
 TDSIM_ABI_CONST(size_t, kUnhandledArgErrorCode, 1)
 TDSIM_ABI_CONST(size_t, kUnhandledArgRip, 2)
+// The runtime's #VE handler reports a #VE it does not handle with the information it
+// read: args[1] = exit reason, then the GPA, GLA and exit qualification.
+TDSIM_ABI_CONST(size_t, kUnhandledArgVeGpa, 3)
+TDSIM_ABI_CONST(size_t, kUnhandledArgVeGla, 4)
+TDSIM_ABI_CONST(size_t, kUnhandledArgVeQualification, 5)
 
 TDSIM_ABI_END

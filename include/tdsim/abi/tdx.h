@@ -49,6 +49,7 @@ TDSIM_ABI_CONST(uint64_t, kIoQualImmediate, 1u << 6)
 // valid; the access was to the final translation (not to a paging structure).
 TDSIM_ABI_CONST(uint64_t, kEptQualRead, 1u << 0)
 TDSIM_ABI_CONST(uint64_t, kEptQualWrite, 1u << 1)
+TDSIM_ABI_CONST(uint64_t, kEptQualFetch, 1u << 2)
 TDSIM_ABI_CONST(uint64_t, kEptQualGlaValid, 1u << 7)
 TDSIM_ABI_CONST(uint64_t, kEptQualFinalTranslation, 1u << 8)
 TDSIM_ABI_CONST(uint64_t, kTdxStatusClassMask, 0xFFFFFFFF00000000ull)
