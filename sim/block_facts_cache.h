@@ -8,6 +8,7 @@
 // from the map empties the table.
 #pragma once
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <unordered_map>
 

@@ -332,7 +332,9 @@ TEST(TdInstructionRules, TheDispatchersRowsFromTheBytes) {
     EXPECT_STREQ(t->name, w.name);
     EXPECT_EQ(t->exit_reason, w.reason) << w.name;
     EXPECT_EQ(t->ud, w.ud) << w.name;
-    if (!w.ud) EXPECT_EQ(t->length, w.length) << w.name;
+    if (!w.ud) {
+      EXPECT_EQ(t->length, w.length) << w.name;
+    }
   }
   EXPECT_FALSE(at({0x66, 0x0f, 0x01, 0xcc})) << "TDCALL";
   EXPECT_FALSE(at({0x0f, 0xc7, 0xf0})) << "RDRAND (register form of 0F C7 /6)";

@@ -11,11 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <thread>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <vector>
 
 #include "bootstub/measure/mrtd.h"
@@ -450,7 +452,11 @@ std::pair<long, std::chrono::milliseconds> run_until_signal(int vcpu, std::chron
 // blocks in KVM_RUN until an interrupt or a signal, which ends it with EINTR.
 TEST(UkvmRun, AHaltedTdVcpuBlocksInKvmRunUntilASignal) {
   Td td = td_with_memory();
-  // The reset page at GPA 0xfffff000, private, a HLT at the reset vector (no IDT: it stands).
+  // The reset page at GPA 0xfffff000, private, holding everything a TDG.VP.VMCALL<HLT>
+  // needs (a raw HLT would be a #VE, and with no IDT a shutdown): a GDT, page tables that
+  // reuse the page (PML4[0] and PDPT[3] point at it, PD[511] maps the top 2 MiB), 32-bit
+  // code that enters 64-bit mode (EFER.LME is set in the TD initial state), and a loop
+  // making the VMCALL.
   t::CreateGuestMemfd g{kPage, 0, {}};
   const int gmem = static_cast<int>(io(td.vm, t::kKvmCreateGuestMemfd, &g));
   ASSERT_GE(gmem, 0);
@@ -466,7 +472,32 @@ TEST(UkvmRun, AHaltedTdVcpuBlocksInKvmRunUntilASignal) {
   t::MemoryAttributes a{0xfffff000, kPage, t::kMemoryAttributePrivate, 0};
   ASSERT_EQ(io(td.vm, t::kKvmSetMemoryAttributes, &a), 0);
   auto* page = static_cast<uint8_t*>(mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-  page[0xff0] = 0xf4;  // HLT
+  const auto put = [&](size_t at, std::initializer_list<uint8_t> bytes) {
+    std::copy(bytes.begin(), bytes.end(), page + at);
+  };
+  const auto put64 = [&](size_t at, uint64_t v) { std::memcpy(page + at, &v, 8); };
+  put64(0x000, 0xfffff003);  // PML4[0] -> this page as the PDPT
+  put64(0x018, 0xfffff003);  // PDPT[3] -> this page as the PD
+  put64(0xff8, 0xffe00083);  // PD[511]: 2 MiB at 0xffe00000
+  put64(0x048, 0x00af9a000000ffff);  // GDT at 0x40: null, 64-bit code (0x08), data (0x10)
+  put64(0x050, 0x00cf92000000ffff);
+  put(0x060, {23, 0, 0x40, 0xf0, 0xff, 0xff});  // GDTR: limit 23, base 0xfffff040
+  put(0x100, {0x0f, 0x01, 0x15, 0x60, 0xf0, 0xff, 0xff,  // lgdt 0xfffff060
+              0xb8, 0x00, 0xf0, 0xff, 0xff,              // mov $0xfffff000, %eax
+              0x0f, 0x22, 0xd8,                          // mov %eax, %cr3
+              0x0f, 0x20, 0xe0, 0x83, 0xc8, 0x20,        // mov %cr4, %eax; or $0x20 (PAE)
+              0x0f, 0x22, 0xe0,                          // mov %eax, %cr4
+              0x0f, 0x20, 0xc0, 0x0d, 0x00, 0x00, 0x00, 0x80,  // mov %cr0, %eax; or $PG
+              0x0f, 0x22, 0xc0,                          // mov %eax, %cr0
+              0xea, 0x40, 0xf1, 0xff, 0xff, 0x08, 0x00});  // ljmp $0x08, $0xfffff140
+  put(0x140, {0x31, 0xc0,                          // xor %eax, %eax: TDG.VP.VMCALL
+              0xb9, 0x00, 0x1c, 0x00, 0x00,        // mov $0x1c00, %ecx: R10..R12
+              0x45, 0x31, 0xd2,                    // xor %r10d, %r10d
+              0x41, 0xbb, 0x0c, 0x00, 0x00, 0x00,  // mov $12, %r11d: Instruction.HLT
+              0x45, 0x31, 0xe4,                    // xor %r12d, %r12d: interrupts not blocked
+              0x66, 0x0f, 0x01, 0xcc,              // tdcall
+              0xeb, 0xe7});                        // jmp 0xfffff140
+  put(0xff0, {0xe9, 0x0b, 0xf1, 0xff, 0xff});  // reset vector: jmp 0xfffff100
   ASSERT_EQ(init_mem(td, 0xfffff000, page, 1, true), 0);
   ASSERT_EQ(tdx(td.vm, t::kTdxFinalizeVm, 0, 0), 0);
   auto* run = static_cast<kvm_run*>(mmap(nullptr, 3 * kPage, PROT_READ | PROT_WRITE, MAP_SHARED, td.vcpu, 0));
