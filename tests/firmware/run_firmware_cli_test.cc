@@ -103,6 +103,32 @@ TEST(RunFirmwareCli, TrixieOvmfBootsIntoPeiWithItsTdxMilestones) {
   }
 }
 
+#ifdef TDSIM_UKVM_HAVE_ENGINE
+// The same firmware on tdsim's kvm-tdx backend (the hardware path) under the user-space
+// KVM: the TD is built through the KVM TDX uAPI from the firmware's metadata and boots
+// through SEC into PEI, which the exits show: the q35 host bridge probe SEC makes,
+// PlatformPei's fw_cfg file directory, and the TPM probe of the PEIMs shadowed into RAM.
+// kvm-tdx sees only exits (no module names), so those stand for the milestones. About
+// 5.5e8 instructions, two seconds; SEC's first 5e8 accept and zero the RAM.
+TEST(RunFirmwareCli, TrixieOvmfBootsIntoPeiOnKvmTdxUnderTheUserSpaceKvm) {
+  REQUIRE_OVMF(kTrixieOvmf, kTrixieOvmfSize);
+  const CommandResult r = run_command(tdsim(std::string("exec --timeout 100 --max-insns 560000000 -- ") + TDSIM_BIN +
+                                            " run --backend kvm-tdx --mem 256M --timeout 100 --firmware " + kTrixieOvmf));
+  EXPECT_EQ(r.exit_code, 124) << r.output;
+  const std::string& o = r.output;
+  const char* in_order[] = {"pci: config read 00:00.0 reg 0x02 size 2: 0x29c0",
+                            "fw_cfg: select 0x0019 (file directory", "mmio read gpa 0xfed40000",
+                            "ran out of its instruction budget (560000000 instructions)"};
+  size_t last = 0;
+  for (const char* m : in_order) {
+    const size_t at = pos(o, m);
+    ASSERT_NE(at, std::string::npos) << m << "\n" << o;
+    EXPECT_GE(at, last) << m << " out of order\n" << o;
+    last = at;
+  }
+}
+#endif
+
 // Bookworm's OVMF: SEC asks the VMM for MSRs with RBP in the expose mask; the TDX module of
 // a NO_RBP_MOD TD refuses each such TDG.VP.VMCALL, and the firmware never leaves SEC.
 TEST(RunFirmwareCli, BookwormOvmfStopsInSecOnItsRbpExposingVmcalls) {
