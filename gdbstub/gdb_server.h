@@ -15,13 +15,10 @@
 #include "core/backend.h"
 #include "core/debug_target.h"
 #include "following_run_control.h"
+#include "loopback_endpoint.h"
 #include "rsp_socket.h"
 
 namespace tdsim::gdbstub {
-
-// "127.0.0.1:PORT" or "localhost:PORT" (PORT 0..65535, 0 = pick a free port) -> PORT.
-// Anything else (another host, no port, a bad number) -> nullopt and `why` says what.
-std::optional<uint16_t> parse_loopback_endpoint(std::string_view text, std::string* why);
 
 // Nobody connected within the wait: the TD never ran (the CLI exits 70 with this line).
 class GdbNoClientError : public RspSocketError {

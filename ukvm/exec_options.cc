@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/text_escape.h"
-#include "gdbstub/gdb_server.h"
+#include "gdbstub/loopback_endpoint.h"
 #include "notice.h"
 
 namespace tdsim::ukvm {
