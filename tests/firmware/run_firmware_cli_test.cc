@@ -33,6 +33,19 @@ constexpr bool kAsan = false;
 // Where `what` first appears in `out` (npos-safe ordering checks).
 size_t pos(const std::string& out, const std::string& what) { return out.find(what); }
 
+// Each of `marks` appears in `out`, each no earlier than the one before (the first no
+// earlier than `from`).
+template <size_t N>
+void expect_in_order(const std::string& out, const char* const (&marks)[N], size_t from = 0) {
+  size_t last = from;
+  for (const char* m : marks) {
+    const size_t at = pos(out, m);
+    ASSERT_NE(at, std::string::npos) << m << "\n" << out;
+    EXPECT_GE(at, last) << m << " out of order\n" << out;
+    last = at;
+  }
+}
+
 TEST(RunFirmwareCli, TrixieOvmfReaches64BitModeFromItsResetVector) {
   REQUIRE_OVMF(kTrixieOvmf, kTrixieOvmfSize);
   const CommandResult r =
@@ -66,13 +79,7 @@ TEST(RunFirmwareCli, TrixieOvmfBootsIntoPeiWithItsTdxMilestones) {
                             "fw_cfg: select 0x0019 (file directory",
                             "RTMR[0] extend #1 with ",
                             "RTMR[0] = "};
-  size_t last = 0;
-  for (const char* m : in_order) {
-    const size_t at = pos(o, m);
-    ASSERT_NE(at, std::string::npos) << m << "\n" << o;
-    EXPECT_GE(at, last) << m << " out of order\n" << o;
-    last = at;
-  }
+  ASSERT_NO_FATAL_FAILURE(expect_in_order(o, in_order));
   // The 2 MiB accepts SEC tries first are refused (4 KiB mappings): one event, then a count.
   EXPECT_EQ(o.find("level 1 asked"), o.rfind("level 1 asked")) << o;
   EXPECT_TRUE(std::regex_search(o, std::regex(R"(6551\d pages accepted \(255 MiB\); \d+ accepts of 2 MiB)"))) << o;
@@ -93,13 +100,8 @@ TEST(RunFirmwareCli, TrixieOvmfBootsIntoPeiWithItsTdxMilestones) {
                          // (docs/firmware.md, "How far it boots"), and the DXE core's dump on COM1.
                          "entered RngDxe (PE image at 0xf4c4000)", "entered PciHostBridgeDxe (PE image at 0xf4b9000)",
                          "X64 Exception Type - 0E(#PF - Page-Fault)", "Find image based on IP(0xF4BD483)"};
-    last = pos(o, "entered PlatformPei");  // the RTMR report above comes at the run's end
-    for (const char* m : dxe) {
-      const size_t at = pos(o, m);
-      ASSERT_NE(at, std::string::npos) << m << "\n" << o;
-      EXPECT_GE(at, last) << m << " out of order\n" << o;
-      last = at;
-    }
+    // From PlatformPei on: the RTMR report above comes at the run's end.
+    ASSERT_NO_FATAL_FAILURE(expect_in_order(o, dxe, pos(o, "entered PlatformPei")));
   }
 }
 
@@ -119,13 +121,7 @@ TEST(RunFirmwareCli, TrixieOvmfBootsIntoPeiOnKvmTdxUnderTheUserSpaceKvm) {
   const char* in_order[] = {"pci: config read 00:00.0 reg 0x02 size 2: 0x29c0",
                             "fw_cfg: select 0x0019 (file directory", "mmio read gpa 0xfed40000",
                             "ran out of its instruction budget ("};  // counted per block: may overshoot
-  size_t last = 0;
-  for (const char* m : in_order) {
-    const size_t at = pos(o, m);
-    ASSERT_NE(at, std::string::npos) << m << "\n" << o;
-    EXPECT_GE(at, last) << m << " out of order\n" << o;
-    last = at;
-  }
+  ASSERT_NO_FATAL_FAILURE(expect_in_order(o, in_order));
 }
 #endif
 
