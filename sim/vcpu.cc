@@ -510,13 +510,25 @@ bool Vcpu::intercept_td_instruction(uint64_t addr) {
   }
   if (b[0] != 0x0f || (b[1] != 0x30 && b[1] != 0x32)) return false;
   const bool write = b[1] == 0x30;
-  uint64_t rcx = 0;
+  uint64_t rcx = 0, rdx = 0;
   uc_check(uc_reg_read(uc_, UC_X86_REG_RCX, &rcx), "uc_reg_read(RCX) before RDMSR/WRMSR");
-  const tdx::MsrDecision d = tdx_.msr_access(static_cast<uint32_t>(rcx), write);
+  uc_check(uc_reg_read(uc_, UC_X86_REG_RDX, &rdx), "uc_reg_read(RDX) before RDMSR/WRMSR");
+  const auto msr = static_cast<uint32_t>(rcx);
+  uc_x86_msr efer{tdx::kMsrEfer, 0};
+  if (write && msr == tdx::kMsrEfer) uc_check(uc_reg_read(uc_, UC_X86_REG_MSR, &efer), "uc_reg_read(EFER) before WRMSR");
+  const uint64_t value = (rdx << 32) | static_cast<uint32_t>(rax);
+  const tdx::MsrDecision d = tdx_.msr_instruction(index_, msr, write, value, efer.value);
   if (d.access == tdx::MsrAccess::kNative) return false;
-  ve_pending_ = PendingVe{tdx::msr_instruction_ve(write), addr, rax,
-                          fmt::format("{} MSR {:#x}", write ? "WRMSR" : "RDMSR", static_cast<uint32_t>(rcx)), d.why,
-                          d.access == tdx::MsrAccess::kGp ? kInjectGp : kInjectVe};
+  const std::string what = fmt::format("{} MSR {:#x}", write ? "WRMSR" : "RDMSR", msr);
+  if (d.access == tdx::MsrAccess::kModule) {
+    // The module completed it: a read's EDX:EAX (upper halves cleared, as RDMSR does),
+    // RIP after the two-byte instruction.
+    ve_pending_ = PendingVe{{}, addr + 2, write ? rax : (d.value & 0xffffffffu), what, d.why, kCompleted,
+                            write ? rdx : (d.value >> 32)};
+  } else {
+    ve_pending_ = PendingVe{tdx::msr_instruction_ve(write), addr, rax, what, d.why,
+                            d.access == tdx::MsrAccess::kGp ? kInjectGp : kInjectVe, rdx};
+  }
   uc_emu_stop(uc_);  // before the instruction runs; run_slice delivers the #VE
   return true;
 }
@@ -805,6 +817,8 @@ void Vcpu::complete_ve() {
   const PendingVe p = *std::exchange(ve_pending_, std::nullopt);
   uc_check(uc_reg_write(uc_, UC_X86_REG_RAX, &p.rax), "uc_reg_write(RAX) before a #VE");
   uc_check(uc_reg_write(uc_, UC_X86_REG_RIP, &p.rip), "uc_reg_write(RIP) before a #VE");
+  if (p.rdx) uc_check(uc_reg_write(uc_, UC_X86_REG_RDX, &*p.rdx), "uc_reg_write(RDX) after an MSR exit");
+  if (p.inject == kCompleted) return;  // the module did the instruction: nothing to deliver
   if (p.inject == kInjectGp) {
     raise_exception(13, fmt::format("#GP(0) for {} ({})", p.what, p.cause));
   } else if (p.inject == kInjectUd) {

@@ -197,7 +197,9 @@ class Vcpu {
   std::optional<uint32_t> far_jump_fault_;
   void complete_far_delivery();
   // A port-I/O instruction's #VE, delivered once the engine has stopped after it.
-  static constexpr int kInjectVe = 20, kInjectGp = 13, kInjectUd = 6;
+  // kCompleted: an MSR exit the TDX module completed itself (td_msr_virtual.h): RIP, RAX
+  // and RDX take the values below and nothing is delivered.
+  static constexpr int kInjectVe = 20, kInjectGp = 13, kInjectUd = 6, kCompleted = -1;
   struct PendingVe {
     tdx::VeInfo info;
     uint64_t rip, rax;  // as before the instruction
@@ -206,6 +208,7 @@ class Vcpu {
     // What the module does instead of a #VE: #GP(0) (an MSR of the #GP class, td_msr.h)
     // or #UD (an instruction its dispatcher refuses, td_instructions.h).
     int inject = kInjectVe;
+    std::optional<uint64_t> rdx;  // MSR exits: RDX to put back (a completed RDMSR's high half)
   };
   std::optional<PendingVe> ve_pending_;
   // Raises the pending #VE (or #GP) through the guest's IDT, far transfer included.

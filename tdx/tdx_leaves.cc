@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "tdsim/abi/tdx.h"
+#include "td_msr_virtual.h"
 #include "tdx_module.h"
 
 namespace tdsim::tdx {
@@ -148,6 +149,15 @@ VeInfo io_instruction_ve(bool in, uint16_t port, uint32_t size, bool immediate, 
                     (immediate ? abi::kIoQualImmediate : 0) | static_cast<uint64_t>(port) << 16;
   v.insn_length = insn_length;
   return v;
+}
+
+MsrDecision TdxModule::msr_instruction(uint32_t vcpu, uint32_t msr, bool write, uint64_t value, uint64_t efer) {
+  MsrDecision d = msr_access(msr, write);
+  if (d.access != MsrAccess::kModule) return d;
+  const MsrTdConfig td{cfg_.attributes, cfg_.xfam, td_cpuid_};
+  MsrDecision h = virtual_msr_access(msr, write, value, td, MsrVcpuState{efer, &debugctl_[vcpu]});
+  if (h.access == MsrAccess::kVe || h.access == MsrAccess::kGp) h.why = d.why + ": " + h.why;
+  return h;
 }
 
 VeInfo msr_instruction_ve(bool write) {

@@ -49,6 +49,7 @@ void TdxModule::reset() {
   size_mismatches_ = 0;
   msr_writes_.clear();
   ve_info_.clear();
+  debugctl_.clear();
 }
 
 void TdxModule::build_td() { build_td(launch_page_order(image_)); }

@@ -155,10 +155,16 @@ class TdxModule {
   // The CPUID instruction on a vCPU in state `s`: the module answers every leaf from the
   // TD's virtual CPUID values (td_cpuid.h) or raises #VE; no engine answers on its own.
   InstructionCpuid instruction_cpuid(uint32_t leaf, uint32_t subleaf, const CpuidVcpuState& s) const;
-  // RDMSR/WRMSR of `msr` in this TD (td_msr.h): native, or a #VE and why.
+  // RDMSR/WRMSR of `msr` in this TD by the table (td_msr.h): native, #VE, #GP, or one of
+  // the module's own handlers (kModule).
   MsrDecision msr_access(uint32_t msr, bool write) const {
-    return td_msr_access(msr, write, cfg_.attributes, td_cpuid_);
+    return td_msr_access(msr, write, MsrTdConfig{cfg_.attributes, cfg_.xfam, td_cpuid_});
   }
+  // The whole exit on `vcpu`, whose EFER is `efer`: as msr_access, with a kModule rule run
+  // through its handler (td_msr_virtual.h), which may complete the instruction (kModule
+  // with a RDMSR's value), let the CPU do it (kNative), or refuse it. `value`: a WRMSR's
+  // EDX:EAX. Keeps the vCPU's IA32_DEBUGCTL.
+  MsrDecision msr_instruction(uint32_t vcpu, uint32_t msr, bool write, uint64_t value, uint64_t efer);
   // The TD's virtual CPUID values (TDH.MNG.INIT's result for this configuration), before
   // the dynamic bits: what KVM_TDX_INIT_VM's configuration and KVM_SET_CPUID2 start from.
   const CpuidModel& td_cpuid() const { return td_cpuid_; }
@@ -245,6 +251,7 @@ class TdxModule {
   uint64_t size_mismatches_ = 0;
   std::map<std::pair<uint32_t, uint64_t>, uint64_t> msr_writes_;  // (vcpu, msr) -> value
   std::map<uint32_t, VeInfo> ve_info_;  // vCPUs whose #VE information is valid (unread)
+  std::map<uint32_t, uint64_t> debugctl_;  // IA32_DEBUGCTL per vCPU, as the module keeps it (0 at reset)
   HostWriteObserver host_write_;
   UserspaceHandler userspace_;
   // Set by to_userspace() when the handler had no answer yet; vmcall() turns the call

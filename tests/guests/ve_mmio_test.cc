@@ -23,6 +23,7 @@
 #include "tests/guests/test_assets.h"
 #include "tests/guests/ve_pending_pages.h"
 #include "tdx/td_cpuid.h"
+#include "tdx/td_msr_virtual.h"
 
 namespace tdsim {
 namespace {
@@ -205,6 +206,52 @@ TEST(MsrGp, MsrsOfTheModulesGpClassRaiseGpThroughTheGuestIdt) {
     EXPECT_EQ(sync->args[3], 5u) << "each #GP on its MSR instruction";
     EXPECT_EQ(sync->args[5], 0x3eu) << "the five MSR instructions, in order";
     EXPECT_EQ(sync->args[4], 0x0000567800001234ull) << "the refused RDMSR wrote nothing";
+  }
+  expect_backends_agree(runs, image, skipped);
+}
+
+// The MSRs the TDX module answers itself (td_msr_virtual.h): the same values on every
+// backend that routes MSR exits through the module (caps.msr_ve), no #VE for them, EFER's
+// SCE changed natively, and a change of EFER.NXE a #VE that KVM refuses.
+TEST(MsrModule, TheModulesOwnMsrsAndTheEferRuleOnEveryBackend) {
+  const TdImage image = image_of(TDSIM_GUEST_MSR_MODULE_ELF);
+  std::string skipped;
+  Runs runs;
+  for (const host::BackendInfo* b : runnable(skipped)) {
+    if (!b->caps.msr_ve) {
+      skipped += b->name + ": its MSR accesses do not reach the TDX module (caps.msr_ve); ";
+      continue;
+    }
+    RunLimits limits;
+    limits.timeout = std::chrono::seconds(20);
+    runs.emplace_back(b->name, run_collect(*b->make_backend({}), image, limits));
+  }
+  ASSERT_FALSE(runs.empty()) << skipped;
+  for (const auto& [name, events] : runs) {
+    SCOPED_TRACE(name + "\n" + dump(events));
+    ASSERT_EQ(events.size(), 4u);
+    const auto* one = std::get_if<UcallEvent>(&events[0]);
+    const auto* two = std::get_if<UcallEvent>(&events[1]);
+    const auto* refused = std::get_if<TdcallRejectedEvent>(&events[2]);
+    const auto* end = std::get_if<UcallEvent>(&events[3]);
+    ASSERT_TRUE(one && two && refused && end);
+    EXPECT_NE(refused->reason.find("WRMSR 0xc0000080"), std::string::npos) << "KVM refuses the EFER write";
+    ASSERT_EQ(one->cmd, abi::kUcallSync);
+    EXPECT_EQ(one->args[1], 0u) << "no #VE for the module's own MSRs";
+    EXPECT_EQ(one->args[2], 0x1801u) << "MISC_ENABLE: fast strings, BTS and PEBS unavailable (no PERFMON)";
+    EXPECT_EQ(one->args[3], tdx::kModelArchCapabilities & ~(1ull << 7)) << "ARCH_CAPABILITIES without TSX_CTRL";
+    EXPECT_EQ(one->args[4], 0u) << "PERF_CAPABILITIES without ATTRIBUTES.PERFMON";
+    EXPECT_EQ(one->args[5], 1u) << "CPUID 7.0 EDX[29] enumerates ARCH_CAPABILITIES";
+    ASSERT_EQ(two->cmd, abi::kUcallSync);
+    EXPECT_EQ(two->args[1], 0x3u) << "DEBUGCTL as written, bit 13 dropped";
+    const uint64_t efer = two->args[2];
+    EXPECT_EQ(efer & 0x500, 0x500u) << "LME and LMA in 64-bit mode";
+    EXPECT_EQ(two->args[3], efer ^ 1) << "SCE toggled";
+    EXPECT_EQ(two->args[4], efer) << "and back";
+    EXPECT_EQ(two->args[5], 0u) << "still no #VE";
+    ASSERT_EQ(end->cmd, abi::kUcallUnhandled) << "EFER.NXE: the #VE, then KVM's refusal";
+    EXPECT_EQ(end->args[abi::kUnhandledArgVector], 13u);
+    EXPECT_EQ(end->args[1], uint64_t{abi::kExitReasonWrmsr});
   }
   expect_backends_agree(runs, image, skipped);
 }

@@ -8,6 +8,7 @@
 
 #include "bootstub/measure/mrtd.h"
 #include "module_fixture.h"
+#include "tdx/td_msr_virtual.h"
 
 namespace tdsim::tdxtest {
 namespace {
@@ -265,15 +266,36 @@ TEST(TdMsrRules, ClassesOfTheMsrsATdGuestTouches) {
   auto decide = [](uint32_t msr, bool write, uint64_t attributes = 0, uint64_t xfam = tdx::kXfamX87Sse) {
     const tdx::CpuidModel td = tdx::td_cpuid_values(tdx::sapphire_rapids_native(),
                                                     tdx::TdCpuidConfig{attributes, xfam, 48, {}});
-    return tdx::td_msr_access(msr, write, attributes, td);
+    return tdx::td_msr_access(msr, write, tdx::MsrTdConfig{attributes, xfam, td});
   };
   auto access = [&](uint32_t msr, bool write, uint64_t attributes = 0, uint64_t xfam = tdx::kXfamX87Sse) {
     return decide(msr, write, attributes, xfam).access;
   };
-  for (uint32_t msr : {0x277u, 0xc0000080u, 0xc0000082u, 0xc0000100u, 0xc0000102u, 0xc0000103u, 0x1a0u})
+  for (uint32_t msr : {0x277u, 0xc0000080u, 0xc0000082u, 0xc0000100u, 0xc0000102u, 0xc0000103u})
     EXPECT_EQ(access(msr, false), MsrAccess::kNative) << std::hex << msr;
-  for (uint32_t msr : {0x1bu, 0x1fcu, 0x2ffu, 0x200u, 0x800u, 0x830u, 0x8ffu, 0x6e0u})
+  for (uint32_t msr : {0x1bu, 0x1fcu, 0x2ffu, 0x200u, 0x802u, 0x830u, 0x83eu, 0x6e0u, 0x3au, 0xceu, 0xcfu})
     EXPECT_EQ(access(msr, true), MsrAccess::kVe) << std::hex << msr;
+  // The module's own handlers: MISC_ENABLE, ARCH_CAPABILITIES, PERF_CAPABILITIES reads,
+  // DEBUGCTL both ways, EFER writes; MISC_ENABLE writes are a #VE, the read-only
+  // capability MSRs' writes a #GP.
+  for (uint32_t msr : {0x1a0u, 0x10au, 0x345u, 0x1d9u})
+    EXPECT_EQ(access(msr, false), MsrAccess::kModule) << std::hex << msr;
+  for (uint32_t msr : {0x1d9u, 0xc0000080u}) EXPECT_EQ(access(msr, true), MsrAccess::kModule) << std::hex << msr;
+  EXPECT_EQ(access(0x1a0, true), MsrAccess::kVe);
+  EXPECT_EQ(access(0x10a, true), MsrAccess::kGp);
+  EXPECT_EQ(access(0x345, true), MsrAccess::kGp);
+  // FIXED_1_GP_AT_EXIT rows: the VMX capability MSRs, SMBASE, SGX, TSX_CTRL, the
+  // reserved x2APIC offsets.
+  for (uint32_t msr : {0x480u, 0x485u, 0x48bu, 0x491u, 0x492u, 0x9eu, 0x9bu, 0x8cu, 0x122u, 0x276u, 0x500u, 0xd90u,
+                       0x800u, 0x801u, 0x804u, 0x829u, 0x831u, 0x840u, 0x8ffu}) {
+    EXPECT_EQ(access(msr, false), MsrAccess::kGp) << std::hex << msr;
+    EXPECT_EQ(access(msr, true), MsrAccess::kGp) << std::hex << msr;
+  }
+  // XFAM-enabled MSRs: CET with XFAM bits 12:11, LBR with bit 15, PT with bit 8.
+  EXPECT_EQ(access(0x6a2, false), MsrAccess::kGp) << "IA32_S_CET without XFAM.CET";
+  EXPECT_EQ(access(0x6a2, false, 0, tdx::kXfamX87Sse | (3ull << 11)), MsrAccess::kNative);
+  EXPECT_EQ(access(0x14ce, true), MsrAccess::kGp) << "IA32_LBR_CTL without XFAM.LBR";
+  EXPECT_EQ(access(0x570, true), MsrAccess::kGp) << "IA32_RTIT_CTL without XFAM.PT";
   EXPECT_EQ(access(0x10, false), MsrAccess::kNative) << "TSC read";
   EXPECT_EQ(access(0x10, true), MsrAccess::kVe) << "TSC write";
   for (uint32_t msr : {0xc1u, 0x186u, 0x309u, 0x38fu}) {
@@ -288,7 +310,7 @@ TEST(TdMsrRules, ClassesOfTheMsrsATdGuestTouches) {
   EXPECT_EQ(access(0xe1, false), MsrAccess::kGp) << "IA32_UMWAIT_CONTROL: no WAITPKG in the TD CPUID";
   EXPECT_NE(decide(0xe1, false).why.find("WAITPKG"), std::string::npos);
   EXPECT_EQ(access(0x4b564d00, false), MsrAccess::kVe) << "outside the bitmap";
-  EXPECT_EQ(access(0x1234, false), MsrAccess::kVe) << "not in the table: the module's default";
+  EXPECT_EQ(access(0x1100, false), MsrAccess::kVe) << "not in the table: the module's default";
   EXPECT_NE(decide(0x830, true).why.find("x2APIC"), std::string::npos);
   for (uint32_t msr : {0x1f8u, 0x1fau, 0x981u, 0x982u, 0x984u}) {
     EXPECT_EQ(access(msr, false), MsrAccess::kGp) << std::hex << msr << ": a feature the TD lacks";
@@ -299,6 +321,51 @@ TEST(TdMsrRules, ClassesOfTheMsrsATdGuestTouches) {
     EXPECT_LE(r.first, r.last);
     EXPECT_TRUE(r.source && *r.source);
   }
+}
+
+// The module's own handlers (td_msr_access.c): the virtual values a TD reads, the
+// DEBUGCTL it keeps per vCPU and its checks, and the EFER rule (SCE only).
+TEST(TdMsrRules, TheModulesOwnValuesAndCheckedWrites) {
+  using tdx::MsrAccess;
+  auto with = [](uint64_t attributes, uint64_t xfam, uint32_t msr, bool write, uint64_t value, uint64_t efer,
+                 uint64_t* debugctl) {
+    const tdx::CpuidModel td = tdx::td_cpuid_values(tdx::sapphire_rapids_native(),
+                                                    tdx::TdCpuidConfig{attributes, xfam, 48, {}});
+    return tdx::virtual_msr_access(msr, write, value, tdx::MsrTdConfig{attributes, xfam, td},
+                                   tdx::MsrVcpuState{efer, debugctl});
+  };
+  uint64_t dbg = 0;
+  auto rd = [&](uint32_t msr, uint64_t attributes = 0, uint64_t xfam = tdx::kXfamX87Sse) {
+    const tdx::MsrDecision d = with(attributes, xfam, msr, false, 0, 0, &dbg);
+    EXPECT_EQ(d.access, MsrAccess::kModule) << std::hex << msr << " " << d.why;
+    return d.value;
+  };
+  // MISC_ENABLE: fast strings, BTS unavailable; PEBS unavailable without PERFMON, PERFMON
+  // available with it; EST and the MONITOR FSM off (fixed-0 in the TD CPUID).
+  EXPECT_EQ(rd(0x1a0), 0x1801u);
+  EXPECT_EQ(rd(0x1a0, tdx::kAttrPerfmon), 0x881u);
+  EXPECT_EQ(rd(0x10a), tdx::kModelArchCapabilities & ~(1ull << 7)) << "TSX_CTRL enumerated absent";
+  EXPECT_EQ(rd(0x345), 0u) << "PERF_CAPABILITIES without PERFMON";
+  EXPECT_EQ(rd(0x345, tdx::kAttrPerfmon), tdx::kModelPerfCapabilities & ~(1ull << 16)) << "PEBS output to PT cleared";
+  // DEBUGCTL: kept per vCPU, bit 13 neither taken nor shown; reserved bits #GP; TR
+  // without BTS #VE (nothing kept).
+  EXPECT_EQ(with(0, tdx::kXfamX87Sse, 0x1d9, true, 0x2003, 0, &dbg).access, MsrAccess::kModule);
+  EXPECT_EQ(dbg, 0x3u);
+  EXPECT_EQ(rd(0x1d9), 0x3u);
+  EXPECT_EQ(with(0, tdx::kXfamX87Sse, 0x1d9, true, 1ull << 16, 0, &dbg).access, MsrAccess::kGp);
+  EXPECT_EQ(with(0, tdx::kXfamX87Sse, 0x1d9, true, 0x8, 0, &dbg).access, MsrAccess::kGp) << "bit 3 reserved";
+  EXPECT_EQ(with(0, tdx::kXfamX87Sse, 0x1d9, true, 0x40, 0, &dbg).access, MsrAccess::kVe) << "TR without BTS";
+  EXPECT_EQ(with(0, tdx::kXfamX87Sse, 0x1d9, true, 0xc0, 0, &dbg).access, MsrAccess::kModule) << "TR with BTS";
+  EXPECT_EQ(dbg, 0xc0u);
+  // EFER: SCE may change (the CPU does the write), LMA is ignored, anything else is a #VE.
+  constexpr uint64_t efer = 0xd00;  // LME, LMA, NXE
+  EXPECT_EQ(with(0, tdx::kXfamX87Sse, 0xc0000080, true, efer | 1, efer, &dbg).access, MsrAccess::kNative);
+  EXPECT_EQ(with(0, tdx::kXfamX87Sse, 0xc0000080, true, (efer | 1) & ~0x400ull, efer, &dbg).access,
+            MsrAccess::kNative)
+      << "LMA is read-only: the old value stands";
+  const tdx::MsrDecision nxe = with(0, tdx::kXfamX87Sse, 0xc0000080, true, efer & ~0x800ull, efer, &dbg);
+  EXPECT_EQ(nxe.access, MsrAccess::kVe);
+  EXPECT_NE(nxe.why.find("0x800"), std::string::npos) << nxe.why;
 }
 
 // The module's VM-exit dispatcher rows, from the bytes: #VE for INVD, WBINVD and VMCALL
