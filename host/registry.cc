@@ -43,7 +43,7 @@ std::vector<BackendInfo> make_registry() {
       "kvm",
       "plain KVM VM in the TD initial state; TDCALLs trapped and answered by the TD platform",
       BackendCaps{.instruction_budget = false, .register_access = true, .tracing = false, .debug_target = true,
-                  .stepping = true, .real_td = false},
+                  .stepping = true, .real_td = false, .msr_ve = true},
       [] { return kvm_unavailable("kvm"); },
       [](const BackendSetup& s) { return std::unique_ptr<Backend>(std::make_unique<KvmBackend>(s.config)); },
       [](const TdImage& image, const VmOptions& o, const BackendSetup& s) {

@@ -76,6 +76,7 @@ PlainMachine::PlainMachine(const TdImage& image, ::tdsim::tdx::TdxConfig config)
   // The S-bit (47/51) would be a reserved physical-address bit for this guest
   // (MAXPHYADDR 36 without settable CPUID): fold it out, shared regions stay untagged.
   fold_shared_bit_in_page_tables(image, mem_);
+  route_msrs_to_module();
   uint32_t slot = 0;
   for (const GuestMemory::Block& b : mem_.blocks()) vm_.set_user_memory_region(slot++, b.gpa, b.size, b.host);
   for (uint32_t i = 0; i < image.nr_vcpus; ++i) {
@@ -121,6 +122,9 @@ bool PlainMachine::handle_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit_r
       return hlt_ve(vcpu, index, emit);
     case KVM_EXIT_IO:
       return port_io_ve(vcpu, index, emit);
+    case KVM_EXIT_X86_RDMSR:
+    case KVM_EXIT_X86_WRMSR:
+      return msr_exit(vcpu, index);
     case KVM_EXIT_SHUTDOWN:
       emit(FaultEvent{index, current_rip(vcpu), -1, 0, true, "triple fault (KVM_EXIT_SHUTDOWN)"});
       return false;

@@ -64,6 +64,13 @@ class PlainMachine {
   // (tdx/td_instructions.h; this host's KVM fails to emulate MONITOR, say): the #UD or #VE
   // the module injects, RIP on the instruction (true); false for anything else.
   bool dispatcher_instruction(KvmVcpu& vcpu, uint32_t index);
+  // Before any vCPU runs: every MSR access that is not native in this TD exits to user
+  // space (KVM_CAP_X86_USER_SPACE_MSR and an MSR filter). Throws BackendUnsupported when
+  // this KVM cannot (plain_msr.cc).
+  void route_msrs_to_module();
+  // KVM_EXIT_X86_RDMSR/WRMSR: what the TDX module gives the access (its value, the
+  // EFER write, #GP(0), or the #VE with the instruction undone) (plain_msr.cc).
+  bool msr_exit(KvmVcpu& vcpu, uint32_t index);
   const TdImage& image_;
   GuestMemory mem_;
   MmioReadHandler mmio_read_;

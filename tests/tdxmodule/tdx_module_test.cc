@@ -345,6 +345,9 @@ TEST(TdMsrRules, TheModulesOwnValuesAndCheckedWrites) {
   EXPECT_EQ(rd(0x1a0), 0x1801u);
   EXPECT_EQ(rd(0x1a0, tdx::kAttrPerfmon), 0x881u);
   EXPECT_EQ(rd(0x10a), tdx::kModelArchCapabilities & ~(1ull << 7)) << "TSX_CTRL enumerated absent";
+  const tdx::CpuidModel td =
+      tdx::td_cpuid_values(tdx::sapphire_rapids_native(), tdx::TdCpuidConfig{0, tdx::kXfamX87Sse, 48, {}});
+  EXPECT_EQ((td.answer(7, 0).edx >> 29) & 1, 1u) << "CPUID 7.0 EDX[29] (ARCH_CAPABILITIES) is fixed-1";
   EXPECT_EQ(rd(0x345), 0u) << "PERF_CAPABILITIES without PERFMON";
   EXPECT_EQ(rd(0x345, tdx::kAttrPerfmon), tdx::kModelPerfCapabilities & ~(1ull << 16)) << "PEBS output to PT cleared";
   // DEBUGCTL: kept per vCPU, bit 13 neither taken nor shown; reserved bits #GP; TR
