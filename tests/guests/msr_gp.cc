@@ -1,7 +1,7 @@
 // MSRs the TDX module answers with #GP(0) (features a TD does not have: the TME and DCA
 // MSRs, IA32_UMWAIT_CONTROL without WAITPKG, IA32_XFD without XFAM AMX, IA32_PKRS without
-// PKS; not the perfmon MSRs, which plain KVM's vPMU answers in the kernel): the #GP arrives through the guest's
-// IDT with RIP on the RDMSR/WRMSR, which the handler skips. Reports (stage 1) the #GPs
+// PKS, IA32_PMC0 without ATTRIBUTES.PERFMON): the #GP arrives through the guest's IDT with
+// RIP on the RDMSR/WRMSR, which the handler skips. Reports (stage 1) the #GPs
 // taken, the last error code, how many #GPs had the MSR instruction's RIP, and what the
 // first refused RDMSR left in EDX:EAX, and which instructions (bit n: the n-th, from 1)
 // took one.
@@ -50,6 +50,7 @@ void guest_main(uint32_t) {
   rdmsr_at(0xe1, l2, h2);     // IA32_UMWAIT_CONTROL without WAITPKG
   rdmsr_at(0x1c4, l2, h2);    // IA32_XFD without XFAM AMX
   wrmsr_at(0x6e1, 0);         // IA32_PKRS without PKS
+  rdmsr_at(0xc1, l2, h2);     // IA32_PMC0 without PERFMON (plain KVM's vPMU would answer it)
   GUEST_SYNC_ARGS(1, g_gps, g_error_code, g_rips_ok, (uint64_t{hi} << 32) | lo, g_sites);
   GUEST_DONE();
 }

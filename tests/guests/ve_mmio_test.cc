@@ -201,10 +201,10 @@ TEST(MsrGp, MsrsOfTheModulesGpClassRaiseGpThroughTheGuestIdt) {
     ASSERT_EQ(events.size(), 2u);
     const auto* sync = std::get_if<UcallEvent>(&events[0]);
     ASSERT_NE(sync, nullptr);
-    EXPECT_EQ(sync->args[1], 5u) << "TME_ACTIVATE, PLATFORM_DCA_CAP, UMWAIT_CONTROL, XFD, PKRS: one #GP each";
+    EXPECT_EQ(sync->args[1], 6u) << "TME_ACTIVATE, PLATFORM_DCA_CAP, UMWAIT_CONTROL, XFD, PKRS, PMC0: one #GP each";
     EXPECT_EQ(sync->args[2], 0u) << "#GP(0)";
-    EXPECT_EQ(sync->args[3], 5u) << "each #GP on its MSR instruction";
-    EXPECT_EQ(sync->args[5], 0x3eu) << "the five MSR instructions, in order";
+    EXPECT_EQ(sync->args[3], 6u) << "each #GP on its MSR instruction";
+    EXPECT_EQ(sync->args[5], 0x7eu) << "the six MSR instructions, in order";
     EXPECT_EQ(sync->args[4], 0x0000567800001234ull) << "the refused RDMSR wrote nothing";
   }
   expect_backends_agree(runs, image, skipped);
@@ -347,7 +347,8 @@ TEST(TdInstructions, TheModulesUdInstructionsAreUdAndItsVeInstructionsAreVes) {
     EXPECT_EQ(sync->args[1], 4u) << "MONITOR, MWAIT, VMXOFF, GETSEC: one #UD each";
     runs.emplace_back(b->name, ud);
     if (!b->caps.insn_ve) {
-      skipped += b->name + ": INVD, WBINVD and VMCALL run in the kernel without a #VE; ";
+      skipped += b->name + ": INVD, WBINVD and VMCALL run in the kernel without a #VE (this host's KVM never "
+                           "returns from KVM_RUN on the VMCALL); ";
       continue;
     }
     const std::vector<Event> ve = run_collect(*b->make_backend({}), ve_image, limits);
