@@ -7,24 +7,11 @@
 // then changes EFER.NXE: the module's #VE, which the runtime's handler passes to the VMM
 // with TDG.VP.VMCALL<Instruction.WRMSR>; KVM refuses, so the guest ends UNHANDLED(13)
 // with exit reason 32 (WRMSR).
-#include <stdint.h>
+#include "tests/guests/msr_guest.h"
 
-#include "ucall/guest/guest.h"
+using namespace tdsim::test_guest;
 
 namespace {
-volatile uint64_t g_ves = 0;
-void counting_ve_handler(tdsim::guest::ExRegs* regs) {
-  g_ves = g_ves + 1;
-  tdsim_ve_handler(regs);
-}
-uint64_t rdmsr(uint32_t msr) {
-  uint32_t lo, hi;
-  asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-  return (uint64_t{hi} << 32) | lo;
-}
-void wrmsr(uint32_t msr, uint64_t v) {
-  asm volatile("wrmsr" : : "c"(msr), "a"(static_cast<uint32_t>(v)), "d"(static_cast<uint32_t>(v >> 32)) : "memory");
-}
 constexpr uint32_t kEfer = 0xc0000080;
 }  // namespace
 

@@ -62,6 +62,23 @@ TdImage image_of(const char* elf, uint32_t shared_mmio_pages = 0) {
 
 using Runs = std::vector<std::pair<std::string, std::vector<Event>>>;
 
+// `image` on every runnable backend with a 20 s budget, apart from those lacking the
+// capability `need` (named in `skipped` with `lacking`).
+Runs run_on_each(const TdImage& image, std::string& skipped, bool host::BackendCaps::*need = nullptr,
+                 const char* lacking = "") {
+  Runs runs;
+  for (const host::BackendInfo* b : runnable(skipped)) {
+    if (need && !(b->caps.*need)) {
+      skipped += b->name + ": " + lacking + "; ";
+      continue;
+    }
+    RunLimits limits;
+    limits.timeout = std::chrono::seconds(20);
+    runs.emplace_back(b->name, run_collect(*b->make_backend({}), image, limits));
+  }
+  return runs;
+}
+
 // Every backend that ran saw what the first one saw; with only one, the test is a skip
 // (nothing was compared) naming why the others could not run.
 void expect_backends_agree(const Runs& runs, const TdImage& image, const std::string& skipped) {
@@ -189,12 +206,7 @@ TEST(VeHlt, HltIsAVeTheHandlerTurnsIntoVmcallHltAndTheHostResumes) {
 TEST(MsrGp, MsrsOfTheModulesGpClassRaiseGpThroughTheGuestIdt) {
   const TdImage image = image_of(TDSIM_GUEST_MSR_GP_ELF);
   std::string skipped;
-  Runs runs;
-  for (const host::BackendInfo* b : runnable(skipped)) {
-    RunLimits limits;
-    limits.timeout = std::chrono::seconds(20);
-    runs.emplace_back(b->name, run_collect(*b->make_backend({}), image, limits));
-  }
+  const Runs runs = run_on_each(image, skipped);
   ASSERT_FALSE(runs.empty()) << skipped;
   for (const auto& [name, events] : runs) {
     SCOPED_TRACE(name + "\n" + dump(events));
@@ -216,16 +228,8 @@ TEST(MsrGp, MsrsOfTheModulesGpClassRaiseGpThroughTheGuestIdt) {
 TEST(MsrModule, TheModulesOwnMsrsAndTheEferRuleOnEveryBackend) {
   const TdImage image = image_of(TDSIM_GUEST_MSR_MODULE_ELF);
   std::string skipped;
-  Runs runs;
-  for (const host::BackendInfo* b : runnable(skipped)) {
-    if (!b->caps.msr_ve) {
-      skipped += b->name + ": its MSR accesses do not reach the TDX module (caps.msr_ve); ";
-      continue;
-    }
-    RunLimits limits;
-    limits.timeout = std::chrono::seconds(20);
-    runs.emplace_back(b->name, run_collect(*b->make_backend({}), image, limits));
-  }
+  const Runs runs = run_on_each(image, skipped, &host::BackendCaps::msr_ve,
+                                "its MSR accesses do not reach the TDX module (caps.msr_ve)");
   ASSERT_FALSE(runs.empty()) << skipped;
   for (const auto& [name, events] : runs) {
     SCOPED_TRACE(name + "\n" + dump(events));

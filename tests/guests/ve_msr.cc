@@ -2,25 +2,9 @@
 // through the runtime's #VE handler, which asks KVM with TDG.VP.VMCALL<Instruction.
 // RDMSR/WRMSR; PAT runs natively. Reports (#VEs taken, POWER_CTL, ICR, PAT) after
 // writing 2 to POWER_CTL and a fixed IPI (vector 0xf0, APIC ID 1) to the ICR.
-#include <stdint.h>
+#include "tests/guests/msr_guest.h"
 
-#include "ucall/guest/guest.h"
-
-namespace {
-volatile uint64_t g_ves = 0;
-void counting_ve_handler(tdsim::guest::ExRegs* regs) {
-  g_ves = g_ves + 1;
-  tdsim_ve_handler(regs);
-}
-uint64_t rdmsr(uint32_t msr) {
-  uint32_t lo, hi;
-  asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-  return (uint64_t{hi} << 32) | lo;
-}
-void wrmsr(uint32_t msr, uint64_t v) {
-  asm volatile("wrmsr" : : "c"(msr), "a"(static_cast<uint32_t>(v)), "d"(static_cast<uint32_t>(v >> 32)));
-}
-}  // namespace
+using namespace tdsim::test_guest;
 
 void guest_main(uint32_t) {
   tdsim::guest::install_exception_handler(20, counting_ve_handler);
