@@ -1,6 +1,6 @@
 // MSRs the TDX module answers with #GP(0) (features a TD does not have: the TME and DCA
 // MSRs, IA32_UMWAIT_CONTROL without WAITPKG, IA32_XFD without XFAM AMX, IA32_PKRS without
-// PKS, IA32_PMC0 without ATTRIBUTES.PERFMON): the #GP arrives through the guest's IDT with
+// PKS, IA32_PMC0 without ATTRIBUTES.PERFMON, IA32_VMX_BASIC): the #GP arrives through the guest's IDT with
 // RIP on the RDMSR/WRMSR, which the handler skips. Reports (stage 1) the #GPs
 // taken, the last error code, how many #GPs had the MSR instruction's RIP, and what the
 // first refused RDMSR left in EDX:EAX, and which instructions (bit n: the n-th, from 1)
@@ -51,6 +51,7 @@ void guest_main(uint32_t) {
   rdmsr_at(0x1c4, l2, h2);    // IA32_XFD without XFAM AMX
   wrmsr_at(0x6e1, 0);         // IA32_PKRS without PKS
   rdmsr_at(0xc1, l2, h2);     // IA32_PMC0 without PERFMON (plain KVM's vPMU would answer it)
+  rdmsr_at(0x480, l2, h2);    // IA32_VMX_BASIC: no VMX in a TDX 1.0 TD
   GUEST_SYNC_ARGS(1, g_gps, g_error_code, g_rips_ok, (uint64_t{hi} << 32) | lo, g_sites);
   GUEST_DONE();
 }

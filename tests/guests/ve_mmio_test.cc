@@ -213,10 +213,11 @@ TEST(MsrGp, MsrsOfTheModulesGpClassRaiseGpThroughTheGuestIdt) {
     ASSERT_EQ(events.size(), 2u);
     const auto* sync = std::get_if<UcallEvent>(&events[0]);
     ASSERT_NE(sync, nullptr);
-    EXPECT_EQ(sync->args[1], 6u) << "TME_ACTIVATE, PLATFORM_DCA_CAP, UMWAIT_CONTROL, XFD, PKRS, PMC0: one #GP each";
+    EXPECT_EQ(sync->args[1], 7u)
+        << "TME_ACTIVATE, PLATFORM_DCA_CAP, UMWAIT_CONTROL, XFD, PKRS, PMC0, VMX_BASIC: one #GP each";
     EXPECT_EQ(sync->args[2], 0u) << "#GP(0)";
-    EXPECT_EQ(sync->args[3], 6u) << "each #GP on its MSR instruction";
-    EXPECT_EQ(sync->args[5], 0x7eu) << "the six MSR instructions, in order";
+    EXPECT_EQ(sync->args[3], 7u) << "each #GP on its MSR instruction";
+    EXPECT_EQ(sync->args[5], 0xfeu) << "the seven MSR instructions, in order";
     EXPECT_EQ(sync->args[4], 0x0000567800001234ull) << "the refused RDMSR wrote nothing";
   }
   expect_backends_agree(runs, image, skipped);
