@@ -8,7 +8,8 @@ namespace tdsim::tdx {
 
 namespace {
 
-constexpr uint32_t kMiscEnable = 0x1a0, kArchCapabilities = 0x10a, kPerfCapabilities = 0x345, kDebugctl = 0x1d9;
+constexpr uint32_t kMiscEnable = 0x1a0, kArchCapabilities = 0x10a, kPerfCapabilities = 0x345, kDebugctl = 0x1d9,
+                   kXss = 0xda0;
 
 // IA32_MISC_ENABLE bits the module sets from the TD rather than the platform.
 constexpr uint64_t kMiscPerfmonAvailable = 1ull << 7, kMiscPebsUnavailable = 1ull << 12, kMiscEst = 1ull << 16,
@@ -55,6 +56,14 @@ MsrDecision virtual_msr_access(uint32_t msr, bool write, uint64_t value, const M
       return {MsrAccess::kVe,
               fmt::format("{} IA32_EFER {:#x} -> {:#x} changes bits {:#x}: a TD may change SCE only", op, vcpu.efer,
                           value, changed)};
+    return {MsrAccess::kNative, {}};
+  }
+  if (msr == kXss && write) {
+    // wrmsr_ia32_xss: every bit set must be one the platform supports and XFAM enables.
+    const uint64_t allowed = kModelXssSupported & td.xfam;
+    if (value & ~allowed)
+      return {MsrAccess::kGp, fmt::format("{} IA32_XSS {:#x} sets bits {:#x} outside the platform's XSS and XFAM {:#x}",
+                                          op, value, value & ~allowed, td.xfam)};
     return {MsrAccess::kNative, {}};
   }
   if (msr == kDebugctl && vcpu.debugctl) {

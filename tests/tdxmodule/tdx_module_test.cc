@@ -296,6 +296,12 @@ TEST(TdMsrRules, ClassesOfTheMsrsATdGuestTouches) {
   EXPECT_EQ(access(0x6a2, false, 0, tdx::kXfamX87Sse | (3ull << 11)), MsrAccess::kNative);
   EXPECT_EQ(access(0x14ce, true), MsrAccess::kGp) << "IA32_LBR_CTL without XFAM.LBR";
   EXPECT_EQ(access(0x570, true), MsrAccess::kGp) << "IA32_RTIT_CTL without XFAM.PT";
+  EXPECT_EQ(access(0xc0000083, false), MsrAccess::kVe) << "CSTAR: not in the module's table";
+  EXPECT_EQ(access(0xc0000084, true), MsrAccess::kNative) << "FMASK";
+  EXPECT_EQ(access(0xc80, false), MsrAccess::kNative) << "DEBUG_INTERFACE read";
+  EXPECT_EQ(access(0xc80, true), MsrAccess::kVe) << "DEBUG_INTERFACE write";
+  EXPECT_EQ(access(0xda0, false), MsrAccess::kNative) << "XSS read";
+  EXPECT_EQ(access(0xda0, true), MsrAccess::kModule) << "XSS write: checked";
   EXPECT_EQ(access(0x10, false), MsrAccess::kNative) << "TSC read";
   EXPECT_EQ(access(0x10, true), MsrAccess::kVe) << "TSC write";
   for (uint32_t msr : {0xc1u, 0x186u, 0x309u, 0x38fu}) {
@@ -369,6 +375,11 @@ TEST(TdMsrRules, TheModulesOwnValuesAndCheckedWrites) {
   const tdx::MsrDecision nxe = with(0, tdx::kXfamX87Sse, 0xc0000080, true, efer & ~0x800ull, efer, &dbg);
   EXPECT_EQ(nxe.access, MsrAccess::kVe);
   EXPECT_NE(nxe.why.find("0x800"), std::string::npos) << nxe.why;
+  // XSS: a write within the platform's components and XFAM is the CPU's, else #GP(0).
+  EXPECT_EQ(with(0, tdx::kXfamX87Sse, 0xda0, true, 0, 0, &dbg).access, MsrAccess::kNative);
+  EXPECT_EQ(with(0, tdx::kXfamX87Sse, 0xda0, true, 1ull << 11, 0, &dbg).access, MsrAccess::kGp) << "CET_U, no XFAM.CET";
+  EXPECT_EQ(with(0, tdx::kXfamX87Sse | (3ull << 11), 0xda0, true, 3ull << 11, 0, &dbg).access, MsrAccess::kNative);
+  EXPECT_EQ(with(0, ~0ull, 0xda0, true, 1ull << 13, 0, &dbg).access, MsrAccess::kGp) << "HDC: not on the platform";
 }
 
 // The module's VM-exit dispatcher rows, from the bytes: #VE for INVD, WBINVD and VMCALL
