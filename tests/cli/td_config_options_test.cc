@@ -105,6 +105,27 @@ TEST(TdConfigOptions, MeasurementRegistersReachTdreport) {
   EXPECT_EQ(s[1][4], 0x8786858483828180ull);
 }
 
+// The same configuration on plain KVM: the platform behind its TDCALL emulation is the
+// same TDX module stand-in, so TDG.VP.INFO and TDREPORT say the same. (Its CPUID
+// values, SYNC 1's last two, are this host KVM's: KVM_SET_CPUID2 fails here,
+// docs/engine-quirks.md.)
+TEST(TdConfigOptions, PlainKvmReportsWhatUnicornReports) {
+  const std::string opts =
+      "--td-attributes debug,perfmon --xfam 0xe7 --max-vcpus 8 --mrconfigid " + digest(0x10) + " --mrowner " +
+      digest(0x40);
+  int rc_unicorn = -1, rc_kvm = -1;
+  const auto unicorn = syncs(opts, &rc_unicorn);
+  const auto kvm = syncs("--backend kvm " + opts, &rc_kvm);
+  ASSERT_EQ(rc_unicorn, 0);
+  ASSERT_EQ(unicorn.size(), 2u);
+  if (rc_kvm == 4) GTEST_SKIP() << "the kvm backend cannot run here (tdsim exit 4)";
+  ASSERT_EQ(rc_kvm, 0);
+  ASSERT_EQ(kvm.size(), 2u);
+  EXPECT_EQ(kvm[0][1], unicorn[0][1]) << "TDG.VP.INFO attributes";
+  EXPECT_EQ(kvm[0][2], unicorn[0][2]) << "TDG.VP.INFO vCPUs and max_vcpus";
+  EXPECT_EQ(kvm[1], unicorn[1]) << "TDREPORT: XFAM, MRCONFIGID, MROWNER";
+}
+
 TEST(TdConfigOptions, BadValuesNameTheOptionAndExit64) {
   const std::pair<std::string, const char*> bad[] = {
       {"--td-attributes debug,kl", "--td-attributes"},
