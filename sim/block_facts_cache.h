@@ -3,9 +3,9 @@
 //
 // The block hook asks at every block the engine runs, so the lookup is on the hot path of
 // every counted run: a small direct-mapped table of recent blocks sits in front of the
-// hash map (whose lookup divides by its bucket count and follows a node pointer). The
-// table holds pointers into the map's nodes, which stay put when the map grows; erasing
-// from the map empties the table.
+// hash map (whose lookup divides by its bucket count and follows a node pointer). Each
+// slot holds a copy of its block's facts, so a hit reads one slot and follows no pointer;
+// erasing from the map empties the table.
 #pragma once
 #include <array>
 #include <cstddef>
@@ -24,18 +24,23 @@ struct BlockFacts {
 class BlockFactsCache {
  public:
   // The facts kept for the block at `addr` of `size` bytes, or nullptr (none kept, or
-  // kept for a block of another size there).
+  // kept for a block of another size there). The pointer is good until the next call.
   const BlockFacts* find(uint64_t addr, uint32_t size) {
-    Slot& s = slot(addr);
-    if (s.addr == addr && s.facts->size == size) return s.facts;
+    if (const BlockFacts* f = find_recent(addr, size)) return f;
     const auto it = map_.find(addr);
     if (it == map_.end() || it->second.size != size) return nullptr;
-    s = Slot{addr, &it->second};
-    return &it->second;
+    Slot& s = slot(addr);
+    s = Slot{addr, it->second};
+    return &s.facts;
+  }
+  // The same from the table alone: nullptr when the block is not among the recent ones.
+  const BlockFacts* find_recent(uint64_t addr, uint32_t size) {
+    const Slot& s = slot(addr);
+    return s.addr == addr && s.facts.size == size ? &s.facts : nullptr;
   }
   const BlockFacts& insert(uint64_t addr, const BlockFacts& f) {
     BlockFacts& kept = map_[addr] = f;
-    slot(addr) = Slot{addr, &kept};
+    slot(addr) = Slot{addr, kept};
     return kept;
   }
   void clear() {
@@ -51,7 +56,7 @@ class BlockFactsCache {
  private:
   struct Slot {
     uint64_t addr = ~0ull;  // no block starts there in a table slot that is empty
-    const BlockFacts* facts = nullptr;
+    BlockFacts facts{};
   };
   static constexpr size_t kSlots = 1024;
   Slot& slot(uint64_t addr) { return recent_[(addr ^ (addr >> 10)) & (kSlots - 1)]; }
