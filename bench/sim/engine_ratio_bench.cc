@@ -436,7 +436,15 @@ void print_loop(const char* name, const Code& code, double insns) {
 
 }  // namespace
 
-int main() {
+// An optional argument names the one part to run (boot, trap, loop), for profiling it
+// alone; exit 64 for any other argument.
+int main(int argc, char** argv) {
+  const std::string only = argc > 1 ? argv[1] : "";
+  if (argc > 2 || (!only.empty() && only != "boot" && only != "trap" && only != "loop")) {
+    fmt::print(stderr, "usage: tdsim_engine_ratio_bench [boot|trap|loop]\n");
+    return 64;
+  }
+  auto runs = [&](const char* part) { return only.empty() || only == part; };
   try {
     // Boots.
     TdImage hand = simtest::make_boot_image(simtest::hello64());
@@ -454,9 +462,10 @@ int main() {
       int n;
       const RunLimits* limits;
     };
-    for (const Boot& b : {Boot{"boot, hand stub + hello64", &hand, 2000, &kLimits},
+    for (const Boot& b : runs("boot") ? std::vector<Boot>{Boot{"boot, hand stub + hello64", &hand, 2000, &kLimits},
                           Boot{"boot, built-in stub + hello guest", &real, 1000, &kLimits},
-                          Boot{"boot, built-in stub, no budget", &real, 1000, &no_budget}}) {
+                          Boot{"boot, built-in stub, no budget", &real, 1000, &no_budget}}
+                                      : std::vector<Boot>{}) {
       const char* name = b.name;
       const BootFigures f = boots_per_second(*b.image, b.n, *b.limits);
       fmt::print("{:<34} bare {:8.0f} boots/s ({:6.1f} us) | tdsim {:8.0f} boots/s ({:6.1f} us) = {:.3f}x bare\n",
@@ -465,6 +474,7 @@ int main() {
 
     // TDCALL trap and ucall round trip.
     constexpr uint64_t kCalls = 200'000;
+    if (runs("trap")) {
     const double bare_trap = bare_per_call(simtest::tdcall_bench64(), kCalls);
     const double trap = tdsim_per_call(simtest::tdcall_bench64(), kCalls, false);
     const double ucall = tdsim_per_call(simtest::ucall_bench64(), kCalls, true);
@@ -472,11 +482,14 @@ int main() {
                trap * 1e6, trap / bare_trap);
     fmt::print("{:<34} tdsim {:7.3f} us = {:.2f}x the bare trap (target <= 3x)\n", "ucall round trip (PRINTF)",
                ucall * 1e6, ucall / bare_trap);
+    }
 
     // Guest compute.
     constexpr uint32_t kIter = 20'000'000;
-    print_loop("DEC+JNZ loop (2 insns)", dec_jnz_loop(kIter), 2.0 * kIter);
-    print_loop("ALU loop (12 insns)", alu_loop(kIter / 4), 12.0 * (kIter / 4));
+    if (runs("loop")) {
+      print_loop("DEC+JNZ loop (2 insns)", dec_jnz_loop(kIter), 2.0 * kIter);
+      print_loop("ALU loop (12 insns)", alu_loop(kIter / 4), 12.0 * (kIter / 4));
+    }
   } catch (const std::exception& e) {
     fmt::print(stderr, "engine_ratio_bench: {}\n", e.what());
     return 70;
