@@ -4,9 +4,11 @@
 // compares instead: the pages that held content when the snapshot was taken are compared
 // with their copy, and pages that were zero are looked at only where the kernel has a
 // page behind them, in memory or in swap (/proc/self/pagemap): a page nobody touched has
-// none. The pagemap is asked for ranges of such pages (PAGEMAP_SCAN, Linux 6.7), or on
-// older kernels read one entry per page. Without a readable pagemap every zero page is
-// compared.
+// none. The pagemap is asked for ranges of such pages (PAGEMAP_SCAN, Linux 6.7: one
+// ioctl per run of blocks that follow each other in the host), or on older kernels read
+// one entry per page. Without a readable pagemap every zero page is compared. In memory
+// GuestMemory owns, the zero runs get a fresh mapping when the snapshot is taken, which
+// frees their page tables, so the scans skip what no run touched.
 // Engine-free; the memory must be the one the snapshot was taken of.
 #pragma once
 #include <cstdint>
