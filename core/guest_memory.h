@@ -38,8 +38,6 @@ class GuestMemory {
   GuestMemory& operator=(const GuestMemory&) = delete;
 
   const std::vector<Block>& blocks() const { return blocks_; }
-  // The blocks lie in private anonymous mappings of this object's own (not a caller's memory).
-  bool owns_mappings() const { return owned_; }
   // Put every block back to the image's contents (the image must be the same one).
   void reset(const TdImage& image);
 

@@ -35,19 +35,6 @@ bool all_zero(const uint8_t* p) {
   return std::memcmp(p, zero, kPage) == 0;
 }
 
-// Gives the pages of a zero run back to the kernel. In memory of our own, a fresh
-// mapping over the run does it and frees the page tables of every 2 MiB it covers whole
-// (MADV_DONTNEED keeps them): the pagemap scan at each restore then skips those as holes
-// instead of walking their 512 entries, and a boot touches only a few of the 16 page
-// tables of 32 MiB of RAM. The contents are zero either way and the address stays, so
-// an engine that maps the memory sees no change.
-void drop_zero_run(const GuestMemory& mem, uint8_t* at, uint64_t len) {
-  if (mem.owns_mappings() &&
-      mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == at)
-    return;
-  madvise(at, len, MADV_DONTNEED);
-}
-
 }  // namespace
 
 MemorySnapshot::MemorySnapshot(GuestMemory& mem) {
@@ -62,7 +49,7 @@ MemorySnapshot::MemorySnapshot(GuestMemory& mem) {
       // Reading a zero page (this loop, the TD build's measurement) mapped the kernel's
       // zero page there; dropping the mapping again lets restore() skip it until the
       // guest touches it. Only a hint: were it refused, restore() would compare more.
-      if (off > zero_from) drop_zero_run(mem, blocks[b].host + zero_from, off - zero_from);
+      if (off > zero_from) madvise(blocks[b].host + zero_from, off - zero_from, MADV_DONTNEED);
       zero_from = off + kPage;
       if (off == blocks[b].size) break;
       has_content_[b][off / kPage] = true;

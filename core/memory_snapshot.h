@@ -6,9 +6,7 @@
 // page behind them, in memory or in swap (/proc/self/pagemap): a page nobody touched has
 // none. The pagemap is asked for ranges of such pages (PAGEMAP_SCAN, Linux 6.7: one
 // ioctl per run of blocks that follow each other in the host), or on older kernels read
-// one entry per page. Without a readable pagemap every zero page is compared. In memory
-// GuestMemory owns, the zero runs get a fresh mapping when the snapshot is taken, which
-// frees their page tables, so the scans skip what no run touched.
+// one entry per page. Without a readable pagemap every zero page is compared.
 // Engine-free; the memory must be the one the snapshot was taken of.
 #pragma once
 #include <cstdint>
