@@ -1,6 +1,7 @@
 // The block hook's table of block facts (sim/block_facts_cache.h), engine-free: a hit is
 // the block at that address and of that size only, the table and the map agree after
-// blocks collide in a slot, and forgetting or clearing drops what the table still holds.
+// blocks collide in a slot, and forgetting (by the pages a block lies on) or clearing
+// drops what the table still holds.
 #include "sim/block_facts_cache.h"
 
 #include <gtest/gtest.h>
@@ -55,6 +56,19 @@ TEST(BlockFactsCache, ForgettingARangeDropsItsBlocksFromTheTableToo) {
   c.clear();
   EXPECT_EQ(c.find_recent(0x2000, 0x10), nullptr);
   EXPECT_EQ(c.find(0x4000, 0x10), nullptr);
+}
+
+TEST(BlockFactsCache, ABlockKeptAgainOverItsOldFactsIsForgottenByItsNewExtent) {
+  BlockFactsCache c;
+  c.insert(0x5ff0, facts(0x20, 3, 0x600c));  // on pages 5 and 6
+  c.insert(0x5ff0, facts(0x8, 2, 0x5ff4));   // retranslated, page 5 only
+  c.forget(0x6000, 0x7000);                  // the written page holds no block now
+  EXPECT_NE(c.find(0x5ff0, 0x8), nullptr);
+  c.forget(0x5000, 0x6000);
+  EXPECT_EQ(c.find(0x5ff0, 0x8), nullptr);
+  c.insert(0x5ff0, facts(0x20, 3, 0x600c));
+  c.forget(0x6000, 0x7000);
+  EXPECT_EQ(c.find(0x5ff0, 0x20), nullptr);
 }
 
 }  // namespace
