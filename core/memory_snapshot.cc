@@ -58,6 +58,15 @@ MemorySnapshot::MemorySnapshot(GuestMemory& mem) {
     }
   }
   pagemap_ = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  std::vector<size_t> by_host(blocks.size());
+  for (size_t b = 0; b < blocks.size(); ++b) by_host[b] = b;
+  std::sort(by_host.begin(), by_host.end(), [&](size_t x, size_t y) { return blocks[x].host < blocks[y].host; });
+  for (const size_t b : by_host) {
+    const auto at = reinterpret_cast<uintptr_t>(blocks[b].host);
+    if (runs_.empty() || runs_.back().end != at) runs_.push_back({at, at, {}});
+    runs_.back().end = at + blocks[b].size;
+    runs_.back().blocks.push_back(b);
+  }
 }
 
 MemorySnapshot::~MemorySnapshot() {
@@ -76,19 +85,32 @@ std::vector<uint64_t> MemorySnapshot::restore(GuestMemory& mem) const {
     std::memcpy(p, orig, kPage);
     written.push_back(blocks[pg.block].gpa + pg.offset);
   }
+  auto restore_zero_page = [&](size_t b, size_t i) {
+    if (has_content_[b][i]) return;
+    uint8_t* p = blocks[b].host + i * kPage;
+    if (all_zero(p)) return;
+    std::memset(p, 0, kPage);
+    written.push_back(blocks[b].gpa + i * kPage);
+  };
+  // A block of 32 MiB of RAM has 8192 pagemap entries and a boot touches a few dozen
+  // of its pages: the scan's ranges are much cheaper to get than every entry.
+  std::vector<bool> done(blocks.size(), false);
+  if (scan_works_ && pagemap_ >= 0) {
+    for (const HostRun& run : runs_) {
+      size_t k = 0;  // the run's block holding the page (pages come in ascending order)
+      const bool scanned = scan_present(run.begin, run.end, [&](uintptr_t page) {
+        while (reinterpret_cast<uintptr_t>(blocks[run.blocks[k]].host) + blocks[run.blocks[k]].size <= page) ++k;
+        const size_t b = run.blocks[k];
+        restore_zero_page(b, (page - reinterpret_cast<uintptr_t>(blocks[b].host)) / kPage);
+      });
+      if (!scanned) break;
+      for (const size_t b : run.blocks) done[b] = true;
+    }
+  }
   for (size_t b = 0; b < blocks.size(); ++b) {
+    if (done[b]) continue;
     const GuestMemory::Block& blk = blocks[b];
     const size_t n = blk.size / kPage;
-    auto restore_zero_page = [&](size_t i) {
-      if (has_content_[b][i]) return;
-      uint8_t* p = blk.host + i * kPage;
-      if (all_zero(p)) return;
-      std::memset(p, 0, kPage);
-      written.push_back(blk.gpa + i * kPage);
-    };
-    // A block of 32 MiB of RAM has 8192 pagemap entries and a boot touches a few dozen
-    // of its pages: the scan's ranges are much cheaper to get than every entry.
-    if (scan_works_ && pagemap_ >= 0 && scan_present(blk, restore_zero_page)) continue;
     // Which pages have anything behind them; all of them when the pagemap cannot say.
     bool known = false;
     if (pagemap_ >= 0) {
@@ -98,17 +120,16 @@ std::vector<uint64_t> MemorySnapshot::restore(GuestMemory& mem) const {
       known = pread(pagemap_, entries_.data(), static_cast<size_t>(want), at) == want;
     }
     for (size_t i = 0; i < n; ++i)
-      if (!known || (entries_[i] & (kPagePresent | kPageSwapped))) restore_zero_page(i);
+      if (!known || (entries_[i] & (kPagePresent | kPageSwapped))) restore_zero_page(b, i);
   }
   std::sort(written.begin(), written.end());
   return written;
 }
 
 template <class F>
-bool MemorySnapshot::scan_present(const GuestMemory::Block& blk, F&& page) const {
-  const uint64_t base = reinterpret_cast<uintptr_t>(blk.host), end = base + blk.size;
+bool MemorySnapshot::scan_present(uintptr_t begin, uintptr_t end, F&& page) const {
   PageRegion ranges[64];
-  for (uint64_t at = base; at < end;) {
+  for (uint64_t at = begin; at < end;) {
     PmScanArg arg{};
     arg.size = sizeof arg;
     arg.start = at;
@@ -124,7 +145,7 @@ bool MemorySnapshot::scan_present(const GuestMemory::Block& blk, F&& page) const
       return false;
     }
     for (int r = 0; r < got; ++r)
-      for (uint64_t p = ranges[r].start; p < ranges[r].end; p += kPage) page(static_cast<size_t>((p - base) / kPage));
+      for (uint64_t p = ranges[r].start; p < ranges[r].end; p += kPage) page(static_cast<uintptr_t>(p));
     at = arg.walk_end;
   }
   return true;

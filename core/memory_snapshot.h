@@ -4,9 +4,9 @@
 // compares instead: the pages that held content when the snapshot was taken are compared
 // with their copy, and pages that were zero are looked at only where the kernel has a
 // page behind them, in memory or in swap (/proc/self/pagemap): a page nobody touched has
-// none. The pagemap is asked for ranges of such pages (PAGEMAP_SCAN, Linux 6.7), or on
-// older kernels read one entry per page. Without a readable pagemap every zero page is
-// compared.
+// none. The pagemap is asked for ranges of such pages (PAGEMAP_SCAN, Linux 6.7: one
+// ioctl per run of blocks that follow each other in the host), or on older kernels read
+// one entry per page. Without a readable pagemap every zero page is compared.
 // Engine-free; the memory must be the one the snapshot was taken of.
 #pragma once
 #include <cstdint>
@@ -45,10 +45,17 @@ class MemorySnapshot {
   std::vector<uint8_t> bytes_;
   int pagemap_ = -1;  // /proc/self/pagemap, or -1: compare every zero page
   mutable bool scan_works_ = true;  // PAGEMAP_SCAN, until the kernel refuses it
-  // Calls `page(i)` for every page of `blk` present or swapped; false where the kernel
-  // has no PAGEMAP_SCAN (nothing called).
+  // Blocks that follow each other in the host (GuestMemory lays runs of GPA out so),
+  // scanned with one ioctl: each costs its own entry into the kernel.
+  struct HostRun {
+    uintptr_t begin, end;
+    std::vector<size_t> blocks;  // ascending by host address
+  };
+  std::vector<HostRun> runs_;
+  // Calls `page(host address)` for every page in [begin, end) present or swapped; false
+  // where the kernel has no PAGEMAP_SCAN (nothing more called).
   template <class F>
-  bool scan_present(const GuestMemory::Block& blk, F&& page) const;
+  bool scan_present(uintptr_t begin, uintptr_t end, F&& page) const;
   mutable std::vector<uint64_t> entries_;  // scratch for one block's pagemap entries
 };
 

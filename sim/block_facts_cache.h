@@ -3,9 +3,9 @@
 //
 // The block hook asks at every block the engine runs, so the lookup is on the hot path of
 // every counted run: a small direct-mapped table of recent blocks sits in front of the
-// hash map (whose lookup divides by its bucket count and follows a node pointer). The
-// table holds pointers into the map's nodes, which stay put when the map grows; erasing
-// from the map empties the table.
+// hash map (whose lookup divides by its bucket count and follows a node pointer). Each
+// slot holds a copy of its block's facts, so a hit reads one slot and follows no pointer;
+// erasing from the map empties the table.
 #pragma once
 #include <array>
 #include <cstddef>
@@ -24,38 +24,70 @@ struct BlockFacts {
 class BlockFactsCache {
  public:
   // The facts kept for the block at `addr` of `size` bytes, or nullptr (none kept, or
-  // kept for a block of another size there).
+  // kept for a block of another size there). The pointer is good until the next call.
   const BlockFacts* find(uint64_t addr, uint32_t size) {
-    Slot& s = slot(addr);
-    if (s.addr == addr && s.facts->size == size) return s.facts;
+    if (const BlockFacts* f = find_recent(addr, size)) return f;
     const auto it = map_.find(addr);
     if (it == map_.end() || it->second.size != size) return nullptr;
-    s = Slot{addr, &it->second};
-    return &it->second;
+    Slot& s = slot(addr);
+    s = Slot{addr, it->second};
+    return &s.facts;
+  }
+  // The same from the table alone: nullptr when the block is not among the recent ones.
+  const BlockFacts* find_recent(uint64_t addr, uint32_t size) {
+    const Slot& s = slot(addr);
+    return s.addr == addr && s.facts.size == size ? &s.facts : nullptr;
   }
   const BlockFacts& insert(uint64_t addr, const BlockFacts& f) {
-    BlockFacts& kept = map_[addr] = f;
-    slot(addr) = Slot{addr, &kept};
-    return kept;
+    auto [it, added] = map_.try_emplace(addr, f);
+    if (!added) {
+      count_pages(addr, it->second.size, -1);
+      it->second = f;
+    }
+    count_pages(addr, f.size, +1);
+    slot(addr) = Slot{addr, it->second};
+    return it->second;
   }
   void clear() {
     map_.clear();
+    pages_.clear();
     recent_.fill(Slot{});
   }
-  // Drops the blocks overlapping [begin, end).
+  // Drops the blocks overlapping [begin, end). A session's reset asks this for every page
+  // of the boot stub or guest ELF the run wrote, mostly data pages no block lies on: the
+  // page counts answer those without walking the map.
   void forget(uint64_t begin, uint64_t end) {
-    if (std::erase_if(map_, [&](const auto& kv) { return kv.first < end && kv.first + kv.second.size > begin; }))
-      recent_.fill(Slot{});
+    if (begin >= end) return;
+    bool any = false;
+    for (uint64_t p = begin >> kPageShift; p <= (end - 1) >> kPageShift && !any; ++p) any = pages_.count(p) != 0;
+    if (!any) return;
+    const size_t erased = std::erase_if(map_, [&](const auto& kv) {
+      if (kv.first >= end || kv.first + kv.second.size <= begin) return false;
+      count_pages(kv.first, kv.second.size, -1);
+      return true;
+    });
+    if (erased) recent_.fill(Slot{});
   }
 
  private:
   struct Slot {
     uint64_t addr = ~0ull;  // no block starts there in a table slot that is empty
-    const BlockFacts* facts = nullptr;
+    BlockFacts facts{};
   };
   static constexpr size_t kSlots = 1024;
+  static constexpr unsigned kPageShift = 12;
   Slot& slot(uint64_t addr) { return recent_[(addr ^ (addr >> 10)) & (kSlots - 1)]; }
+  // Adds `delta` to the count of kept blocks on each 4 KiB page [addr, addr + size) touches.
+  void count_pages(uint64_t addr, uint32_t size, int delta) {
+    const uint64_t last = (addr + (size ? size - 1 : 0)) >> kPageShift;
+    for (uint64_t p = addr >> kPageShift; p <= last; ++p) {
+      uint32_t& n = pages_[p];
+      n += static_cast<uint32_t>(delta);
+      if (n == 0) pages_.erase(p);
+    }
+  }
   std::unordered_map<uint64_t, BlockFacts> map_;
+  std::unordered_map<uint64_t, uint32_t> pages_;  // page number -> kept blocks on it
   std::array<Slot, kSlots> recent_{};
 };
 

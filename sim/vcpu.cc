@@ -38,6 +38,7 @@ void code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
 }
 void block_cb(uc_engine*, uint64_t addr, uint32_t size, void* self) {
   auto* v = static_cast<Vcpu*>(self);
+  if (v->count_known_block(addr, size)) return;
   v->guarded([&] { v->on_block(addr, size); });
 }
 void edge_cb(uc_engine*, uc_tb* cur, uc_tb*, void* self) {
@@ -557,9 +558,7 @@ void Vcpu::on_block(uint64_t addr, uint32_t size) {
     return;
   }
   if (!counting_) return;  // the first block's own hook (set_block_counting)
-  slice_executed_ += b.icount;
-  executed_total_ += b.icount;
-  last_addr_ = b.last_insn;
+  count_block(b);
 }
 
 void Vcpu::stop_for_port_block(uint64_t addr, uint32_t size) {

@@ -153,6 +153,20 @@ class Vcpu {
 
   // Unicorn callbacks (public only so the C trampolines in vcpu.cc can reach them).
   void on_code(uint64_t addr);
+  // The block hook's common case, at every block of a counted run: nothing pending, the
+  // block under the limit, its facts in the table and no per-instruction hook needed. It
+  // counts the block and is done; false leaves the block to on_block. Inline and free of
+  // anything that throws, so the hook skips the exception guard's frame too.
+  bool count_known_block(uint64_t addr, uint32_t size) noexcept {
+    if (!counting_ || exact_ || exhausted_ || pause_requested_ || in_far_jump_ || modules_ || hook_error_ ||
+        slice_executed_ >= slice_limit_)
+      return false;
+    const BlockFacts* b = blocks_.find_recent(addr, size);
+    if (!b || b->port_io) return false;
+    running_block_ = {addr, size};
+    count_block(*b);
+    return true;
+  }
   void on_block(uint64_t addr, uint32_t size);
   void on_block_translated(uint64_t addr, uint32_t size);
   void on_port_block_code(uint64_t addr);
@@ -252,6 +266,11 @@ class Vcpu {
     return decode_block_facts(addr, size);
   }
   const BlockFacts& decode_block_facts(uint64_t addr, uint32_t size);
+  void count_block(const BlockFacts& b) noexcept {
+    slice_executed_ += b.icount;
+    executed_total_ += b.icount;
+    last_addr_ = b.last_insn;
+  }
   void update_accounting();
   // With the block hook gone, the engine's new blocks are looked at as they are
   // translated (UC_HOOK_EDGE_GENERATED), so port I/O still gets its hook.
