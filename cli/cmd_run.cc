@@ -210,8 +210,10 @@ int cmd_run(const std::vector<std::string>& args) {
       limits.timeout -= setup_time;
       // The process exits after this one run: its engines are not closed one by one
       // (sim/engine.h). Nothing is printed by closing them, and the outputs are
-      // flushed before the exit as always.
-      sim::leave_engines_to_exit();
+      // flushed before the exit as always. Only where the run's own engines are in
+      // this process: a backend that is not gets its faults replayed on fresh engines
+      // (host/replay.h), as many times as it faults, and those must be freed.
+      if (info.caps.in_process_engines) sim::leave_engines_to_exit();
       backend->run(image, limits, [&](const Event& e) {
         const auto* b = std::get_if<BudgetExceededEvent>(&e);
         if (!b || b->kind != BudgetExceededEvent::Kind::kWallClock) return on_event(e);
