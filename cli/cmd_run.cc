@@ -22,6 +22,7 @@
 #include "run_options.h"
 #include "run_trace.h"
 #include "td_config_options.h"
+#include "sim/engine.h"
 #include "sim/engine_limits.h"
 #include "sink_guard.h"
 #include "core/text_escape.h"
@@ -207,6 +208,12 @@ int cmd_run(const std::vector<std::string>& args) {
       // budget the user gave, not the remainder.
       const RunLimits asked = limits;
       limits.timeout -= setup_time;
+      // The process exits after this one run: its engines are not closed one by one
+      // (sim/engine.h). Nothing is printed by closing them, and the outputs are
+      // flushed before the exit as always. Only where the run's own engines are in
+      // this process: a backend that is not gets its faults replayed on fresh engines
+      // (host/replay.h), as many times as it faults, and those must be freed.
+      if (info.caps.in_process_engines) sim::leave_engines_to_exit();
       backend->run(image, limits, [&](const Event& e) {
         const auto* b = std::get_if<BudgetExceededEvent>(&e);
         if (!b || b->kind != BudgetExceededEvent::Kind::kWallClock) return on_event(e);

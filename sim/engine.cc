@@ -3,7 +3,9 @@
 #include <malloc.h>
 #include <sys/prctl.h>
 
+#include <atomic>
 #include <mutex>
+#include <vector>
 
 #include "uc_error.h"
 
@@ -58,6 +60,35 @@ uc_engine* open_engine(uc_mode mode) {
     uc_check(err, "uc_ctl_exits_enable");
   }
   return uc;
+}
+
+namespace {
+
+std::atomic<bool> g_leave_to_exit{false};
+
+// Never destroyed: the engines in it stay reachable until the process is gone.
+std::vector<uc_engine*>& parked_engines() {
+  static auto* parked = new std::vector<uc_engine*>;
+  return *parked;
+}
+std::mutex g_parked_lock;
+
+}  // namespace
+
+void leave_engines_to_exit() { g_leave_to_exit.store(true, std::memory_order_relaxed); }
+
+void close_engine(uc_engine* uc) {
+  if (!uc) return;
+  if (g_leave_to_exit.load(std::memory_order_relaxed)) {
+    try {
+      std::lock_guard<std::mutex> lock(g_parked_lock);
+      parked_engines().push_back(uc);
+      return;
+    } catch (...) {
+      // No room to park it (called from destructors: nothing may escape): close it.
+    }
+  }
+  uc_close(uc);
 }
 
 bool keep_code_buffers_off_huge_pages() { return prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0; }

@@ -25,6 +25,16 @@ uc_engine* open_engine(uc_mode mode);
 // Returns false when the kernel refuses (only speed is lost).
 bool keep_code_buffers_off_huge_pages();
 
+// For a command that exits right after its run (`tdsim run`): engines closed from now on
+// are left to the process's exit instead. uc_close frees an engine piece by piece (its
+// TLBs, hash tables, memory map, code buffer), about 7% of a 64-vCPU run, work the
+// kernel does in one go when the process exits; nothing observable depends on it.
+// Process-wide and one-way. A parked engine stays reachable from a global, so leak
+// checkers (LSan) do not report it; a process that goes on making engines must not ask.
+void leave_engines_to_exit();
+// uc_close, or the engine parked until exit after leave_engines_to_exit().
+void close_engine(uc_engine* uc);
+
 // Sets CR2 without touching CR3. Unicorn 2.1.1's uc_reg_write(UC_X86_REG_CR2) also
 // stores the value into CR3 (tests/sim/engine_quirks_test.cc pins it), so CR3 is put
 // back right after. Throws BackendError.

@@ -31,7 +31,10 @@ void write_reg(uc_engine* uc, int reg, uint64_t value, const char* call) {
   uc_check(uc_reg_write(uc, reg, &value), call);
 }
 
-void transplant_flat32_context(uc_engine* uc64) {
+// The flat 32-bit CPU context, made on a throwaway UC_MODE_32 engine. The engine is
+// closed before returning; the context is plain saved CPU state and stays valid after
+// its engine is gone (uc_close tells its saved contexts so).
+std::unique_ptr<uc_context, ContextFreer> make_flat32_context() {
   uc_engine* raw = open_engine(UC_MODE_32);
   std::unique_ptr<uc_engine, EngineCloser> u32(raw);
   uc_check(uc_mem_map(raw, 0, 0x1000, UC_PROT_ALL), "uc_mem_map(scratch GDT page)");
@@ -47,7 +50,16 @@ void transplant_flat32_context(uc_engine* uc64) {
   uc_check(uc_context_alloc(raw, &ctx_raw), "uc_context_alloc(reset state)");
   std::unique_ptr<uc_context, ContextFreer> ctx(ctx_raw);
   uc_check(uc_context_save(raw, ctx_raw), "uc_context_save(reset state)");
-  uc_check(uc_context_restore(uc64, ctx_raw), "uc_context_restore(reset state)");
+  return ctx;
+}
+
+// Made once per process, not once per vCPU: a second engine opened and closed for every
+// vCPU was about a third of a 64-vCPU run (docs/performance.md, "vCPU scaling").
+// Restoring only reads the context, so engines on any thread may share it; a failed
+// first attempt throws and the next call tries again.
+void transplant_flat32_context(uc_engine* uc64) {
+  static const std::unique_ptr<uc_context, ContextFreer> flat32 = make_flat32_context();
+  uc_check(uc_context_restore(uc64, flat32.get()), "uc_context_restore(reset state)");
 }
 
 }  // namespace

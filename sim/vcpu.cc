@@ -210,7 +210,7 @@ void Vcpu::remap(uint64_t gpa, uint64_t size) {
 Vcpu::~Vcpu() {
   if (initial_) uc_context_free(initial_);
   exception_record_.reset();
-  uc_close(uc_);
+  close_engine(uc_);
 }
 
 void Vcpu::reset() {
