@@ -72,8 +72,9 @@ int32_t int_at(const uc_context* c, size_t off) {
 // Runs the #DE once: true when the hook saw vector 0.
 bool take_divide_error(uc_engine* uc, Probe& p) {
   p.vector = -1;
-  const uint64_t rip = kProbePage;
-  if (uc_reg_write(uc, UC_X86_REG_RIP, &rip) != UC_ERR_OK) return false;
+  // EIP: a UC_MODE_32 engine refuses RIP (docs/engine-quirks.md).
+  const uint32_t eip = kProbePage;
+  if (uc_reg_write(uc, UC_X86_REG_EIP, &eip) != UC_ERR_OK) return false;
   if (uc_emu_start(uc, kProbePage, kProbePage + sizeof kDivideByZero, 0, 0) != UC_ERR_OK) return false;
   return p.vector == 0;
 }
