@@ -19,8 +19,10 @@ constexpr uint64_t kGdtPage = 0, kProbePage = 0x1000;
 constexpr uint64_t kScratchGdt[3] = {0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull};
 constexpr uint16_t kScratchCs = 0x08, kScratchDs = 0x10;
 
-// 32-bit code: xor ecx, ecx; div ecx.
-constexpr uint8_t kDivideByZero[] = {0x31, 0xc9, 0xf7, 0xf1};
+// 32-bit code: xor ecx, ecx; div ecx; hlt. The HLT is never reached; it ends the
+// translated block, which would otherwise run on over the zeros after the DIV (ADDs)
+// to the end of the page: a 2,000-instruction translation for a two-instruction probe.
+constexpr uint8_t kDivideByZero[] = {0x31, 0xc9, 0xf7, 0xf1, 0xf4};
 
 struct EngineCloser {
   void operator()(uc_engine* uc) const { uc_close(uc); }
