@@ -155,7 +155,7 @@ int cmd_run(const std::vector<std::string>& args) {
     // its address space (read as a guest assert); this says so and exits 70.
     uint64_t guest_bytes = 0;
     for (const Region& r : image.regions) guest_bytes += r.size;
-    // One engine per vCPU, plus the short-lived one that captures the reset state.
+    // One engine per vCPU, plus the process's short-lived scratch engine (sim/scratch_engine.h).
     sim::check_address_space_for_engines(image.nr_vcpus + 1, guest_bytes);
   }
 

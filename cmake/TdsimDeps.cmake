@@ -22,6 +22,11 @@ find_library(TDSIM_CAPSTONE_STATIC NAMES libcapstone.a HINTS ${CAPSTONE_LIBRARY_
 get_filename_component(TDSIM_OPENSSL_LIBDIR "${OPENSSL_CRYPTO_LIBRARY}" DIRECTORY)
 find_library(TDSIM_CRYPTO_STATIC NAMES libcrypto.a HINTS ${TDSIM_OPENSSL_LIBDIR} NO_DEFAULT_PATH)
 find_library(TDSIM_BOOST_PO_STATIC NAMES libboost_program_options.a HINTS ${Boost_LIBRARY_DIRS})
+# libelf (ELF guests) with the zlib it needs, and liblzma (firmware volumes): three more
+# shared libraries the loader maps and relocates at every start.
+find_library(TDSIM_ELF_STATIC NAMES libelf.a HINTS ${LIBELF_LIBRARY_DIRS} ${LIBELF_LIBDIR})
+find_library(TDSIM_Z_STATIC NAMES libz.a)
+find_library(TDSIM_LZMA_STATIC NAMES liblzma.a)
 find_package(GTest REQUIRED)
 find_package(Threads REQUIRED)
 find_package(benchmark QUIET)

@@ -10,10 +10,10 @@
 // `until` address also left a #PF there at every start (engine.cc no longer uses one).
 //
 // The API has no register for it, so it is reached through a saved CPU context: the
-// record's offset in the context is found once per process on a probe engine (a #DE the
-// hook takes turns exactly one int from -1 into 0) and checked by clearing it and taking
-// the #DE again. Where that fails (another Unicorn build) nothing is patched and
-// offset() says so; the quirk then stays as documented.
+// record's offset in the context is found once per process on the scratch engine
+// (scratch_engine.h: a #DE the hook takes turns exactly one int from -1 into 0) and
+// checked by clearing it and taking the #DE again. Where that fails (another Unicorn
+// build) nothing is patched and offset() says so; the quirk then stays as documented.
 #pragma once
 #include <unicorn/unicorn.h>
 
@@ -24,8 +24,9 @@ namespace tdsim::sim {
 
 class ExceptionRecord {
  public:
-  // The record's byte offset in a uc_context of an x86-64 engine, or nullopt where the
+  // The record's byte offset in a uc_context of an x86 engine, or nullopt where the
   // probe could not find it unambiguously. Computed once per process; thread-safe.
+  // Throws BackendError if the scratch engine cannot be made.
   static std::optional<size_t> offset();
 
   // `uc` must outlive this object. Throws BackendError if the context cannot be made.
@@ -42,6 +43,8 @@ class ExceptionRecord {
  private:
   uc_engine* uc_;
   uc_context* ctx_ = nullptr;
+  // offset(), where this engine's contexts have the scratch engine's layout.
+  std::optional<size_t> off_;
 };
 
 }  // namespace tdsim::sim

@@ -21,10 +21,10 @@ uint64_t td_cpuid1_eax();
 //
 // Why not UC_MODE_32: Unicorn's 32-bit mode masks CPUID.LM, so EFER.LME can never be set
 // and the stub cannot reach long mode. Why not MODE_64 as-is: it starts in 64-bit mode.
-// So a throwaway UC_MODE_32 engine (one per process) loads flat 32-bit segment caches
-// from a scratch GDT, and its saved CPU context (which carries hflags, segments, CRs, EFER but not the CPUID
+// So a throwaway UC_MODE_32 engine loads flat 32-bit segment caches from a scratch GDT,
+// and its saved CPU context (which carries hflags, segments, CRs, EFER but not the CPUID
 // feature words) is restored into `uc` (docs/engine-quirks.md, "32-bit reset state in a
-// 64-bit engine").
+// 64-bit engine"). That engine is the process's one scratch engine (scratch_engine.h).
 //
 // Engine differences, documented rather than hidden:
 //  - CR0 reads back 0x31: Unicorn forces CR0.ET (bit 4).

@@ -1,13 +1,17 @@
 // Wall-clock bound inside a scheduling slice: one long-lived thread per Session that
 // calls uc_emu_stop on the engine currently running once the run's deadline passes.
 // Unicorn's own uc_emu_start timeout starts (and joins) a polling thread on every call,
-// far too slow for one call per slice. Unicorn-only; knows nothing of TDX.
+// far too slow for one call per slice. The thread is let go, not joined, when the
+// watchdog goes: it shares its state with the watchdog and ends on its own, so a run
+// never waits for it to be scheduled (a cold `tdsim run` waited for that at exit).
+// Unicorn-only; knows nothing of TDX.
 #pragma once
 #include <unicorn/unicorn.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -37,21 +41,26 @@ class Watchdog {
   };
   // The engine the scheduler is about to run (nullptr between slices). A stop that races
   // with a slice boundary is caught by the scheduler's own clock check after the slice.
-  void set_running(uc_engine* uc) { running_.store(uc, std::memory_order_release); }
-  bool fired() const { return fired_.load(std::memory_order_acquire); }
-  const std::atomic<bool>& fired_flag() const { return fired_; }
+  void set_running(uc_engine* uc) { s_->running.store(uc, std::memory_order_release); }
+  bool fired() const { return s_->fired.load(std::memory_order_acquire); }
+  const std::atomic<bool>& fired_flag() const { return s_->fired; }
 
  private:
-  void loop();
+  // Everything the thread touches; it holds its own reference, so the state outlives
+  // the watchdog until the thread has seen `quit` and ended.
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool armed = false, quit = false;
+    Clock::time_point deadline{};
+    Clock::time_point waiting_until = Clock::time_point::max();  // what the thread sleeps to
+    std::atomic<uc_engine*> running{nullptr};
+    std::atomic<bool> fired{false};
+  };
+  static void loop(State& s);
   static constexpr std::chrono::milliseconds kRestopEvery{1};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::thread thread_;
-  bool armed_ = false, quit_ = false;
-  Clock::time_point deadline_{};
-  Clock::time_point waiting_until_ = Clock::time_point::max();  // what the thread sleeps to
-  std::atomic<uc_engine*> running_{nullptr};
-  std::atomic<bool> fired_{false};
+  std::shared_ptr<State> s_ = std::make_shared<State>();
+  bool started_ = false;
 };
 
 }  // namespace tdsim::sim
