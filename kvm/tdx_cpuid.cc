@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 namespace tdsim::kvm {
@@ -68,6 +69,18 @@ std::string set_vcpu_cpuid(int vcpu_fd, const std::vector<tdx::CpuidEntry2>& ent
   if (!entries.empty()) std::memcpy(buf.data() + sizeof *h, entries.data(), entries.size() * sizeof entries[0]);
   if (::ioctl(vcpu_fd, KVM_SET_CPUID2, buf.data()) == 0) return {};
   return std::string("KVM_SET_CPUID2: ") + std::strerror(errno);
+}
+
+std::vector<tdx::CpuidEntry2> td_vcpu_cpuid(std::vector<tdx::CpuidEntry2> td, const ::tdsim::tdx::CpuidModel& vmm) {
+  const auto has = [&td](const tdx::CpuidEntry2& v) {
+    const bool any = !(v.flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+    return std::any_of(td.begin(), td.end(), [&](const tdx::CpuidEntry2& e) {
+      return e.function == v.function && (any || !(e.flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || e.index == v.index);
+    });
+  };
+  for (const tdx::CpuidEntry2& v : cpuid_entries(vmm))
+    if (!has(v)) td.push_back(v);
+  return td;
 }
 
 }  // namespace tdsim::kvm

@@ -31,4 +31,10 @@ std::vector<tdx::CpuidEntry2> cpuid_entries(const ::tdsim::tdx::CpuidModel& m);
 // KVM_SET_CPUID2 on a vCPU: "" on success, else the ioctl and its errno text.
 std::string set_vcpu_cpuid(int vcpu_fd, const std::vector<tdx::CpuidEntry2>& entries);
 
+// The vCPU's KVM_SET_CPUID2 table on a TD: `td` (what KVM_TDX_GET_CPUID returned) and
+// every leaf of the VMM's model `vmm` that `td` lacks. KVM answers a TD's
+// TDG.VP.VMCALL<Instruction.CPUID> from this table, so a VMM's hypervisor leaves reach
+// the guest's #VE handler only through it.
+std::vector<tdx::CpuidEntry2> td_vcpu_cpuid(std::vector<tdx::CpuidEntry2> td, const ::tdsim::tdx::CpuidModel& vmm);
+
 }  // namespace tdsim::kvm

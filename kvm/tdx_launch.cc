@@ -161,10 +161,22 @@ void TdxLaunch::execute(const TdxStep& step) {
       }
       break;
     }
-    case TdxIoctl::kSetCpuid2:
-      checked_ioctl(vcpu(step.scope.vcpu).fd(), tdx::kKvmSetCpuid2,
-                    vcpu_cpuid_[step.scope.vcpu].data(), "KVM_SET_CPUID2");
+    case TdxIoctl::kSetCpuid2: {
+      const auto& vmm = std::get<SetCpuid2Payload>(step.payload).vmm;
+      const std::vector<uint8_t>& got = vcpu_cpuid_[step.scope.vcpu];
+      if (!vmm) {
+        checked_ioctl(vcpu(step.scope.vcpu).fd(), tdx::kKvmSetCpuid2, got.data(), "KVM_SET_CPUID2");
+        break;
+      }
+      const uint32_t nent = reinterpret_cast<const tdx::Cpuid2Header*>(got.data())->nent;
+      const std::vector<tdx::CpuidEntry2> table =
+          td_vcpu_cpuid(entries_of(got.data() + sizeof(tdx::Cpuid2Header), nent), *vmm);
+      auto buf = cpuid_buffer(sizeof(tdx::Cpuid2Header), static_cast<uint32_t>(table.size()));
+      reinterpret_cast<tdx::Cpuid2Header*>(buf.data())->nent = static_cast<uint32_t>(table.size());
+      std::memcpy(buf.data() + sizeof(tdx::Cpuid2Header), table.data(), table.size() * sizeof table[0]);
+      checked_ioctl(vcpu(step.scope.vcpu).fd(), tdx::kKvmSetCpuid2, buf.data(), "KVM_SET_CPUID2");
       break;
+    }
     case TdxIoctl::kTdxInitVcpu:
       tdx_cmd(vcpu(step.scope.vcpu).fd(), tdx::kTdxInitVcpu, 0,
               std::get<InitVcpuPayload>(step.payload).init_rcx, "KVM_TDX_INIT_VCPU");

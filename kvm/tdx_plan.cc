@@ -100,8 +100,8 @@ TdxPlan plan_tdx_launch(const TdImage& image, const ::tdsim::tdx::TdxConfig& con
                        fmt::format("vCPU {} (TDH.VP.INIT order = VCPU_INDEX {})", i, i)));
     out.push_back(step(TdxIoctl::kTdxGetCpuid, vcpu(i), NoPayload{}, enc,
                        "the TD's CPUID as the module virtualizes it", kTdxGetCpuid));
-    out.push_back(step(TdxIoctl::kSetCpuid2, vcpu(i), NoPayload{}, tdx::kKvmSetCpuid2,
-                       "x2APIC must be in guest CPUID before INIT_VCPU"));
+    out.push_back(step(TdxIoctl::kSetCpuid2, vcpu(i), SetCpuid2Payload{config.cpuid}, tdx::kKvmSetCpuid2,
+                       "x2APIC must be in guest CPUID before INIT_VCPU; the VMM's leaves answer VMCALL<CPUID>"));
     out.push_back(step(TdxIoctl::kTdxInitVcpu, vcpu(i), InitVcpuPayload{image.init_rcx}, enc,
                        fmt::format("initial RCX = R8 = 0x{:x}", image.init_rcx), kTdxInitVcpu));
   }

@@ -4,6 +4,7 @@
 // Depends on core/ (TdImage, launch_order) and tdx_uapi.h; performs no system calls.
 #pragma once
 #include <array>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -24,7 +25,7 @@ enum class TdxIoctl {
   kTdxInitVm,             // KVM_MEMORY_ENCRYPT_OP(KVM_TDX_INIT_VM)
   kCreateVcpu,            // KVM_CREATE_VCPU(i)
   kTdxGetCpuid,           // vCPU KVM_MEMORY_ENCRYPT_OP(KVM_TDX_GET_CPUID)
-  kSetCpuid2,             // KVM_SET_CPUID2 with what GET_CPUID returned
+  kSetCpuid2,             // KVM_SET_CPUID2 with what GET_CPUID returned and the VMM's own leaves
   kTdxInitVcpu,           // vCPU KVM_MEMORY_ENCRYPT_OP(KVM_TDX_INIT_VCPU, data = init RCX)
   kCreateGuestMemfd,      // KVM_CREATE_GUEST_MEMFD for one private region
   kSetUserMemoryRegion2,  // KVM_SET_USER_MEMORY_REGION2 for one region
@@ -52,6 +53,12 @@ struct InitVmPayload {
   std::array<uint8_t, 48> mrconfigid{}, mrowner{}, mrownerconfig{};
   ::tdsim::tdx::CpuidModel cpuid;  // the TD CPUID model (tdx/td_cpuid.h) the list is limited to
 };
+// KVM answers TDG.VP.VMCALL<Instruction.CPUID> (the leaves the TDX module makes a #VE)
+// from the vCPU's KVM_SET_CPUID2 table: the VMM's own leaves (TdxConfig::cpuid, e.g. the
+// hypervisor leaves QEMU adds) go into it next to what KVM_TDX_GET_CPUID returned.
+struct SetCpuid2Payload {
+  std::optional<::tdsim::tdx::CpuidModel> vmm;
+};
 struct VcpuIdPayload { uint32_t id; };
 struct InitVcpuPayload { uint64_t init_rcx; };
 struct GuestMemfdPayload { size_t region; uint64_t size; uint64_t flags; };
@@ -71,7 +78,7 @@ struct InitMemRegionPayload {
   size_t region;           // source = region host memory + (gpa - region.gpa)
 };
 
-using TdxPayload = std::variant<NoPayload, VmTypePayload, EnableCapPayload, InitVmPayload,
+using TdxPayload = std::variant<NoPayload, VmTypePayload, EnableCapPayload, InitVmPayload, SetCpuid2Payload,
                                 VcpuIdPayload, InitVcpuPayload, GuestMemfdPayload,
                                 MemRegion2Payload, MemAttributesPayload, InitMemRegionPayload>;
 

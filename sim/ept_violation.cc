@@ -4,7 +4,9 @@
 // shared-EPT entry turns into a #VE (tdx::shared_gpa_ve). The TD's shared MMIO window
 // (TdImage::shared_mmio_*) is where the layout maps such GPAs; its S-bit was folded out
 // of the engine's page tables, so the window, not the walked entry, says the GPA is
-// shared. (2) An access to a private page the TD has not accepted (PENDING in the Secure
+// shared; for a program's own page tables (ukvm/), which the engine folds as it faults on
+// them, the leaves that had the S-bit say it (FoldedSharedLeaves): any shared GPA without
+// memory, as KVM's MMIO SPTEs make every such GPA of a TD a #VE. (2) An access to a private page the TD has not accepted (PENDING in the Secure
 // EPT): the engine maps that memory fenced (UC_PROT_NONE), so the touch ends the run with
 // UC_ERR_*_PROT and the TDX module decides (tdx::TdxModule::pending_access). Accepting a
 // page changes nothing on the engine: the first touch of an accepted page opens its whole
@@ -58,7 +60,8 @@ bool Vcpu::shared_gpa_ve() {
   const uint64_t gla = mem_fault_addr_;
   const std::optional<uint64_t> gpa =
       translate_gva(uc_, mem_, gla, write ? diag::Access::kWrite : diag::Access::kRead);
-  if (!gpa || !image_.in_shared_mmio(*gpa)) return false;  // a private GPA: the fault stands
+  if (!gpa || !(image_.in_shared_mmio(*gpa) || (folded_leaves_ && folded_leaves_->contains(*gpa))))
+    return false;  // a private GPA: the fault stands
   const std::optional<uint64_t> at = faulting_instruction(gla, write);
   if (!at) return false;  // the fault report names what is known
   uint64_t rax = 0;

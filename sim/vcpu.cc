@@ -710,7 +710,7 @@ void Vcpu::on_interrupt(uint32_t intno) {
     ud_consumed_ = false;
     return;
   }
-  if (intno == 14 && fold_on_fault_ && fold_shared_bit_for_fault()) return;  // runs again
+  if (intno == 14 && folded_leaves_ && fold_shared_bit_for_fault()) return;  // runs again
   raise_exception(static_cast<int>(intno), {});
 }
 
@@ -720,7 +720,7 @@ bool Vcpu::fold_shared_bit_for_fault() {
   uc_check(uc_reg_read(uc_, UC_X86_REG_CR3, &cr3), "uc_reg_read(CR3)");
   uc_check(uc_reg_read(uc_, UC_X86_REG_CR4, &cr4), "uc_reg_read(CR4)");
   constexpr uint64_t kCr4La57 = 1ull << 12;
-  const uint64_t n = fold_shared_bit_on_walk(mem_, cr3, cr2, (cr4 & kCr4La57) != 0, image_.shared_bit);
+  const uint64_t n = fold_shared_bit_on_walk(mem_, cr3, cr2, (cr4 & kCr4La57) != 0, image_.shared_bit, folded_leaves_);
   if (n == 0) return false;
   shared_bit_folds_ += n;
   // Writing CR3 flushes the TLB, so the walk is redone with the folded entries.

@@ -20,6 +20,7 @@
 #include "core/backend.h"
 #include "core/debug_target.h"
 #include "core/guest_memory.h"
+#include "core/shared_bit_fold.h"
 #include "core/td_image.h"
 #include "diag/module_tracker.h"
 #include "far_transfer.h"
@@ -43,7 +44,10 @@ class Vcpu {
   // TD's shared bit, which the engine takes for a reserved bit, gets the bit folded out
   // of those entries (core/shared_bit_fold.h) and the instruction runs again; a #PF
   // without one is the guest's. Off by default: tdsim's layout is folded beforehand.
-  void set_fold_shared_bit_on_fault(bool on) { fold_on_fault_ = on; }
+  // `leaves` (the TD's, shared by its vCPUs, outliving them) records the shared leaves
+  // folded: a data access there that no memory backs is the TD's MMIO, a #VE
+  // (ept_violation.cc), as in the layout's shared MMIO window. nullptr: off.
+  void set_fold_shared_bit_on_fault(FoldedSharedLeaves* leaves) { folded_leaves_ = leaves; }
   // Firmware progress: a MilestoneEvent the first time a block runs in a firmware module
   // (diag/module_tracker.h). Off by default; on for firmware images.
   void set_module_tracking(bool on);
@@ -248,7 +252,7 @@ class Vcpu {
   void hlt_ve(uint64_t hlt_rip);
   bool stop_after_event_ = false;
   bool deferred_ = false;  // the engine stopped for a deferred TDCALL
-  bool fold_on_fault_ = false;
+  FoldedSharedLeaves* folded_leaves_ = nullptr;  // folding on #PF when set
   std::unique_ptr<diag::ModuleTracker> modules_;
   void track_module(uint64_t addr);
   uint64_t shared_bit_folds_ = 0;

@@ -19,6 +19,7 @@
 #include <stdexcept>
 
 #include "core/guest_memory.h"
+#include "core/shared_bit_fold.h"
 #include "gdbstub/following_run_control.h"
 #include "sim/sim_debug_target.h"
 #include "core/td_image.h"
@@ -90,6 +91,7 @@ class UnicornTdEngine final : public TdEngine {
   TdImage image_;
   std::unique_ptr<GuestMemory> mem_;
   std::unique_ptr<tdx::TdxModule> module_;
+  FoldedSharedLeaves shared_leaves_;  // where the program's page tables map shared GPAs (vCPUs point at it)
   std::vector<std::unique_ptr<VcpuState>> vcpus_;
   std::vector<GuestRange> ranges_;  // what backs the TD's memory now, by GPA
   Turns turns_;                     // held while any engine runs or its memory changes
@@ -151,7 +153,9 @@ UnicornTdEngine::UnicornTdEngine(TdSetup setup)
     // One event per slice end: the engine hands each out as KVM_RUN returns.
     s->vcpu->set_stop_after_event(true);
     // The program's page tables carry the shared bit in shared leaves (as a TD's must).
-    s->vcpu->set_fold_shared_bit_on_fault(true);
+    // The leaves folded say where shared memory is: a shared GPA without a memslot is
+    // KVM's MMIO, which a TD takes as a #VE.
+    s->vcpu->set_fold_shared_bit_on_fault(&shared_leaves_);
     if (t.insn || t.boot || t.tdcall) s->vcpu->set_trace(&trace_);
     vcpus_.push_back(std::move(s));
   }

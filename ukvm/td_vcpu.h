@@ -46,6 +46,8 @@ class TdVcpu {
   uint32_t index() const { return index_; }
   bool initialized() const { return initialized_; }
   uint64_t init_rcx() const { return init_rcx_; }  // KVM_TDX_INIT_VCPU's data
+  // KVM_SET_CPUID2's table (empty until the program set one).
+  const std::vector<kvm::tdx::CpuidEntry2>& cpuid() const { return cpuid_; }
 
  private:
   long memory_encrypt_op(unsigned long arg);

@@ -459,6 +459,15 @@ long TdVm::tdx_finalize() {
   setup.nr_vcpus = static_cast<uint32_t>(vcpus_.size());
   setup.config = config_;
   setup.config.map_gpa_enabled = (exit_hypercalls_ & kExitHypercallValidMask) != 0;
+  // KVM answers TDG.VP.VMCALL<Instruction.CPUID> from the vCPU's KVM_SET_CPUID2 table
+  // (a VMM's hypervisor leaves are there): its entries override the INIT_VM list's. The
+  // engine's module keeps one table for the TD: vCPU 0's.
+  if (!vcpus_.empty()) {
+    tdx::CpuidModel& vmm = *setup.config.cpuid;
+    for (const auto& e : vcpus_.front()->cpuid())
+      vmm.set(e.function, (e.flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ? e.index : tdx::CpuidModel::kAnySubleaf,
+              {e.eax, e.ebx, e.ecx, e.edx});
+  }
   setup.pages = pages_;
   for (const auto& v : vcpus_) setup.init_rcx.push_back(v->init_rcx());  // index order
   const ExecOptions& opts = exec_options();

@@ -47,5 +47,37 @@ TEST(SharedBitFold, OnWalkFollowsFoldedUpperEntriesAndStopsAtHoles) {
   EXPECT_EQ(fold_shared_bit_on_walk(*t.mem, 0x7fff000, 0x200000, false, kS), 0u);
 }
 
+// The leaves folded say where the program's tables map shared GPAs: only a leaf that had
+// the bit is recorded (an upper entry with it says nothing of the pages below), by its
+// untagged GPA and its size.
+TEST(SharedBitFold, OnWalkRecordsTheSharedLeavesItFolded) {
+  Tables t(kS, 0);
+  FoldedSharedLeaves leaves;
+  EXPECT_EQ(fold_shared_bit_on_walk(*t.mem, 0x1000, 0x200000, false, kS, &leaves), 1u);
+  EXPECT_FALSE(leaves.contains(0x5000)) << "the private leaf under a shared PML4 entry";
+  t.put(0x4000, 0x5000 | 3 | kS);
+  t.put(0x3000 + 8 * 2, 0x400000 | 0x83 | kS);  // PD[2]: a shared 2 MiB page
+  EXPECT_EQ(fold_shared_bit_on_walk(*t.mem, 0x1000, 0x200000, false, kS, &leaves), 1u);
+  EXPECT_EQ(fold_shared_bit_on_walk(*t.mem, 0x1000, 0x400123, false, kS, &leaves), 1u);
+  EXPECT_TRUE(leaves.contains(0x5000));
+  EXPECT_TRUE(leaves.contains(0x5fff));
+  EXPECT_FALSE(leaves.contains(0x6000));
+  EXPECT_FALSE(leaves.contains(0x4fff));
+  EXPECT_TRUE(leaves.contains(0x400000));
+  EXPECT_TRUE(leaves.contains(0x5fffff));
+  EXPECT_FALSE(leaves.contains(0x600000));
+}
+
+TEST(SharedBitFold, FoldedLeavesMergeTouchingRanges) {
+  FoldedSharedLeaves leaves;
+  leaves.add(0x3000, 0x1000);
+  leaves.add(0x1000, 0x1000);
+  EXPECT_FALSE(leaves.contains(0x2000));
+  leaves.add(0x2000, 0x1000);
+  for (uint64_t a : {0x1000ull, 0x2000ull, 0x3fffull}) EXPECT_TRUE(leaves.contains(a)) << a;
+  EXPECT_FALSE(leaves.contains(0xfff));
+  EXPECT_FALSE(leaves.contains(0x4000));
+}
+
 }  // namespace
 }  // namespace tdsim

@@ -58,7 +58,6 @@ TEST(VePortIo, EveryBackendTurnsPortIoIntoVmcallsThroughTheVeHandler) {
   std::vector<std::pair<std::string, PortRun>> runs;
   std::string skipped;
   for (const host::BackendInfo& b : host::backends()) {
-    if (b.caps.real_td) continue;  // no TDX here; the same guest is for hardware runs
     if (const std::string why = b.unavailable ? b.unavailable() : ""; !why.empty()) {
       skipped += b.name + ": " + why + "; ";
       continue;

@@ -66,6 +66,19 @@ TEST(TdxInitVmCpuid, AddsTheAddressSizeLeafWhenMissing) {
   EXPECT_EQ(out[0].eax, 48u << 16);
 }
 
+// The vCPU's KVM_SET_CPUID2 table on a TD: the TD's leaves as KVM_TDX_GET_CPUID gave them,
+// and the VMM's leaves the TD's table lacks (KVM answers VMCALL<CPUID> from it).
+TEST(TdxVcpuCpuid, TheVmmsLeavesJoinTheTdsWithoutReplacingThem) {
+  tdsim::tdx::CpuidModel vmm;
+  vmm.set(0x1, tdsim::tdx::CpuidModel::kAnySubleaf, {9, 9, 9, 9});
+  vmm.set(0x40000000, tdsim::tdx::CpuidModel::kAnySubleaf, {0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d});
+  const auto out = kvm::td_vcpu_cpuid({entry(0x1, 0, 1, 2, 3, 4)}, vmm);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].eax, 1u) << "the TD's leaf 1 stays";
+  EXPECT_EQ(out[1].function, 0x40000000u);
+  EXPECT_EQ(out[1].ebx, 0x4b4d564bu);
+}
+
 // KVM_TDX_INIT_VM's struct up to the ioctl: the configuration's attributes and
 // measurement registers at their offsets, XFAM through CPUID 0xd, the list limited to the
 // TD CPUID model (a VMM never asks for what the TD's CPU must not show).
