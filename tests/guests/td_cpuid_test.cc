@@ -16,6 +16,7 @@
 #include "tdsim/abi/ucall.h"
 #include "tdx/td_cpuid.h"
 #include "tests/guests/test_assets.h"
+#include "tests/host/backend_params.h"
 
 namespace tdsim {
 namespace {
@@ -124,19 +125,15 @@ TEST(VeMsrGuest, MsrsOfTheModulesVeClassGoThroughTheVeHandler) {
   const TdImage image = build_image(spec);
   std::vector<std::pair<std::string, std::vector<Event>>> runs;
   std::string skipped;
-  for (const host::BackendInfo& b : host::backends()) {
-    if (const std::string why = b.unavailable ? b.unavailable() : ""; !why.empty()) {
-      skipped += b.name + ": " + why + "; ";
-      continue;
-    }
-    if (!b.caps.msr_ve) {
-      skipped += b.name + ": its MSR accesses do not reach the TDX module (caps.msr_ve); ";
+  for (const host::BackendInfo* b : test::runnable_backends(skipped)) {
+    if (!b->caps.msr_ve) {
+      skipped += b->name + ": its MSR accesses do not reach the TDX module (caps.msr_ve); ";
       continue;
     }
     RunLimits limits;
     limits.timeout = std::chrono::seconds(20);
-    const std::vector<Event> events = run_collect(*b.make_backend({}), image, limits);
-    SCOPED_TRACE(b.name + "\n" + dump(events));
+    const std::vector<Event> events = run_collect(*b->make_backend({}), image, limits);
+    SCOPED_TRACE(b->name + "\n" + dump(events));
     ASSERT_EQ(events.size(), 2u);
     const auto* first = std::get_if<UcallEvent>(&events[0]);
     ASSERT_NE(first, nullptr);
@@ -145,7 +142,7 @@ TEST(VeMsrGuest, MsrsOfTheModulesVeClassGoThroughTheVeHandler) {
     EXPECT_EQ(first->args[2], 2u) << "POWER_CTL as written";
     EXPECT_EQ(first->args[3], (1ull << 32) | 0xf0) << "ICR as written";
     EXPECT_EQ(first->args[4], 0x0007040600070406ull) << "PAT's reset value, read natively";
-    runs.emplace_back(b.name, events);
+    runs.emplace_back(b->name, events);
   }
   ASSERT_FALSE(runs.empty()) << skipped;
   for (size_t i = 1; i < runs.size(); ++i)

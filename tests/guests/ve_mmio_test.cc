@@ -22,6 +22,7 @@
 #include "tdsim/abi/tdx.h"
 #include "tdsim/abi/ucall.h"
 #include "tests/guests/test_assets.h"
+#include "tests/host/backend_params.h"
 #include "tests/guests/ve_pending_pages.h"
 #include "tdx/td_cpuid.h"
 #include "tdx/td_msr_virtual.h"
@@ -40,20 +41,6 @@ std::string dump(const std::vector<Event>& events) {
   return s;
 }
 
-// Backends that can run here (a real TD too where kvm-tdx is available: on TDX hardware or
-// under `tdsim exec`); `skipped` collects why the others cannot.
-std::vector<const host::BackendInfo*> runnable(std::string& skipped) {
-  std::vector<const host::BackendInfo*> out;
-  for (const host::BackendInfo& b : host::backends()) {
-    if (const std::string why = b.unavailable ? b.unavailable() : ""; !why.empty()) {
-      skipped += b.name + ": " + why + "; ";
-      continue;
-    }
-    out.push_back(&b);
-  }
-  return out;
-}
-
 TdImage image_of(const char* elf, uint32_t shared_mmio_pages = 0) {
   LayoutSpec spec;
   spec.guest_elf = test::read_asset(elf);
@@ -68,7 +55,7 @@ using Runs = std::vector<std::pair<std::string, std::vector<Event>>>;
 Runs run_on_each(const TdImage& image, std::string& skipped, bool host::BackendCaps::*need = nullptr,
                  const char* lacking = "") {
   Runs runs;
-  for (const host::BackendInfo* b : runnable(skipped)) {
+  for (const host::BackendInfo* b : test::runnable_backends(skipped)) {
     if (need && !(b->caps.*need)) {
       skipped += b->name + ": " + lacking + "; ";
       continue;
@@ -110,7 +97,7 @@ TEST(VeMmio, EveryBackendTurnsMovOnSharedMmioIntoVmcallsThroughTheVeHandler) {
   const uint64_t w = image.shared_mmio_gpa;
   std::string skipped;
   Runs runs;
-  for (const host::BackendInfo* b : runnable(skipped)) {
+  for (const host::BackendInfo* b : test::runnable_backends(skipped)) {
     auto backend = b->make_backend({});
     backend->set_mmio_read([w](uint32_t, uint64_t gpa, uint32_t len) { return device(w, gpa, len); });
     RunLimits limits;
@@ -169,7 +156,7 @@ TEST(VeHlt, HltIsAVeTheHandlerTurnsIntoVmcallHltAndTheHostResumes) {
   const TdImage image = image_of(TDSIM_GUEST_VE_HLT_ELF);
   std::string skipped;
   Runs runs;
-  for (const host::BackendInfo* b : runnable(skipped)) {
+  for (const host::BackendInfo* b : test::runnable_backends(skipped)) {
     if (!b->caps.stepping) {
       skipped += b->name + ": no host API stepping; ";
       continue;
@@ -302,7 +289,7 @@ TEST(VePending, TouchingAPageBeforeAcceptingItIsAVeOrTheVmsEnd) {
   constexpr uint64_t touched = TDSIM_VE_PENDING_TOUCHED_GPA + 0x18;
   std::string skipped;
   Runs runs;
-  for (const host::BackendInfo* b : runnable(skipped)) {
+  for (const host::BackendInfo* b : test::runnable_backends(skipped)) {
     if (!b->caps.pending_page_ve) {
       skipped += b->name + ": does not catch a touch of a pending page (plain KVM maps it like any RAM); ";
       continue;
@@ -363,7 +350,7 @@ TEST(TdInstructions, TheModulesUdInstructionsAreUdAndItsVeInstructionsAreVes) {
   std::string skipped;
   Runs runs;
   bool ve_checked = false;
-  for (const host::BackendInfo* b : runnable(skipped)) {
+  for (const host::BackendInfo* b : test::runnable_backends(skipped)) {
     RunLimits limits;
     limits.timeout = std::chrono::seconds(20);
     const std::vector<Event> ud = run_collect(*b->make_backend({}), ud_image, limits);

@@ -17,6 +17,7 @@
 #include "tdsim/abi/tdx.h"
 #include "tdsim/abi/ucall.h"
 #include "tests/guests/test_assets.h"
+#include "tests/host/backend_params.h"
 
 namespace tdsim {
 namespace {
@@ -57,13 +58,7 @@ TEST(VePortIo, EveryBackendTurnsPortIoIntoVmcallsThroughTheVeHandler) {
   const TdImage image = build_image(spec);
   std::vector<std::pair<std::string, PortRun>> runs;
   std::string skipped;
-  for (const host::BackendInfo& b : host::backends()) {
-    if (const std::string why = b.unavailable ? b.unavailable() : ""; !why.empty()) {
-      skipped += b.name + ": " + why + "; ";
-      continue;
-    }
-    runs.emplace_back(b.name, run_on(b, image));
-  }
+  for (const host::BackendInfo* b : test::runnable_backends(skipped)) runs.emplace_back(b->name, run_on(*b, image));
   ASSERT_FALSE(runs.empty()) << skipped;
   for (const auto& [name, r] : runs) {
     SCOPED_TRACE(name + "\n" + dump(r.events));

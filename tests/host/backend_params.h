@@ -18,6 +18,21 @@ inline std::vector<std::string> backends_with(const std::function<bool(const hos
   return names;
 }
 
+// The registry's backends that can run here (a real TD too where kvm-tdx is available:
+// on TDX hardware or under `tdsim exec`), in registry order; `skipped` collects
+// "name: why; " for each of the others.
+inline std::vector<const host::BackendInfo*> runnable_backends(std::string& skipped) {
+  std::vector<const host::BackendInfo*> out;
+  for (const host::BackendInfo& b : host::backends()) {
+    if (const std::string why = b.unavailable ? b.unavailable() : ""; !why.empty()) {
+      skipped += b.name + ": " + why + "; ";
+      continue;
+    }
+    out.push_back(&b);
+  }
+  return out;
+}
+
 // "kvm-tdx" -> "kvm_tdx": GoogleTest names allow only letters, digits and '_'.
 inline std::string backend_param_name(const ::testing::TestParamInfo<std::string>& info) {
   std::string n = info.param;
