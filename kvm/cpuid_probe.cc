@@ -10,6 +10,7 @@
 #include "kvm_stepper.h"
 #include "kvm_sys.h"
 #include "kvm_vm.h"
+#include "td_initial_state.h"
 #include "tdx_cpuid.h"
 
 namespace tdsim::kvm {
@@ -44,17 +45,6 @@ constexpr uint8_t kCode[] = {
     0xf4,                          // 22 hlt
 };
 
-kvm_segment flat(uint8_t type) {
-  kvm_segment s{};
-  s.limit = 0xffffffff;
-  s.type = type;
-  s.present = 1;
-  s.db = 1;
-  s.s = 1;
-  s.g = 1;
-  return s;
-}
-
 }  // namespace
 
 CpuidFidelity probe_plain_cpuid(const std::vector<tdx::CpuidEntry2>& table, const CpuidExpectation& expect,
@@ -86,11 +76,7 @@ CpuidFidelity probe_plain_cpuid(const std::vector<tdx::CpuidEntry2>& table, cons
     }
     kvm_sregs sregs{};
     checked_ioctl(v.fd(), KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
-    sregs.cs = flat(0xb);
-    sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = flat(0x3);
-    sregs.cr0 = 0x11;  // PE, ET: paging off
-    sregs.cr4 = 0;
-    sregs.efer = 0;
+    td_initial_sregs(sregs);  // a TD's vCPU at reset: 32-bit flat, paging off, no OSXSAVE
     checked_ioctl(v.fd(), KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
     kvm_regs regs{};
     regs.rip = kCodeGpa;

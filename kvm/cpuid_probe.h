@@ -16,7 +16,8 @@
 
 namespace tdsim::kvm {
 
-// What a guest in the probe's state (vCPU 0, 32-bit flat protected mode, CR4 0, XCR0 1)
+// What a guest in the probe's state (vCPU 0 in the TD's initial state: 32-bit flat
+// protected mode, paging off, CR4.OSXSAVE and CR4.PKE clear, XCR0 1)
 // should read for one table entry; the entry itself where unset. KVM computes some
 // fields from that state itself (OSXSAVE, the XSAVE area size), as the TDX module does.
 using CpuidExpectation = std::function<tdx::CpuidEntry2(const tdx::CpuidEntry2& entry)>;

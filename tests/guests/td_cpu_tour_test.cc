@@ -19,12 +19,6 @@
 namespace tdsim {
 namespace {
 
-std::string dump(const std::vector<Event>& events) {
-  std::string s;
-  for (const Event& e : events) s += "  " + describe(e) + "\n";
-  return s;
-}
-
 struct TourRun {
   std::string backend;
   std::vector<Event> events;
@@ -63,7 +57,7 @@ TEST(TdCpuTour, AssertsTheTdCpuidAndUsesMsrsPortIoAndMmioThroughVeWithTheSameEve
   }
   ASSERT_FALSE(runs.empty()) << skipped;
   for (const TourRun& r : runs) {
-    SCOPED_TRACE(r.backend + "\n" + dump(r.events));
+    SCOPED_TRACE(r.backend + "\n" + test::dump_events(r.events));
     ASSERT_EQ(r.events.size(), 4u);
     const auto* write = std::get_if<MmioEvent>(&r.events[0]);
     ASSERT_NE(write, nullptr);

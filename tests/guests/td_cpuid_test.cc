@@ -25,12 +25,6 @@
 namespace tdsim {
 namespace {
 
-std::string dump(const std::vector<Event>& events) {
-  std::string s;
-  for (const Event& e : events) s += "  " + describe(e) + "\n";
-  return s;
-}
-
 TEST(TdCpuidGuest, EveryBackendShowsTheTdCpuOrSaysWhatItShowsInstead) {
   LayoutSpec spec;
   spec.guest_elf = test::read_asset(TDSIM_GUEST_TD_CPUID_ELF);
@@ -51,7 +45,7 @@ TEST(TdCpuidGuest, EveryBackendShowsTheTdCpuOrSaysWhatItShowsInstead) {
     ++ran;
     const CpuidFidelity fidelity = b.cpuid_fidelity ? b.cpuid_fidelity() : CpuidFidelity{};
     SCOPED_TRACE(b.name + " (CPUID fidelity: " + (fidelity.exact() ? "exact" : fidelity.describe()) + ")\n" +
-                 dump(events));
+                 test::dump_events(events));
     ASSERT_GE(events.size(), 2u);
     const auto* sync = std::get_if<UcallEvent>(&events[0]);
     ASSERT_NE(sync, nullptr);
@@ -127,7 +121,7 @@ TEST(TdCpuidGuest, CpuidOfAVeLeafGoesThroughTheVeHandler) {
     limits.timeout = std::chrono::seconds(20);
     const std::vector<Event> events = run_collect(*b.make_backend(setup), image, limits);
     ++ran;
-    SCOPED_TRACE(b.name + "\n" + dump(events));
+    SCOPED_TRACE(b.name + "\n" + test::dump_events(events));
     ASSERT_EQ(events.size(), 2u);
     const auto* sync = std::get_if<UcallEvent>(&events[0]);
     const auto* last = std::get_if<UcallEvent>(&events[1]);
@@ -170,7 +164,7 @@ TEST(VeMsrGuest, MsrsOfTheModulesVeClassGoThroughTheVeHandler) {
     RunLimits limits;
     limits.timeout = std::chrono::seconds(20);
     const std::vector<Event> events = run_collect(*b->make_backend({}), image, limits);
-    SCOPED_TRACE(b->name + "\n" + dump(events));
+    SCOPED_TRACE(b->name + "\n" + test::dump_events(events));
     ASSERT_EQ(events.size(), 2u);
     const auto* first = std::get_if<UcallEvent>(&events[0]);
     ASSERT_NE(first, nullptr);
