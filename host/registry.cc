@@ -49,11 +49,7 @@ std::vector<BackendInfo> make_registry() {
       [](const TdImage& image, const VmOptions& o, const BackendSetup& s) {
         return std::unique_ptr<Vm>(std::make_unique<kvm::PlainKvmVm>(image, o, s.config));
       }});
-  r.back().cpuid_limit = [] {
-    const std::string why = kvm::plain_kvm_cpuid_limit();
-    return why.empty() ? why
-                       : why + ": this KVM keeps its own CPUID for the VM, not the TD's (docs/engine-quirks.md)";
-  };
+  r.back().cpuid_fidelity = [] { return kvm::plain_kvm_cpuid_fidelity(); };
   r.push_back(BackendInfo{
       "kvm-tdx",
       "a real TD through the KVM TDX uAPI (TDX hardware)",

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/backend.h"
+#include "core/cpuid_fidelity.h"
 #include "core/vm.h"
 #include "sim/trace.h"
 #include "tdx/host_hooks.h"
@@ -51,9 +52,9 @@ struct BackendInfo {
   std::function<std::unique_ptr<Backend>(const BackendSetup&)> make_backend;
   // Set where caps.stepping. `image` must outlive the VM.
   std::function<std::unique_ptr<Vm>(const TdImage& image, const VmOptions&, const BackendSetup&)> make_vm;
-  // Empty (or unset) when the guest's CPUID instruction shows the TD CPUID model
-  // (tdx/td_cpuid.h) on this host, else why not (a sentence).
-  std::function<std::string()> cpuid_limit;
+  // How the guest's CPUID instruction shows the TD CPUID model (tdx/td_cpuid.h) on this
+  // host; unset where the backend answers CPUID from the model itself (exact).
+  std::function<CpuidFidelity()> cpuid_fidelity;
 };
 
 // Every backend, in a fixed order ("unicorn", "kvm", "kvm-tdx").

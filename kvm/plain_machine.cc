@@ -13,6 +13,7 @@
 #include "kvm_sys.h"
 #include "tdcall_emulation.h"
 #include "td_initial_state.h"
+#include "cpuid_probe.h"
 #include "tdx_cpuid.h"
 #include "tdx_uapi.h"
 
@@ -64,17 +65,23 @@ PlainMachine::PlainMachine(const TdImage& image, ::tdsim::tdx::TdxConfig config)
       mmio_read_(config.hooks.mmio_read),
       platform_(image, mem_, std::move(config)),
       vm_(tdx::kX86DefaultVm) {
-  // KVM refuses CR4.LA57 unless the guest's CPUID enumerates it, and this plain VM's
-  // CPUID is never set: the stub's MOV to CR4 would #GP into a triple fault.
-  if (image.paging_levels == 5)
-    throw BackendUnsupported("kvm: 5-level paging (--paging-levels 5) needs CR4.LA57, which KVM refuses for a "
-                       "guest whose CPUID does not enumerate LA57; this plain VM's CPUID is not set "
-                       "(docs/engine-quirks.md). The unicorn backend runs it");
+  // KVM refuses CR4.LA57 unless the guest's CPUID enumerates it (and the host CPU has
+  // it): without that the stub's MOV to CR4 would #GP into a triple fault.
+  if (image.paging_levels == 5) {
+    const CpuidFidelity& f = plain_kvm_cpuid_fidelity();
+    const uint32_t shown = f.guest_value(7, 0, 'c', platform_.td_cpuid().answer(7, 0).ecx);
+    if (!f.refused.empty() || !(shown & (1u << 16)))
+      throw BackendUnsupported(fmt::format(
+          "kvm: 5-level paging (--paging-levels 5) needs CR4.LA57, which KVM refuses for a guest whose CPUID "
+          "does not enumerate LA57; {} (docs/engine-quirks.md). The unicorn backend runs it",
+          f.refused.empty() ? fmt::format("this host's KVM shows the guest CPUID.7.0:ECX 0x{:08x}, bit 16 clear", shown)
+                            : "this host's KVM did not take the TD CPUID: " + f.refused));
+  }
   // The VMM's build of the TD through the TDX module model (tdx/td_build.h): the private
   // pages added and measured from the memory just loaded, in the order kvm-tdx adds them.
   platform_.build_td();
-  // The S-bit (47/51) would be a reserved physical-address bit for this guest
-  // (MAXPHYADDR 36 without settable CPUID): fold it out, shared regions stay untagged.
+  // The memslots hold each page once, at its private GPA: fold the S-bit (47/51) out of
+  // the page tables, shared regions stay untagged (core/shared_bit_fold.h).
   fold_shared_bit_in_page_tables(image, mem_);
   route_msrs_to_module();
   uint32_t slot = 0;
@@ -82,26 +89,48 @@ PlainMachine::PlainMachine(const TdImage& image, ::tdsim::tdx::TdxConfig config)
   for (uint32_t i = 0; i < image.nr_vcpus; ++i) {
     KvmVcpu& v = vm_.create_vcpu(i);
     // The CPUID instruction in a TD is the TDX module's (tdx/td_cpuid.h); plain KVM answers
-    // it in the kernel, so the model goes in as the vCPU's CPUID where KVM takes it.
-    ::tdsim::tdx::CpuidModel cpu = platform_.td_cpuid();
-    ::tdsim::tdx::CpuidValue leaf1 = cpu.answer(1, 0);
-    leaf1.ebx = (leaf1.ebx & 0x00ffffffu) | ((i & 0xff) << 24);  // initial APIC ID
-    cpu.set(1, ::tdsim::tdx::CpuidModel::kAnySubleaf, leaf1);
-    if (std::string why = set_vcpu_cpuid(v.fd(), cpuid_entries(cpu)); !why.empty()) cpuid_limit_ = why;
+    // it in the kernel, so the model goes in as the vCPU's CPUID. Whether this KVM then
+    // answers from it is another matter (plain_kvm_cpuid_fidelity).
+    if (std::string why = set_vcpu_cpuid(v.fd(), plain_td_cpuid_table(platform_.td_cpuid(), i)); !why.empty())
+      cpuid_refused_ = why;
     load_td_initial_state(v.fd(), image, i);
     vcpus_.push_back(&v);
   }
 }
 
-std::string plain_kvm_cpuid_limit() {
-  try {
-    KvmVm vm(tdx::kX86DefaultVm);
-    KvmVcpu& v = vm.create_vcpu(0);
-    const auto model = ::tdsim::tdx::td_cpuid_values(::tdsim::tdx::sapphire_rapids_native(), {});
-    return set_vcpu_cpuid(v.fd(), cpuid_entries(model));
-  } catch (const std::exception& e) {
-    return e.what();
-  }
+std::vector<tdx::CpuidEntry2> plain_td_cpuid_table(::tdsim::tdx::CpuidModel cpu, uint32_t vcpu_index) {
+  ::tdsim::tdx::CpuidValue leaf1 = cpu.answer(1, 0);
+  leaf1.ebx = (leaf1.ebx & 0x00ffffffu) | ((vcpu_index & 0xff) << 24);  // initial APIC ID
+  cpu.set(1, ::tdsim::tdx::CpuidModel::kAnySubleaf, leaf1);
+  // SYSCALL/SYSRET: the module shows it in 64-bit mode only, and KVM's table has no
+  // mode-dependent bit; the guest code after the boot stub runs in 64-bit mode.
+  ::tdsim::tdx::CpuidValue ext1 = cpu.answer(0x80000001, 0);
+  ext1.edx |= 1u << 11;
+  cpu.set(0x80000001, ::tdsim::tdx::CpuidModel::kAnySubleaf, ext1);
+  return cpuid_entries(cpu);
+}
+
+const CpuidFidelity& plain_kvm_cpuid_fidelity() {
+  // Once per process: a scratch VM per question would cost more than the answer, and
+  // the host's KVM does not change under a running process.
+  static const CpuidFidelity fidelity = [] {
+    namespace t = ::tdsim::tdx;
+    const t::CpuidModel model = t::td_cpuid_values(t::sapphire_rapids_native(), {});
+    // What the module answers in the probe's state, SYSCALL as in 64-bit mode (the table's).
+    const auto expect = [&model](const tdx::CpuidEntry2& e) {
+      tdx::CpuidEntry2 x = e;
+      const t::CpuidExecution ex = t::execute_td_cpuid(model, e.function, e.index, t::CpuidVcpuState{0, 0, 1, true});
+      if (ex.value) {
+        x.eax = ex.value->eax;
+        x.ebx = ex.value->ebx;
+        x.ecx = ex.value->ecx;
+        x.edx = ex.value->edx;
+      }
+      return x;
+    };
+    return probe_plain_cpuid(plain_td_cpuid_table(model, 0), expect);
+  }();
+  return fidelity;
 }
 
 bool PlainMachine::handle_exit(KvmVcpu& vcpu, uint32_t index, const Emit& emit_raw) {

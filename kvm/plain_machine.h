@@ -12,12 +12,14 @@
 #include <vector>
 
 #include "core/backend.h"
+#include "core/cpuid_fidelity.h"
 #include "core/guest_memory.h"
 #include "core/td_image.h"
 #include "diag/cpu_state.h"
 #include "kvm_vm.h"
 #include "tdx/tdx_module.h"
 #include "kvm_stepper.h"
+#include "tdx_uapi.h"
 
 namespace tdsim::kvm {
 
@@ -38,10 +40,10 @@ class PlainMachine {
   // Every emulated TDCALL as one line (tdx/tdcall_format.h), for a debugger's log. Set
   // before the vCPUs run; empty: none.
   void set_tdcall_observer(std::function<void(const std::string&)> o) { tdcall_observer_ = std::move(o); }
-  // Empty when every vCPU's CPUID is the TD CPUID model (KVM_SET_CPUID2 took it), else
-  // why not: the guest then sees what this KVM gives a VM without it
-  // (docs/engine-quirks.md, "This host's KVM").
-  const std::string& cpuid_limit() const { return cpuid_limit_; }
+  // Empty when KVM_SET_CPUID2 took every vCPU's TD CPUID table, else the ioctl's error:
+  // the guest then sees what this KVM gives a VM without one (docs/engine-quirks.md,
+  // "This host's KVM").
+  const std::string& cpuid_refused() const { return cpuid_refused_; }
 
  private:
   // KVM_EXIT_IO: the #VE a TD takes for port I/O, injected with the instruction undone.
@@ -79,7 +81,7 @@ class PlainMachine {
   std::function<void(const std::string&)> tdcall_observer_;
   KvmVm vm_;
   std::vector<KvmVcpu*> vcpus_;
-  std::string cpuid_limit_;
+  std::string cpuid_refused_;
 };
 
 // Finishes KVM's side of the vCPU's current exit with KVM_RUN and immediate_exit, without
@@ -88,8 +90,12 @@ void complete_pending_exit(KvmVcpu& vcpu, const char* what);
 // Injects the #VE the platform raised (or the #DF it became) into the vCPU.
 void inject_ve(KvmVcpu& vcpu, ::tdsim::tdx::TdxModule::VeDelivery d);
 
-// What KVM_SET_CPUID2 with the TD CPUID model does on a scratch plain VM on this host:
-// empty when it succeeds, else the ioctl and its error.
-std::string plain_kvm_cpuid_limit();
+// vCPU `vcpu_index`'s KVM_SET_CPUID2 table for the TD CPUID model `cpu`: its initial APIC
+// ID in leaf 1 EBX[31:24] and SYSCALL set in 0x80000001 EDX (64-bit mode's value).
+std::vector<tdx::CpuidEntry2> plain_td_cpuid_table(::tdsim::tdx::CpuidModel cpu, uint32_t vcpu_index);
+
+// Whether this host's plain KVM shows the TD CPUID model (the default configuration's)
+// to a guest: probed once per process in a scratch VM (cpuid_probe.h).
+const CpuidFidelity& plain_kvm_cpuid_fidelity();
 
 }  // namespace tdsim::kvm

@@ -74,8 +74,8 @@ bool PlainMachine::msr_exit(KvmVcpu& vcpu, uint32_t index) {
     case MsrAccess::kNative:
       if (run.msr.reason == KVM_MSR_EXIT_REASON_FILTER && write && msr == ::tdsim::tdx::kMsrEfer) {
         // The module let the write through (SCE only): the CPU's write, done as the VMM's.
-        // Only SCE differs from the EFER the vCPU has (LMA stays as it is). KVM_SET_MSRS
-        // of EFER fails with EINVAL here (docs/engine-quirks.md).
+        // Only SCE differs from the EFER the vCPU has (LMA stays as it is), so the write
+        // goes in with the rest of the segment state the exit left.
         sregs.efer = (sregs.efer & ~::tdsim::tdx::kEferSce) | (run.msr.data & ::tdsim::tdx::kEferSce);
         checked_ioctl(vcpu.fd(), KVM_SET_SREGS, &sregs, "KVM_SET_SREGS (EFER.SCE)");
         return true;
@@ -88,7 +88,7 @@ bool PlainMachine::msr_exit(KvmVcpu& vcpu, uint32_t index) {
         set->nmsrs = 1;
         set->entries[0].index = msr;
         set->entries[0].data = run.msr.data;
-        run.msr.error = ::ioctl(vcpu.fd(), KVM_SET_MSRS, set) == 1 ? 0 : 1;
+        run.msr.error = ::ioctl(vcpu.fd(), tdx::kKvmSetMsrs, set) == 1 ? 0 : 1;
         return true;
       }
       // Native in a TD but refused by KVM (unknown to it, or an x2APIC register without

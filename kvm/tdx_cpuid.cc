@@ -67,7 +67,7 @@ std::string set_vcpu_cpuid(int vcpu_fd, const std::vector<tdx::CpuidEntry2>& ent
   auto* h = reinterpret_cast<tdx::Cpuid2Header*>(buf.data());
   h->nent = static_cast<uint32_t>(entries.size());
   if (!entries.empty()) std::memcpy(buf.data() + sizeof *h, entries.data(), entries.size() * sizeof entries[0]);
-  if (::ioctl(vcpu_fd, KVM_SET_CPUID2, buf.data()) == 0) return {};
+  if (::ioctl(vcpu_fd, tdx::kKvmSetCpuid2, buf.data()) == 0) return {};
   return std::string("KVM_SET_CPUID2: ") + std::strerror(errno);
 }
 

@@ -211,6 +211,16 @@ inline constexpr unsigned long kKvmGetCpuid2 = _IOWR(KVMIO, 0x91, Cpuid2Header);
 static_assert(kKvmGetSupportedCpuid == 0xC008AE05ul);
 static_assert(kKvmSetCpuid2 == 0x4008AE90ul);
 static_assert(kKvmGetCpuid2 == 0xC008AE91ul);
+// KVM_GET/SET_MSRS have the same trap: struct kvm_msrs is 8 bytes to the kernel, 16 in
+// C++ with Debian's 6.1 headers.
+struct MsrsHeader {
+  uint32_t nmsrs;
+  uint32_t pad;
+};
+inline constexpr unsigned long kKvmGetMsrs = _IOWR(KVMIO, 0x88, MsrsHeader);
+inline constexpr unsigned long kKvmSetMsrs = _IOW(KVMIO, 0x89, MsrsHeader);
+static_assert(kKvmGetMsrs == 0xC008AE88ul);
+static_assert(kKvmSetMsrs == 0x4008AE89ul);
 
 // CPUID leaf whose EAX[23:16] selects the TD's GPA width (48 or 52) in KVM_TDX_INIT_VM.
 inline constexpr uint32_t kCpuidLeafAddressSizes = 0x80000008;

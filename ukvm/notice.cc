@@ -22,11 +22,18 @@ struct Name {
 
 namespace t = kvm::tdx;
 
+// Requests whose argument struct ends in a flexible array are numbered here from the
+// size the kernel (and a C program) gives the struct: <linux/kvm.h>'s macros number them
+// from the larger size C++ gives it (kvm/tdx_uapi.h says why).
+struct Xsave {
+  uint32_t region[1024];
+};
+
 constexpr Name kNames[] = {
     {KVM_GET_API_VERSION, "KVM_GET_API_VERSION"},
     {KVM_CREATE_VM, "KVM_CREATE_VM"},
-    {KVM_GET_MSR_INDEX_LIST, "KVM_GET_MSR_INDEX_LIST"},
-    {KVM_GET_MSR_FEATURE_INDEX_LIST, "KVM_GET_MSR_FEATURE_INDEX_LIST"},
+    {_IOWR(KVMIO, 0x02, uint32_t), "KVM_GET_MSR_INDEX_LIST"},
+    {_IOWR(KVMIO, 0x0a, uint32_t), "KVM_GET_MSR_FEATURE_INDEX_LIST"},
     {KVM_CHECK_EXTENSION, "KVM_CHECK_EXTENSION"},
     {KVM_GET_VCPU_MMAP_SIZE, "KVM_GET_VCPU_MMAP_SIZE"},
     {t::kKvmGetSupportedCpuid, "KVM_GET_SUPPORTED_CPUID"},
@@ -53,18 +60,18 @@ constexpr Name kNames[] = {
     {KVM_SET_SREGS, "KVM_SET_SREGS"},
     {KVM_GET_FPU, "KVM_GET_FPU"},
     {KVM_SET_FPU, "KVM_SET_FPU"},
-    {KVM_GET_MSRS, "KVM_GET_MSRS"},
-    {KVM_SET_MSRS, "KVM_SET_MSRS"},
+    {t::kKvmGetMsrs, "KVM_GET_MSRS"},
+    {t::kKvmSetMsrs, "KVM_SET_MSRS"},
     {t::kKvmSetCpuid2, "KVM_SET_CPUID2"},
     {t::kKvmGetCpuid2, "KVM_GET_CPUID2"},
     {KVM_GET_MP_STATE, "KVM_GET_MP_STATE"},
     {KVM_SET_MP_STATE, "KVM_SET_MP_STATE"},
     {KVM_SET_GUEST_DEBUG, "KVM_SET_GUEST_DEBUG"},
-    {KVM_SET_SIGNAL_MASK, "KVM_SET_SIGNAL_MASK"},
+    {_IOW(KVMIO, 0x8b, uint32_t), "KVM_SET_SIGNAL_MASK"},
     {KVM_GET_LAPIC, "KVM_GET_LAPIC"},
     {KVM_SET_LAPIC, "KVM_SET_LAPIC"},
-    {KVM_GET_XSAVE, "KVM_GET_XSAVE"},
-    {KVM_SET_XSAVE, "KVM_SET_XSAVE"},
+    {_IOR(KVMIO, 0xa4, Xsave), "KVM_GET_XSAVE"},
+    {_IOW(KVMIO, 0xa5, Xsave), "KVM_SET_XSAVE"},
     {KVM_GET_XCRS, "KVM_GET_XCRS"},
     {KVM_SET_XCRS, "KVM_SET_XCRS"},
     {KVM_GET_VCPU_EVENTS, "KVM_GET_VCPU_EVENTS"},
@@ -74,7 +81,7 @@ constexpr Name kNames[] = {
     {KVM_TRANSLATE, "KVM_TRANSLATE"},
     {KVM_IOEVENTFD, "KVM_IOEVENTFD"},
     {KVM_IRQFD, "KVM_IRQFD"},
-    {KVM_SET_GSI_ROUTING, "KVM_SET_GSI_ROUTING"},
+    {_IOW(KVMIO, 0x6a, uint64_t), "KVM_SET_GSI_ROUTING"},
     {KVM_GET_DIRTY_LOG, "KVM_GET_DIRTY_LOG"},
     {KVM_GET_CLOCK, "KVM_GET_CLOCK"},
     {KVM_SET_CLOCK, "KVM_SET_CLOCK"},

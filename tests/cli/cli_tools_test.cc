@@ -30,13 +30,15 @@ TEST(CliDiff, AgreeingBackendsExitZero) {
 TEST(CliDiff, DivergenceIsPrintedAndExitsOne) {
   std::string why;
   if (!kvm_usable(why)) GTEST_SKIP() << "plain KVM unusable: " << why;
-  // cpuid_report sends CPUID(1).EAX: the TD CPUID model's (0x806f8, Sapphire Rapids) on
-  // Unicorn against what this KVM gives a VM whose CPUID it will not set, a real,
-  // deterministic divergence between the two backends.
-  CommandResult r = run_command(tdsim(std::string("diff --backends unicorn,kvm --guest ") + TDSIM_GUEST_CPUID_REPORT_ELF));
+  // ve_cpuid asks CPUID for a leaf the TDX module does not virtualize and reports how
+  // many #VEs its handler took: one on Unicorn, which raises the module's #VE, none on
+  // plain KVM, whose kernel answers every CPUID (BackendCaps::cpuid_ve): a real,
+  // deterministic divergence between the two backends at the first ucall.
+  CommandResult r = run_command(tdsim(std::string("diff --backends unicorn,kvm --guest ") + TDSIM_GUEST_VE_CPUID_ELF));
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("first divergence at vcpu 0"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("0x806f8"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("first divergence at vcpu 0 ucall #0"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("unicorn: vcpu 0: ucall SYNC args 0x1 0x1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("kvm: vcpu 0: ucall SYNC args 0x1 0x0"), std::string::npos) << r.output;
 }
 
 TEST(CliDiff, SameBackendTwiceAgrees) {

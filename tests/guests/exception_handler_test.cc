@@ -15,12 +15,6 @@
 namespace tdsim {
 namespace {
 
-std::string dump(const std::vector<Event>& events) {
-  std::string s;
-  for (const Event& e : events) s += "  " + describe(e) + "\n";
-  return s;
-}
-
 class GuestExceptionHandlers : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GuestExceptionHandlers, RunWithTheSavedRegistersAndResume) {
@@ -33,7 +27,7 @@ TEST_P(GuestExceptionHandlers, RunWithTheSavedRegistersAndResume) {
   RunLimits limits;
   limits.timeout = std::chrono::seconds(20);
   const auto events = run_collect(*b->make_backend({}), image, limits);
-  SCOPED_TRACE(dump(events));
+  SCOPED_TRACE(test::dump_events(events));
   std::vector<UcallEvent> u;
   for (const Event& e : events)
     if (const auto* p = std::get_if<UcallEvent>(&e)) u.push_back(*p);

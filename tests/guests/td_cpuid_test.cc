@@ -1,14 +1,18 @@
-// The TD CPUID model reaches the guest's CPUID instruction: on every backend that
-// presents it (BackendInfo::cpuid_limit empty) the guest's TD assertions pass with the
-// same events and the values the TDX module stand-in computes; where a backend cannot
-// present it (this host's plain KVM refuses KVM_SET_CPUID2), the guest's first TD
-// assertion fails, which pins the documented difference instead of skipping it.
+// The TD CPUID model reaches the guest's CPUID instruction: on every backend the guest
+// reads exactly what the TDX module stand-in computes, except for the registers the
+// backend's CPUID fidelity names (BackendInfo::cpuid_fidelity: this host's nested KVM
+// answers leaves 1, 7 and 0xd itself, docs/engine-quirks.md), where it reads what the
+// probe saw; backends whose fidelity is exact give identical events. Where a backend
+// cannot take the model at all, the guest's first TD assertion fails, which pins the
+// difference instead of skipping it.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "bootstub/host/image_builder.h"
+#include "core/cpuid_fidelity.h"
 #include "core/event_diff.h"
 #include "host/registry.h"
 #include "tdsim/abi/guest_config.h"
@@ -21,53 +25,80 @@
 namespace tdsim {
 namespace {
 
-std::string dump(const std::vector<Event>& events) {
-  std::string s;
-  for (const Event& e : events) s += "  " + describe(e) + "\n";
-  return s;
-}
-
-TEST(TdCpuidGuest, EveryBackendShowsTheTdCpuOrSaysWhyNot) {
+TEST(TdCpuidGuest, EveryBackendShowsTheTdCpuOrSaysWhatItShowsInstead) {
   LayoutSpec spec;
   spec.guest_elf = test::read_asset(TDSIM_GUEST_TD_CPUID_ELF);
   const TdImage image = build_image(spec);
   const tdx::CpuidModel model =
       tdx::td_cpuid_values(tdx::sapphire_rapids_native(), tdx::TdCpuidConfig{0, tdx::kXfamX87Sse, image.gpaw, {}});
-  std::vector<std::pair<std::string, std::vector<Event>>> presented;
-  int ran = 0;
+  // What the module answers the guest's 64-bit code (CR4.OSXSAVE 0: OSXSAVE clear; SYSCALL set).
+  const auto td = [&model](uint32_t leaf) {
+    return *tdx::execute_td_cpuid(model, leaf, 0, tdx::CpuidVcpuState{0, 0, 1, true}).value;
+  };
+  std::vector<std::pair<std::string, std::vector<Event>>> exact;
+  int ran = 0, inexact = 0;
   for (const host::BackendInfo& b : host::backends()) {
     if (b.unavailable && !b.unavailable().empty()) continue;
     RunLimits limits;
     limits.timeout = std::chrono::seconds(20);
     const std::vector<Event> events = run_collect(*b.make_backend({}), image, limits);
     ++ran;
-    SCOPED_TRACE(b.name + "\n" + dump(events));
+    const CpuidFidelity fidelity = b.cpuid_fidelity ? b.cpuid_fidelity() : CpuidFidelity{};
+    SCOPED_TRACE(b.name + " (CPUID fidelity: " + (fidelity.exact() ? "exact" : fidelity.describe()) + ")\n" +
+                 test::dump_events(events));
     ASSERT_GE(events.size(), 2u);
     const auto* sync = std::get_if<UcallEvent>(&events[0]);
     ASSERT_NE(sync, nullptr);
     ASSERT_EQ(sync->cmd, abi::kUcallSync);
-    const std::string limit = b.cpuid_limit ? b.cpuid_limit() : "";
-    const auto* last = std::get_if<UcallEvent>(&events[1]);
-    ASSERT_NE(last, nullptr);
-    if (limit.empty()) {
-      EXPECT_EQ(sync->args[1], model.answer(0, 0).eax);
-      EXPECT_EQ(sync->args[2], model.answer(1, 0).ecx) << "CPUID.1:ECX (OSXSAVE clear: CR4.OSXSAVE is 0)";
-      EXPECT_EQ(sync->args[3], model.answer(0x80000001, 0).edx | (1u << 11)) << "SYSCALL: in 64-bit mode";
-      EXPECT_EQ(sync->args[4], model.answer(0x80000008, 0).eax);
-      EXPECT_EQ(last->cmd, abi::kUcallDone);
-      presented.emplace_back(b.name, events);
-    } else {
+    if (!fidelity.refused.empty()) {
       // Not the TD's CPU: the guest's first assertion (max basic leaf >= 0x21) fails.
-      EXPECT_LT(sync->args[1], 0x21u) << limit;
-      EXPECT_EQ(last->cmd, abi::kUcallAbort) << limit;
+      const auto* last = std::get_if<UcallEvent>(&events[1]);
+      ASSERT_NE(last, nullptr);
+      EXPECT_LT(sync->args[1], 0x21u);
+      EXPECT_EQ(last->cmd, abi::kUcallAbort);
+      continue;
     }
+    const auto seen = [&fidelity](uint32_t leaf, char reg, uint32_t model_value) {
+      return fidelity.guest_value(leaf, 0, reg, model_value);
+    };
+    EXPECT_EQ(sync->args[1], seen(0, 'a', td(0).eax));
+    EXPECT_EQ(sync->args[2], seen(1, 'c', td(1).ecx));
+    EXPECT_EQ(sync->args[3], seen(0x80000001, 'd', td(0x80000001).edx));
+    EXPECT_EQ(sync->args[4], seen(0x80000008, 'a', td(0x80000008).eax));
+    // Stage 2: the guest's TD assertions held.
+    ASSERT_GE(events.size(), 3u);
+    const auto* stage2 = std::get_if<UcallEvent>(&events[1]);
+    ASSERT_NE(stage2, nullptr);
+    ASSERT_EQ(stage2->cmd, abi::kUcallSync);
+    EXPECT_EQ(stage2->args[0], 2u);
+    EXPECT_EQ(stage2->args[1], seen(7, 'b', td(7).ebx));
+    ASSERT_EQ(events.size(), 3u);
+    // The instructions the CPUID promised. A CPU that cannot run one of them ends the
+    // vCPU on it: this host's nested KVM fails to emulate CRC32 and its kind
+    // (docs/engine-quirks.md, "This host's KVM"), a limit of the host named here, not of
+    // the CPUID the guest was shown, which the two stages above compared.
+    if (const auto* f = std::get_if<FaultEvent>(&events[2]); f && f->detail.find("emulation failure") != std::string::npos) {
+      std::printf("[ NOTE ] %s showed the TD CPUID but cannot run what it promises: %s\n", b.name.c_str(),
+                  f->detail.c_str());
+    } else {
+      const auto* last = std::get_if<UcallEvent>(&events[2]);
+      ASSERT_NE(last, nullptr);
+      EXPECT_EQ(last->cmd, abi::kUcallDone);
+    }
+    if (fidelity.exact())
+      exact.emplace_back(b.name, events);
+    else
+      ++inexact;
   }
   ASSERT_GT(ran, 0);
-  ASSERT_FALSE(presented.empty()) << "unicorn always presents the TD CPUID";
-  for (size_t i = 1; i < presented.size(); ++i) {
-    const auto d = first_divergence(presented[0].second, presented[i].second, image.nr_vcpus);
-    EXPECT_FALSE(d.has_value()) << presented[0].first << " vs " << presented[i].first;
+  ASSERT_FALSE(exact.empty()) << "unicorn always shows the TD CPUID";
+  for (size_t i = 1; i < exact.size(); ++i) {
+    const auto d = first_divergence(exact[0].second, exact[i].second, image.nr_vcpus);
+    EXPECT_FALSE(d.has_value()) << exact[0].first << " vs " << exact[i].first;
   }
+  if (inexact > 0 && exact.size() == 1)
+    std::printf("[ NOTE ] only %s showed the TD CPUID exactly; the others were checked against what they show\n",
+                exact[0].first.c_str());
 }
 
 // CPUID of a #VE leaf: where the backend raises the #VE (caps.cpuid_ve) the runtime's
@@ -90,7 +121,7 @@ TEST(TdCpuidGuest, CpuidOfAVeLeafGoesThroughTheVeHandler) {
     limits.timeout = std::chrono::seconds(20);
     const std::vector<Event> events = run_collect(*b.make_backend(setup), image, limits);
     ++ran;
-    SCOPED_TRACE(b.name + "\n" + dump(events));
+    SCOPED_TRACE(b.name + "\n" + test::dump_events(events));
     ASSERT_EQ(events.size(), 2u);
     const auto* sync = std::get_if<UcallEvent>(&events[0]);
     const auto* last = std::get_if<UcallEvent>(&events[1]);
@@ -133,7 +164,7 @@ TEST(VeMsrGuest, MsrsOfTheModulesVeClassGoThroughTheVeHandler) {
     RunLimits limits;
     limits.timeout = std::chrono::seconds(20);
     const std::vector<Event> events = run_collect(*b->make_backend({}), image, limits);
-    SCOPED_TRACE(b->name + "\n" + dump(events));
+    SCOPED_TRACE(b->name + "\n" + test::dump_events(events));
     ASSERT_EQ(events.size(), 2u);
     const auto* first = std::get_if<UcallEvent>(&events[0]);
     ASSERT_NE(first, nullptr);

@@ -12,6 +12,7 @@
 #include "core/backend.h"
 #include "core/outcome.h"
 #include "kvm/kvm_backend.h"
+#include "kvm/plain_machine.h"
 #include "kvm/probe.h"
 #include "sim/unicorn_backend.h"
 #include "tdsim/abi/ucall.h"
@@ -147,9 +148,13 @@ TEST(CAndCxxTwins, SameFailedAssertOnUnicorn) {
 TEST(CAndCxxTwins, SameEventsOnPlainKvm) {
   const kvm::HostProbe probe = kvm::probe_host();
   if (!probe.kvm_usable) GTEST_SKIP() << "plain KVM unusable here: " << probe.backend("kvm")->reason;
+  // The guest finds itself in a TD by CPUID leaf 0x21: plain KVM shows it where this
+  // host's KVM takes the TD CPUID model (KVM_SET_CPUID2), and the twins say so.
+  const CpuidFidelity& f = kvm::plain_kvm_cpuid_fidelity();
+  const bool in_td = f.shows_leaf(0) && f.shows_leaf(0x21);
   KvmBackend c_backend, cxx_backend;
-  check_twins(c_backend, cxx_backend, false, TDSIM_GUEST_C_TWIN_ELF, TDSIM_GUEST_CXX_TWIN_ELF, false);
-  check_twins(c_backend, cxx_backend, false, TDSIM_GUEST_C_TWIN_ASSERT_ELF, TDSIM_GUEST_CXX_TWIN_ASSERT_ELF, true);
+  check_twins(c_backend, cxx_backend, in_td, TDSIM_GUEST_C_TWIN_ELF, TDSIM_GUEST_CXX_TWIN_ELF, false);
+  check_twins(c_backend, cxx_backend, in_td, TDSIM_GUEST_C_TWIN_ASSERT_ELF, TDSIM_GUEST_CXX_TWIN_ASSERT_ELF, true);
 }
 
 }  // namespace

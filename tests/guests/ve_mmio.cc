@@ -7,6 +7,7 @@
 // and the last #VE's information; without a handler the default reports UNHANDLED(20).
 #include <stdint.h>
 
+#include "tests/guests/td_cpuid_asserts.h"
 #include "ucall/guest/guest.h"
 
 namespace {
@@ -15,12 +16,6 @@ volatile uint64_t g_ves = 0;
 void counting_ve_handler(tdsim::guest::ExRegs* regs) {
   g_ves = g_ves + 1;
   tdsim_ve_handler(regs);
-}
-
-// The window starts at the page after the ucall MMIO page; GVA == untagged GPA.
-uint64_t window() {
-  const uint64_t mmio = tdsim::guest::ucall_mmio_gpa() & ~tdsim::guest::shared_bit();
-  return (mmio & ~0xfffull) + 0x1000;
 }
 
 void writes(uint64_t w) {
@@ -40,7 +35,7 @@ void writes(uint64_t w) {
 
 void guest_main(uint32_t) {
   tdsim::guest::install_exception_handler(20, counting_ve_handler);
-  const uint64_t w = window();
+  const uint64_t w = tdsim::test_guest::shared_mmio_window();
   writes(w);
   uint64_t r8 = 0xaaaaaaaaaaaaaaaaull, r16 = 0xaaaaaaaaaaaaaaaaull, r32 = 0xaaaaaaaaaaaaaaaaull, r64 = 0;
   uint64_t zx = 0xaaaaaaaaaaaaaaaaull, sx = 0;

@@ -22,12 +22,6 @@
 namespace tdsim {
 namespace {
 
-std::string dump(const std::vector<Event>& events) {
-  std::string s;
-  for (const Event& e : events) s += "  " + describe(e) + "\n";
-  return s;
-}
-
 struct PortRun {
   std::vector<Event> events;
   std::vector<std::tuple<uint16_t, uint32_t, uint64_t>> writes;  // port, size, value
@@ -61,7 +55,7 @@ TEST(VePortIo, EveryBackendTurnsPortIoIntoVmcallsThroughTheVeHandler) {
   for (const host::BackendInfo* b : test::runnable_backends(skipped)) runs.emplace_back(b->name, run_on(*b, image));
   ASSERT_FALSE(runs.empty()) << skipped;
   for (const auto& [name, r] : runs) {
-    SCOPED_TRACE(name + "\n" + dump(r.events));
+    SCOPED_TRACE(name + "\n" + test::dump_events(r.events));
     ASSERT_EQ(r.events.size(), 2u);
     const auto* sync = std::get_if<UcallEvent>(&r.events[0]);
     ASSERT_NE(sync, nullptr);
@@ -79,7 +73,7 @@ TEST(VePortIo, EveryBackendTurnsPortIoIntoVmcallsThroughTheVeHandler) {
   for (size_t i = 1; i < runs.size(); ++i) {
     const auto d = first_divergence(runs[0].second.events, runs[i].second.events, image.nr_vcpus);
     EXPECT_FALSE(d.has_value()) << runs[0].first << " vs " << runs[i].first << "\n"
-                                << dump(runs[0].second.events) << dump(runs[i].second.events);
+                                << test::dump_events(runs[0].second.events) << test::dump_events(runs[i].second.events);
   }
   if (runs.size() == 1) GTEST_SKIP() << "only " << runs[0].first << " could run: " << skipped;
 }

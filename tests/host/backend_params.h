@@ -7,9 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "core/event.h"
 #include "host/registry.h"
 
 namespace tdsim::test {
+
+// The events one per line, indented, for a failing test's trace.
+inline std::string dump_events(const std::vector<Event>& events) {
+  std::string s;
+  for (const Event& e : events) s += "  " + describe(e) + "\n";
+  return s;
+}
 
 inline std::vector<std::string> backends_with(const std::function<bool(const host::BackendCaps&)>& wanted) {
   std::vector<std::string> names;

@@ -24,6 +24,7 @@
 #include "kvm/tdx_uapi.h"
 #include "ukvm/kvm_dispatch.h"
 #include "ukvm/kvm_objects.h"
+#include "ukvm/notice.h"
 #include "ukvm/td_vcpu.h"
 #include "ukvm/user_copy.h"
 
@@ -654,6 +655,21 @@ TEST(UkvmUserCopy, CheckMappedWantsEveryPageReadableAndWritable) {
   EXPECT_EQ(ukvm::check_mapped(a, 0), 0) << "an empty range";
   munmap(p, kPage);
   munmap(p + 2 * kPage, 2 * kPage);
+}
+
+// The notices name a C program's requests: the numbers below are what gcc makes of
+// <linux/kvm.h>'s macros (struct sizes without C++'s flexible-array padding).
+TEST(UkvmNotice, IoctlsWithFlexibleArrayStructsAreNamedByTheKernelsNumbers) {
+  using tdsim::ukvm::ioctl_name;
+  EXPECT_EQ(ioctl_name(0xc008ae88ul), "KVM_GET_MSRS");
+  EXPECT_EQ(ioctl_name(0x4008ae89ul), "KVM_SET_MSRS");
+  EXPECT_EQ(ioctl_name(0x4008ae90ul), "KVM_SET_CPUID2");
+  EXPECT_EQ(ioctl_name(0xc004ae02ul), "KVM_GET_MSR_INDEX_LIST");
+  EXPECT_EQ(ioctl_name(0xc004ae0aul), "KVM_GET_MSR_FEATURE_INDEX_LIST");
+  EXPECT_EQ(ioctl_name(0x4004ae8bul), "KVM_SET_SIGNAL_MASK");
+  EXPECT_EQ(ioctl_name(0x9000aea4ul), "KVM_GET_XSAVE");
+  EXPECT_EQ(ioctl_name(0x5000aea5ul), "KVM_SET_XSAVE");
+  EXPECT_EQ(ioctl_name(0x4008ae6aul), "KVM_SET_GSI_ROUTING");
 }
 
 }  // namespace
