@@ -36,10 +36,15 @@ void code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
   auto* v = static_cast<Vcpu*>(self);
   v->guarded([&] { v->on_code(addr); });
 }
+// The block hook's slow path, out of line: the fast path in block_cb then saves no
+// registers and reaches this one by a tail jump.
+[[gnu::noinline]] void block_slow_cb(uint64_t addr, uint32_t size, Vcpu* v) {
+  v->guarded([&] { v->on_block(addr, size); });
+}
 void block_cb(uc_engine*, uint64_t addr, uint32_t size, void* self) {
   auto* v = static_cast<Vcpu*>(self);
   if (v->count_known_block(addr, size)) return;
-  v->guarded([&] { v->on_block(addr, size); });
+  block_slow_cb(addr, size, v);
 }
 void edge_cb(uc_engine*, uc_tb* cur, uc_tb*, void* self) {
   auto* v = static_cast<Vcpu*>(self);
@@ -336,6 +341,7 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
       // on; the exception reaches the caller as if the hook had been a plain call.
       stopped_ = true;
       sink_ = nullptr;
+      hook_failed_ = false;
       std::rethrow_exception(std::exchange(hook_error_, nullptr));
     }
     if (stopped_) break;
@@ -473,6 +479,7 @@ void Vcpu::on_code(uint64_t addr) {
 
 void Vcpu::set_module_tracking(bool on) {
   modules_ = on ? std::make_unique<diag::ModuleTracker>() : nullptr;
+  tracking_modules_ = on;
 }
 
 void Vcpu::track_module(uint64_t addr) {
