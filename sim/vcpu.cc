@@ -230,7 +230,7 @@ void Vcpu::reset() {
   resume_rip_.reset();
   far_pending_.reset();
   ve_pending_.reset();
-  executed_total_ = 0;
+  executed_before_slice_ = slice_executed_ = 0;
   last_addr_ = ~0ull;
   stub_->reset();
   fence_pending_pages();  // the TD's unaccepted memory is pending again
@@ -293,7 +293,7 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
   sink_ = &sink;
   cancel_ = &cancel;
   slice_limit_ = max_insns;
-  slice_executed_ = 0;
+  executed_before_slice_ += std::exchange(slice_executed_, 0);
   exhausted_ = at_breakpoint_ = at_watchpoint_ = false;
   event_pending_ = false;
   // Slices exist to count; with no limit asked, the block hook goes unless the host steps
@@ -472,7 +472,6 @@ void Vcpu::on_code(uint64_t addr) {
   }
   if (intercept_td_instruction(addr)) return;
   ++slice_executed_;
-  ++executed_total_;
   last_addr_ = addr;
   if (trace_insn_) trace_insn(addr);
 }

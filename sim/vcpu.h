@@ -125,7 +125,7 @@ class Vcpu {
 
   uint32_t index() const { return index_; }
   bool stopped() const { return stopped_; }
-  uint64_t executed() const { return executed_total_; }  // since the last reset
+  uint64_t executed() const { return executed_before_slice_ + slice_executed_; }  // since the last reset
   // Guest code in [begin, end) changed: the cached instruction counts of blocks there
   // are dropped (whoever drops the engine's translations of it calls this). Blocks are
   // known by guest-virtual address; the regions whose pages a reset restores (boot stub,
@@ -279,7 +279,6 @@ class Vcpu {
   const BlockFacts& decode_block_facts(uint64_t addr, uint32_t size);
   void count_block(const BlockFacts& b) noexcept {
     slice_executed_ += b.icount;
-    executed_total_ += b.icount;
     last_addr_ = b.last_insn;
   }
   void update_accounting();
@@ -331,7 +330,9 @@ class Vcpu {
 
   // Per-slice state, touched by the callbacks.
   const EventSink* sink_ = nullptr;
-  uint64_t slice_limit_ = 0, slice_executed_ = 0, executed_total_ = 0;
+  // executed() is the two counts' sum: the hooks add to the slice's count alone, one
+  // store per block instead of two.
+  uint64_t slice_limit_ = 0, slice_executed_ = 0, executed_before_slice_ = 0;
   uint64_t last_addr_ = ~0ull;
   BlockHookGate::Flag exhausted_{gate_, BlockHookGate::kExhausted};
   bool stopped_ = false;
