@@ -5,7 +5,9 @@
 // every counted run: a small direct-mapped table of recent blocks sits in front of the
 // hash map (whose lookup divides by its bucket count and follows a node pointer). Each
 // slot holds a copy of its block's facts, so a hit reads one slot and follows no pointer;
-// erasing from the map empties the table.
+// erasing from the map empties the table. The block hook's fast path asks find_countable,
+// one compare of address and one of size: a block that needs the per-instruction hook
+// keeps a size in its slot that no block has, so it never matches there.
 #pragma once
 #include <array>
 #include <cstddef>
@@ -30,13 +32,19 @@ class BlockFactsCache {
     const auto it = map_.find(addr);
     if (it == map_.end() || it->second.size != size) return nullptr;
     Slot& s = slot(addr);
-    s = Slot{addr, it->second};
+    s = Slot(addr, it->second);
     return &s.facts;
   }
   // The same from the table alone: nullptr when the block is not among the recent ones.
   const BlockFacts* find_recent(uint64_t addr, uint32_t size) {
     const Slot& s = slot(addr);
     return s.addr == addr && s.facts.size == size ? &s.facts : nullptr;
+  }
+  // From the table alone, and only a block the block hook may count by itself (not
+  // port_io): the fast path's lookup.
+  const BlockFacts* find_countable(uint64_t addr, uint32_t size) const noexcept {
+    const Slot& s = recent_[index(addr)];
+    return s.addr == addr && s.countable_size == size ? &s.facts : nullptr;
   }
   const BlockFacts& insert(uint64_t addr, const BlockFacts& f) {
     auto [it, added] = map_.try_emplace(addr, f);
@@ -45,7 +53,7 @@ class BlockFactsCache {
       it->second = f;
     }
     count_pages(addr, f.size, +1);
-    slot(addr) = Slot{addr, it->second};
+    slot(addr) = Slot(addr, it->second);
     return it->second;
   }
   void clear() {
@@ -70,13 +78,19 @@ class BlockFactsCache {
   }
 
  private:
+  // A size no translation block has (the engine's blocks stay within two pages).
+  static constexpr uint32_t kNeverCountable = ~0u;
   struct Slot {
+    Slot() = default;
+    Slot(uint64_t a, const BlockFacts& f) : addr(a), countable_size(f.port_io ? kNeverCountable : f.size), facts(f) {}
     uint64_t addr = ~0ull;  // no block starts there in a table slot that is empty
+    uint32_t countable_size = kNeverCountable;  // facts.size, unless the block is port_io
     BlockFacts facts{};
   };
   static constexpr size_t kSlots = 1024;
   static constexpr unsigned kPageShift = 12;
-  Slot& slot(uint64_t addr) { return recent_[(addr ^ (addr >> 10)) & (kSlots - 1)]; }
+  static size_t index(uint64_t addr) noexcept { return (addr ^ (addr >> 10)) & (kSlots - 1); }
+  Slot& slot(uint64_t addr) { return recent_[index(addr)]; }
   // Adds `delta` to the count of kept blocks on each 4 KiB page [addr, addr + size) touches.
   void count_pages(uint64_t addr, uint32_t size, int delta) {
     const uint64_t last = (addr + (size ? size - 1 : 0)) >> kPageShift;

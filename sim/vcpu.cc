@@ -36,10 +36,15 @@ void code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
   auto* v = static_cast<Vcpu*>(self);
   v->guarded([&] { v->on_code(addr); });
 }
+// The block hook's slow path, out of line: the fast path in block_cb then saves no
+// registers and reaches this one by a tail jump.
+[[gnu::noinline]] void block_slow_cb(uint64_t addr, uint32_t size, Vcpu* v) {
+  v->guarded([&] { v->on_block(addr, size); });
+}
 void block_cb(uc_engine*, uint64_t addr, uint32_t size, void* self) {
   auto* v = static_cast<Vcpu*>(self);
   if (v->count_known_block(addr, size)) return;
-  v->guarded([&] { v->on_block(addr, size); });
+  block_slow_cb(addr, size, v);
 }
 void edge_cb(uc_engine*, uc_tb* cur, uc_tb*, void* self) {
   auto* v = static_cast<Vcpu*>(self);
@@ -225,7 +230,7 @@ void Vcpu::reset() {
   resume_rip_.reset();
   far_pending_.reset();
   ve_pending_.reset();
-  executed_total_ = 0;
+  executed_before_slice_ = slice_executed_ = 0;
   last_addr_ = ~0ull;
   stub_->reset();
   fence_pending_pages();  // the TD's unaccepted memory is pending again
@@ -288,7 +293,7 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
   sink_ = &sink;
   cancel_ = &cancel;
   slice_limit_ = max_insns;
-  slice_executed_ = 0;
+  executed_before_slice_ += std::exchange(slice_executed_, 0);
   exhausted_ = at_breakpoint_ = at_watchpoint_ = false;
   event_pending_ = false;
   // Slices exist to count; with no limit asked, the block hook goes unless the host steps
@@ -336,6 +341,7 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
       // on; the exception reaches the caller as if the hook had been a plain call.
       stopped_ = true;
       sink_ = nullptr;
+      hook_failed_ = false;
       std::rethrow_exception(std::exchange(hook_error_, nullptr));
     }
     if (stopped_) break;
@@ -466,13 +472,13 @@ void Vcpu::on_code(uint64_t addr) {
   }
   if (intercept_td_instruction(addr)) return;
   ++slice_executed_;
-  ++executed_total_;
   last_addr_ = addr;
   if (trace_insn_) trace_insn(addr);
 }
 
 void Vcpu::set_module_tracking(bool on) {
   modules_ = on ? std::make_unique<diag::ModuleTracker>() : nullptr;
+  tracking_modules_ = on;
 }
 
 void Vcpu::track_module(uint64_t addr) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "block_facts_cache.h"
+#include "block_hook_gate.h"
 #include "core/backend.h"
 #include "core/debug_target.h"
 #include "core/guest_memory.h"
@@ -124,7 +125,7 @@ class Vcpu {
 
   uint32_t index() const { return index_; }
   bool stopped() const { return stopped_; }
-  uint64_t executed() const { return executed_total_; }  // since the last reset
+  uint64_t executed() const { return executed_before_slice_ + slice_executed_; }  // since the last reset
   // Guest code in [begin, end) changed: the cached instruction counts of blocks there
   // are dropped (whoever drops the engine's translations of it calls this). Blocks are
   // known by guest-virtual address; the regions whose pages a reset restores (boot stub,
@@ -151,6 +152,7 @@ class Vcpu {
       f();
     } catch (...) {
       hook_error_ = std::current_exception();
+      hook_failed_ = true;
       uc_emu_stop(uc_);
     }
   }
@@ -161,12 +163,11 @@ class Vcpu {
   // block under the limit, its facts in the table and no per-instruction hook needed. It
   // counts the block and is done; false leaves the block to on_block. Inline and free of
   // anything that throws, so the hook skips the exception guard's frame too.
+  // Every condition that needs the slow path is a bit of gate_, tested at once.
   bool count_known_block(uint64_t addr, uint32_t size) noexcept {
-    if (!counting_ || exact_ || exhausted_ || pause_requested_ || in_far_jump_ || modules_ || hook_error_ ||
-        slice_executed_ >= slice_limit_)
-      return false;
-    const BlockFacts* b = blocks_.find_recent(addr, size);
-    if (!b || b->port_io) return false;
+    if (gate_.closed() || slice_executed_ >= slice_limit_) return false;
+    const BlockFacts* b = blocks_.find_countable(addr, size);
+    if (!b) return false;
     running_block_ = {addr, size};
     count_block(*b);
     return true;
@@ -192,12 +193,16 @@ class Vcpu {
   void on_mem_access(uc_mem_type type, uint64_t addr, int size);
 
  private:
+  // The conditions of count_known_block's slow path; declared before the flags below,
+  // which are its bits.
+  BlockHookGate gate_;
   void emit(const Event& e);
   void stop_with(const Event& e, std::optional<uint64_t> resume_rip = std::nullopt);
   void flush_code_if_requested();
   bool at_tdcall(uint64_t addr) const;
   bool ud_consumed_ = false;
   std::exception_ptr hook_error_;
+  BlockHookGate::Flag hook_failed_{gate_, BlockHookGate::kHookError};  // hook_error_ is set
   uint64_t delivered_exceptions_ = 0;
   // Delivers `vector` through the guest's IDT; a shutdown ends the vCPU with a
   // FaultEvent whose detail starts with `what`.
@@ -211,7 +216,7 @@ class Vcpu {
     std::string chain;
   };
   std::optional<FarPending> far_pending_;
-  bool in_far_jump_ = false;  // hooks let tdsim's own far jump through untouched
+  BlockHookGate::Flag in_far_jump_{gate_, BlockHookGate::kFarJump};  // hooks let tdsim's own far jump through untouched
   std::optional<uint32_t> far_jump_fault_;
   void complete_far_delivery();
   // A port-I/O instruction's #VE, delivered once the engine has stopped after it.
@@ -254,10 +259,12 @@ class Vcpu {
   bool deferred_ = false;  // the engine stopped for a deferred TDCALL
   FoldedSharedLeaves* folded_leaves_ = nullptr;  // folding on #PF when set
   std::unique_ptr<diag::ModuleTracker> modules_;
+  BlockHookGate::Flag tracking_modules_{gate_, BlockHookGate::kModules};  // modules_ is set
   void track_module(uint64_t addr);
   uint64_t shared_bit_folds_ = 0;
   bool fold_shared_bit_for_fault();
-  bool pause_requested_ = false, paused_ = false, event_pending_ = false;
+  BlockHookGate::Flag pause_requested_{gate_, BlockHookGate::kPause};
+  bool paused_ = false, event_pending_ = false;
   bool code_flush_pending_ = false;
   std::optional<uint64_t> resume_rip_;
   void report_engine_error(uc_err err, uint64_t rip);
@@ -272,7 +279,6 @@ class Vcpu {
   const BlockFacts& decode_block_facts(uint64_t addr, uint32_t size);
   void count_block(const BlockFacts& b) noexcept {
     slice_executed_ += b.icount;
-    executed_total_ += b.icount;
     last_addr_ = b.last_insn;
   }
   void update_accounting();
@@ -297,7 +303,8 @@ class Vcpu {
   // The block the engine entered last (start, size): RIP is not synchronised when an
   // access inside it fails, so ept_violation.cc looks for the instruction there.
   std::pair<uint64_t, uint32_t> running_block_{};
-  bool counting_ = true;         // the block hook is installed (else the edge hook)
+  // The block hook is installed (else the edge hook).
+  BlockHookGate::Flag counting_{gate_, BlockHookGate::kNotCounting, true};
   uc_hook block_hook_ = 0;
   uc_hook edge_hook_ = 0;
   uc_hook entry_block_hook_ = 0;  // without counting, before the engine's first block
@@ -305,7 +312,7 @@ class Vcpu {
   const std::atomic<bool>* cancel_ = nullptr;  // of the running slice
   std::atomic<bool> stop_requested_{false};
   bool exact_requested_ = false;
-  bool exact_ = false;     // the per-instruction hook is installed and counts
+  BlockHookGate::Flag exact_{gate_, BlockHookGate::kExact};  // the per-instruction hook is installed and counts
   uc_hook insn_hook_ = 0;  // that hook, while exact_
 
   uint32_t index_;
@@ -323,9 +330,12 @@ class Vcpu {
 
   // Per-slice state, touched by the callbacks.
   const EventSink* sink_ = nullptr;
-  uint64_t slice_limit_ = 0, slice_executed_ = 0, executed_total_ = 0;
+  // executed() is the two counts' sum: the hooks add to the slice's count alone, one
+  // store per block instead of two.
+  uint64_t slice_limit_ = 0, slice_executed_ = 0, executed_before_slice_ = 0;
   uint64_t last_addr_ = ~0ull;
-  bool exhausted_ = false, stopped_ = false;
+  BlockHookGate::Flag exhausted_{gate_, BlockHookGate::kExhausted};
+  bool stopped_ = false;
   const std::set<uint64_t>* breakpoints_ = nullptr;
   bool at_breakpoint_ = false;  // exhausted_ was set by a breakpoint, not the budget
   const std::vector<Watch>* watchpoints_ = nullptr;

@@ -1,5 +1,6 @@
 // The block hook's table of block facts (sim/block_facts_cache.h), engine-free: a hit is
-// the block at that address and of that size only, the table and the map agree after
+// the block at that address and of that size only (and, for the fast path, only a block
+// that needs no per-instruction hook), the table and the map agree after
 // blocks collide in a slot, and forgetting (by the pages a block lies on) or clearing
 // drops what the table still holds.
 #include "sim/block_facts_cache.h"
@@ -23,6 +24,20 @@ TEST(BlockFactsCache, FindsTheBlockAtItsAddressAndSizeOnly) {
   EXPECT_EQ(f->last_insn, 0x1006u);
   EXPECT_EQ(c.find(0x1000, 9), nullptr);  // another block starts there now
   EXPECT_EQ(c.find_recent(0x1001, 8), nullptr);
+}
+
+TEST(BlockFactsCache, ABlockThatNeedsThePerInstructionHookIsNeverCountable) {
+  BlockFactsCache c;
+  c.insert(0x1000, facts(8, 3, 0x1006));
+  c.insert(0x2000, facts(8, 2, 0x2004, true));
+  EXPECT_EQ(c.find_countable(0x1000, 8), c.find_recent(0x1000, 8));
+  EXPECT_EQ(c.find_countable(0x1000, 9), nullptr);
+  ASSERT_NE(c.find_recent(0x2000, 8), nullptr);  // kept, and found by the slow path
+  EXPECT_EQ(c.find_countable(0x2000, 8), nullptr);
+  c.insert(0x2000, facts(8, 2, 0x2004));  // retranslated without port I/O
+  EXPECT_NE(c.find_countable(0x2000, 8), nullptr);
+  c.clear();
+  EXPECT_EQ(c.find_countable(0x1000, 8), nullptr);
 }
 
 TEST(BlockFactsCache, BlocksThatShareASlotAreFoundThroughTheMap) {
