@@ -500,16 +500,18 @@ bool Vcpu::intercept_td_instruction(uint64_t addr) {
   size_t n = sizeof b;
   while (n && !read_gva(uc_, mem_, addr, b, n, diag::Access::kExec)) --n;
   if (n < 2) return false;
+  const bool msr_insn = b[0] == 0x0f && (b[1] == 0x30 || b[1] == 0x32);
+  const std::optional<tdx::TdInstruction> t = tdx::td_instruction_at({b, n});
+  if (!t && !msr_insn) return false;  // most instructions of such a block: no register read
   uint64_t rax = 0;
   uc_check(uc_reg_read(uc_, UC_X86_REG_RAX, &rax), "uc_reg_read(RAX) before an intercepted instruction");
-  if (const std::optional<tdx::TdInstruction> t = tdx::td_instruction_at({b, n})) {
+  if (t) {
     ve_pending_ = PendingVe{tdx::instruction_ve(*t), addr, rax, t->name,
                             t->ud ? "the TDX module injects #UD for it" : "the TDX module makes it a #VE",
                             t->ud ? kInjectUd : kInjectVe};
     uc_emu_stop(uc_);  // before the instruction runs; run_slice delivers it
     return true;
   }
-  if (b[0] != 0x0f || (b[1] != 0x30 && b[1] != 0x32)) return false;
   const bool write = b[1] == 0x30;
   uint64_t rcx = 0, rdx = 0;
   uc_check(uc_reg_read(uc_, UC_X86_REG_RCX, &rcx), "uc_reg_read(RCX) before RDMSR/WRMSR");
