@@ -5,8 +5,10 @@
 // with their copy, and pages that were zero are looked at only where the kernel has a
 // page behind them, in memory or in swap (/proc/self/pagemap): a page nobody touched has
 // none. The pagemap is asked for ranges of such pages (PAGEMAP_SCAN, Linux 6.7: one
-// ioctl per run of blocks that follow each other in the host), or on older kernels read
-// one entry per page. Without a readable pagemap every zero page is compared.
+// ioctl per run of blocks that follow each other in the host; pages it reports still on
+// the kernel's zero page were only read and are skipped), or on older kernels read one
+// entry per page. A run of a few pages is compared whole instead: cheaper than the ioctl.
+// Without a readable pagemap every zero page is compared.
 // Engine-free; the memory must be the one the snapshot was taken of.
 #pragma once
 #include <cstdint>
