@@ -83,7 +83,6 @@ std::string entry_flags(uint64_t e, uint64_t shared_bit) {
 
 WalkResult page_walk(const GuestMemory& mem, const WalkParams& p) {
   WalkResult r;
-  r.steps.reserve(5);  // one allocation for the deepest walk, not one per level
   // 4-level paging translates 48-bit linear addresses, 5-level 57-bit ones; the rest
   // must sign-extend the top translated bit.
   const int width = p.la57 ? 56 : 47;
