@@ -56,8 +56,7 @@ void stub_code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
 void intr_cb(uc_engine*, uint32_t intno, void* self) {
   auto* v = static_cast<Vcpu*>(self);
   v->guarded([&] {
-    v->on_interrupt(intno);
-    v->on_exception_taken();
+    if (v->on_interrupt(intno)) v->on_exception_taken();
   });
 }
 bool insn_invalid_cb(uc_engine*, void* self) {
@@ -696,24 +695,25 @@ void Vcpu::update_accounting() {
   blocks_.clear();
 }
 
-void Vcpu::on_interrupt(uint32_t intno) {
+bool Vcpu::on_interrupt(uint32_t intno) {
   if (in_far_jump_) {
     far_jump_fault_ = intno;
     uc_emu_stop(uc_);
-    return;
+    return true;
   }
   if (stopped_) {
     uc_emu_stop(uc_);
-    return;
+    return true;
   }
   if (intno == 6 && ud_consumed_) {
     // The #UD on_insn_invalid already handled (a TDCALL, or a #UD it delivered):
     // Unicorn 2.1 reports it to both hooks.
     ud_consumed_ = false;
-    return;
+    return false;
   }
-  if (intno == 14 && folded_leaves_ && fold_shared_bit_for_fault()) return;  // runs again
+  if (intno == 14 && folded_leaves_ && fold_shared_bit_for_fault()) return true;  // runs again
   raise_exception(static_cast<int>(intno), {});
+  return true;
 }
 
 bool Vcpu::fold_shared_bit_for_fault() {
