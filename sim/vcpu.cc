@@ -964,7 +964,7 @@ bool Vcpu::on_cpuid() {
   st.vcpu_index = index_;
   st.cr4 = cr4;
   st.xcr0 = tdx::kXfamX87Sse;
-  st.long_mode = diag::code_mode(capture_cpu_state(uc_, image_, mem_)) == diag::CpuMode::k64;
+  st.long_mode = capture_code_mode(uc_, image_, mem_) == diag::CpuMode::k64;
   const tdx::InstructionCpuid c =
       tdx_.instruction_cpuid(static_cast<uint32_t>(leaf), static_cast<uint32_t>(subleaf), st);
   if (!c.value) {
