@@ -123,6 +123,11 @@ bool GuestMemory::for_each_piece(uint64_t gpa, uint64_t len, Fn fn) const {
 
 bool GuestMemory::read(uint64_t gpa, void* dst, uint64_t len) const {
   auto* out = static_cast<uint8_t*>(dst);
+  // Most reads lie in one block (page-table entries, instruction bytes): one lookup.
+  if (const Block* b = block_at(gpa); b && len <= b->size - (gpa - b->gpa)) {
+    std::memcpy(out, b->host + (gpa - b->gpa), len);
+    return true;
+  }
   return for_each_piece(gpa, len, [&](uint8_t* h, uint64_t off, uint64_t n) {
     std::memcpy(out + off, h, n);
   });

@@ -38,7 +38,9 @@ class GuestMemory {
   GuestMemory& operator=(const GuestMemory&) = delete;
 
   const std::vector<Block>& blocks() const { return blocks_; }
-  // Put every block back to the image's contents (the image must be the same one).
+  // Put every block back to the image's contents (the image must be the same one). Not
+  // on a memory a MemorySnapshot was taken of: its content pages are then mapped from the
+  // snapshot's file, which dropping pages would bring back (memory_snapshot.h).
   void reset(const TdImage& image);
 
   // Checked accessors: false (nothing copied) unless [gpa, gpa+len) lies entirely in

@@ -28,7 +28,13 @@ struct PmScanArg {
   uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
 };
 constexpr unsigned long kPagemapScan = _IOWR('f', 16, PmScanArg);
-constexpr uint64_t kScanPresent = 1u << 3, kScanSwapped = 1u << 4;
+constexpr uint64_t kScanFile = 1u << 2, kScanPresent = 1u << 3, kScanSwapped = 1u << 4, kScanPfnZero = 1u << 5;
+
+// A host run this small is compared page by page instead of asked of the kernel: one
+// PAGEMAP_SCAN costs about 1.3 us however short its range (the entry, the walk's set-up,
+// the copy-out), a compare of a page still mapped to the kernel's zero page a few dozen
+// nanoseconds (every such page is the same cached 4 KiB).
+constexpr uint64_t kCompareWithoutKernel = 8 * kPage;
 
 bool all_zero(const uint8_t* p) {
   static const uint8_t zero[kPage] = {};
@@ -39,9 +45,9 @@ bool all_zero(const uint8_t* p) {
 
 MemorySnapshot::MemorySnapshot(GuestMemory& mem) {
   const auto& blocks = mem.blocks();
-  has_content_.resize(blocks.size());
+  copy_.resize(blocks.size());
   for (size_t b = 0; b < blocks.size(); ++b) {
-    has_content_[b].assign(blocks[b].size / kPage, false);
+    copy_[b].assign(blocks[b].size / kPage, kZeroPage);
     uint64_t zero_from = 0;  // start of the current run of zero pages
     for (uint64_t off = 0; off <= blocks[b].size; off += kPage) {
       const uint8_t* p = blocks[b].host + off;
@@ -52,11 +58,12 @@ MemorySnapshot::MemorySnapshot(GuestMemory& mem) {
       if (off > zero_from) madvise(blocks[b].host + zero_from, off - zero_from, MADV_DONTNEED);
       zero_from = off + kPage;
       if (off == blocks[b].size) break;
-      has_content_[b][off / kPage] = true;
+      copy_[b][off / kPage] = static_cast<uint32_t>(pages_.size());
       pages_.push_back({b, off, bytes_.size() / kPage});
       bytes_.insert(bytes_.end(), p, p + kPage);
     }
   }
+  map_content_from_copy(mem);
   pagemap_ = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   std::vector<size_t> by_host(blocks.size());
   for (size_t b = 0; b < blocks.size(); ++b) by_host[b] = b;
@@ -73,23 +80,54 @@ MemorySnapshot::~MemorySnapshot() {
   if (pagemap_ >= 0) close(pagemap_);
 }
 
+void MemorySnapshot::map_content_from_copy(GuestMemory& mem) {
+  if (pages_.empty()) return;
+  const int fd = memfd_create("tdsim-snapshot", MFD_CLOEXEC);
+  if (fd < 0) return;
+  const auto len = static_cast<off_t>(bytes_.size());
+  bool ok = ftruncate(fd, len) == 0;
+  for (off_t at = 0; ok && at < len;) {
+    const ssize_t n = pwrite(fd, bytes_.data() + at, static_cast<size_t>(len - at), at);
+    ok = n > 0;
+    at += ok ? n : 0;
+  }
+  // Each stretch of content pages that lie next to each other in a block and in the copy
+  // is mapped in one piece, over the anonymous pages (same addresses: the engines keep
+  // their pointers). A piece that fails stays anonymous, which restore() compares.
+  for (size_t i = 0; ok && i < pages_.size();) {
+    size_t j = i + 1;
+    while (j < pages_.size() && pages_[j].block == pages_[i].block &&
+           pages_[j].offset == pages_[i].offset + (j - i) * kPage)
+      ++j;
+    uint8_t* at = mem.blocks()[pages_[i].block].host + pages_[i].offset;
+    void* got = mmap(at, (j - i) * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
+                     static_cast<off_t>(pages_[i].copy * kPage));
+    if (got == MAP_FAILED) {
+      // MAP_FIXED unmaps before it maps: put anonymous pages with the content back.
+      got = mmap(at, (j - i) * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
+      if (got == MAP_FAILED) throw std::runtime_error("MemorySnapshot: guest memory lost at a failed remap");
+      std::memcpy(at, bytes_.data() + pages_[i].copy * kPage, (j - i) * kPage);
+    }
+    i = j;
+  }
+  close(fd);  // the mappings keep the file
+}
+
 std::vector<uint64_t> MemorySnapshot::restore(GuestMemory& mem) const {
   std::vector<uint64_t> written;
   const auto& blocks = mem.blocks();
-  if (blocks.size() != has_content_.size())
+  if (blocks.size() != copy_.size())
     throw std::logic_error("MemorySnapshot::restore: not the memory the snapshot was taken of");
-  for (const Page& pg : pages_) {
-    uint8_t* p = blocks[pg.block].host + pg.offset;
-    const uint8_t* orig = bytes_.data() + pg.copy * kPage;
-    if (std::memcmp(p, orig, kPage) == 0) continue;
-    std::memcpy(p, orig, kPage);
-    written.push_back(blocks[pg.block].gpa + pg.offset);
-  }
-  auto restore_zero_page = [&](size_t b, size_t i) {
-    if (has_content_[b][i]) return;
+  auto restore_page = [&](size_t b, size_t i) {
     uint8_t* p = blocks[b].host + i * kPage;
-    if (all_zero(p)) return;
-    std::memset(p, 0, kPage);
+    if (copy_[b][i] == kZeroPage) {
+      if (all_zero(p)) return;
+      std::memset(p, 0, kPage);
+    } else {
+      const uint8_t* orig = bytes_.data() + pages_[copy_[b][i]].copy * kPage;
+      if (std::memcmp(p, orig, kPage) == 0) return;
+      std::memcpy(p, orig, kPage);
+    }
     written.push_back(blocks[b].gpa + i * kPage);
   };
   // A block of 32 MiB of RAM has 8192 pagemap entries and a boot touches a few dozen
@@ -97,11 +135,16 @@ std::vector<uint64_t> MemorySnapshot::restore(GuestMemory& mem) const {
   std::vector<bool> done(blocks.size(), false);
   if (scan_works_ && pagemap_ >= 0) {
     for (const HostRun& run : runs_) {
+      if (run.end - run.begin <= kCompareWithoutKernel) continue;  // compared below
       size_t k = 0;  // the run's block holding the page (pages come in ascending order)
-      const bool scanned = scan_present(run.begin, run.end, [&](uintptr_t page) {
+      const bool scanned = scan_present(run.begin, run.end, [&](uintptr_t page, bool from_copy) {
         while (reinterpret_cast<uintptr_t>(blocks[run.blocks[k]].host) + blocks[run.blocks[k]].size <= page) ++k;
         const size_t b = run.blocks[k];
-        restore_zero_page(b, (page - reinterpret_cast<uintptr_t>(blocks[b].host)) / kPage);
+        const size_t i = (page - reinterpret_cast<uintptr_t>(blocks[b].host)) / kPage;
+        // Still the snapshot's own page (nobody wrote it since): nothing to compare. A
+        // content page the kernel has no page for at all is not reported: the same.
+        if (from_copy && copy_[b][i] != kZeroPage) return;
+        restore_page(b, i);
       });
       if (!scanned) break;
       for (const size_t b : run.blocks) done[b] = true;
@@ -113,14 +156,14 @@ std::vector<uint64_t> MemorySnapshot::restore(GuestMemory& mem) const {
     const size_t n = blk.size / kPage;
     // Which pages have anything behind them; all of them when the pagemap cannot say.
     bool known = false;
-    if (pagemap_ >= 0) {
+    if (pagemap_ >= 0 && blk.size > kCompareWithoutKernel) {
       entries_.resize(n);
       const off_t at = static_cast<off_t>(reinterpret_cast<uintptr_t>(blk.host) / kPage * sizeof(uint64_t));
       const ssize_t want = static_cast<ssize_t>(n * sizeof(uint64_t));
       known = pread(pagemap_, entries_.data(), static_cast<size_t>(want), at) == want;
     }
     for (size_t i = 0; i < n; ++i)
-      if (!known || (entries_[i] & (kPagePresent | kPageSwapped))) restore_zero_page(b, i);
+      if (copy_[b][i] != kZeroPage || !known || (entries_[i] & (kPagePresent | kPageSwapped))) restore_page(b, i);
   }
   std::sort(written.begin(), written.end());
   return written;
@@ -136,7 +179,10 @@ bool MemorySnapshot::scan_present(uintptr_t begin, uintptr_t end, F&& page) cons
     arg.end = end;
     arg.vec = reinterpret_cast<uintptr_t>(ranges);
     arg.vec_len = std::size(ranges);
-    arg.category_anyof_mask = arg.return_mask = kScanPresent | kScanSwapped;
+    arg.category_anyof_mask = kScanPresent | kScanSwapped;
+    // A page still mapped to the kernel's zero page (the guest only read it) is zero: it
+    // needs no compare. A file page is the snapshot's copy itself (map_content_from_copy).
+    arg.return_mask = kScanPresent | kScanSwapped | kScanPfnZero | kScanFile;
     const int got = ioctl(pagemap_, kPagemapScan, &arg);
     if (got < 0 || arg.walk_end <= at || arg.walk_end > end) {
       // Not this kernel (or an answer that makes no sense): entries from now on. The
@@ -144,8 +190,11 @@ bool MemorySnapshot::scan_present(uintptr_t begin, uintptr_t end, F&& page) cons
       scan_works_ = false;
       return false;
     }
-    for (int r = 0; r < got; ++r)
-      for (uint64_t p = ranges[r].start; p < ranges[r].end; p += kPage) page(static_cast<uintptr_t>(p));
+    for (int r = 0; r < got; ++r) {
+      if (ranges[r].categories & kScanPfnZero) continue;
+      const bool file = (ranges[r].categories & kScanFile) != 0;
+      for (uint64_t p = ranges[r].start; p < ranges[r].end; p += kPage) page(static_cast<uintptr_t>(p), file);
+    }
     at = arg.walk_end;
   }
   return true;

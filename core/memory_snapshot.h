@@ -5,8 +5,16 @@
 // with their copy, and pages that were zero are looked at only where the kernel has a
 // page behind them, in memory or in swap (/proc/self/pagemap): a page nobody touched has
 // none. The pagemap is asked for ranges of such pages (PAGEMAP_SCAN, Linux 6.7: one
-// ioctl per run of blocks that follow each other in the host), or on older kernels read
-// one entry per page. Without a readable pagemap every zero page is compared.
+// ioctl per run of blocks that follow each other in the host; pages it reports still on
+// the kernel's zero page were only read and are skipped), or on older kernels read one
+// entry per page. A run of a few pages is compared whole instead: cheaper than the ioctl.
+// Without a readable pagemap every zero page is compared.
+// The content pages are mapped, at their own addresses, as private copy-on-write pages of
+// a memory file holding the snapshot (memfd): one nobody has written since is still the
+// file's page, which the scan reports as such, so only the ones written at least once
+// (anonymous copies now) are compared, not every content page at every restore. Hence
+// GuestMemory::reset, which drops pages to make them zero, must not be used on a memory
+// a snapshot was taken of: restore() is its reset.
 // Engine-free; the memory must be the one the snapshot was taken of.
 #pragma once
 #include <cstdint>
@@ -40,9 +48,13 @@ class MemorySnapshot {
     uint64_t offset;  // within the block
     size_t copy;      // index of its 4 KiB in bytes_
   };
-  std::vector<Page> pages_;                   // ascending by block, then offset
-  std::vector<std::vector<bool>> has_content_;  // per block, per page
+  static constexpr uint32_t kZeroPage = UINT32_MAX;
+  std::vector<Page> pages_;                    // ascending by block, then offset
+  std::vector<std::vector<uint32_t>> copy_;    // per block, per page: index into pages_, or kZeroPage
   std::vector<uint8_t> bytes_;
+  // Maps the content pages from a memory file holding bytes_ (class comment); where that
+  // fails they stay anonymous, and restore() compares them as before.
+  void map_content_from_copy(GuestMemory& mem);
   int pagemap_ = -1;  // /proc/self/pagemap, or -1: compare every zero page
   mutable bool scan_works_ = true;  // PAGEMAP_SCAN, until the kernel refuses it
   // Blocks that follow each other in the host (GuestMemory lays runs of GPA out so),
@@ -52,8 +64,9 @@ class MemorySnapshot {
     std::vector<size_t> blocks;  // ascending by host address
   };
   std::vector<HostRun> runs_;
-  // Calls `page(host address)` for every page in [begin, end) present or swapped; false
-  // where the kernel has no PAGEMAP_SCAN (nothing more called).
+  // Calls `page(host address, still the snapshot file's page)` for every page in
+  // [begin, end) present or swapped, except those on the kernel's zero page; false where
+  // the kernel has no PAGEMAP_SCAN (nothing more called).
   template <class F>
   bool scan_present(uintptr_t begin, uintptr_t end, F&& page) const;
   mutable std::vector<uint64_t> entries_;  // scratch for one block's pagemap entries

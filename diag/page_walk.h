@@ -3,6 +3,8 @@
 // or wrong, in architectural terms. Supervisor accesses only (the TD boot runs at CPL0).
 // Depends on core/guest_memory.h only; knows no engine.
 #pragma once
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -42,9 +44,26 @@ struct WalkStep {
   bool read = false;
 };
 
+// The entries a walk read, at most one per level: held in place, since the TDCALL and
+// TD-instruction hooks walk at every hit and an allocation per walk showed in their cost.
+class WalkSteps {
+ public:
+  void push_back(const WalkStep& s) { at_[n_++] = s; }
+  const WalkStep& back() const { return at_[n_ - 1]; }
+  const WalkStep& operator[](size_t i) const { return at_[i]; }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  const WalkStep* begin() const { return at_.data(); }
+  const WalkStep* end() const { return at_.data() + n_; }
+
+ private:
+  std::array<WalkStep, 5> at_{};  // PML5E (5-level paging) down to PTE
+  size_t n_ = 0;
+};
+
 struct WalkResult {
   WalkVerdict verdict = WalkVerdict::kNotPresent;
-  std::vector<WalkStep> steps;
+  WalkSteps steps;
   int fault_level = 0;         // level of the offending entry; 0 when mapped or non-canonical
   uint64_t reserved_bits = 0;  // for kReservedBit: the offending bits of that entry
   // For kMapped (and kWriteProtected / kNoExecute, where the translation exists):

@@ -45,23 +45,34 @@ diag::SegmentView segment(uc_engine* uc, int id, uint16_t reset_ar, const diag::
   return v;
 }
 
-}  // namespace
-
-diag::CpuState capture_cpu_state(uc_engine* uc, const TdImage& image, const GuestMemory& mem) {
+// What the code mode derives from: the control registers, EFER, the GDTR and CS (read
+// through the GDT, which the control registers say how to reach).
+diag::CpuState mode_state(uc_engine* uc, const TdImage& image, const GuestMemory& mem) {
   diag::CpuState s;
-  s.rip = reg(uc, UC_X86_REG_RIP);
-  s.rsp = reg(uc, UC_X86_REG_RSP);
-  s.rflags = reg(uc, UC_X86_REG_RFLAGS);
   s.cr0 = reg(uc, UC_X86_REG_CR0);
-  s.cr2 = reg(uc, UC_X86_REG_CR2);
   s.cr3 = reg(uc, UC_X86_REG_CR3);
   s.cr4 = reg(uc, UC_X86_REG_CR4);
   uc_x86_msr efer{0xc0000080u, 0};
   uc_reg_read(uc, UC_X86_REG_MSR, &efer);
   s.efer = efer.value;  // Unicorn 2.1 holds SCE and NXE like a TD
   s.gdtr = dtr(uc, UC_X86_REG_GDTR);
-  s.idtr = dtr(uc, UC_X86_REG_IDTR);
   s.cs = segment(uc, UC_X86_REG_CS, abi::kTdInitCodeAr, s, image, mem);
+  return s;
+}
+
+}  // namespace
+
+diag::CpuMode capture_code_mode(uc_engine* uc, const TdImage& image, const GuestMemory& mem) {
+  return diag::code_mode(mode_state(uc, image, mem));
+}
+
+diag::CpuState capture_cpu_state(uc_engine* uc, const TdImage& image, const GuestMemory& mem) {
+  diag::CpuState s = mode_state(uc, image, mem);
+  s.rip = reg(uc, UC_X86_REG_RIP);
+  s.rsp = reg(uc, UC_X86_REG_RSP);
+  s.rflags = reg(uc, UC_X86_REG_RFLAGS);
+  s.cr2 = reg(uc, UC_X86_REG_CR2);
+  s.idtr = dtr(uc, UC_X86_REG_IDTR);
   s.ds = segment(uc, UC_X86_REG_DS, abi::kTdInitDataAr, s, image, mem);
   s.ss = segment(uc, UC_X86_REG_SS, abi::kTdInitDataAr, s, image, mem);
   static const int kIds[16] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,

@@ -21,6 +21,9 @@ namespace tdsim::sim {
 // them; segment attributes come from the GDT entry of each selector (Unicorn exposes
 // only selectors; selector 0 means the TD reset descriptor cache, docs/td-initial-state.md).
 diag::CpuState capture_cpu_state(uc_engine* uc, const TdImage& image, const GuestMemory& mem);
+// The code mode capture_cpu_state's state gives, from only the registers it derives from
+// (a CPUID hook needs one bit of it, at every CPUID).
+diag::CpuMode capture_code_mode(uc_engine* uc, const TdImage& image, const GuestMemory& mem);
 
 // Fills ev.explanation (RIP taken from the event when it names one).
 void explain_into(FaultEvent& ev, uc_engine* uc, const TdImage& image, const GuestMemory& mem);

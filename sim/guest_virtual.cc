@@ -16,11 +16,12 @@ std::optional<uint64_t> translate_gva(uc_engine* uc, const GuestMemory& mem, uin
                                       diag::Access access) {
   uint64_t cr0 = 0, cr3 = 0, cr4 = 0;
   uc_x86_msr efer{0xc0000080, 0};
-  if (uc_reg_read(uc, UC_X86_REG_CR0, &cr0) != UC_ERR_OK) return std::nullopt;
+  // One call for the four: the TDCALL and TD-instruction hooks translate at every hit,
+  // and each uc_reg_read is an entry into the engine.
+  int ids[] = {UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4, UC_X86_REG_MSR};
+  void* vals[] = {&cr0, &cr3, &cr4, &efer};
+  if (uc_reg_read_batch(uc, ids, vals, 4) != UC_ERR_OK) return std::nullopt;
   if (!(cr0 & kCr0Pg)) return gva;
-  if (uc_reg_read(uc, UC_X86_REG_CR3, &cr3) != UC_ERR_OK || uc_reg_read(uc, UC_X86_REG_CR4, &cr4) != UC_ERR_OK ||
-      uc_reg_read(uc, UC_X86_REG_MSR, &efer) != UC_ERR_OK)
-    return std::nullopt;
   // The engine walks the folded tables (no shared bit: core/shared_bit_fold.h), so the
   // walk does too.
   diag::WalkParams p;

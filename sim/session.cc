@@ -78,8 +78,7 @@ void Session::drop_changed_code(const std::vector<uint64_t>& written) {
     for (const auto& v : vcpus_) {
       v->forget_blocks(gpa, gpa + kPage);
       const uc_err err = uc_ctl_remove_cache(v->engine(), gpa, gpa + kPage);
-      const std::string call = fmt::format("uc_ctl_remove_cache({:#x})", gpa);
-      uc_check(err, call.c_str());
+      if (err != UC_ERR_OK) uc_check(err, fmt::format("uc_ctl_remove_cache({:#x})", gpa).c_str());
     }
   }
 }

@@ -61,8 +61,7 @@ void stub_code_cb(uc_engine*, uint64_t addr, uint32_t, void* self) {
 void intr_cb(uc_engine*, uint32_t intno, void* self) {
   auto* v = static_cast<Vcpu*>(self);
   v->guarded([&] {
-    v->on_interrupt(intno);
-    v->on_exception_taken();
+    if (v->on_interrupt(intno)) v->on_exception_taken();
   });
 }
 bool insn_invalid_cb(uc_engine*, void* self) {
@@ -506,16 +505,18 @@ bool Vcpu::intercept_td_instruction(uint64_t addr) {
   size_t n = sizeof b;
   while (n && !read_gva(uc_, mem_, addr, b, n, diag::Access::kExec)) --n;
   if (n < 2) return false;
+  const bool msr_insn = b[0] == 0x0f && (b[1] == 0x30 || b[1] == 0x32);
+  const std::optional<tdx::TdInstruction> t = tdx::td_instruction_at({b, n});
+  if (!t && !msr_insn) return false;  // most instructions of such a block: no register read
   uint64_t rax = 0;
   uc_check(uc_reg_read(uc_, UC_X86_REG_RAX, &rax), "uc_reg_read(RAX) before an intercepted instruction");
-  if (const std::optional<tdx::TdInstruction> t = tdx::td_instruction_at({b, n})) {
+  if (t) {
     ve_pending_ = PendingVe{tdx::instruction_ve(*t), addr, rax, t->name,
                             t->ud ? "the TDX module injects #UD for it" : "the TDX module makes it a #VE",
                             t->ud ? kInjectUd : kInjectVe};
     uc_emu_stop(uc_);  // before the instruction runs; run_slice delivers it
     return true;
   }
-  if (b[0] != 0x0f || (b[1] != 0x30 && b[1] != 0x32)) return false;
   const bool write = b[1] == 0x30;
   uint64_t rcx = 0, rdx = 0;
   uc_check(uc_reg_read(uc_, UC_X86_REG_RCX, &rcx), "uc_reg_read(RCX) before RDMSR/WRMSR");
@@ -700,24 +701,25 @@ void Vcpu::update_accounting() {
   blocks_.clear();
 }
 
-void Vcpu::on_interrupt(uint32_t intno) {
+bool Vcpu::on_interrupt(uint32_t intno) {
   if (in_far_jump_) {
     far_jump_fault_ = intno;
     uc_emu_stop(uc_);
-    return;
+    return true;
   }
   if (stopped_) {
     uc_emu_stop(uc_);
-    return;
+    return true;
   }
   if (intno == 6 && ud_consumed_) {
     // The #UD on_insn_invalid already handled (a TDCALL, or a #UD it delivered):
     // Unicorn 2.1 reports it to both hooks.
     ud_consumed_ = false;
-    return;
+    return false;
   }
-  if (intno == 14 && folded_leaves_ && fold_shared_bit_for_fault()) return;  // runs again
+  if (intno == 14 && folded_leaves_ && fold_shared_bit_for_fault()) return true;  // runs again
   raise_exception(static_cast<int>(intno), {});
+  return true;
 }
 
 bool Vcpu::fold_shared_bit_for_fault() {
@@ -968,7 +970,7 @@ bool Vcpu::on_cpuid() {
   st.vcpu_index = index_;
   st.cr4 = cr4;
   st.xcr0 = tdx::kXfamX87Sse;
-  st.long_mode = diag::code_mode(capture_cpu_state(uc_, image_, mem_)) == diag::CpuMode::k64;
+  st.long_mode = capture_code_mode(uc_, image_, mem_) == diag::CpuMode::k64;
   const tdx::InstructionCpuid c =
       tdx_.instruction_cpuid(static_cast<uint32_t>(leaf), static_cast<uint32_t>(subleaf), st);
   if (!c.value) {

@@ -177,7 +177,10 @@ class Vcpu {
   void on_port_block_code(uint64_t addr);
   bool on_insn_invalid();
   void on_port_io(bool out, uint32_t port, int size, uint32_t value);
-  void on_interrupt(uint32_t intno);
+  // False for the #UD of an instruction on_insn_invalid already handled (a TDCALL): QEMU
+  // records only contributory exceptions, #PF and #DF for its escalation, never a #UD,
+  // so there is nothing to clear and the context save the clear costs is skipped.
+  bool on_interrupt(uint32_t intno);
   // After the interrupt hook took an exception: tdsim delivers it, so QEMU must not
   // count it as one still in flight (exception_record.h).
   void on_exception_taken() { exception_record_->clear(); }
