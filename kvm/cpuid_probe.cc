@@ -54,6 +54,11 @@ CpuidFidelity probe_plain_cpuid(const std::vector<tdx::CpuidEntry2>& table, cons
     out.refused = fmt::format("CPUID probe: {} entries, at most {}", table.size(), kMaxRecords);
     return out;
   }
+  for (const tdx::CpuidEntry2& e : table)
+    if (e.function == 0xffffffff) {
+      out.refused = "CPUID probe: leaf 0xffffffff is the probe's end mark";
+      return out;
+    }
   try {
     void* p = ::mmap(nullptr, kMemorySize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw_errno("mmap for the CPUID probe");

@@ -40,10 +40,6 @@ class PlainMachine {
   // Every emulated TDCALL as one line (tdx/tdcall_format.h), for a debugger's log. Set
   // before the vCPUs run; empty: none.
   void set_tdcall_observer(std::function<void(const std::string&)> o) { tdcall_observer_ = std::move(o); }
-  // Empty when KVM_SET_CPUID2 took every vCPU's TD CPUID table, else the ioctl's error:
-  // the guest then sees what this KVM gives a VM without one (docs/engine-quirks.md,
-  // "This host's KVM").
-  const std::string& cpuid_refused() const { return cpuid_refused_; }
 
  private:
   // KVM_EXIT_IO: the #VE a TD takes for port I/O, injected with the instruction undone.
@@ -81,7 +77,6 @@ class PlainMachine {
   std::function<void(const std::string&)> tdcall_observer_;
   KvmVm vm_;
   std::vector<KvmVcpu*> vcpus_;
-  std::string cpuid_refused_;
 };
 
 // Finishes KVM's side of the vCPU's current exit with KVM_RUN and immediate_exit, without
