@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kvm_sys.h"
+#include "vcpu_msr.h"
 #include "tdx/td_msr_virtual.h"
 #include "plain_machine.h"
 
@@ -83,12 +84,7 @@ bool PlainMachine::msr_exit(KvmVcpu& vcpu, uint32_t index) {
       if (run.msr.reason == KVM_MSR_EXIT_REASON_FILTER && write) {
         // Another checked write the module lets through (IA32_XSS): KVM_SET_MSRS performs
         // it; where KVM refuses the value, its own WRMSR would have been a #GP.
-        alignas(kvm_msrs) uint8_t buf[sizeof(kvm_msrs) + sizeof(kvm_msr_entry)] = {};
-        auto* set = reinterpret_cast<kvm_msrs*>(buf);
-        set->nmsrs = 1;
-        set->entries[0].index = msr;
-        set->entries[0].data = run.msr.data;
-        run.msr.error = ::ioctl(vcpu.fd(), tdx::kKvmSetMsrs, set) == 1 ? 0 : 1;
+        run.msr.error = set_vcpu_msr(vcpu.fd(), msr, run.msr.data) ? 0 : 1;
         return true;
       }
       // Native in a TD but refused by KVM (unknown to it, or an x2APIC register without
