@@ -15,6 +15,12 @@
 // (anonymous copies now) are compared, not every content page at every restore. Hence
 // GuestMemory::reset, which drops pages to make them zero, must not be used on a memory
 // a snapshot was taken of: restore() is its reset.
+// Between two restores nothing may have become present without the process taking a
+// page fault (fault_witness.h), so while the process's fault count has not moved since
+// the last restore began, the pages the kernel reported then (and every one restore()
+// wrote) are still all the pages that can differ: they are compared again without
+// asking the kernel at all. Any fault anywhere in the process, ours or not, sends the
+// next restore back to the kernel's view.
 // Engine-free; the memory must be the one the snapshot was taken of.
 #pragma once
 #include <cstdint>
@@ -41,6 +47,11 @@ class MemorySnapshot {
   size_t content_pages() const { return pages_.size(); }
   // Reads one pagemap entry per page, as on kernels before PAGEMAP_SCAN (Linux 6.7).
   void read_pagemap_entries() { scan_works_ = false; }
+  // Asks the kernel at every restore, as when the fault count cannot be read.
+  void ask_the_kernel_every_time() { witness_ = false; }
+  // Restores that asked the kernel (or compared every page) rather than only the pages
+  // it had reported before.
+  uint64_t full_restores() const { return full_restores_; }
 
  private:
   struct Page {
@@ -70,6 +81,15 @@ class MemorySnapshot {
   template <class F>
   bool scan_present(uintptr_t begin, uintptr_t end, F&& page) const;
   mutable std::vector<uint64_t> entries_;  // scratch for one block's pagemap entries
+  // The pages the last full restore looked at (block, page index): every page with
+  // anything of its own behind it. Valid while the fault count stays `faults_seen_`.
+  struct Known {
+    uint32_t block, page;
+  };
+  mutable std::vector<Known> known_;
+  bool witness_ = true;                // false: the fault count is not trusted here
+  mutable int64_t faults_seen_ = -1;   // at the start of the last restore; -1 none yet
+  mutable uint64_t full_restores_ = 0;
 };
 
 }  // namespace tdsim
