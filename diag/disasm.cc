@@ -126,6 +126,9 @@ CodeScan scan_code(std::span<const uint8_t> bytes, uint64_t addr, CpuMode mode) 
       continue;
     }
     switch (sc.insn->id) {
+      case X86_INS_PAUSE:
+        out.pause = true;
+        break;
       case X86_INS_IN:
       case X86_INS_OUT:
       case X86_INS_INSB:

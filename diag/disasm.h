@@ -59,6 +59,7 @@ struct CodeScan {
   bool port_io = false;
   bool may_ve = false;  // CPUID, RDMSR, WRMSR, WBINVD, MWAIT, ...: a TD's CPU may raise #VE or #UD for them
   bool undecodable = false;
+  bool pause = false;  // a PAUSE: the block is a spin-wait's
 };
 CodeScan scan_code(std::span<const uint8_t> bytes, uint64_t addr, CpuMode mode);
 

@@ -7,7 +7,8 @@
 // slot holds a copy of its block's facts, so a hit reads one slot and follows no pointer;
 // erasing from the map empties the table. The block hook's fast path asks find_countable,
 // one compare of address and one of size: a block that needs the per-instruction hook
-// keeps a size in its slot that no block has, so it never matches there.
+// keeps a size in its slot that no block has, so it never matches there; so does a block
+// holding a PAUSE, whose turn may end after it (Vcpu::on_block).
 #pragma once
 #include <array>
 #include <cstddef>
@@ -21,6 +22,7 @@ struct BlockFacts {
   uint32_t icount;     // instructions
   uint64_t last_insn;  // address of its last instruction
   bool port_io;        // holds an IN/OUT/INS/OUTS, CPUID, RDMSR or WRMSR: needs the per-instruction hook
+  bool pause = false;  // holds a PAUSE: a spin-wait, where a vCPU among others gives up its turn
 };
 
 class BlockFactsCache {
@@ -40,8 +42,8 @@ class BlockFactsCache {
     const Slot& s = slot(addr);
     return s.addr == addr && s.facts.size == size ? &s.facts : nullptr;
   }
-  // From the table alone, and only a block the block hook may count by itself (not
-  // port_io): the fast path's lookup.
+  // From the table alone, and only a block the block hook may count by itself (neither
+  // port_io nor pause): the fast path's lookup.
   const BlockFacts* find_countable(uint64_t addr, uint32_t size) const noexcept {
     const Slot& s = recent_[index(addr)];
     return s.addr == addr && s.countable_size == size ? &s.facts : nullptr;
@@ -82,9 +84,9 @@ class BlockFactsCache {
   static constexpr uint32_t kNeverCountable = ~0u;
   struct Slot {
     Slot() = default;
-    Slot(uint64_t a, const BlockFacts& f) : addr(a), countable_size(f.port_io ? kNeverCountable : f.size), facts(f) {}
+    Slot(uint64_t a, const BlockFacts& f) : addr(a), countable_size(f.port_io || f.pause ? kNeverCountable : f.size), facts(f) {}
     uint64_t addr = ~0ull;  // no block starts there in a table slot that is empty
-    uint32_t countable_size = kNeverCountable;  // facts.size, unless the block is port_io
+    uint32_t countable_size = kNeverCountable;  // facts.size, unless the block is port_io or pause
     BlockFacts facts{};
   };
   static constexpr size_t kSlots = 1024;

@@ -19,6 +19,7 @@ class EngineTurns : public TurnTaker {
   TurnEnd run_turn(uint32_t i, uint64_t max_insns, const EventSink& sink) override {
     if (watchdog_.fired()) return TurnEnd::kCancelled;
     Vcpu& v = *vcpus_[i];
+    v.set_yield_at_pause(others_running(vcpus_, i));
     watchdog_.set_running(v.engine());
     const Vcpu::SliceEnd end = v.run_slice(max_insns, sink, watchdog_.fired_flag());
     watchdog_.set_running(nullptr);

@@ -22,4 +22,15 @@ namespace tdsim::sim {
 void run_round_robin(const std::vector<std::unique_ptr<Vcpu>>& vcpus, const RunLimits& limits,
                      uint64_t slice, Watchdog& watchdog, const EventSink& sink);
 
+// Whether a vCPU other than `vcpu` has not ended: then `vcpu` gives up its turn at a
+// PAUSE (Vcpu::set_yield_at_pause). Asked before every turn, by the debugger's turns too,
+// so a run and a debugged run interleave alike.
+// `vcpus` holds Vcpu pointers of any kind.
+template <class Vcpus>
+bool others_running(const Vcpus& vcpus, uint32_t vcpu) {
+  for (uint32_t i = 0; i < vcpus.size(); ++i)
+    if (i != vcpu && !vcpus[i]->stopped()) return true;
+  return false;
+}
+
 }  // namespace tdsim::sim

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "guest_virtual.h"
+#include "scheduler.h"
 #include "tdsim/abi/tdx.h"
 
 namespace tdsim::sim {
@@ -197,6 +198,7 @@ Vcpu::SliceEnd SimDebugTarget::run_slice(uint32_t vcpu, uint64_t max_insns, bool
                                          const EventSink& sink, const std::atomic<bool>& cancel) {
   Vcpu& v = *vcpus_.at(vcpu);
   v.set_breakpoints(stop_at_breakpoints && !breakpoints_.empty() ? &breakpoints_ : nullptr);
+  v.set_yield_at_pause(others_running(vcpus_, vcpu));
   Vcpu::SliceEnd end;
   try {
     end = v.run_slice(max_insns, sink, cancel);

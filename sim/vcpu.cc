@@ -544,7 +544,16 @@ bool Vcpu::intercept_td_instruction(uint64_t addr) {
 void Vcpu::on_block(uint64_t addr, uint32_t size) {
   if (modules_ && !in_far_jump_ && !exhausted_) track_module(addr);
   running_block_ = {addr, size};
-  if (exact_ || in_far_jump_ || exhausted_) return;
+  if (in_far_jump_ || exhausted_) return;
+  if (exact_) {
+    // Counted per instruction (on_code), which stops at the limit: a PAUSE block's turn
+    // ends after its last instruction, as the block count below ends it.
+    if (yield_at_pause_) {
+      const BlockFacts& b = block_facts(addr, size);
+      if (b.pause) slice_limit_ = std::min(slice_limit_, slice_executed_ + b.icount);
+    }
+    return;
+  }
   // A stop requested from this block hook takes effect before the block's first
   // instruction: the engine checks for it at every block's entry.
   if (pause_requested_) {
@@ -566,6 +575,8 @@ void Vcpu::on_block(uint64_t addr, uint32_t size) {
   }
   if (!counting_) return;  // the first block's own hook (set_block_counting)
   count_block(b);
+  // The next block finds the slice used up and stops before it runs.
+  if (b.pause && yield_at_pause_) slice_limit_ = std::min(slice_limit_, slice_executed_);
 }
 
 void Vcpu::stop_for_port_block(uint64_t addr, uint32_t size) {
@@ -650,6 +661,7 @@ const BlockFacts& Vcpu::decode_block_facts(uint64_t addr, uint32_t size) {
     f.last_insn = scan.last;
     // Bytes Capstone cannot decode may hide anything: such a block runs hooked too.
     f.port_io = scan.port_io || scan.may_ve || scan.undecodable;
+    f.pause = scan.pause;
   }
   if (f.icount == 0) {
     // Unreadable through the guest's page tables although the engine fetched it (its

@@ -116,6 +116,12 @@ class Vcpu {
   // The host API's stepping: run_slice returns kEvent after each non-terminal event, the
   // next instruction not yet run.
   void set_stop_after_event(bool on) { stop_after_event_ = on; }
+  // Set while other vCPUs wait for their turn: a slice ends after a block holding a
+  // PAUSE (a spin-wait, which nothing but another vCPU's progress can end) instead of
+  // spinning out its instructions. Where the turn ends depends on the guest's code alone,
+  // so the interleaving stays the same from run to run, counted per block or per
+  // instruction alike.
+  void set_yield_at_pause(bool on) { yield_at_pause_ = on; }
   // Guest memory changed behind the engine (host write): translated code is dropped
   // before the next instruction this vCPU runs.
   void request_code_flush();
@@ -315,6 +321,7 @@ class Vcpu {
   const std::atomic<bool>* cancel_ = nullptr;  // of the running slice
   std::atomic<bool> stop_requested_{false};
   bool exact_requested_ = false;
+  bool yield_at_pause_ = false;
   BlockHookGate::Flag exact_{gate_, BlockHookGate::kExact};  // the per-instruction hook is installed and counts
   uc_hook insn_hook_ = 0;  // that hook, while exact_
 

@@ -3,12 +3,14 @@
 // (transport, GUEST_* macros, printf, boot state as seen from inside, SMP entry).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "bootstub/host/image_builder.h"
 #include "core/backend.h"
+#include "sim/session.h"
 #include "sim/unicorn_backend.h"
 #include "tdsim/abi/tdx.h"
 #include "tests/guests/boot_state_report.h"
@@ -143,6 +145,44 @@ TEST(GuestRuntimeE2e, EveryVcpuPassesTheBarrier) {
     EXPECT_EQ(released[i], 1) << "vCPU " << i;
     EXPECT_EQ(done[i], 1) << "vCPU " << i;
   }
+}
+
+// A vCPU spinning at the barrier gives up its turn at its PAUSE instead of spinning out
+// the slice: vCPU 0, which arrives first and waits for all the others, runs hardly more
+// instructions than the last one, which never waits (without the yield it would spin
+// a whole slice of 20,000 instructions while each other vCPU has yet to arrive). The
+// interleaving is the guest's alone: the same from run to run and with every
+// instruction counted by its own hook (as under the instruction trace or a debugger).
+TEST(GuestRuntimeE2e, AVcpuWaitingAtAPauseGivesUpItsTurn) {
+  namespace rk = tdsim::test::reports;
+  const uint32_t n = 4;
+  tdsim::LayoutSpec spec;
+  spec.guest_elf = tdsim::test::read_asset(TDSIM_GUEST_SMP_ELF);
+  spec.guest_elf_name = TDSIM_GUEST_SMP_ELF;
+  spec.nr_vcpus = n;
+  const tdsim::TdImage image = tdsim::build_image(spec);
+  tdsim::RunLimits limits;
+  limits.max_insns = 50'000'000;
+  limits.timeout = std::chrono::milliseconds(20'000);
+  auto run = [&](bool exact) {
+    tdsim::sim::Session s(image);
+    for (uint32_t i = 0; i < n; ++i) s.vcpu(i).set_exact_count(exact);
+    std::vector<std::string> seen;
+    s.run(limits, [&](const tdsim::Event& e) { seen.push_back(tdsim::describe(e)); });
+    std::vector<uint64_t> executed;
+    for (uint32_t i = 0; i < n; ++i) executed.push_back(s.vcpu(i).executed());
+    return std::make_pair(seen, executed);
+  };
+  const auto [events, executed] = run(false);
+  std::string all;
+  for (const auto& e : events) all += e + "\n";
+  ASSERT_EQ(std::count_if(events.begin(), events.end(), [](const std::string& e) { return e.find("DONE") != std::string::npos; }), n) << all;
+  ASSERT_EQ(executed.size(), n);
+  EXPECT_GT(executed[0], executed[n - 1]) << "vCPU 0 did not wait at the barrier";
+  EXPECT_LT(executed[0] - executed[n - 1], 1'000u) << "vCPU 0 spun out its turns: " << executed[0] << " against "
+                                                    << executed[n - 1];
+  EXPECT_EQ(run(false), std::make_pair(events, executed));
+  EXPECT_EQ(run(true), std::make_pair(events, executed));
 }
 
 TEST(GuestRuntimeE2e, PrivateGpaMmioIsRefusedWithInvalidOperand) {

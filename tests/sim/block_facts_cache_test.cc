@@ -36,6 +36,13 @@ TEST(BlockFactsCache, ABlockThatNeedsThePerInstructionHookIsNeverCountable) {
   EXPECT_EQ(c.find_countable(0x2000, 8), nullptr);
   c.insert(0x2000, facts(8, 2, 0x2004));  // retranslated without port I/O
   EXPECT_NE(c.find_countable(0x2000, 8), nullptr);
+  // A spin-wait's block (a PAUSE) goes to the slow path too, which may end the turn.
+  BlockFacts spin = facts(4, 2, 0x3002);
+  spin.pause = true;
+  c.insert(0x3000, spin);
+  ASSERT_NE(c.find_recent(0x3000, 4), nullptr);
+  EXPECT_TRUE(c.find_recent(0x3000, 4)->pause);
+  EXPECT_EQ(c.find_countable(0x3000, 4), nullptr);
   c.clear();
   EXPECT_EQ(c.find_countable(0x1000, 8), nullptr);
 }
