@@ -32,7 +32,7 @@ class VmTurns : public TurnTaker {
       // so they reach the sink before the next vCPU's turn, as they happened.
       const uint64_t used = v.executed() - start;
       const uint64_t left = max_insns == UINT64_MAX ? max_insns : used >= max_insns ? 0 : max_insns - used;
-      std::optional<Event> e = v.run_turn(Turn{left, deadline_, /*events_may_queue=*/true});
+      std::optional<Event> e = v.run_turn(Turn{left, deadline_, /*events_may_queue=*/true, others_wait(i)});
       if (!e) {
         const bool ran_out = v.executed() - start >= max_insns;
         return !ran_out && Clock::now() >= deadline_ ? TurnEnd::kCancelled : TurnEnd::kExhausted;
@@ -43,6 +43,11 @@ class VmTurns : public TurnTaker {
   }
 
  private:
+  bool others_wait(uint32_t i) const {
+    for (uint32_t j = 0; j < vm_.nr_vcpus(); ++j)
+      if (j != i && !vm_.vcpu(j).ended()) return true;
+    return false;
+  }
   Vm& vm_;  // vcpu() is not const; the scheduler's const queries do not change it
   Clock::time_point deadline_;
 };

@@ -30,6 +30,10 @@ struct Turn {
   // vCPU need not stop at each one: it may run on to the end of the turn and hand the
   // rest of the events out from a queue (run_turn returns nullopt only once it is empty).
   bool events_may_queue = false;
+  // Other vCPUs wait for this turn: where the backend counts, it may end the turn early
+  // at a spin-wait (an x86 PAUSE), which cannot end before another vCPU runs. Where it
+  // ends depends on the guest's code alone, so the interleaving stays the same.
+  bool others_wait = false;
 };
 
 class Vcpu {

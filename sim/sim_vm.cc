@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <deque>
+#include <utility>
 
 #include "core/backend.h"
 
@@ -19,7 +20,7 @@ class SimVm::Stepper : public tdsim::Vcpu {
   bool resume() override {
     std::lock_guard<std::mutex> lock(vm_.engine_lock_);
     if (!queue_.empty() || !v_.resume()) return false;
-    ended_ = false;
+    ended_ = yielded_ = false;
     return true;
   }
 
@@ -32,10 +33,13 @@ class SimVm::Stepper : public tdsim::Vcpu {
 
   std::optional<Event> run_turn(const Turn& turn) override {
     if (!queue_.empty()) return pop();
+    // The slice that queued those events ended at a spin-wait: so does the turn.
+    if (std::exchange(yielded_, false)) return std::nullopt;
     if (ended_) throw std::logic_error("Vcpu::run: vCPU " + std::to_string(index()) + " has ended");
     std::lock_guard<std::mutex> lock(vm_.engine_lock_);
     Watchdog& dog = vm_.watch(turn.deadline);
     v_.set_stop_after_event(!turn.events_may_queue);
+    v_.set_yield_at_pause(turn.others_wait);
     const EventSink sink = [this](const Event& e) { queue_.push_back(e); };
     const uint64_t start = v_.executed();
     for (;;) {
@@ -51,6 +55,7 @@ class SimVm::Stepper : public tdsim::Vcpu {
       dog.set_running(nullptr);
       if (!queue_.empty()) {
         if (v_.stopped()) ended_ = true;
+        yielded_ = end == sim::Vcpu::SliceEnd::kExhausted && v_.yielded();
         return pop();
       }
       if (end == sim::Vcpu::SliceEnd::kStopped) {
@@ -58,6 +63,7 @@ class SimVm::Stepper : public tdsim::Vcpu {
         ended_ = true;
         return FaultEvent{index(), 0, -1, 0, false, "unicorn: the vCPU stopped without reporting why"};
       }
+      if (end == sim::Vcpu::SliceEnd::kExhausted && v_.yielded()) return std::nullopt;  // at a spin-wait
     }
   }
 
@@ -72,6 +78,7 @@ class SimVm::Stepper : public tdsim::Vcpu {
   sim::Vcpu& v_;
   std::deque<Event> queue_;  // events of one slice beyond the first (a terminal one last)
   bool ended_ = false;
+  bool yielded_ = false;  // the queue's slice ended at a spin-wait (Turn::others_wait)
   std::atomic<bool> kicked_{false};
 };
 

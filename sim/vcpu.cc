@@ -293,7 +293,7 @@ Vcpu::SliceEnd Vcpu::run_slice(uint64_t max_insns, const EventSink& sink,
   cancel_ = &cancel;
   slice_limit_ = max_insns;
   executed_before_slice_ += std::exchange(slice_executed_, 0);
-  exhausted_ = at_breakpoint_ = at_watchpoint_ = false;
+  exhausted_ = at_breakpoint_ = at_watchpoint_ = yielded_ = false;
   event_pending_ = false;
   // Slices exist to count; with no limit asked, the block hook goes unless the host steps
   // on events, firmware progress is tracked per block, or the image has a shared MMIO
@@ -550,7 +550,7 @@ void Vcpu::on_block(uint64_t addr, uint32_t size) {
     // ends after its last instruction, as the block count below ends it.
     if (yield_at_pause_) {
       const BlockFacts& b = block_facts(addr, size);
-      if (b.pause) slice_limit_ = std::min(slice_limit_, slice_executed_ + b.icount);
+      if (b.pause) yield_after(slice_executed_ + b.icount);
     }
     return;
   }
@@ -576,7 +576,7 @@ void Vcpu::on_block(uint64_t addr, uint32_t size) {
   if (!counting_) return;  // the first block's own hook (set_block_counting)
   count_block(b);
   // The next block finds the slice used up and stops before it runs.
-  if (b.pause && yield_at_pause_) slice_limit_ = std::min(slice_limit_, slice_executed_);
+  if (b.pause && yield_at_pause_) yield_after(slice_executed_);
 }
 
 void Vcpu::stop_for_port_block(uint64_t addr, uint32_t size) {

@@ -122,6 +122,8 @@ class Vcpu {
   // so the interleaving stays the same from run to run, counted per block or per
   // instruction alike.
   void set_yield_at_pause(bool on) { yield_at_pause_ = on; }
+  // The last slice ended (or is to end) early for that.
+  bool yielded() const { return yielded_; }
   // Guest memory changed behind the engine (host write): translated code is dropped
   // before the next instruction this vCPU runs.
   void request_code_flush();
@@ -286,6 +288,12 @@ class Vcpu {
     return decode_block_facts(addr, size);
   }
   const BlockFacts& decode_block_facts(uint64_t addr, uint32_t size);
+  // Ends the slice once `executed` instructions of it have run (a spin-wait's turn).
+  void yield_after(uint64_t executed) {
+    if (executed >= slice_limit_) return;  // the slice ends there anyway
+    slice_limit_ = executed;
+    yielded_ = true;
+  }
   void count_block(const BlockFacts& b) noexcept {
     slice_executed_ += b.icount;
     last_addr_ = b.last_insn;
@@ -322,6 +330,7 @@ class Vcpu {
   std::atomic<bool> stop_requested_{false};
   bool exact_requested_ = false;
   bool yield_at_pause_ = false;
+  bool yielded_ = false;
   BlockHookGate::Flag exact_{gate_, BlockHookGate::kExact};  // the per-instruction hook is installed and counts
   uc_hook insn_hook_ = 0;  // that hook, while exact_
 

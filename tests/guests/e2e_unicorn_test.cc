@@ -10,7 +10,9 @@
 
 #include "bootstub/host/image_builder.h"
 #include "core/backend.h"
+#include "core/run_to_end.h"
 #include "sim/session.h"
+#include "sim/sim_vm.h"
 #include "sim/unicorn_backend.h"
 #include "tdsim/abi/tdx.h"
 #include "tests/guests/boot_state_report.h"
@@ -183,6 +185,14 @@ TEST(GuestRuntimeE2e, AVcpuWaitingAtAPauseGivesUpItsTurn) {
                                                     << executed[n - 1];
   EXPECT_EQ(run(false), std::make_pair(events, executed));
   EXPECT_EQ(run(true), std::make_pair(events, executed));
+  // The driver every backend's run() uses (tdsim run) takes the same turns.
+  tdsim::sim::SimVm vm(image, tdsim::VmOptions{limits});
+  std::vector<std::string> vm_events;
+  tdsim::run_to_end(vm, limits, tdsim::sim::Session::kDefaultSlice,
+                    [&](const tdsim::Event& e) { vm_events.push_back(tdsim::describe(e)); });
+  std::vector<uint64_t> vm_executed;
+  for (uint32_t i = 0; i < n; ++i) vm_executed.push_back(vm.vcpu(i).executed());
+  EXPECT_EQ(std::make_pair(vm_events, vm_executed), std::make_pair(events, executed));
 }
 
 TEST(GuestRuntimeE2e, PrivateGpaMmioIsRefusedWithInvalidOperand) {
