@@ -20,6 +20,13 @@ TdImage image() {
   return img;
 }
 
+// One zero RAM region.
+TdImage ram_only(uint64_t gpa, uint64_t size) {
+  TdImage img;
+  img.regions = {Region{"ram", RegionKind::kRam, gpa, size, {}}};
+  return img;
+}
+
 std::vector<uint8_t> contents(const GuestMemory& mem) {
   std::vector<uint8_t> all;
   for (const auto& b : mem.blocks()) all.insert(all.end(), b.host, b.host + b.size);
@@ -66,8 +73,7 @@ TEST_P(MemorySnapshotBoth, RestoresOnlyThePagesThatChanged) {
 
 // More separate touched ranges than one PAGEMAP_SCAN call returns (64).
 TEST_P(MemorySnapshotBoth, ManyScatteredPages) {
-  TdImage img;
-  img.regions = {Region{"ram", RegionKind::kRam, 0x100000, 0x100000, {}}};
+  const TdImage img = ram_only(0x100000, 0x100000);
   GuestMemory mem(img);
   const std::vector<uint8_t> before = contents(mem);
   MemorySnapshot snap(mem);
@@ -148,8 +154,7 @@ TEST_P(MemorySnapshotBoth, ContentPagesWrittenOnceOrEveryTime) {
 // kernel, and still come back; a page written for the first time makes a page fault,
 // and the restore after it asks the kernel again and finds it.
 TEST(MemorySnapshot, KnownPagesWithoutTheKernelUntilAFault) {
-  TdImage img;
-  img.regions = {Region{"ram", RegionKind::kRam, 0x400000, 0x400000, {}}};
+  const TdImage img = ram_only(0x400000, 0x400000);
   GuestMemory mem(img);
   const std::vector<uint8_t> before = contents(mem);
   MemorySnapshot snap(mem);
@@ -184,8 +189,7 @@ TEST(MemorySnapshot, KnownPagesWithoutTheKernelUntilAFault) {
 // A page the kernel filled in a system call (here read() from a pipe) counts as a
 // fault of this process too, and comes back.
 TEST(MemorySnapshot, PagesFilledByTheKernelComeBack) {
-  TdImage img;
-  img.regions = {Region{"ram", RegionKind::kRam, 0x400000, 0x400000, {}}};
+  const TdImage img = ram_only(0x400000, 0x400000);
   GuestMemory mem(img);
   const std::vector<uint8_t> before = contents(mem);
   MemorySnapshot snap(mem);
