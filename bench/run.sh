@@ -13,7 +13,7 @@ case $repeats in ''|*[!0-9]*) echo "run.sh: REPEATS must be a number" >&2; exit 
 command -v taskset >/dev/null || { echo "run.sh: taskset not found (util-linux)" >&2; exit 64; }
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-for b in sim/tdsim_engine_ratio_bench kvm/tdsim_kvm_bench; do
+for b in sim/tdsim_engine_ratio_bench sim/tdsim_engine_share_bench kvm/tdsim_kvm_bench; do
   [ -x "$build/bench/$b" ] || { echo "run.sh: $build/bench/$b not built" >&2; exit 64; }
   i=1
   while [ "$i" -le "$repeats" ]; do
