@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs the benches that measure tdsim against a bare engine (and bare KVM) in the same
-# process, pinned to one CPU, REPEATS times each, and prints every run's lines followed
-# by the median of each figure. Usage: bench/run.sh [BUILD_DIR] [CPU] [REPEATS]
+# process, and one bare engine per vCPU against one for all, pinned to one CPU, REPEATS
+# times each, and prints every run's lines followed by the median of each figure.
+# Usage: bench/run.sh [BUILD_DIR] [CPU] [REPEATS]
 # BUILD_DIR defaults to build-rel (configure it with -DCMAKE_BUILD_TYPE=RelWithDebInfo;
 # a Debug build measures the compiler's -O0, not tdsim). Exit: 0, 64 usage, 70 a bench failed.
 set -eu
