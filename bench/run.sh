@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs the benches that measure tdsim against a bare engine (and bare KVM) in the same
-# process, pinned to one CPU, REPEATS times each, and prints every run's lines followed
-# by the median of each figure. Usage: bench/run.sh [BUILD_DIR] [CPU] [REPEATS]
+# process, and one bare engine per vCPU against one for all, pinned to one CPU, REPEATS
+# times each, and prints every run's lines followed by the median of each figure.
+# Usage: bench/run.sh [BUILD_DIR] [CPU] [REPEATS]
 # BUILD_DIR defaults to build-rel (configure it with -DCMAKE_BUILD_TYPE=RelWithDebInfo;
 # a Debug build measures the compiler's -O0, not tdsim). Exit: 0, 64 usage, 70 a bench failed.
 set -eu
@@ -13,7 +14,7 @@ case $repeats in ''|*[!0-9]*) echo "run.sh: REPEATS must be a number" >&2; exit 
 command -v taskset >/dev/null || { echo "run.sh: taskset not found (util-linux)" >&2; exit 64; }
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-for b in sim/tdsim_engine_ratio_bench kvm/tdsim_kvm_bench; do
+for b in sim/tdsim_engine_ratio_bench sim/tdsim_engine_share_bench kvm/tdsim_kvm_bench; do
   [ -x "$build/bench/$b" ] || { echo "run.sh: $build/bench/$b not built" >&2; exit 64; }
   i=1
   while [ "$i" -le "$repeats" ]; do
