@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "bench/median.h"
 #include "core/backend.h"
 #include "core/guest_memory.h"
 #include "core/shared_bit_fold.h"
@@ -27,13 +28,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+using tdsim::bench::median;
+
 constexpr auto kWindow = std::chrono::milliseconds(300);
 constexpr int kRounds = 5;  // baseline and subject alternate; medians are printed
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 

@@ -29,10 +29,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/median.h"
 #include "bootstub/host/image_builder.h"
 #include "core/guest_memory.h"
 #include "core/shared_bit_fold.h"
 #include "sim/engine.h"
+#include "sim/uc_error.h"
 #include "sim/reset_state.h"
 #include "sim/session.h"
 #include "tdx/tdx_module.h"
@@ -42,22 +44,15 @@
 
 namespace {
 
+using tdsim::bench::median;
+
 using namespace tdsim;
 using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kPage = 4096;
 const RunLimits kLimits{4'000'000'000, std::chrono::milliseconds(60'000)};
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-void check(uc_err e, const char* what) {
-  if (e != UC_ERR_OK) throw std::runtime_error(fmt::format("{}: {}", what, uc_strerror(e)));
-}
 
 constexpr int kTdcallRegIds[] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
                                  UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_R8,  UC_X86_REG_R9,
@@ -76,21 +71,21 @@ class BareEngine {
       : answer_(std::move(answer)), cpuid_(cpuid) {
     uc_ = sim::open_engine(UC_MODE_64);
     for (const GuestMemory::Block& b : mem.blocks())
-      check(uc_mem_map_ptr(uc_, b.gpa, b.size, UC_PROT_ALL, b.host), "uc_mem_map_ptr");
+      sim::uc_check(uc_mem_map_ptr(uc_, b.gpa, b.size, UC_PROT_ALL, b.host), "uc_mem_map_ptr");
     uc_hook h;
-    check(uc_hook_add(uc_, &h, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(&BareEngine::on_invalid), this, 1, 0),
+    sim::uc_check(uc_hook_add(uc_, &h, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(&BareEngine::on_invalid), this, 1, 0),
           "uc_hook_add(INSN_INVALID)");
     // Unicorn 2.1 reports the #UD of a TDCALL the invalid-instruction hook handled to the
     // interrupt hooks as well; without one, uc_emu_start fails with UC_ERR_EXCEPTION.
-    check(uc_hook_add(uc_, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&BareEngine::on_intr), this, 1, 0),
+    sim::uc_check(uc_hook_add(uc_, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&BareEngine::on_intr), this, 1, 0),
           "uc_hook_add(INTR)");
     if (cpuid_)
-      check(uc_hook_add(uc_, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&BareEngine::on_cpuid), this, 1, 0,
+      sim::uc_check(uc_hook_add(uc_, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&BareEngine::on_cpuid), this, 1, 0,
                         UC_X86_INS_CPUID),
             "uc_hook_add(CPUID)");
     sim::load_td_reset_state(uc_, image, 0);
-    check(uc_context_alloc(uc_, &initial_), "uc_context_alloc");
-    check(uc_context_save(uc_, initial_), "uc_context_save");
+    sim::uc_check(uc_context_alloc(uc_, &initial_), "uc_context_alloc");
+    sim::uc_check(uc_context_save(uc_, initial_), "uc_context_save");
   }
   ~BareEngine() {
     uc_context_free(initial_);
@@ -100,9 +95,9 @@ class BareEngine {
   BareEngine& operator=(const BareEngine&) = delete;
 
   void reset_cpu() {
-    check(uc_context_restore(uc_, initial_), "uc_context_restore");
+    sim::uc_check(uc_context_restore(uc_, initial_), "uc_context_restore");
     uint64_t cr3 = 0;
-    check(uc_reg_write(uc_, UC_X86_REG_CR3, &cr3), "uc_reg_write(CR3)");  // drops the TLB
+    sim::uc_check(uc_reg_write(uc_, UC_X86_REG_CR3, &cr3), "uc_reg_write(CR3)");  // drops the TLB
   }
 
   // Runs from the current RIP until `answer` says stop.
@@ -364,13 +359,13 @@ double bare_loop_seconds(const Code& code, BareHook hook = BareHook::kNone) {
   std::memcpy(mem.data(), code.data(), code.size());
   uint64_t counter = 0;
   try {
-    check(uc_mem_map_ptr(uc, 0x100000, mem.size(), UC_PROT_ALL, mem.data()), "uc_mem_map_ptr");
+    sim::uc_check(uc_mem_map_ptr(uc, 0x100000, mem.size(), UC_PROT_ALL, mem.data()), "uc_mem_map_ptr");
     uc_hook h;
     if (hook == BareHook::kEmptyBlock)
-      check(uc_hook_add(uc, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(empty_block_cb), nullptr, 1, 0),
+      sim::uc_check(uc_hook_add(uc, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(empty_block_cb), nullptr, 1, 0),
             "uc_hook_add(UC_HOOK_BLOCK, empty)");
     if (hook == BareHook::kCountingBlock)
-      check(uc_hook_add(uc, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(counting_block_cb), &counter, 1, 0),
+      sim::uc_check(uc_hook_add(uc, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(counting_block_cb), &counter, 1, 0),
             "uc_hook_add(UC_HOOK_BLOCK, counter)");
   } catch (...) {
     uc_close(uc);

@@ -24,9 +24,13 @@
 #include <stdexcept>
 #include <vector>
 
+#include "bench/median.h"
 #include "sim/engine.h"
+#include "sim/uc_error.h"
 
 namespace {
+
+using tdsim::bench::median;
 
 namespace sim = tdsim::sim;
 using Clock = std::chrono::steady_clock;
@@ -54,15 +58,6 @@ const uint8_t kLoop[] = {
 constexpr uint32_t kBodyBytes = sizeof(kLoop) - 1;
 constexpr uint64_t kHalted = kCode + sizeof(kLoop);  // RIP after the HLT
 
-void check(uc_err e, const char* what) {
-  if (e != UC_ERR_OK) throw std::runtime_error(fmt::format("{}: {}", what, uc_strerror(e)));
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 uint8_t* ram() {
   static auto* r = static_cast<uint8_t*>(std::aligned_alloc(kPage, kRamBytes));
   return r;
@@ -87,9 +82,9 @@ void block_cb(uc_engine* uc, uint64_t, uint32_t size, void* user) {
 uint64_t seed(int i) { return 1000u * static_cast<uint64_t>(i) + 7; }
 
 void map_and_hook(uc_engine* uc, Turn* turn) {
-  check(uc_mem_map_ptr(uc, kCode, kRamBytes, UC_PROT_ALL, ram()), "uc_mem_map_ptr");
+  sim::uc_check(uc_mem_map_ptr(uc, kCode, kRamBytes, UC_PROT_ALL, ram()), "uc_mem_map_ptr");
   uc_hook h;
-  check(uc_hook_add(uc, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(block_cb), turn, 1, 0), "uc_hook_add(UC_HOOK_BLOCK)");
+  sim::uc_check(uc_hook_add(uc, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(block_cb), turn, 1, 0), "uc_hook_add(UC_HOOK_BLOCK)");
 }
 
 void set_start_regs(uc_engine* uc, int i) {
@@ -97,7 +92,7 @@ void set_start_regs(uc_engine* uc, int i) {
   int ids[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX,
                UC_X86_REG_RDX, UC_X86_REG_RSP, UC_X86_REG_RIP};
   void* vals[] = {&v[0], &v[1], &v[2], &v[3], &v[4], &v[5]};
-  check(uc_reg_write_batch(uc, ids, vals, 6), "uc_reg_write_batch");
+  sim::uc_check(uc_reg_write_batch(uc, ids, vals, 6), "uc_reg_write_batch");
 }
 
 // rax, rbx, rcx, rip as read back from vCPU i; throws unless the loop ran to its HLT.
@@ -124,8 +119,8 @@ struct Engines {
     for (uc_engine* u : uc) (void)uc_close(u);
   }
   void close() {
-    while (!ctx.empty()) { check(uc_context_free(ctx.back()), "uc_context_free"); ctx.pop_back(); }
-    while (!uc.empty()) { check(uc_close(uc.back()), "uc_close"); uc.pop_back(); }
+    while (!ctx.empty()) { sim::uc_check(uc_context_free(ctx.back()), "uc_context_free"); ctx.pop_back(); }
+    while (!uc.empty()) { sim::uc_check(uc_close(uc.back()), "uc_close"); uc.pop_back(); }
   }
 };
 
@@ -151,9 +146,9 @@ Timing run_variant(Variant v, int n, uint64_t turn_insns) {
     map_and_hook(e.uc[0], &turn);
     for (int i = 0; i < n; ++i) {
       e.ctx.push_back(nullptr);
-      check(uc_context_alloc(e.uc[0], &e.ctx.back()), "uc_context_alloc");
+      sim::uc_check(uc_context_alloc(e.uc[0], &e.ctx.back()), "uc_context_alloc");
       set_start_regs(e.uc[0], i);
-      check(uc_context_save(e.uc[0], e.ctx.back()), "uc_context_save");
+      sim::uc_check(uc_context_save(e.uc[0], e.ctx.back()), "uc_context_save");
     }
   }
   const auto t1 = Clock::now();
@@ -162,13 +157,13 @@ Timing run_variant(Variant v, int n, uint64_t turn_insns) {
     for (int i = 0; i < n; ++i) {
       if (rip[i] == kHalted) continue;
       uc_engine* uc = v == Variant::kPerVcpu ? e.uc[i] : e.uc[0];
-      if (v != Variant::kPerVcpu) check(uc_context_restore(uc, e.ctx[i]), "uc_context_restore");
-      if (v == Variant::kSharedFlush) check(uc_ctl_flush_tlb(uc), "uc_ctl_flush_tlb");
+      if (v != Variant::kPerVcpu) sim::uc_check(uc_context_restore(uc, e.ctx[i]), "uc_context_restore");
+      if (v == Variant::kSharedFlush) sim::uc_check(uc_ctl_flush_tlb(uc), "uc_ctl_flush_tlb");
       turn = Turn{0, turn_insns};
-      check(uc_emu_start(uc, rip[i], 0, 0, 0), "uc_emu_start");
-      check(turn.err, "block hook (uc_emu_stop or an unexpected block)");
-      check(uc_reg_read(uc, UC_X86_REG_RIP, &rip[i]), "uc_reg_read(RIP)");
-      if (v != Variant::kPerVcpu) check(uc_context_save(uc, e.ctx[i]), "uc_context_save");
+      sim::uc_check(uc_emu_start(uc, rip[i], 0, 0, 0), "uc_emu_start");
+      sim::uc_check(turn.err, "block hook (uc_emu_stop or an unexpected block)");
+      sim::uc_check(uc_reg_read(uc, UC_X86_REG_RIP, &rip[i]), "uc_reg_read(RIP)");
+      if (v != Variant::kPerVcpu) sim::uc_check(uc_context_save(uc, e.ctx[i]), "uc_context_save");
       counted[i] += turn.insns;
       ++turns;
       if (rip[i] == kHalted) --left;
@@ -179,7 +174,7 @@ Timing run_variant(Variant v, int n, uint64_t turn_insns) {
     uint64_t r[4];
     const int ids[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RIP};
     for (int k = 0; k < 4; ++k)
-      check(v == Variant::kPerVcpu ? uc_reg_read(e.uc[i], ids[k], &r[k]) : uc_context_reg_read(e.ctx[i], ids[k], &r[k]),
+      sim::uc_check(v == Variant::kPerVcpu ? uc_reg_read(e.uc[i], ids[k], &r[k]) : uc_context_reg_read(e.ctx[i], ids[k], &r[k]),
             "uc_reg_read/uc_context_reg_read");
     check_final(i, r, counted[i]);
   }
@@ -198,17 +193,17 @@ double switch_seconds(bool flush) {
   map_and_hook(e.uc[0], &turn);
   for (int i = 0; i < 2; ++i) {
     e.ctx.push_back(nullptr);
-    check(uc_context_alloc(e.uc[0], &e.ctx.back()), "uc_context_alloc");
+    sim::uc_check(uc_context_alloc(e.uc[0], &e.ctx.back()), "uc_context_alloc");
     set_start_regs(e.uc[0], i);
-    check(uc_context_save(e.uc[0], e.ctx.back()), "uc_context_save");
+    sim::uc_check(uc_context_save(e.uc[0], e.ctx.back()), "uc_context_save");
   }
-  check(uc_emu_start(e.uc[0], kCode, 0, 0, 0), "uc_emu_start");  // a used engine, TLB filled
+  sim::uc_check(uc_emu_start(e.uc[0], kCode, 0, 0, 0), "uc_emu_start");  // a used engine, TLB filled
   constexpr int kSwitches = 100'000;
   const auto t0 = Clock::now();
   for (int k = 0; k < kSwitches; ++k) {
-    check(uc_context_restore(e.uc[0], e.ctx[k & 1]), "uc_context_restore");
-    if (flush) check(uc_ctl_flush_tlb(e.uc[0]), "uc_ctl_flush_tlb");
-    check(uc_context_save(e.uc[0], e.ctx[k & 1]), "uc_context_save");
+    sim::uc_check(uc_context_restore(e.uc[0], e.ctx[k & 1]), "uc_context_restore");
+    if (flush) sim::uc_check(uc_ctl_flush_tlb(e.uc[0]), "uc_ctl_flush_tlb");
+    sim::uc_check(uc_context_save(e.uc[0], e.ctx[k & 1]), "uc_context_save");
   }
   const double t = std::chrono::duration<double>(Clock::now() - t0).count() / kSwitches;
   e.close();

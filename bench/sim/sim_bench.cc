@@ -9,6 +9,7 @@
 #include <functional>
 #include <vector>
 
+#include "bench/median.h"
 #include "sim/session.h"
 #include "tests/sim/hand_image.h"
 
@@ -19,15 +20,12 @@
 
 namespace {
 
+using tdsim::bench::median;
+
 using namespace tdsim;
 using Clock = std::chrono::steady_clock;
 
 const RunLimits kLimits{2'000'000'000, std::chrono::milliseconds(60'000)};
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // Seconds per run of `s` (median of `reps`), checking the run ended with `events` events.
 double time_runs(sim::Session& s, int reps, size_t events) {

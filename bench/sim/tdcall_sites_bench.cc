@@ -12,10 +12,13 @@
 #include <cstring>
 #include <vector>
 
+#include "bench/median.h"
 #include "sim/session.h"
 #include "tests/sim/hand_image.h"
 
 namespace {
+
+using tdsim::bench::median;
 
 using namespace tdsim;
 using Clock = std::chrono::steady_clock;
@@ -38,11 +41,6 @@ std::vector<uint8_t> code_with_sites(unsigned n, bool nop_sites) {
   c.insert(c.end(), loop, loop + sizeof loop);
   std::memcpy(&c[c.size() - sizeof loop + 1], &kLoopIterations, 4);
   return c;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 double tdsim_seconds(const std::vector<uint8_t>& code) {

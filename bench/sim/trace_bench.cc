@@ -10,6 +10,7 @@
 #include <chrono>
 #include <vector>
 
+#include "bench/median.h"
 #include "bootstub/host/image_builder.h"
 #include "sim/session.h"
 #include "sim/trace.h"
@@ -18,13 +19,10 @@
 
 namespace {
 
+using tdsim::bench::median;
+
 using namespace tdsim;
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // Guest instructions per second of an endless loop run to an instruction budget.
 double insn_rate(const sim::TraceOptions* t, uint64_t insns) {
