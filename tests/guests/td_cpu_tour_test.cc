@@ -22,7 +22,7 @@ namespace {
 struct TourRun {
   std::string backend;
   std::vector<Event> events;
-  std::vector<std::tuple<uint16_t, uint32_t, uint64_t>> port_writes;  // port, size, value
+  std::vector<test::PortWrite> port_writes;
 };
 
 TEST(TdCpuTour, AssertsTheTdCpuidAndUsesMsrsPortIoAndMmioThroughVeWithTheSameEventsEverywhere) {
@@ -35,12 +35,9 @@ TEST(TdCpuTour, AssertsTheTdCpuidAndUsesMsrsPortIoAndMmioThroughVeWithTheSameEve
   std::vector<TourRun> runs;
   for (const host::BackendInfo* b : test::runnable_backends(skipped)) {
     TourRun r{b->name, {}, {}};
-    std::mutex m;  // the kvm backends call hooks from their vCPU threads
+    std::mutex m;
     host::BackendSetup setup;
-    setup.config.hooks.io_write = [&](uint32_t, uint16_t port, uint32_t size, uint64_t value) {
-      std::lock_guard<std::mutex> g(m);
-      r.port_writes.emplace_back(port, size, value);
-    };
+    setup.config.hooks.io_write = test::record_port_writes(r.port_writes, m);
     setup.config.hooks.io_read = [](uint32_t, uint16_t port, uint32_t size) -> std::optional<uint64_t> {
       if (port == 0x71 && size == 1) return 0xa5;
       return std::nullopt;
@@ -80,7 +77,7 @@ TEST(TdCpuTour, AssertsTheTdCpuidAndUsesMsrsPortIoAndMmioThroughVeWithTheSameEve
     const auto* done = std::get_if<UcallEvent>(&r.events[3]);
     ASSERT_NE(done, nullptr);
     EXPECT_EQ(done->cmd, abi::kUcallDone);
-    const std::vector<std::tuple<uint16_t, uint32_t, uint64_t>> expected{{0x80, 1, 0x5a}};
+    const std::vector<test::PortWrite> expected{{0x80, 1, 0x5a}};
     EXPECT_EQ(r.port_writes, expected);
   }
   for (size_t i = 1; i < runs.size(); ++i) {

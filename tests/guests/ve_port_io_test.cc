@@ -24,17 +24,14 @@ namespace {
 
 struct PortRun {
   std::vector<Event> events;
-  std::vector<std::tuple<uint16_t, uint32_t, uint64_t>> writes;  // port, size, value
+  std::vector<test::PortWrite> writes;
 };
 
 PortRun run_on(const host::BackendInfo& b, const TdImage& image) {
   PortRun r;
-  std::mutex m;  // the kvm backend calls hooks from its vCPU threads
+  std::mutex m;
   host::BackendSetup setup;
-  setup.config.hooks.io_write = [&](uint32_t, uint16_t port, uint32_t size, uint64_t value) {
-    std::lock_guard<std::mutex> g(m);
-    r.writes.emplace_back(port, size, value);
-  };
+  setup.config.hooks.io_write = test::record_port_writes(r.writes, m);
   setup.config.hooks.io_read = [](uint32_t, uint16_t port, uint32_t size) -> std::optional<uint64_t> {
     if (port == 0x71 && size == 1) return 0xa5;
     if (port == 0x1f0 && size == 2) return 0x1234;
@@ -67,7 +64,7 @@ TEST(VePortIo, EveryBackendTurnsPortIoIntoVmcallsThroughTheVeHandler) {
     ASSERT_NE(unhandled, nullptr);
     EXPECT_EQ(unhandled->cmd, abi::kUcallUnhandled);
     EXPECT_EQ(unhandled->args[abi::kUnhandledArgVector], abi::kVeVector);
-    const std::vector<std::tuple<uint16_t, uint32_t, uint64_t>> expected{{0x80, 1, 0x5a}, {0xcf8, 4, 0x80000010}};
+    const std::vector<test::PortWrite> expected{{0x80, 1, 0x5a}, {0xcf8, 4, 0x80000010}};
     EXPECT_EQ(r.writes, expected);
   }
   for (size_t i = 1; i < runs.size(); ++i) {

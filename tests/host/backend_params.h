@@ -3,14 +3,29 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/event.h"
 #include "host/registry.h"
 
 namespace tdsim::test {
+
+// One port write as a backend's io_write hook saw it: port, size, value.
+using PortWrite = std::tuple<uint16_t, uint32_t, uint64_t>;
+
+// An io_write hook that appends each write to `out`. The kvm backends call hooks from
+// their vCPU threads, so every append holds `m`. Both must outlive the runs.
+inline auto record_port_writes(std::vector<PortWrite>& out, std::mutex& m) {
+  return [&out, &m](uint32_t, uint16_t port, uint32_t size, uint64_t value) {
+    std::lock_guard<std::mutex> g(m);
+    out.emplace_back(port, size, value);
+  };
+}
 
 // The events one per line, indented, for a failing test's trace.
 inline std::string dump_events(const std::vector<Event>& events) {
