@@ -16,10 +16,10 @@
 // GuestMemory::reset, which drops pages to make them zero, must not be used on a memory
 // a snapshot was taken of: restore() is its reset.
 // Between two restores nothing may have become present without the process taking a
-// page fault (fault_witness.h), so while the process's fault count has not moved since
-// the last restore began, the pages the kernel reported then (and every one restore()
-// wrote) are still all the pages that can differ: they are compared again without
-// asking the kernel at all. Any fault anywhere in the process, ours or not, sends the
+// page fault (process_page_faults in memory_snapshot.cc), so while the process's fault
+// count has not moved since the last restore began, the pages the kernel reported then
+// (and every one restore() wrote) are still all the pages that can differ: they are
+// compared again without asking the kernel at all. Any fault anywhere in the process, ours or not, sends the
 // next restore back to the kernel's view.
 // Engine-free; the memory must be the one the snapshot was taken of.
 #pragma once
